@@ -1,0 +1,208 @@
+"""Grading a batch: worker processes, one fresh kernel per submission, results stored as they come.
+
+One bad submission costs only its own marks: anything that goes wrong while grading it becomes
+its rows, a worker that crashes is replaced, and the report is always written in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from grader import _report
+from grader._grade import grade_notebook, zero_result
+from grader._limits import Limits
+from grader._plan import GradingPlan
+from grader._results import SubmissionResult
+from grader._spec import Assignment
+from grader.errors import OutputError, SubmissionsError
+
+Progress = Callable[[SubmissionResult], None]
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Where the report went, and the tables themselves."""
+
+    out: Path
+    scores: pd.DataFrame
+    gradebook: pd.DataFrame
+    graded_now: int
+    resumed: int
+    seconds: float
+
+    @property
+    def scores_csv(self) -> Path:
+        return self.out / "scores.csv"
+
+    @property
+    def gradebook_csv(self) -> Path:
+        return self.out / "gradebook.csv"
+
+
+def collect_submissions(paths: Sequence[Path]) -> list[Path]:
+    """Expand folders to their ``*.ipynb``; refuse an empty set and duplicate names."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.glob("*.ipynb") if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SubmissionsError(f"no such submission file or folder: {path}")
+    if not found:
+        where = ", ".join(str(p) for p in paths)
+        raise SubmissionsError(f"no .ipynb notebooks found in {where}")
+    names: dict[str, Path] = {}
+    for path in found:
+        if path.stem in names:
+            raise SubmissionsError(
+                f"two submissions share the name {path.stem!r}: {names[path.stem]} and {path}; "
+                "rename one so each row of the report is unambiguous"
+            )
+        names[path.stem] = path
+    return found
+
+
+def grade_batch(
+    assignment: Assignment,
+    submissions: Sequence[Path],
+    out: Path,
+    *,
+    workers: int | None = None,
+    resume: bool = False,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Grade every submission into ``out``; ``resume`` skips those already stored there."""
+    from grader._store import Store
+
+    start = time.monotonic()
+    files = collect_submissions(submissions)
+    _prepare_out(out)
+    plan = GradingPlan.build(assignment, limits)
+    hashes = {path.stem: _sha256(path) for path in files}
+    meta = {
+        "assignment": assignment.name,
+        "spec_sha256": assignment.spec_hash,
+        **plan.versions(),
+        "limits": repr(plan.limits),
+    }
+    store = Store(out / "results.sqlite", meta, resume)
+    try:
+        done = store.done()
+        changed = [n for n, sha in done.items() if n in hashes and hashes[n] != sha]
+        if resume and changed:
+            raise OutputError(
+                f"cannot --resume: submission(s) {', '.join(sorted(changed))} changed since they "
+                "were graded; run again without --resume to regrade everything"
+            )
+        todo = [p for p in files if p.stem not in done]
+        _run(plan, todo, out, workers or os.cpu_count() or 1, store, hashes, progress)
+        names = [p.stem for p in files]
+        scores = _report.scores_frame(store.results(names), plan.versions())
+    finally:
+        store.close()
+    gradebook = _report.gradebook_frame(scores, [q.id for q in assignment.questions])
+    _report.write_csv(scores, out / "scores.csv")
+    _report.write_csv(gradebook, out / "gradebook.csv")
+    return BatchReport(
+        out,
+        scores,
+        gradebook,
+        len(todo),
+        len(files) - len(todo),
+        round(time.monotonic() - start, 3),
+    )
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"the output folder {out} is a file; pass a folder for --out")
+    (out / "executed").mkdir(parents=True, exist_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _run(
+    plan: GradingPlan,
+    todo: list[Path],
+    out: Path,
+    workers: int,
+    store: object,
+    hashes: dict[str, str],
+    progress: Progress | None,
+) -> None:
+    def record(result: SubmissionResult) -> None:
+        store.put(result, hashes[result.submission])  # type: ignore[attr-defined]
+        if progress is not None:
+            progress(result)
+
+    if workers <= 1 or len(todo) <= 1:
+        for path in todo:
+            record(_grade_safely(plan, path, out))
+        return
+    _run_pool(plan, todo, out, workers, record)
+
+
+def _run_pool(
+    plan: GradingPlan,
+    todo: list[Path],
+    out: Path,
+    workers: int,
+    record: Callable[[SubmissionResult], None],
+) -> None:
+    """A pool of workers; if one crashes, the pool is rebuilt and the lost ones retried once."""
+    attempts: dict[Path, int] = {}
+    queue = list(todo)
+    context = multiprocessing.get_context("spawn")
+    while queue:
+        with ProcessPoolExecutor(min(workers, len(queue)), mp_context=context) as pool:
+            pending: dict[Future[SubmissionResult], Path] = {
+                pool.submit(_grade_safely, plan, path, out): path for path in queue
+            }
+            queue = []
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    path = pending.pop(future)
+                    try:
+                        record(future.result())
+                    except BrokenProcessPool:
+                        attempts[path] = attempts.get(path, 0) + 1
+                        if attempts[path] >= 2:
+                            record(_crashed(plan, path))
+                        else:
+                            queue.append(path)
+
+
+def _grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
+    """Whatever happens, one submission's result; never an exception out of the worker."""
+    try:
+        return grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
+        return zero_result(plan, path.stem, "error", why)
+
+
+def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:
+    why = "Grading this notebook crashed the grader's worker process twice."
+    return zero_result(plan, path.stem, "kernel_died", why)
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

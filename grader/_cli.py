@@ -1,0 +1,205 @@
+"""The ``grader`` command line.
+
+Exit status: 0 success (``check``: full marks); 1 ``check`` without full marks; 2 a usage error
+or bad input (missing assignment, no submissions, stale frozen inputs), printed as one
+``Error: ...`` line, never a traceback; 130 interrupted (results so far are kept).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from grader import _batch
+from grader._frozen import freeze as freeze_inputs
+from grader._limits import Limits
+from grader._results import SubmissionResult
+from grader._spec import load_assignment
+from grader.errors import GraderError
+
+EXIT_NOT_FULL_MARKS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Group(click.Group):
+    """Turns the grader's own errors into ``Error: ...`` and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            raise click.UsageError(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted: results graded so far are kept; use --resume.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="grader")
+def main() -> None:
+    """Grade Jupyter-notebook exercise sheets against reference oracles."""
+
+
+_limit_options = [
+    click.option(
+        "--cell-timeout",
+        type=click.FloatRange(min=1),
+        default=Limits.cell_timeout,
+        show_default=True,
+        help="Seconds one notebook cell may run.",
+    ),
+    click.option(
+        "--call-cpu",
+        type=click.FloatRange(min=0.01),
+        default=Limits.call_cpu_seconds,
+        show_default=True,
+        help="CPU seconds one call of a student function may use.",
+    ),
+    click.option(
+        "--memory-mb",
+        type=click.IntRange(min=0),
+        default=Limits.memory_mb,
+        show_default=True,
+        help="Address-space cap of each kernel in MiB (0: none).",
+    ),
+]
+
+
+def _with_limits(func):  # type: ignore[no-untyped-def]
+    for option in reversed(_limit_options):
+        func = option(func)
+    return func
+
+
+def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
+    return Limits(cell_timeout=cell_timeout, call_cpu_seconds=call_cpu, memory_mb=memory_mb)
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for scores.csv, gradebook.csv and the results store.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at once (default: the number of cores).",
+)
+@click.option("--resume", is_flag=True, help="Keep results already stored in --out.")
+@_with_limits
+def grade(
+    assignment: str,
+    submissions: tuple[Path, ...],
+    out: Path,
+    workers: int | None,
+    resume: bool,
+    cell_timeout: float,
+    call_cpu: float,
+    memory_mb: int,
+) -> None:
+    """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
+    spec = load_assignment(assignment)
+    files = _batch.collect_submissions(list(submissions))
+    progress = _Progress(len(files))
+    try:
+        report = _batch.grade_batch(
+            spec,
+            files,
+            out,
+            workers=workers,
+            resume=resume,
+            limits=_limits(cell_timeout, call_cpu, memory_mb),
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    book = report.gradebook
+    mean = book["total"].mean() if len(book) else 0.0
+    failed = int((book["total"] < spec.total_points).sum())
+    click.echo(
+        f"Graded {len(book)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
+        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g}, "
+        f"{failed} below full marks."
+    )
+    click.echo(f"Scores: {report.scores_csv}")
+    click.echo(f"Gradebook: {report.gradebook_csv}")
+
+
+class _Progress:
+    """A progress bar on a terminal (done, failures, ETA); silent when output is not one."""
+
+    def __init__(self, total: int) -> None:
+        self.failures = 0
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="nb", desc="grading", file=sys.stderr)
+
+    def __call__(self, result: SubmissionResult) -> None:
+        if result.total < result.max_total:
+            self.failures += 1
+        if self.bar is not None:
+            self.bar.set_postfix(below_full=self.failures)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--assignment",
+    "assignment",
+    default=None,
+    help="Assignment folder or name (default: the bundle this notebook sits in).",
+)
+@_with_limits
+def check(
+    notebook: Path, assignment: str | None, cell_timeout: float, call_cpu: float, memory_mb: int
+) -> None:
+    """Grade one NOTEBOOK and print its result per question; exit 0 only with full marks."""
+    from grader._selfcheck import self_check
+
+    full = self_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb), click.echo)
+    sys.exit(0 if full else EXIT_NOT_FULL_MARKS)
+
+
+@main.command()
+@click.argument("assignment")
+def freeze(assignment: str) -> None:
+    """Draw the inputs of every check of ASSIGNMENT and write frozen.json (regrades follow it)."""
+    spec = load_assignment(assignment)
+    start = time.monotonic()
+    path = freeze_inputs(spec)
+    click.echo(
+        f"Froze the inputs of {len(spec.checks)} checks in {path} "
+        f"({time.monotonic() - start:.1f} s). Commit it: grades follow these inputs."
+    )
+
+
+@main.command()
+@click.argument("assignment")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write the student bundle to.",
+)
+def release(assignment: str, out: Path) -> None:
+    """Write the student bundle of ASSIGNMENT: notebook and public checks, no answers."""
+    from grader._release import release_bundle
+
+    path = release_bundle(load_assignment(assignment), out)
+    click.echo(f"Student bundle written to {path}")

@@ -1,0 +1,198 @@
+"""Code that runs *inside* the student's kernel, after the notebook's cells.
+
+Its source is sent to the kernel as text (this module is never imported there: the kernel cannot
+see the grader's package). It only calls the student's functions on inputs it is given and turns
+what they return into plain JSON. It never sees an expected value, so a kernel that tampers with
+it can at most report an answer, which is all it is asked for; the grader parses that strictly.
+
+Conversion goes by exact type (``type(x) is float``), never ``isinstance``: a float subclass with
+a rigged ``__eq__`` is refused here, not trusted.
+"""
+
+import json
+import math
+import signal
+import sys
+
+MAX_ELEMENTS = 1_000_000
+MAX_DEPTH = 8
+
+
+class _CallTimeout(BaseException):
+    """BaseException, so a student's ``except Exception`` cannot swallow it."""
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _numpy():
+    return sys.modules.get("numpy")
+
+
+def _scalar_types(np):
+    if np is None:
+        return frozenset()
+    names = (
+        "float64",
+        "float32",
+        "float16",
+        "longdouble",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint64",
+        "uint32",
+        "uint16",
+        "uint8",
+        "intc",
+        "intp",
+        "longlong",
+    )
+    return frozenset(getattr(np, n) for n in names if hasattr(np, n))
+
+
+def _plain(value, np, scalars, depth=0, count=None):
+    """Exact-type conversion of an answer to numbers and nested lists."""
+    count = count if count is not None else [0]
+    count[0] += 1
+    if count[0] > MAX_ELEMENTS:
+        raise _Unsupported("an answer with more than a million numbers")
+    kind = type(value)
+    if kind is float or kind is int:
+        return value
+    if value is None:
+        return None
+    if kind in scalars:
+        item = value.item()
+        return item if type(item) in (float, int) else float(item)
+    if np is not None and kind is np.ndarray:
+        if value.dtype.kind not in "fiu":
+            raise _Unsupported(f"an array of dtype {value.dtype.name}")
+        if value.size > MAX_ELEMENTS:
+            raise _Unsupported("an answer with more than a million numbers")
+        if value.dtype.kind == "f" and value.dtype.itemsize > 8:
+            value = value.astype(np.float64)
+        return value.tolist()
+    if kind is list or kind is tuple:
+        if depth >= MAX_DEPTH:
+            raise _Unsupported("lists nested too deeply")
+        return [_plain(v, np, scalars, depth + 1, count) for v in value]
+    raise _Unsupported(_describe(value))
+
+
+def _describe(value):
+    kind = type(value)
+    if kind is bool or kind.__name__ == "bool_":
+        return f"a bool ({value!r})"
+    if kind is str:
+        return "a string"
+    if kind is dict:
+        return "a dict"
+    if kind in (float, int, list, tuple) or kind.__mro__[1:2] in ((float,), (int,)):
+        return f"an object of type {kind.__name__} (a subclass, not a plain number)"
+    return f"an object of type {kind.__name__}"
+
+
+def _decode(value, kind, np):
+    """Arguments reach the student as the notebook states: arrays, lists of arrays, floats."""
+    if kind == "float":
+        return float(value)
+    if kind == "int":
+        return int(value)
+    if kind in ("vector", "array"):
+        return np.array(value, dtype=np.float64)
+    if kind == "vector_list":
+        return [np.array(v, dtype=np.float64) for v in value]
+    raise ValueError(kind)
+
+
+def _on_timer(signum, frame):
+    raise _CallTimeout()
+
+
+def _call_one(func, args, cpu_limit, wall_limit):
+    """CPU time (ITIMER_PROF) is the real limit; wall time (ITIMER_REAL) catches sleeping."""
+    use_timer = hasattr(signal, "setitimer")
+    if use_timer:
+        previous = (
+            signal.signal(signal.SIGPROF, _on_timer),
+            signal.signal(signal.SIGALRM, _on_timer),
+        )
+        signal.setitimer(signal.ITIMER_PROF, cpu_limit)
+        signal.setitimer(signal.ITIMER_REAL, wall_limit)
+    try:
+        return func(*args)
+    finally:
+        if use_timer:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGPROF, previous[0])
+            signal.signal(signal.SIGALRM, previous[1])
+
+
+def _error_text(exc):
+    message = str(exc)
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
+    """Call ``namespace[name]`` on every case; return one JSON outcome per case.
+
+    After a timeout the remaining cases are skipped: the check has failed already, and one
+    endless loop must not cost a hundred time limits.
+    """
+    np = _numpy()
+    scalars = _scalar_types(np)
+    func = namespace.get(name)
+    outcomes = []
+    timed_out = False
+    for case in cases:
+        if not callable(func):
+            outcomes.append({"missing": True})
+            continue
+        if timed_out:
+            outcomes.append({"skipped": True})
+            continue
+        try:
+            args = [_decode(v, k, np) for v, k in zip(case, kinds)]
+            result = _call_one(func, args, cpu_limit, wall_limit)
+        except _CallTimeout:
+            outcomes.append({"timeout": cpu_limit})
+            timed_out = True
+            continue
+        except RecursionError:
+            outcomes.append({"error": "RecursionError: maximum recursion depth exceeded"})
+            continue
+        except Exception as exc:
+            outcomes.append({"error": _error_text(exc)})
+            continue
+        except BaseException as exc:
+            outcomes.append({"error": _error_text(exc)})
+            continue
+        try:
+            outcomes.append({"value": _plain(result, np, scalars)})
+        except _Unsupported as exc:
+            outcomes.append({"unsupported": str(exc)})
+    return json.dumps(outcomes, allow_nan=True)
+
+
+def inventory(namespace):
+    """The notebook's top-level callables and how many arguments each takes, for feedback."""
+    import inspect
+
+    found = {}
+    for key, value in list(namespace.items()):
+        if key.startswith("_") or not callable(value) or isinstance(value, type):
+            continue
+        try:
+            params = inspect.signature(value).parameters.values()
+            found[key] = [p.name for p in params]
+        except (TypeError, ValueError):
+            found[key] = None
+    return json.dumps(found)
+
+
+__all__ = ["inventory", "json", "math", "run"]

@@ -1,0 +1,165 @@
+"""Frozen inputs: what every check calls the student's function on, drawn once and checked in.
+
+A fixed seed is not enough for a grade that must not move: Hypothesis's draws change when
+Hypothesis or Python is upgraded. So the draws are written to ``frozen.json`` in the assignment by
+an instructor command, recorded with the seed, the Hypothesis version and the spec's hash, and
+grading refuses a file that no longer matches its spec. Cases are stored simplest first, so the
+first one that fails is both the simplest and a stable piece of feedback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, given, settings
+
+from grader._spec import Assignment, Check
+from grader.errors import FrozenInputsError
+
+FORMAT = 1
+Case = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FrozenInputs:
+    """The cases of every check, keyed by ``Check.key``, and the file's own hash."""
+
+    cases: Mapping[str, tuple[Case, ...]]
+    sha256: str
+    hypothesis_version: str
+
+
+def check_seed(assignment: Assignment, check: Check) -> int:
+    """Fixed per assignment, question and function; never the clock or the order of runs."""
+    text = f"{assignment.name}/{assignment.seed}/{check.key}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) -> list[Case]:
+    """The edges plus up to ``check.examples`` distinct Hypothesis draws, simplest first."""
+    inputs = assignment.inputs(check)
+    drawn: list[Case] = []
+
+    @settings(
+        max_examples=max(1, check.examples),
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        derandomize=False,
+        print_blob=False,
+    )
+    @hypothesis.seed(check_seed(assignment, check) if seed is None else seed)
+    @given(inputs.strategy)
+    def collect(case: Case) -> None:
+        drawn.append(case)
+
+    if check.examples:
+        collect()
+    return order_cases([dict(edge) for edge in inputs.edges] + drawn, check)
+
+
+def order_cases(cases: list[Case], check: Check) -> list[Case]:
+    """Deduplicate, check every case is plain finite JSON data, and sort simplest first."""
+    unique: dict[str, Case] = {}
+    for case in cases:
+        if set(case) != set(check.param_names):
+            raise ValueError(
+                f"{check.key}: a drawn case has arguments {sorted(case)}, "
+                f"expected {list(check.param_names)}"
+            )
+        _require_plain(case, check.key)
+        unique.setdefault(_canonical(case), case)
+    return [unique[key] for key in sorted(unique, key=lambda k: (len(k), k))]
+
+
+def _canonical(case: Case) -> str:
+    return json.dumps(case, sort_keys=True, allow_nan=False)
+
+
+def _require_plain(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _require_plain(item, where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _require_plain(item, where)
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{where}: inputs must be numbers and lists, got {value!r}")
+    elif not math.isfinite(value):
+        raise ValueError(f"{where}: inputs must be finite, got {value!r}")
+
+
+def freeze(assignment: Assignment) -> Path:
+    """Draw every check's cases and write ``frozen.json``: an instructor's deliberate act."""
+    checks = {}
+    for check in assignment.checks:
+        seed = check_seed(assignment, check)
+        checks[check.key] = {"seed": seed, "cases": draw_cases(assignment, check, seed)}
+    document = {
+        "format": FORMAT,
+        "assignment": assignment.name,
+        "spec_sha256": assignment.spec_hash,
+        "hypothesis": hypothesis.__version__,
+        "python": platform.python_version(),
+        "checks": checks,
+    }
+    write_atomic(assignment.frozen_path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+    return assignment.frozen_path
+
+
+def load_frozen(assignment: Assignment) -> FrozenInputs:
+    """Read ``frozen.json``, refusing one that does not match the spec it was drawn for."""
+    path = assignment.frozen_path
+    hint = f"run `grader freeze {assignment.folder}` to draw them (on purpose: grades follow them)"
+    try:
+        raw_bytes = path.read_bytes()
+        document = json.loads(raw_bytes)
+    except FileNotFoundError:
+        raise FrozenInputsError(path, f"no frozen inputs; {hint}") from None
+    except (OSError, ValueError) as exc:
+        raise FrozenInputsError(path, f"unreadable frozen inputs ({exc}); {hint}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise FrozenInputsError(path, f"not a frozen-inputs file of format {FORMAT}; {hint}")
+    if document.get("spec_sha256") != assignment.spec_hash:
+        raise FrozenInputsError(
+            path, f"the spec or checks.py changed since these inputs were frozen; {hint}"
+        )
+    checks = document.get("checks", {})
+    cases: dict[str, tuple[Case, ...]] = {}
+    for check in assignment.checks:
+        entry = checks.get(check.key)
+        if not isinstance(entry, dict) or not isinstance(entry.get("cases"), list):
+            raise FrozenInputsError(path, f"no frozen cases for {check.key}; {hint}")
+        cases[check.key] = tuple(entry["cases"])
+    return FrozenInputs(
+        cases=cases,
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        hypothesis_version=str(document.get("hypothesis")),
+    )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,245 @@
+"""Grading one notebook: run it, call each asked-for function on the frozen cases, score.
+
+Marks come only from agreement with the oracle. The sheet's properties are run only for checks
+that failed, to explain what went wrong; they never earn anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader import _protocol
+from grader._compare import mismatch, normalise, show, show_call
+from grader._kernel import Execution, KernelDied, KernelSession
+from grader._plan import GradingPlan
+from grader._results import CheckResult, QuestionResult, SubmissionResult
+from grader._spec import Check, Question
+
+#: How many of a failing check's cases the properties are tried on.
+PROPERTY_CASES = 10
+
+_STATUS_OF_OUTCOME = {
+    "value": "wrong",
+    "unsupported": "wrong",
+    "unreadable": "wrong",
+    "error": "error",
+    "timeout": "timeout",
+    "skipped": "timeout",
+    "missing": "missing",
+}
+
+
+def grade_notebook(
+    plan: GradingPlan, path: Path, name: str | None = None, keep_executed: Path | None = None
+) -> SubmissionResult:
+    """Grade one notebook file. Nothing the notebook does raises here; it is all in the result.
+
+    With ``keep_executed``, the executed notebook (outputs capped) is written there, for appeals.
+    """
+    name = name or path.stem
+    start = time.monotonic()
+    problem = notebook_problem(path)
+    if problem is not None:
+        return zero_result(plan, name, "invalid_notebook", problem, start)
+    with KernelSession(path, plan.limits, plan.assignment.data_files) as session:
+        try:
+            execution = session.run_notebook()
+        except KernelDied as exc:
+            return zero_result(plan, name, "kernel_died", f"The kernel died: {exc}.", start)
+        grader = _Grader(plan, session, execution)
+        questions = tuple(grader.question(q) for q in plan.assignment.questions)
+        notes = _notes(session.execution)
+        if keep_executed is not None:
+            keep_executed.mkdir(parents=True, exist_ok=True)
+            nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
+    return SubmissionResult(name, questions, notes, round(time.monotonic() - start, 3))
+
+
+def notebook_problem(path: Path) -> str | None:
+    """Why a file cannot be graded as a notebook, in one sentence; None when it can."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except UnicodeDecodeError:
+        return "This file is not a notebook: it is not text (UTF-8)."
+    except (ValueError, nbformat.ValidationError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"This file is not a valid Jupyter notebook ({normalise(first, 200)})."
+    except OSError as exc:
+        return f"This file cannot be read ({exc.strerror})."
+    if not any(cell.cell_type == "code" for cell in nb.cells):
+        return "This notebook has no code cells, so it defines none of the functions asked for."
+    return None
+
+
+def zero_result(
+    plan: GradingPlan, name: str, status: str, why: str, start: float | None = None
+) -> SubmissionResult:
+    """Every question gets the same zero and reason when the notebook as a whole failed."""
+    questions = tuple(
+        QuestionResult(q.id, 0.0, q.points, status, why) for q in plan.assignment.questions
+    )
+    seconds = round(time.monotonic() - start, 3) if start is not None else 0.0
+    return SubmissionResult(name, questions, why, seconds)
+
+
+def _notes(execution: Execution) -> str:
+    parts = []
+    for cell in execution.errors:
+        parts.append(f"cell {cell.index + 1}: {cell.status} ({cell.message})")
+    if execution.restarts:
+        parts.append(
+            f"the kernel was restarted {execution.restarts} time(s) and the notebook rerun "
+            f"without cell(s) {', '.join(str(i + 1) for i in execution.skipped)}"
+        )
+    if execution.output_dropped:
+        parts.append("output beyond the cap was dropped")
+    return normalise("; ".join(parts))
+
+
+class _Grader:
+    """The per-notebook state of grading: the session, what the notebook defines, what ran."""
+
+    def __init__(self, plan: GradingPlan, session: KernelSession, execution: Execution) -> None:
+        self.plan = plan
+        self.session = session
+        self.execution = execution
+        self.inventory = self._inventory()
+        self.kinds = {c.function: [k for _, k in c.params] for c in plan.assignment.checks}
+
+    def _inventory(self) -> dict[str, list[str] | None]:
+        try:
+            return self.session.inventory()
+        except KernelDied:
+            return {}
+
+    def question(self, question: Question) -> QuestionResult:
+        results = tuple(self.check(check) for check in question.checks)
+        weight = sum(r.weight for r in results)
+        earned = sum(r.weight for r in results if r.passed)
+        points = round(question.points * earned / weight, 6)
+        failed = [r for r in results if not r.passed]
+        status = failed[0].status if failed else "ok"
+        if failed:
+            feedback = " ".join(r.feedback for r in failed)
+        else:
+            feedback = f"All {len(results)} function(s) agree with the reference on every input."
+        return QuestionResult(
+            question.id, points, question.points, status, normalise(feedback), results
+        )
+
+    def check(self, check: Check) -> CheckResult:
+        if check.function not in self.inventory:
+            return CheckResult(check.function, "missing", check.weight, self._missing(check))
+        cases = self.plan.cases[check.key]
+        try:
+            outcomes = self.session.call(
+                check.function,
+                self.kinds[check.function],
+                [_protocol.encode_case(c, check.param_names) for c in cases],
+            )
+        except KernelDied:
+            return self._died(check)
+        for case, expected, outcome in zip(cases, self.plan.expected[check.key], outcomes):
+            reason = _reason(outcome, expected, check.returns)
+            if reason is not None:
+                status = _status(outcome)
+                text = self._explain(check, case, outcome, expected, reason)
+                return CheckResult(check.function, status, check.weight, text)
+        return CheckResult(check.function, "ok", check.weight)
+
+    def _missing(self, check: Check) -> str:
+        similar = difflib.get_close_matches(check.function, list(self.inventory), n=3, cutoff=0.6)
+        text = f"{check.function}: the notebook defines no function with this exact name."
+        if similar:
+            text += f" Similar names found: {', '.join(similar)}."
+        failing = [c for c in self.execution.errors if c.status != "ok"]
+        if failing:
+            cell = failing[0]
+            text += f" Cell {cell.index + 1} did not run ({cell.message})."
+        return text
+
+    def _died(self, check: Check) -> CheckResult:
+        text = f"{check.function}: the kernel died while this function ran on its inputs."
+        try:
+            self.session.restart()
+            self.inventory = self._inventory()
+            text += " The kernel was restarted for the remaining functions."
+        except KernelDied:
+            self.inventory = {}
+        return CheckResult(check.function, "kernel_died", check.weight, text)
+
+    def _explain(
+        self,
+        check: Check,
+        case: dict[str, Any],
+        outcome: _protocol.Outcome,
+        expected: Any,
+        reason: str,
+    ) -> str:
+        call = show_call(check.function, case, check.param_names)
+        if outcome.kind == "value":
+            text = f"{call} returned {show(outcome.value)}: {reason}."
+            if self.plan.show_expected:
+                text += f" Expected {show(expected)}."
+        elif outcome.message.startswith("NotImplementedError"):
+            text = f"{call} is not implemented yet (it raised NotImplementedError)."
+        elif outcome.kind == "error":
+            text = f"{call} raised {outcome.message.rstrip(': ')}."
+        elif outcome.kind in ("timeout", "skipped"):
+            text = f"{call} did not finish: {outcome.message}."
+        elif outcome.kind == "unsupported":
+            text = f"{call} returned {outcome.message}, not a number or a list of numbers."
+        else:
+            text = f"{call}: {outcome.message or 'no answer came back'}."
+        broken = self._broken_properties(check)
+        if broken:
+            text += " " + broken
+        return text
+
+    def _broken_properties(self, check: Check) -> str:
+        """The first property from the sheet the answer breaks, as a hint: never marks."""
+        if self.plan.assignment.hooks is None:
+            return ""
+        cases = self.plan.cases[check.key][:PROPERTY_CASES]
+        for name in check.properties:
+            prop = self.plan.assignment.property(name)
+            for case in cases:
+                calls = prop.calls(**case)
+                if any(fn not in self.inventory for fn, _ in calls.values()):
+                    break
+                try:
+                    results = {
+                        label: self._one_call(fn, list(args)) for label, (fn, args) in calls.items()
+                    }
+                except KernelDied:
+                    return ""
+                if not prop.holds(case, results):
+                    shown = ", ".join(f"{k}={show(v, 80)}" for k, v in results.items())
+                    args = ", ".join(f"{n}={show(case[n], 80)}" for n in check.param_names)
+                    return (
+                        f"Hint: the sheet says {prop.statement}, but for {args} "
+                        f"your functions give {shown}."
+                    )
+        return ""
+
+    def _one_call(self, function: str, args: list[Any]) -> Any:
+        outcome = self.session.call(function, self.kinds[function], [args])[0]
+        return outcome.value if outcome.kind == "value" else None
+
+
+def _reason(outcome: _protocol.Outcome, expected: Any, returns: str) -> str | None:
+    if outcome.kind == "value":
+        return mismatch(expected, outcome.value, returns)
+    return outcome.kind
+
+
+def _status(outcome: _protocol.Outcome) -> str:
+    if outcome.kind == "error" and outcome.message.startswith("MemoryError"):
+        return "resource_limit"
+    return _STATUS_OF_OUTCOME.get(outcome.kind, "wrong")

@@ -1,0 +1,326 @@
+"""One submission's kernel: run the notebook's cells, then answer requests for function calls.
+
+nbclient executes the cells; a watchdog of our own kills the kernel's whole process group when a
+cell outlives its timeout (nbclient alone hangs on a cell that ignores SIGINT). A kernel that dies
+is restarted and the notebook rerun without the fatal cell, so the student's other answers still
+count.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from grader import _protocol, _sandbox
+from grader._limits import Limits
+from grader.errors import KernelStartError
+
+
+class _GraderKernelManager(AsyncKernelManager):
+    """A kernel from the grader's own interpreter: the notebook's kernelspec is ignored."""
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return KernelSpec(argv=_sandbox.kernel_argv(), language="python", display_name="grader")
+
+
+class _CappedClient(NotebookClient):
+    """nbclient keeps every output byte; a 200 MB print must not take the grader with it."""
+
+    output_cap: int = 1024 * 1024
+    _kept: int = 0
+    dropped: bool = False
+
+    def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
+        size = len(str(msg.get("content", "")))
+        if self._kept + size > self.output_cap:
+            self.dropped = True
+            return None
+        self._kept += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+@dataclass
+class CellOutcome:
+    """How one code cell ended: ``ok``, ``error``, ``timeout`` or ``kernel_died``."""
+
+    index: int
+    status: str
+    message: str = ""
+
+
+@dataclass
+class Execution:
+    """What running the notebook's cells gave, for feedback."""
+
+    cells: list[CellOutcome] = field(default_factory=list)
+    restarts: int = 0
+    skipped: list[int] = field(default_factory=list)
+    output_dropped: bool = False
+
+    @property
+    def errors(self) -> list[CellOutcome]:
+        return [c for c in self.cells if c.status != "ok"]
+
+
+class KernelDied(Exception):
+    """The kernel stopped answering (it died, or was killed for overrunning a time limit)."""
+
+
+class KernelSession:
+    """A fresh kernel for one notebook, in its own scratch folder, torn down on exit."""
+
+    def __init__(self, notebook: Path, limits: Limits, data_files: tuple[Path, ...] = ()) -> None:
+        self.notebook_path = notebook
+        self.limits = limits
+        self.data_files = data_files
+        self.nb = nbformat.read(notebook, as_version=4)
+        self.execution = Execution()
+        self.deadline = time.monotonic() + limits.notebook_seconds
+        self._scratch: _sandbox.Scratch | None = None
+        self._client: _CappedClient | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> KernelSession:
+        self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_kernel()
+        if self._scratch is not None:
+            self._scratch.remove()
+
+    def _start_kernel(self) -> None:
+        assert self._scratch is not None
+        km = _GraderKernelManager(transport="ipc", ip=str(self._scratch.run / "kernel"))
+        km.connection_file = str(self._scratch.run / "kernel.json")
+        client = _CappedClient(
+            self.nb,
+            km=km,
+            timeout=int(max(1, self.limits.cell_timeout)),
+            allow_errors=False,
+            interrupt_on_timeout=False,
+            record_timing=False,
+            startup_timeout=60,
+            iopub_timeout=2,
+        )
+        client.output_cap = self.limits.output_bytes
+        kwargs: dict[str, Any] = {
+            "cwd": str(self._scratch.work),
+            "env": _sandbox.kernel_env(self._scratch),
+            "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.DEVNULL,
+        }
+        preexec = _sandbox.limits_preexec(self.limits)
+        if preexec is not None:
+            kwargs["preexec_fn"] = preexec
+        try:
+            client.start_new_kernel(**kwargs)
+            client.start_new_kernel_client()
+        except Exception as exc:
+            _sandbox.kill_process_group(_pid(km))
+            raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
+        self._client = client
+
+    def _stop_kernel(self) -> None:
+        client, self._client = self._client, None
+        if client is None or client.km is None:
+            return
+        km = client.km
+        _sandbox.kill_process_group(_pid(km))
+        try:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            run_sync(km.cleanup_resources)()
+        except Exception:
+            pass
+
+    # -- the notebook's cells ----------------------------------------------------------------
+    def run_notebook(self) -> Execution:
+        """Run every code cell; restart past a cell that kills or hangs the kernel."""
+        while True:
+            self._start_kernel()
+            fatal = self._run_cells()
+            if fatal is None:
+                break
+            self.execution.skipped.append(fatal)
+            self._stop_kernel()
+            if self.execution.restarts >= self.limits.max_restarts or self._out_of_time():
+                self._start_kernel()
+                break
+            self.execution.restarts += 1
+            self.execution.cells = [
+                c for c in self.execution.cells if c.index in self.execution.skipped
+            ]
+        self._install_driver()
+        assert self._client is not None
+        self.execution.output_dropped = self._client.dropped
+        return self.execution
+
+    def _run_cells(self) -> int | None:
+        """Run the cells not yet skipped; return the index of a fatal cell, if one is met."""
+        assert self._client is not None
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code" or index in self.execution.skipped:
+                continue
+            outcome = self._run_cell(cell, index)
+            self.execution.cells.append(outcome)
+            if outcome.status in ("timeout", "kernel_died"):
+                return index
+            if self._out_of_time():
+                return None
+        return None
+
+    def _run_cell(self, cell: Any, index: int) -> CellOutcome:
+        client = self._client
+        assert client is not None
+        timeout = min(self.limits.cell_timeout, max(1.0, self.deadline - time.monotonic()))
+        client.timeout = int(max(1, timeout))
+        with self._watchdog(timeout + 5):
+            try:
+                client.execute_cell(cell, index)
+            except CellTimeoutError:
+                return CellOutcome(index, "timeout", f"it ran longer than {timeout:g} s")
+            except DeadKernelError:
+                if self._killed:
+                    return CellOutcome(index, "timeout", f"it ran longer than {timeout:g} s")
+                return CellOutcome(index, "kernel_died", "the kernel died while it ran")
+            except CellExecutionError as exc:
+                return CellOutcome(index, "error", f"{exc.ename}: {exc.evalue}"[:300])
+        return CellOutcome(index, "ok")
+
+    @contextmanager
+    def _watchdog(self, seconds: float) -> Iterator[None]:
+        """Kill the kernel's process group if nbclient has not returned in time."""
+        self._killed = False
+        pid = _pid(self._client.km) if self._client else None
+
+        def fire() -> None:
+            self._killed = True
+            _sandbox.kill_process_group(pid)
+
+        timer = threading.Timer(seconds, fire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    # -- calls into the student's functions ---------------------------------------------------
+    def _install_driver(self) -> None:
+        self._request(_protocol.install_request(), 30, want_result=False)
+
+    def inventory(self) -> dict[str, list[str] | None]:
+        return _protocol.parse_inventory(self._request(_protocol.INVENTORY_REQUEST, 30))
+
+    def call(
+        self, function: str, kinds: list[str], cases: list[list[Any]]
+    ) -> list[_protocol.Outcome]:
+        """Call ``function`` on every case in one round trip; a dead kernel raises KernelDied."""
+        limits = self.limits
+        code = _protocol.run_request(
+            function, kinds, cases, limits.call_cpu_seconds, limits.call_wall_seconds
+        )
+        budget = 10 + len(cases) * (limits.call_cpu_seconds + 0.05)
+        budget = min(budget, limits.call_wall_seconds * 3 + 10)
+        return _protocol.parse_outcomes(self._request(code, budget), len(cases))
+
+    def restart(self) -> None:
+        """A fresh kernel with the notebook rerun (fatal cells skipped), after one died."""
+        self._stop_kernel()
+        if self.execution.restarts >= self.limits.max_restarts or self._out_of_time():
+            raise KernelDied("no restarts left")
+        self.execution.restarts += 1
+        self.execution.cells = []
+        self.run_notebook()
+
+    def _request(self, code: str, budget: float, want_result: bool = True) -> str | None:
+        client = self._client
+        if client is None or client.kc is None:
+            raise KernelDied("no kernel")
+        budget = max(1.0, min(budget, self.deadline - time.monotonic()))
+        try:
+            return run_sync(self._async_request)(client, code, budget, want_result)
+        except KernelDied:
+            self._stop_kernel()
+            raise
+
+    async def _async_request(
+        self, client: NotebookClient, code: str, budget: float, want_result: bool
+    ) -> str | None:
+        kc = client.kc
+        assert kc is not None and client.km is not None
+        expressions = {"out": "__grader_out__"} if want_result else {}
+        msg_id = kc.execute(
+            code,
+            silent=True,
+            store_history=False,
+            user_expressions=expressions,
+            allow_stdin=False,
+        )
+        deadline = time.monotonic() + budget
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                _sandbox.kill_process_group(_pid(client.km))
+                raise KernelDied("the kernel did not answer in time")
+            try:
+                reply = await kc.get_shell_msg(timeout=min(remaining, 1.0))
+            except Empty:
+                await _drain(kc)
+                if not await client.km.is_alive():
+                    raise KernelDied("the kernel died") from None
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                await _drain(kc)
+                return _reply_text(reply) if want_result else None
+
+
+async def _drain(kc: Any) -> None:
+    """Throw away what the kernel published (prints, displays): none of it counts."""
+    while True:
+        try:
+            await kc.get_iopub_msg(timeout=0)
+        except (Empty, asyncio.TimeoutError):
+            return
+
+
+def _reply_text(reply: dict[str, Any]) -> str | None:
+    content = reply.get("content", {})
+    if content.get("status") != "ok":
+        return None
+    out = content.get("user_expressions", {}).get("out", {})
+    text = out.get("data", {}).get("text/plain") if out.get("status") == "ok" else None
+    if not isinstance(text, str) or len(text) > 64 * 1024 * 1024:
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _pid(km: Any) -> int | None:
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    return getattr(process, "pid", None)

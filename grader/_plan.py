@@ -1,0 +1,94 @@
+"""What a batch needs once, not once per notebook: the frozen cases and the oracle's answers.
+
+The oracle runs here, in the grader's process, on the frozen inputs; every worker then gets the
+answers as plain data. Nothing a notebook does can reach this.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+
+from grader import __version__
+from grader._compare import plain_answer
+from grader._frozen import Case, load_frozen
+from grader._limits import Limits
+from grader._spec import Assignment, Check
+from grader.errors import SpecError
+
+
+@dataclass(frozen=True)
+class GradingPlan:
+    """An assignment ready to grade: its cases and expected answers per ``Check.key``."""
+
+    assignment: Assignment
+    cases: dict[str, tuple[Case, ...]]
+    expected: dict[str, tuple[Any, ...]]
+    limits: Limits = field(default_factory=Limits)
+    frozen_sha256: str = ""
+    show_expected: bool = False
+
+    @classmethod
+    def build(cls, assignment: Assignment, limits: Limits | None = None) -> GradingPlan:
+        frozen = load_frozen(assignment)
+        expected = {
+            check.key: _answers(assignment, check, frozen.cases[check.key])
+            for check in assignment.checks
+        }
+        return cls(
+            assignment=assignment,
+            cases=dict(frozen.cases),
+            expected=expected,
+            limits=limits or Limits(),
+            frozen_sha256=frozen.sha256,
+            show_expected=assignment.show_expected,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Workers get plain data and reload the assignment: modules do not pickle."""
+        return (
+            _rebuild,
+            (
+                self.assignment.folder,
+                self.cases,
+                self.expected,
+                self.limits,
+                self.frozen_sha256,
+                self.show_expected,
+            ),
+        )
+
+    def versions(self) -> dict[str, str]:
+        """Recorded with every run, so an appeal months later knows what graded it."""
+        return {
+            "grader_version": __version__,
+            "hypothesis_version": hypothesis.__version__,
+            "python_version": platform.python_version(),
+            "frozen_sha256": self.frozen_sha256,
+        }
+
+
+def _rebuild(
+    folder: Any, cases: Any, expected: Any, limits: Limits, sha: str, show_expected: bool
+) -> GradingPlan:
+    from grader._spec import load_assignment
+
+    return GradingPlan(load_assignment(folder), cases, expected, limits, sha, show_expected)
+
+
+def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> tuple[Any, ...]:
+    oracle = assignment.oracle(check)
+    answers = []
+    for case in cases:
+        try:
+            answers.append(plain_answer(oracle(**case), check.returns))
+        except Exception as exc:
+            raise SpecError(
+                assignment.folder / "frozen.json",
+                f"the oracle {check.oracle} raised {exc!r} on the frozen case {case}; "
+                "fix the oracle or the input strategy, then run `grader freeze`",
+            ) from exc
+    return tuple(answers)

@@ -1,0 +1,131 @@
+"""The grader's half of the kernel protocol: requests out as data, answers parsed strictly.
+
+The kernel is the student's; whatever it sends back is untrusted text. It is parsed as JSON (never
+unpickled) and re-checked value by value, so nothing in it can run in the grader or pose as an
+expected value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from grader import _driver
+
+MAX_DEPTH = _driver.MAX_DEPTH
+MAX_ELEMENTS = _driver.MAX_ELEMENTS
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of a student function gave: a value, or why there is none.
+
+    ``kind`` is ``value``, ``error`` (it raised), ``timeout`` (it used up its CPU time),
+    ``unsupported`` (it returned something that is not numbers), ``missing`` (no such function),
+    ``skipped`` (not run after a timeout) or ``unreadable`` (the kernel's reply made no sense).
+    """
+
+    kind: str
+    value: Any = None
+    message: str = ""
+
+
+def run_request(
+    name: str, kinds: list[str], cases: list[list[Any]], cpu_limit: float, wall_limit: float
+) -> str:
+    """The code sent to the kernel for one batch of calls: data embedded as literals only."""
+    payload = json.dumps(cases, allow_nan=True)
+    return (
+        f"__grader_out__ = __grader__.run(globals(), {name!r}, {kinds!r}, "
+        f"__grader__.json.loads({payload!r}), {float(cpu_limit)!r}, {float(wall_limit)!r})"
+    )
+
+
+INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"
+
+
+def install_request() -> str:
+    """Code that installs the driver as ``__grader__`` without touching the student's names."""
+    source = _driver.__loader__.get_source(_driver.__name__)  # type: ignore[union-attr]
+    return (
+        "def __grader_install__():\n"
+        "    import types\n"
+        "    module = types.ModuleType('__grader__')\n"
+        f"    exec(compile({source!r}, '<grader>', 'exec'), module.__dict__)\n"
+        "    return module\n"
+        "__grader__ = __grader_install__()\n"
+        "del __grader_install__\n"
+    )
+
+
+def parse_outcomes(text: Any, count: int) -> list[Outcome]:
+    """Parse a ``run`` reply into exactly ``count`` outcomes; anything odd is ``unreadable``."""
+    try:
+        raw = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        raw = None
+    if not isinstance(raw, list) or len(raw) != count:
+        return [Outcome("unreadable", message="the kernel's reply could not be read")] * count
+    return [_outcome(item) for item in raw]
+
+
+def _outcome(item: Any) -> Outcome:
+    if not isinstance(item, dict) or len(item) != 1:
+        return Outcome("unreadable", message="the kernel's reply could not be read")
+    ((kind, payload),) = item.items()
+    if kind == "value":
+        try:
+            return Outcome("value", value=_checked(payload, 0, [0]))
+        except ValueError:
+            return Outcome("unreadable", message="the kernel's reply could not be read")
+    if kind in ("error", "unsupported") and isinstance(payload, str):
+        return Outcome(kind, message=payload[:500])
+    if kind == "timeout" and type(payload) in (int, float):
+        return Outcome("timeout", message=f"it ran for more than {payload:g} s of CPU time")
+    if kind == "missing" and payload is True:
+        return Outcome("missing")
+    if kind == "skipped" and payload is True:
+        return Outcome("skipped", message="not run: an earlier input timed out")
+    return Outcome("unreadable", message="the kernel's reply could not be read")
+
+
+def _checked(value: Any, depth: int, count: list[int]) -> Any:
+    """Re-check a parsed value: only floats, ints (not bools), None and lists of those."""
+    count[0] += 1
+    if count[0] > MAX_ELEMENTS or depth > MAX_DEPTH:
+        raise ValueError("too large")
+    kind = type(value)
+    if kind is float or kind is int or value is None:
+        return value
+    if kind is list:
+        return [_checked(v, depth + 1, count) for v in value]
+    raise ValueError(f"unexpected {kind.__name__}")
+
+
+def parse_inventory(text: Any) -> dict[str, list[str] | None]:
+    """The student's top-level callables; an unreadable reply counts as none."""
+    try:
+        raw = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    found: dict[str, list[str] | None] = {}
+    for name, params in list(raw.items())[:10_000]:
+        ok = params is None or (
+            isinstance(params, list) and all(isinstance(p, str) for p in params)
+        )
+        if isinstance(name, str) and ok:
+            found[name] = params
+    return found
+
+
+def encode_case(case: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
+    """A case as the positional argument list the driver expects."""
+    return [case[name] for name in names]
+
+
+def is_finite_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)

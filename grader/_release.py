@@ -1,0 +1,55 @@
+"""The student bundle: the notebook and public checks as precomputed cases, nothing of the oracle.
+
+Public cases are the simplest few frozen cases of each check, with the oracle's answers computed
+here; the oracle's source, the solution, the input strategies and the hidden cases stay behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from grader._frozen import write_atomic
+from grader._plan import GradingPlan
+from grader._spec import SPEC_FILE, Assignment
+from grader.errors import FrozenInputsError, OutputError
+
+PUBLIC_FORMAT = 1
+
+
+def release_bundle(assignment: Assignment, out: Path) -> Path:
+    """Write ``out/<assignment name>/`` with spec, student notebook, data files, public.json."""
+    plan = GradingPlan.build(assignment)
+    folder = out / assignment.name
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file; pass another --out")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(assignment.folder / SPEC_FILE, folder / SPEC_FILE)
+    shutil.copyfile(assignment.student_notebook, folder / assignment.student_notebook.name)
+    for data in assignment.data_files:
+        shutil.copyfile(data, folder / data.name)
+    checks: dict[str, Any] = {}
+    for check in assignment.checks:
+        count = check.public
+        checks[check.key] = {
+            "cases": list(plan.cases[check.key][:count]),
+            "expected": list(plan.expected[check.key][:count]),
+        }
+    document = {"format": PUBLIC_FORMAT, "assignment": assignment.name, "checks": checks}
+    write_atomic(folder / "public.json", json.dumps(document, indent=1, allow_nan=True) + "\n")
+    return folder
+
+
+def public_plan(assignment: Assignment, plan_limits: Any) -> GradingPlan:
+    """A plan from a bundle's public.json: the expected answers are shown, they are public."""
+    path = assignment.public_path
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        checks = document["checks"]
+        cases = {c.key: tuple(checks[c.key]["cases"]) for c in assignment.checks}
+        expected = {c.key: tuple(checks[c.key]["expected"]) for c in assignment.checks}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FrozenInputsError(path, f"unreadable public checks ({exc!r})") from None
+    return GradingPlan(assignment, cases, expected, plan_limits, "public", show_expected=True)

@@ -1,0 +1,69 @@
+"""The report: a long table (one row per submission and question) and a wide gradebook.
+
+Built from plain results, written atomically; a cell a spreadsheet would read as a formula is
+neutralised, so a student's output can never become one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from grader._frozen import write_atomic
+from grader._results import SubmissionResult
+
+LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def scores_frame(
+    results: Iterable[tuple[SubmissionResult, str]], versions: dict[str, str]
+) -> pd.DataFrame:
+    """Long form: ``submission, question, points, max_points, status, feedback`` first."""
+    rows = []
+    for result, sha in results:
+        for q in result.questions:
+            rows.append(
+                {
+                    "submission": result.submission,
+                    "question": q.question,
+                    "points": q.points,
+                    "max_points": q.max_points,
+                    "status": q.status,
+                    "feedback": q.feedback,
+                    "notes": result.notes,
+                    "seconds": result.seconds,
+                    "notebook_sha256": sha,
+                    **versions,
+                }
+            )
+    columns = [*LONG_COLUMNS, "notes", "seconds", "notebook_sha256", *versions]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def gradebook_frame(scores: pd.DataFrame, questions: list[str]) -> pd.DataFrame:
+    """Wide form: one row per submission, a column per question, and the total."""
+    wide = scores.pivot_table(
+        index="submission", columns="question", values="points", aggfunc="sum", sort=False
+    ).reindex(columns=questions)
+    wide = wide.reset_index()
+    wide.columns.name = None
+    wide["total"] = wide[questions].sum(axis=1).round(6)
+    return wide[["submission", *questions, "total"]]
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text that a spreadsheet would evaluate with a quote."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return safe
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    write_atomic(path, neutralise(frame).to_csv(index=False))

@@ -1,0 +1,378 @@
+"""An assignment's spec: questions, checks and points, validated once when it loads.
+
+A spec is data (``spec.toml``) plus the instructor's Python beside it (``checks.py``: input
+strategies and the sheet's properties) and the oracles under ``reference/``. Every name the spec
+mentions is resolved here, so a typo fails before the first notebook runs, not half-way through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import tomllib
+
+from grader.errors import AssignmentNotFoundError, SpecError
+
+SPEC_FILE = "spec.toml"
+#: How an argument travels to the student's function (see the kernel driver).
+PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"})
+#: What shape of answer a check expects.
+RETURN_KINDS = frozenset({"scalar", "vector"})
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where a check's inputs come from: a Hypothesis strategy of argument dicts, plus edges.
+
+    ``edges`` are the cases the sheet's conventions single out (zeros, identical distributions,
+    a one-dimensional joint); they are always graded, whatever Hypothesis happens to draw.
+    """
+
+    strategy: Any
+    edges: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property from the sheet, used to explain a wrong answer (it never earns marks).
+
+    ``calls(**case)`` names the student calls it needs, as ``{label: (function, args)}``;
+    ``holds(case, results)`` gets the case and ``{label: returned value}``.
+    """
+
+    statement: str
+    calls: Callable[..., Mapping[str, tuple[str, tuple[Any, ...]]]]
+    holds: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One function a question asks for, and how it is exercised."""
+
+    question: str
+    function: str
+    params: tuple[tuple[str, str], ...]
+    returns: str
+    inputs: str
+    oracle: str
+    weight: float
+    examples: int
+    public: int
+    properties: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.question}/{self.function}"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.params)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    title: str
+    points: float
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A loaded, validated assignment; ``oracles`` and ``hooks`` are None in a student bundle."""
+
+    name: str
+    title: str
+    folder: Path
+    student_notebook: Path
+    solution_notebook: Path | None
+    seed: int
+    show_expected: bool
+    questions: tuple[Question, ...]
+    data_files: tuple[Path, ...]
+    spec_hash: str
+    oracles: ModuleType | None = field(default=None, compare=False, repr=False)
+    hooks: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(c for q in self.questions for c in q.checks)
+
+    @property
+    def total_points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    @property
+    def frozen_path(self) -> Path:
+        return self.folder / "frozen.json"
+
+    @property
+    def public_path(self) -> Path:
+        return self.folder / "public.json"
+
+    def oracle(self, check: Check) -> Callable[..., Any]:
+        assert self.oracles is not None, "oracles are not loaded in a student bundle"
+        return getattr(self.oracles, check.oracle)
+
+    def inputs(self, check: Check) -> Inputs:
+        assert self.hooks is not None
+        return self.hooks.INPUTS[check.inputs]
+
+    def property(self, name: str) -> Property:
+        assert self.hooks is not None
+        return self.hooks.PROPERTIES[name]
+
+
+def find_assignment(name_or_path: str | Path, search: list[Path] | None = None) -> Path:
+    """Resolve a folder, or a name under ``assignments/`` here or in the grader's repository."""
+    candidate = Path(name_or_path)
+    tried = [candidate]
+    if not candidate.is_dir():
+        roots = search if search is not None else _default_roots()
+        tried = [root / str(name_or_path) for root in roots]
+    for folder in tried:
+        if (folder / SPEC_FILE).is_file():
+            return folder.resolve()
+    raise AssignmentNotFoundError(str(name_or_path), tried)
+
+
+def _default_roots() -> list[Path]:
+    roots = [Path.cwd() / "assignments", Path(__file__).resolve().parents[1] / "assignments"]
+    return list(dict.fromkeys(roots))
+
+
+def load_assignment(name_or_path: str | Path, *, bundle_ok: bool = False) -> Assignment:
+    """Load and validate an assignment; raise :class:`SpecError` on the first problem found.
+
+    With ``bundle_ok`` a spec whose oracles are absent (a student bundle) still loads.
+    """
+    folder = find_assignment(name_or_path)
+    path = folder / SPEC_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError(path, f"cannot read the spec: {exc}") from None
+    return _build(path, raw, bundle_ok)
+
+
+_TOP_KEYS = {
+    "name",
+    "title",
+    "student_notebook",
+    "solution_notebook",
+    "oracles",
+    "checks",
+    "seed",
+    "show_expected",
+    "data_files",
+    "kernel_packages",
+    "questions",
+}
+_QUESTION_KEYS = {"id", "title", "points", "checks"}
+_CHECK_KEYS = {
+    "function",
+    "params",
+    "returns",
+    "inputs",
+    "oracle",
+    "weight",
+    "examples",
+    "public",
+    "properties",
+}
+
+
+def _build(path: Path, raw: dict[str, Any], bundle_ok: bool) -> Assignment:
+    folder = path.parent
+    _no_unknown(path, raw, _TOP_KEYS, "the spec")
+    oracles = _load_module(path, folder, raw.get("oracles"), "oracles", bundle_ok)
+    hooks = _load_module(path, folder, raw.get("checks"), "checks", bundle_ok)
+    questions = tuple(_question(path, q) for q in _list(path, raw, "questions"))
+    if not questions:
+        raise SpecError(path, "the spec has no [[questions]]")
+    _unique(path, [q.id for q in questions], "question id")
+    assignment = Assignment(
+        name=_str(path, raw, "name"),
+        title=str(raw.get("title", raw.get("name"))),
+        folder=folder,
+        student_notebook=_file(path, folder, _str(path, raw, "student_notebook")),
+        solution_notebook=_optional_file(path, folder, raw.get("solution_notebook"), bundle_ok),
+        seed=_int(path, raw, "seed"),
+        show_expected=bool(raw.get("show_expected", False)),
+        questions=questions,
+        data_files=tuple(_file(path, folder, f) for f in raw.get("data_files", [])),
+        spec_hash=_spec_hash(path, hooks),
+        oracles=oracles,
+        hooks=hooks,
+    )
+    _resolve_names(path, assignment)
+    return assignment
+
+
+def _question(path: Path, raw: Any) -> Question:
+    if not isinstance(raw, dict):
+        raise SpecError(path, f"each [[questions]] entry must be a table, got {raw!r}")
+    _no_unknown(path, raw, _QUESTION_KEYS, "a question")
+    qid = _str(path, raw, "id")
+    points = raw.get("points")
+    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+        raise SpecError(path, f"question {qid}: points must be a positive number, got {points!r}")
+    checks = tuple(_check(path, qid, c) for c in _list(path, raw, "checks"))
+    if not checks:
+        raise SpecError(path, f"question {qid} has no [[questions.checks]]")
+    _unique(path, [c.function for c in checks], f"function in question {qid}")
+    return Question(id=qid, title=str(raw.get("title", qid)), points=float(points), checks=checks)
+
+
+def _check(path: Path, qid: str, raw: Any) -> Check:
+    where = f"question {qid}"
+    if not isinstance(raw, dict):
+        raise SpecError(path, f"{where}: each check must be a table, got {raw!r}")
+    _no_unknown(path, raw, _CHECK_KEYS, f"a check of {where}")
+    function = _str(path, raw, "function")
+    where = f"question {qid}, function {function}"
+    params = raw.get("params")
+    if not isinstance(params, dict) or not params:
+        raise SpecError(path, f'{where}: params must be a table like {{ p = "vector" }}')
+    for name, kind in params.items():
+        if kind not in PARAM_KINDS:
+            raise SpecError(
+                path,
+                f"{where}: parameter {name} has kind {kind!r}; use one of {sorted(PARAM_KINDS)}",
+            )
+    returns = raw.get("returns")
+    if returns not in RETURN_KINDS:
+        raise SpecError(path, f"{where}: returns is {returns!r}; use one of {sorted(RETURN_KINDS)}")
+    weight, examples, public = raw.get("weight", 1), raw.get("examples", 100), raw.get("public", 5)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+        raise SpecError(path, f"{where}: weight must be a positive number, got {weight!r}")
+    for key, value in (("examples", examples), ("public", public)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SpecError(path, f"{where}: {key} must be a whole number >= 0, got {value!r}")
+    properties = raw.get("properties", [])
+    if not isinstance(properties, list) or not all(isinstance(p, str) for p in properties):
+        raise SpecError(path, f"{where}: properties must be a list of names")
+    return Check(
+        question=qid,
+        function=function,
+        params=tuple(params.items()),
+        returns=returns,
+        inputs=_str(path, raw, "inputs"),
+        oracle=str(raw.get("oracle", function)),
+        weight=float(weight),
+        examples=examples,
+        public=public,
+        properties=tuple(properties),
+    )
+
+
+def _resolve_names(path: Path, assignment: Assignment) -> None:
+    """Every oracle, input strategy and property the spec names must exist."""
+    hooks, oracles = assignment.hooks, assignment.oracles
+    inputs = getattr(hooks, "INPUTS", None) if hooks else None
+    props = getattr(hooks, "PROPERTIES", None) if hooks else None
+    if hooks is not None and not (isinstance(inputs, dict) and isinstance(props, dict)):
+        raise SpecError(path, "checks.py must define dicts INPUTS and PROPERTIES")
+    for check in assignment.checks:
+        where = f"question {check.question}, function {check.function}"
+        if oracles is not None and not callable(getattr(oracles, check.oracle, None)):
+            raise SpecError(path, f"{where}: the oracles define no function {check.oracle!r}")
+        if inputs is None or props is None:
+            continue
+        if not isinstance(inputs.get(check.inputs), Inputs):
+            raise SpecError(path, f"{where}: checks.py INPUTS has no Inputs named {check.inputs!r}")
+        for edge in inputs[check.inputs].edges:
+            if set(edge) != set(check.param_names):
+                raise SpecError(
+                    path,
+                    f"{where}: an edge case of {check.inputs!r} has arguments {sorted(edge)}, "
+                    f"the function takes {list(check.param_names)}",
+                )
+        for name in check.properties:
+            if not isinstance(props.get(name), Property):
+                raise SpecError(path, f"{where}: checks.py PROPERTIES has no Property {name!r}")
+
+
+def _load_module(
+    spec: Path, folder: Path, relative: Any, what: str, bundle_ok: bool
+) -> ModuleType | None:
+    if relative is None:
+        if bundle_ok:
+            return None
+        raise SpecError(spec, f"the spec names no {what} file (key {what!r})")
+    file = (folder / str(relative)).resolve()
+    if not file.is_file():
+        if bundle_ok:
+            return None
+        raise SpecError(spec, f"the {what} file {file} does not exist")
+    module_name = f"_grader_{what}_{hashlib.sha1(str(file).encode()).hexdigest()[:12]}"
+    loader_spec = importlib.util.spec_from_file_location(module_name, file)
+    assert loader_spec is not None and loader_spec.loader is not None
+    module = importlib.util.module_from_spec(loader_spec)
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as exc:
+        raise SpecError(spec, f"the {what} file {file} failed to import: {exc!r}") from exc
+    return module
+
+
+def _spec_hash(path: Path, hooks: ModuleType | None) -> str:
+    """What the frozen inputs depend on: the spec and the strategies that draw them."""
+    digest = hashlib.sha256(path.read_bytes())
+    if hooks is not None and getattr(hooks, "__file__", None):
+        digest.update(Path(hooks.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _no_unknown(path: Path, raw: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise SpecError(path, f"unknown key(s) {unknown} in {what}; allowed: {sorted(allowed)}")
+
+
+def _list(path: Path, raw: dict[str, Any], key: str) -> list[Any]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise SpecError(path, f"{key} must be an array of tables, got {type(value).__name__}")
+    return value
+
+
+def _str(path: Path, raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value:
+        raise SpecError(path, f"{key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _int(path: Path, raw: dict[str, Any], key: str) -> int:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(path, f"{key} must be a whole number, got {value!r}")
+    return value
+
+
+def _file(path: Path, folder: Path, relative: str) -> Path:
+    file = folder / relative
+    if not file.is_file():
+        raise SpecError(path, f"the file {relative!r} named by the spec is not in {folder}")
+    return file
+
+
+def _optional_file(path: Path, folder: Path, relative: Any, bundle_ok: bool) -> Path | None:
+    if relative is None or (bundle_ok and not (folder / str(relative)).is_file()):
+        return None
+    return _file(path, folder, str(relative))
+
+
+def _unique(path: Path, values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise SpecError(path, f"duplicate {what} {value!r}")
+        seen.add(value)

@@ -1,0 +1,59 @@
+"""Exceptions raised by the grader.
+
+Everything the grader raises on purpose derives from :class:`GraderError`, so a caller (the CLI,
+a CI script) can tell "the instructor's input is wrong" from a bug. Each exception carries the
+data it is about as fields, and its message says what was wrong and what to do next.
+
+Nothing a *submission* does raises these: a broken notebook is a graded result, not an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GraderError(Exception):
+    """Root of every error the grader raises on purpose."""
+
+
+class AssignmentNotFoundError(GraderError):
+    """An assignment name or folder does not lead to a ``spec.toml``."""
+
+    def __init__(self, name: str, searched: list[Path]) -> None:
+        self.name = name
+        self.searched = searched
+        where = ", ".join(str(p) for p in searched) or "nowhere"
+        super().__init__(
+            f"No assignment {name!r}: looked for a spec.toml in {where}. "
+            "Pass the assignment's folder or the name of a folder under assignments/."
+        )
+
+
+class SpecError(GraderError):
+    """An assignment's spec is invalid; raised when it loads, never half-way through grading."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class FrozenInputsError(GraderError):
+    """The frozen inputs of an assignment are missing, unreadable or out of date."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class SubmissionsError(GraderError):
+    """The set of submissions handed to a batch cannot be graded as given."""
+
+
+class OutputError(GraderError):
+    """The output folder cannot hold a report (it is a file, or belongs to another run)."""
+
+
+class KernelStartError(GraderError):
+    """No kernel could be started at all: the grader's own environment is broken."""
