@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -35,9 +34,11 @@ from grader.errors import KernelStartError
 class _GraderKernelManager(AsyncKernelManager):
     """A kernel from the grader's own interpreter: the notebook's kernelspec is ignored."""
 
+    launch_argv: tuple[str, ...] = ()
+
     @property
     def kernel_spec(self) -> KernelSpec:
-        return KernelSpec(argv=_sandbox.kernel_argv(), language="python", display_name="grader")
+        return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
 
 
 class _CappedClient(NotebookClient):
@@ -108,7 +109,9 @@ class KernelSession:
 
     def _start_kernel(self) -> None:
         assert self._scratch is not None
+        launch = _sandbox.prepare_launch(self._scratch, self.limits)
         km = _GraderKernelManager(transport="ipc", ip=str(self._scratch.run / "kernel"))
+        km.launch_argv = tuple(launch.argv)
         km.connection_file = str(self._scratch.run / "kernel.json")
         client = _CappedClient(
             self.nb,
@@ -121,17 +124,8 @@ class KernelSession:
             iopub_timeout=2,
         )
         client.output_cap = self.limits.output_bytes
-        kwargs: dict[str, Any] = {
-            "cwd": str(self._scratch.work),
-            "env": _sandbox.kernel_env(self._scratch),
-            "stdout": subprocess.DEVNULL,
-            "stderr": subprocess.DEVNULL,
-        }
-        preexec = _sandbox.limits_preexec(self.limits)
-        if preexec is not None:
-            kwargs["preexec_fn"] = preexec
         try:
-            client.start_new_kernel(**kwargs)
+            client.start_new_kernel(**launch.popen_kwargs)
             client.start_new_kernel_client()
         except Exception as exc:
             _sandbox.kill_process_group(_pid(km))

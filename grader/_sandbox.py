@@ -11,11 +11,13 @@ import ctypes
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader._limits import Limits
 
@@ -72,6 +74,29 @@ def kernel_env(scratch: Scratch) -> dict[str, str]:
         TMPDIR=str(scratch.root / "home"),
     )
     return env
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start one kernel: its command line and the keyword arguments for Popen."""
+
+    argv: list[str]
+    popen_kwargs: dict[str, Any]
+    isolation: str
+
+
+def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
+    """The kernel's command, environment, folder and limits for this machine."""
+    kwargs: dict[str, Any] = {
+        "cwd": str(scratch.work),
+        "env": kernel_env(scratch),
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+    }
+    preexec = limits_preexec(limits)
+    if preexec is not None:
+        kwargs["preexec_fn"] = preexec
+    return Launch(kernel_argv(), kwargs, isolation="process")
 
 
 def kernel_argv() -> list[str]:
