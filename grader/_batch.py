@@ -169,7 +169,9 @@ def _run_pool(
     queue = list(todo)
     context = multiprocessing.get_context("spawn")
     while queue:
-        with ProcessPoolExecutor(min(workers, len(queue)), mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            min(workers, len(queue)), mp_context=context, initializer=_worker_init
+        ) as pool:
             pending: dict[Future[SubmissionResult], Path] = {
                 pool.submit(_grade_safely, plan, path, out): path for path in queue
             }
@@ -186,6 +188,13 @@ def _run_pool(
                             record(_crashed(plan, path))
                         else:
                             queue.append(path)
+
+
+def _worker_init() -> None:
+    """A worker dies with the coordinator (even after kill -9), and so its kernel with it."""
+    from grader._sandbox import _die_with_parent
+
+    _die_with_parent()
 
 
 def _grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:

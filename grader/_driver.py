@@ -141,19 +141,20 @@ def _error_text(exc):
 def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
     """Call ``namespace[name]`` on every case; return one JSON outcome per case.
 
-    After a timeout the remaining cases are skipped: the check has failed already, and one
-    endless loop must not cost a hundred time limits.
+    After an exception or a timeout the remaining cases are skipped: the check has failed
+    already (on this case or an earlier one), and one endless loop must not cost a hundred time
+    limits.
     """
     np = _numpy()
     scalars = _scalar_types(np)
     func = namespace.get(name)
     outcomes = []
-    timed_out = False
+    failed = False
     for case in cases:
         if not callable(func):
             outcomes.append({"missing": True})
             continue
-        if timed_out:
+        if failed:
             outcomes.append({"skipped": True})
             continue
         try:
@@ -161,16 +162,15 @@ def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
             result = _call_one(func, args, cpu_limit, wall_limit)
         except _CallTimeout:
             outcomes.append({"timeout": cpu_limit})
-            timed_out = True
+            failed = True
             continue
         except RecursionError:
             outcomes.append({"error": "RecursionError: maximum recursion depth exceeded"})
-            continue
-        except Exception as exc:
-            outcomes.append({"error": _error_text(exc)})
+            failed = True
             continue
         except BaseException as exc:
             outcomes.append({"error": _error_text(exc)})
+            failed = True
             continue
         try:
             outcomes.append({"value": _plain(result, np, scalars)})

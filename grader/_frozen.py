@@ -46,12 +46,13 @@ def check_seed(assignment: Assignment, check: Check) -> int:
 
 
 def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) -> list[Case]:
-    """The edges plus up to ``check.examples`` distinct Hypothesis draws, simplest first."""
+    """The edges plus ``check.examples`` distinct Hypothesis draws (fewer only if the strategy
+    has fewer values), simplest first."""
     inputs = assignment.inputs(check)
     drawn: list[Case] = []
 
     @settings(
-        max_examples=max(1, check.examples),
+        max_examples=max(1, 2 * check.examples),
         database=None,
         deadline=None,
         phases=[Phase.generate],
@@ -66,7 +67,8 @@ def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) ->
 
     if check.examples:
         collect()
-    return order_cases([dict(edge) for edge in inputs.edges] + drawn, check)
+    distinct = list({_canonical(case): case for case in drawn}.values())[: check.examples]
+    return order_cases([dict(edge) for edge in inputs.edges] + distinct, check)
 
 
 def order_cases(cases: list[Case], check: Check) -> list[Case]:

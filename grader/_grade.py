@@ -184,7 +184,8 @@ class _Grader:
     ) -> str:
         call = show_call(check.function, case, check.param_names)
         if outcome.kind == "value":
-            text = f"{call} returned {show(outcome.value)}: {reason}."
+            text = f"{call} returned {show(outcome.value)}: {reason}"
+            text += "" if text.endswith("?") else "."
             if self.plan.show_expected:
                 text += f" Expected {show(expected)}."
         elif outcome.message.startswith("NotImplementedError"):
@@ -197,7 +198,8 @@ class _Grader:
             text = f"{call} returned {outcome.message}, not a number or a list of numbers."
         else:
             text = f"{call}: {outcome.message or 'no answer came back'}."
-        broken = self._broken_properties(check)
+        # Hints explain a wrong number; a call that raised or hung is explained already.
+        broken = self._broken_properties(check) if outcome.kind == "value" else ""
         if broken:
             text += " " + broken
         return text

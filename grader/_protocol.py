@@ -24,7 +24,7 @@ class Outcome:
 
     ``kind`` is ``value``, ``error`` (it raised), ``timeout`` (it used up its CPU time),
     ``unsupported`` (it returned something that is not numbers), ``missing`` (no such function),
-    ``skipped`` (not run after a timeout) or ``unreadable`` (the kernel's reply made no sense).
+    ``skipped`` (not run after an earlier failure) or ``unreadable`` (the kernel's reply made no sense).
     """
 
     kind: str
@@ -87,7 +87,7 @@ def _outcome(item: Any) -> Outcome:
     if kind == "missing" and payload is True:
         return Outcome("missing")
     if kind == "skipped" and payload is True:
-        return Outcome("skipped", message="not run: an earlier input timed out")
+        return Outcome("skipped", message="not run: an earlier input failed")
     return Outcome("unreadable", message="the kernel's reply could not be read")
 
 

@@ -26,7 +26,7 @@ def release_bundle(assignment: Assignment, out: Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is a file; pass another --out")
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(assignment.folder / SPEC_FILE, folder / SPEC_FILE)
+    (folder / SPEC_FILE).write_text(_bundle_spec(assignment), encoding="utf-8")
     shutil.copyfile(assignment.student_notebook, folder / assignment.student_notebook.name)
     for data in assignment.data_files:
         shutil.copyfile(data, folder / data.name)
@@ -40,6 +40,21 @@ def release_bundle(assignment: Assignment, out: Path) -> Path:
     document = {"format": PUBLIC_FORMAT, "assignment": assignment.name, "checks": checks}
     write_atomic(folder / "public.json", json.dumps(document, indent=1, allow_nan=True) + "\n")
     return folder
+
+
+#: Spec keys that point at what stays behind: a bundle's spec must not name them.
+_PRIVATE_KEYS = ("oracles", "checks", "solution_notebook")
+
+
+def _bundle_spec(assignment: Assignment) -> str:
+    """The spec without the keys naming the oracles, the checks module and the solution."""
+    lines = (assignment.folder / SPEC_FILE).read_text(encoding="utf-8").splitlines()
+    kept = [
+        line for line in lines
+        if not any(line.strip().startswith(f"{key} ") or line.strip().startswith(f"{key}=")
+                   for key in _PRIVATE_KEYS)
+    ]
+    return "\n".join(kept) + "\n"
 
 
 def public_plan(assignment: Assignment, plan_limits: Any) -> GradingPlan:
