@@ -24,7 +24,7 @@ class Outcome:
 
     ``kind`` is ``value``, ``error`` (it raised), ``timeout`` (it used up its CPU time),
     ``unsupported`` (it returned something that is not numbers), ``missing`` (no such function),
-    ``skipped`` (not run after an earlier failure) or ``unreadable`` (the kernel's reply made no sense).
+    ``skipped`` (not run after an earlier failure) or ``unreadable`` (a senseless reply).
     """
 
     kind: str

@@ -47,12 +47,14 @@ _PRIVATE_KEYS = ("oracles", "checks", "solution_notebook")
 
 
 def _bundle_spec(assignment: Assignment) -> str:
-    """The spec without the keys naming the oracles, the checks module and the solution."""
+    """The spec without comments (meant for instructors) and without the keys naming the
+    oracles, the checks module and the solution."""
     lines = (assignment.folder / SPEC_FILE).read_text(encoding="utf-8").splitlines()
     kept = [
-        line for line in lines
-        if not any(line.strip().startswith(f"{key} ") or line.strip().startswith(f"{key}=")
-                   for key in _PRIVATE_KEYS)
+        line
+        for line in lines
+        if not line.lstrip().startswith("#")
+        and not any(line.strip().replace(" ", "").startswith(f"{key}=") for key in _PRIVATE_KEYS)
     ]
     return "\n".join(kept) + "\n"
 

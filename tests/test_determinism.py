@@ -7,8 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
-from grader import GradingPlan, grade_batch, grade_notebook, load_assignment
-from grader import _frozen
+from grader import GradingPlan, _frozen, grade_batch, grade_notebook, load_assignment
 from grader.errors import FrozenInputsError
 from tests.conftest import ASSIGNMENT, EXAMPLES
 
@@ -38,9 +37,7 @@ def test_alone_or_in_a_batch_gives_identical_rows(plan, assignment, tmp_path):
     assert list(batch.status) == [q.status for q in alone.questions]
 
 
-def test_frozen_inputs_survive_a_change_of_the_seed_to_draws_mapping(
-    assignment, plan, monkeypatch
-):
+def test_frozen_inputs_survive_a_change_of_the_seed_to_draws_mapping(assignment, plan, monkeypatch):
     """A Hypothesis upgrade changes what a seed draws; grades follow the frozen file instead."""
     before = grade_notebook(plan, BUGGY)
     check = assignment.checks[0]
@@ -56,8 +53,9 @@ def test_a_frozen_file_that_no_longer_matches_its_spec_is_refused(tmp_path):
     shutil.copytree(ASSIGNMENT, copy)
     spec = copy / "spec.toml"
     spec.write_text(spec.read_text().replace("points = 3", "points = 5", 1))
-    (copy / "spec.toml").write_text(spec.read_text().replace(
-        '"../../reference/', f'"{ASSIGNMENT.parents[1]}/reference/'))
+    (copy / "spec.toml").write_text(
+        spec.read_text().replace('"../../reference/', f'"{ASSIGNMENT.parents[1]}/reference/')
+    )
     with pytest.raises(FrozenInputsError, match="changed since these inputs were frozen"):
         GradingPlan.build(load_assignment(copy))
 
