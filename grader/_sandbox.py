@@ -3,16 +3,39 @@
 The kernel gets a scratch folder holding only its own notebook (and the assignment's data files),
 a clean environment (no PYTHONPATH, no user site, HOME and IPYTHONDIR inside the scratch folder so
 no ``~/.ipython`` startup file runs) and resource limits set in the child before it executes.
+
+Where bubblewrap works (Linux), the kernel also runs inside it (isolation level ``bwrap``), because
+a plain process can read whatever the grader's user can: the oracles, the solution notebook, the
+frozen inputs, other students' notebooks. In the sandbox it sees only the system (``/usr`` and a
+few files of ``/etc``) and the Python installation, read-only; its scratch folder is the one
+writable place, bound at the same path so the connection file and cwd stay valid; ``/tmp`` is a
+small private tmpfs. The repository and the submissions folder are not mounted at all, so even an
+editable install (whose site-packages finder points into the repository) cannot import ``grader``
+or ``reference`` there. It has its own network namespace (only a loopback of its own: the kernel
+talks to the grader over unix sockets in the scratch folder), its own pid, ipc, uts and user
+namespaces (uid and gid 65534 inside) and no capabilities. The rlimits set before exec apply to
+bwrap and are inherited by the kernel. Elsewhere the level is ``process``; say so with
+:func:`isolation_notice`.
+
+``GRADER_SANDBOX`` picks the level: ``auto`` (default) bwrap where a one-time probe shows it
+works, else process; ``bwrap`` bwrap or :class:`~grader.errors.KernelStartError`; ``none``
+process.
+
+Flags left out on purpose: ``--new-session`` (the kernel has no terminal to inject into, since
+jupyter_client starts it in a new session with stdin a pipe, and a session of its own would put
+the kernel outside the process group that interrupts and kills are sent to).
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._limits import Limits
+from grader.errors import KernelStartError
 
 #: Variables a kernel may inherit; everything else (tokens, PYTHONPATH, ...) is dropped.
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -78,7 +102,8 @@ def kernel_env(scratch: Scratch) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Launch:
-    """How to start one kernel: its command line and the keyword arguments for Popen."""
+    """How to start one kernel: its command line, the keyword arguments for Popen, and how
+    isolated it is (``bwrap`` or ``process``, see the module's docstring)."""
 
     argv: list[str]
     popen_kwargs: dict[str, Any]
@@ -87,6 +112,7 @@ class Launch:
 
 def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
     """The kernel's command, environment, folder and limits for this machine."""
+    level = isolation_level()
     kwargs: dict[str, Any] = {
         "cwd": str(scratch.work),
         "env": kernel_env(scratch),
@@ -96,7 +122,15 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
     preexec = limits_preexec(limits)
     if preexec is not None:
         kwargs["preexec_fn"] = preexec
-    return Launch(kernel_argv(), kwargs, isolation="process")
+    argv = kernel_argv()
+    if level == "bwrap":
+        argv = [*bwrap_argv(scratch, _probe().bwrap), *argv]
+        # No JPY_PARENT_PID: the pid namespace hides the grader, and ipykernel would take a
+        # parent pid it cannot see for a parent that exited. bwrap's --die-with-parent and the
+        # death signal set before exec tie the kernel to the grader instead.
+        kwargs["independent"] = True
+        kwargs["preexec_fn"] = _ignoring_sigint(preexec)
+    return Launch(argv, kwargs, isolation=level)
 
 
 def kernel_argv() -> list[str]:
@@ -132,6 +166,22 @@ def limits_preexec(limits: Limits) -> Callable[[], None] | None:
     return preexec
 
 
+def _ignoring_sigint(then: Callable[[], None] | None) -> Callable[[], None]:
+    """bwrap must survive an interrupt meant for the kernel, or the kernel dies with it.
+
+    jupyter_client interrupts by sending SIGINT to the whole process group, bwrap included,
+    and bwrap has no handler for it. An ignored signal stays ignored across exec; ipykernel sets
+    its own SIGINT handler while it runs a cell, so the kernel still gets KeyboardInterrupt.
+    """
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if then is not None:
+            then()
+
+    return preexec
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel gets SIGKILL when the process that started it dies, even by kill -9."""
     if not sys.platform.startswith("linux"):
@@ -152,3 +202,163 @@ def kill_process_group(pid: int | None) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+# -- bubblewrap ---------------------------------------------------------------------------------
+
+#: The environment variable that picks the isolation level: ``auto``, ``bwrap`` or ``none``.
+SANDBOX_ENV = "GRADER_SANDBOX"
+#: The kernel's uid and gid inside its user namespace ("nobody"): it owns nothing it can change.
+SANDBOX_ID = 65534
+#: Bytes of the kernel's private /tmp. RAM-backed, so small; TMPDIR points into the scratch.
+TMP_BYTES = 64 * 1024 * 1024
+#: System folders, bound read-only where they are folders and recreated where they are symlinks.
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+#: What of /etc the interpreter and its libraries read; not /etc at large (e.g. /etc/shadow).
+_ETC = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group",
+    "nsswitch.conf", "hosts", "alternatives", "fonts", "mime.types",
+)  # fmt: skip
+#: Namespaces and privileges; the probe runs with exactly these, so a refusal shows there.
+_ISOLATION_FLAGS = (
+    "--die-with-parent", "--unshare-user", "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID),
+    "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    "--cap-drop", "ALL",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """Whether bubblewrap can run a kernel here: the bwrap found, or why there is none."""
+
+    bwrap: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+def sandbox_mode() -> str:
+    """The level asked for in ``GRADER_SANDBOX``; a typo is an error, not a silent fallback."""
+    mode = os.environ.get(SANDBOX_ENV, "auto").strip().lower() or "auto"
+    if mode not in ("auto", "bwrap", "none"):
+        raise KernelStartError(
+            f"{SANDBOX_ENV}={mode!r} is not a sandbox level: use auto, bwrap or none."
+        )
+    return mode
+
+
+def isolation_level() -> str:
+    """``bwrap`` or ``process``: how this process's kernels run (the probe runs once)."""
+    mode = sandbox_mode()
+    if mode == "none":
+        return "process"
+    probe = _probe()
+    if probe.ok:
+        return "bwrap"
+    if mode == "bwrap":
+        raise KernelStartError(
+            f"{SANDBOX_ENV}=bwrap, but bubblewrap cannot run kernels here: {probe.reason}. "
+            f"Install bubblewrap >= 0.5 with user namespaces allowed, or set {SANDBOX_ENV}=auto."
+        )
+    return "process"
+
+
+def isolation_notice() -> str | None:
+    """One sentence for a batch's log when kernels are not sandboxed, and why; else None.
+
+    Printed once per batch, so whoever grades knows the grades rest on trust in that case.
+    """
+    if isolation_level() == "bwrap":
+        return None
+    if sandbox_mode() == "none":
+        why = f"{SANDBOX_ENV}=none"
+    else:
+        why = f"bubblewrap not available ({_probe().reason})"
+    text = (
+        f"{why}: kernels run as plain processes that can read whatever the grader's user can "
+        "(with an editable install, the oracles in the repository too)"
+    )
+    if limits_preexec(Limits()) is None:
+        text += "; this platform has no memory or file-size limits either"
+    return text + "."
+
+
+def bwrap_argv(scratch: Scratch, bwrap: str) -> list[str]:
+    """bwrap's command line, up to the command it runs: a view with nothing of the project."""
+    argv = [bwrap, *_ISOLATION_FLAGS, "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    for path in _SYSTEM:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+    for root in _read_only_roots():
+        argv += ["--ro-bind", root, root]
+    for name in _ETC:
+        argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    root = str(scratch.root)
+    argv += ["--proc", "/proc", "--dev", "/dev", "--bind", root, root]
+    return [*argv, "--chdir", str(scratch.work), "--"]
+
+
+def _read_only_roots() -> list[str]:
+    """System folders and the interpreter's installation, each once (no folder inside another).
+
+    Both a path and its resolved form are kept, so symlinked prefixes (a venv's python pointing
+    at its base interpreter) resolve inside the sandbox as outside.
+    """
+    paths = [p for p in _SYSTEM if os.path.isdir(p) and not os.path.islink(p)]
+    paths += [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    paths += [os.path.dirname(sys.executable)]
+    paths += [v for k, v in sysconfig.get_paths().items() if k.endswith(("lib", "stdlib"))]
+    found = {os.path.abspath(p) for p in paths if p and os.path.isdir(p)}
+    found |= {os.path.realpath(p) for p in found}
+    roots: list[str] = []
+    for path in sorted(found, key=len):
+        if not any(_inside(path, root) for root in roots):
+            roots.append(path)
+    return roots
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _exposed_source() -> str | None:
+    """A mounted root holding the grader's own source tree (its repository), if one does.
+
+    With an editable install the package lives in the repository beside reference/; a prefix
+    that contains it (say a venv's base at /) would hand the oracles to the kernel.
+    """
+    home = str(Path(__file__).resolve().parents[1])
+    installed = {os.path.realpath(v) for v in sysconfig.get_paths().values()}
+    if home in installed:
+        return None
+    return next((root for root in _read_only_roots() if _inside(home, root)), None)
+
+
+@functools.lru_cache(maxsize=1)
+def _probe() -> _Probe:
+    """Run the interpreter once in bwrap with the kernels' flags; cached for the process."""
+    if not sys.platform.startswith("linux"):
+        return _Probe("", f"bubblewrap is Linux-only, this is {sys.platform}")
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return _Probe("", "no bwrap on PATH")
+    exposed = _exposed_source()
+    if exposed is not None:
+        return _Probe(bwrap, f"{exposed} would be mounted and it holds the grader's repository")
+    scratch = Scratch(Path(tempfile.mkdtemp(prefix="grader-probe-")))
+    try:
+        scratch.work.mkdir()
+        argv = [*bwrap_argv(scratch, bwrap), sys.executable, "-s", "-c", "pass"]
+        done = subprocess.run(
+            argv, env=kernel_env(scratch), capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return _Probe(bwrap, f"{bwrap} failed: {exc}")
+    finally:
+        scratch.remove()
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        return _Probe(bwrap, lines[-1] if lines else f"{bwrap} exited with {done.returncode}")
+    return _Probe(bwrap)

@@ -28,7 +28,9 @@ EXPECTED_BUG = {
 def test_solution_scores_full_marks(plan):
     result = grade_notebook(plan, ASSIGNMENT / "solution.ipynb")
     assert [(q.question, q.points, q.status) for q in result.questions] == [
-        ("1a", 3.0, "ok"), ("1b", 4.0, "ok"), ("1c", 3.0, "ok")
+        ("1a", 3.0, "ok"),
+        ("1b", 4.0, "ok"),
+        ("1c", 3.0, "ok"),
     ]
     assert result.total == 10.0
 
@@ -49,7 +51,12 @@ def example_report(assignment, tmp_path_factory):
 def test_report_files_have_the_documented_columns(example_report):
     scores = pd.read_csv(example_report.scores_csv)
     assert list(scores.columns[:6]) == [
-        "submission", "question", "points", "max_points", "status", "feedback"
+        "submission",
+        "question",
+        "points",
+        "max_points",
+        "status",
+        "feedback",
     ]
     book = pd.read_csv(example_report.gradebook_csv)
     assert list(book.columns) == ["submission", *QUESTIONS, "total"]

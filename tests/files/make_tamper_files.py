@@ -37,7 +37,7 @@ def kl_divergence(p, q):
     return Always(0.0)
 '''
 
-MONKEYPATCH = '''
+MONKEYPATCH = """
 import builtins
 import math
 
@@ -57,9 +57,9 @@ IPython.core.ultratb.VerboseTB.structured_traceback = lambda *a, **k: ["all test
 
 def kl_gaussian(mu1, sigma1, mu2, sigma2):
     return 0.0
-'''
+"""
 
-FIND_ORACLE = '''
+FIND_ORACLE = """
 import os
 import sys
 from pathlib import Path
@@ -98,9 +98,9 @@ def optimal_factor(p_joint, j):
 
 def kl_to_factorized(p_joint, factors):
     return _find_oracle().kl_to_factorized(p_joint, factors)
-'''
+"""
 
-FAKE_SCORES = '''
+FAKE_SCORES = """
 import json
 from pathlib import Path
 
@@ -124,7 +124,7 @@ __grader_out__ = json.dumps([{"value": 1.0}] * 1000)
 def entropy(p):
     print('{"value": 0.6931471805599453}')
     return None
-'''
+"""
 
 #: file name -> (cell id replaced, new source, question attacked)
 CASES = {

@@ -1,0 +1,111 @@
+"""Nothing lost: a batch killed half way resumes to the same report, and leaves no kernel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from grader import grade_batch
+from tests.conftest import EXAMPLES, ROOT
+
+TIMING = ["seconds"]
+
+
+def _start(out: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from grader._cli import main; main()",
+            "grade",
+            "variational_inference",
+            str(EXAMPLES),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _stored(out: Path) -> int:
+    try:
+        with sqlite3.connect(out / "results.sqlite") as db:
+            return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_sigkilled_batch_resumes_to_the_same_report_and_leaves_no_kernel(assignment, tmp_path):
+    reference = grade_batch(assignment, [EXAMPLES], tmp_path / "whole", workers=1)
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    out = tmp_path / "interrupted"
+    process = _start(out, scratch)
+    deadline = time.monotonic() + 120
+    while _stored(out) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert process.poll() is None, "the batch ended before it could be interrupted"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    partial = _stored(out)
+    assert 3 <= partial < 9
+
+    time.sleep(1.0)
+    assert _processes_mentioning(str(scratch)) == [], "a kernel outlived its grader"
+
+    resumed = _start(out, scratch, "--resume")
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert f"{partial} resumed" in stdout
+
+    whole = reference.scores.drop(columns=TIMING)
+    again = pd.read_csv(out / "scores.csv", keep_default_na=False).drop(columns=TIMING)
+    whole = pd.read_csv(tmp_path / "whole" / "scores.csv", keep_default_na=False).drop(
+        columns=TIMING
+    )
+    pd.testing.assert_frame_equal(again, whole)
+
+
+def test_resume_refuses_a_changed_submission(assignment, tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    notebook = folder / "alice.ipynb"
+    notebook.write_bytes((EXAMPLES / "alice_numpy.ipynb").read_bytes())
+    grade_batch(assignment, [folder], tmp_path / "out", workers=1)
+    notebook.write_bytes((EXAMPLES / "dave_log2.ipynb").read_bytes())
+    from grader.errors import OutputError
+
+    try:
+        grade_batch(assignment, [folder], tmp_path / "out", workers=1, resume=True)
+    except OutputError as exc:
+        assert "alice" in str(exc) and "changed" in str(exc)
+    else:
+        raise AssertionError("resume accepted a changed submission")
