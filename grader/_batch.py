@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader import _report
+from grader import _report, _sandbox
 from grader._grade import grade_notebook, zero_result
 from grader._limits import Limits
 from grader._plan import GradingPlan
@@ -91,12 +91,14 @@ def grade_batch(
     files = collect_submissions(submissions)
     _prepare_out(out)
     plan = GradingPlan.build(assignment, limits)
+    isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
     hashes = {path.stem: _sha256(path) for path in files}
     meta = {
         "assignment": assignment.name,
         "spec_sha256": assignment.spec_hash,
         **plan.versions(),
         "limits": repr(plan.limits),
+        "isolation": isolation,
     }
     store = Store(out / "results.sqlite", meta, resume)
     try:

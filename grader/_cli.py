@@ -17,6 +17,7 @@ from grader import _batch
 from grader._frozen import freeze as freeze_inputs
 from grader._limits import Limits
 from grader._results import SubmissionResult
+from grader._sandbox import isolation_notice
 from grader._spec import load_assignment
 from grader.errors import GraderError
 
@@ -109,6 +110,9 @@ def grade(
     """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
     spec = load_assignment(assignment)
     files = _batch.collect_submissions(list(submissions))
+    notice = isolation_notice()
+    if notice:
+        click.echo(f"Warning: {notice}", err=True)
     progress = _Progress(len(files))
     try:
         report = _batch.grade_batch(
