@@ -1,0 +1,166 @@
+"""The kernel protocol and the comparisons, in isolation (the kernel side is plain Python)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from grader import _driver
+from grader._compare import close, mismatch, normalise
+from grader._protocol import parse_outcomes, run_request
+
+SCALARS = _driver._scalar_types(np)
+
+
+def plain(value):
+    return _driver._plain(value, np, SCALARS)
+
+
+class Rigged(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.5, 0.5),
+        (3, 3),
+        (np.float64(0.25), 0.25),
+        (np.float32(0.5), 0.5),
+        (np.int64(2), 2),
+        (np.array(1.5), 1.5),
+        (np.array([1.0, 2.0]), [1.0, 2.0]),
+        ([np.float64(1.0), 2], [1.0, 2]),
+        ((1.0, 2.0), [1.0, 2.0]),
+        (None, None),
+    ],
+)
+def test_plain_numbers_and_arrays_cross_as_json_data(value, expected):
+    converted = plain(value)
+    assert converted == expected
+    assert json.loads(json.dumps(converted)) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        True,
+        np.bool_(True),
+        Rigged(0.0),
+        "0.5",
+        {"kl": 0.5},
+        np.array(["a"]),
+        np.array([True]),
+        np.array([1 + 2j]),
+        1 + 2j,
+        np.ma.masked_array([1.0]),
+        [[[[[[[[[[1.0]]]]]]]]]],
+    ],
+)
+def test_anything_else_is_refused_by_exact_type(value):
+    with pytest.raises(_driver._Unsupported):
+        plain(value)
+
+
+def test_driver_runs_every_case_and_stops_a_check_at_its_first_failure():
+    def kl(p, q):
+        if len(p) == 3:
+            raise ZeroDivisionError("boom")
+        return float(np.sum(p))
+
+    cases = [[[0.5, 0.5], [0.5, 0.5]], [[0.2, 0.3, 0.5], [1, 0, 0]], [[1.0], [1.0]]]
+    out = json.loads(_driver.run({"kl": kl}, "kl", ["vector", "vector"], cases, 1.0, 5.0))
+    assert out == [{"value": 1.0}, {"error": "ZeroDivisionError: boom"}, {"skipped": True}]
+
+
+def test_driver_limits_cpu_time_per_call():
+    def spin(x):
+        while True:
+            pass
+
+    out = json.loads(_driver.run({"spin": spin}, "spin", ["float"], [[1.0], [2.0]], 0.2, 5.0))
+    assert out == [{"timeout": 0.2}, {"skipped": True}]
+
+
+def test_arguments_arrive_as_the_notebook_states():
+    seen = {}
+
+    def f(p, joint, factors, sigma, j):
+        seen.update(p=p, joint=joint, factors=factors, sigma=sigma, j=j)
+        return 0.0
+
+    kinds = ["vector", "array", "vector_list", "float", "int"]
+    _driver.run({"f": f}, "f", kinds, [[[0.5, 0.5], [[1.0]], [[1.0]], 2, 0]], 1.0, 5.0)
+    assert seen["p"].dtype == np.float64 and seen["p"].shape == (2,)
+    assert seen["joint"].shape == (1, 1)
+    assert type(seen["factors"]) is list and seen["factors"][0].dtype == np.float64
+    assert type(seen["sigma"]) is float and type(seen["j"]) is int
+
+
+def test_requests_embed_data_as_literals_only():
+    code = run_request("f'); import os; ('", ["vector"], [[[1.0]]], 1.0, 5.0)
+    compile(code, "<request>", "exec")
+    assert "import os" in code and code.count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "not json",
+        "[1, 2]",
+        '[{"value": true}]',
+        '[{"value": {"a": 1}}]',
+        '[{"value": 1, "error": "x"}]',
+        '[{"expected": 1}]',
+        "[" * 100000,
+    ],
+)
+def test_replies_that_make_no_sense_are_unreadable(text):
+    (outcome,) = parse_outcomes(text, 1)
+    assert outcome.kind == "unreadable"
+
+
+def test_infinities_and_nans_are_spelled_out_and_parsed():
+    (a, b) = parse_outcomes('[{"value": Infinity}, {"value": [NaN, -Infinity]}]', 2)
+    assert a.value == math.inf and math.isnan(b.value[0]) and b.value[1] == -math.inf
+
+
+@pytest.mark.parametrize(
+    ("expected", "got", "ok"),
+    [
+        (1.0, 1.0 + 1e-7, True),
+        (1.0, 1.0 + 1e-5, False),
+        (0.0, 1e-10, True),
+        (0.0, 1e-8, False),
+        (math.inf, math.inf, True),
+        (math.inf, -math.inf, False),
+        (math.inf, 1e308, False),
+        (math.nan, math.nan, False),
+    ],
+)
+def test_tolerances(expected, got, ok):
+    assert close(expected, got) is ok
+
+
+def test_shapes_and_types_must_match():
+    assert mismatch(0.5, [0.5], "scalar").startswith("one number was expected")
+    assert mismatch(0.5, None, "scalar").startswith("is a `return`")
+    assert mismatch(0.5, math.nan, "scalar") == "nan is never a correct answer"
+    assert mismatch([0.5, 0.5], [0.5], "vector").startswith("a vector of length 2")
+    assert mismatch([0.5, 0.5], 0.5, "vector").startswith("a vector was expected")
+    assert mismatch([0.5, 0.5], [[0.5, 0.5]], "vector").startswith("a flat vector")
+    assert mismatch([0.5, 0.5], [0.5, 0.5], "vector") is None
+    assert mismatch(2.0, 2, "scalar") is None
+
+
+def test_feedback_is_normalised_and_capped():
+    text = normalise("at 0x7f3a2b1c9d00 in /tmp/grader-abc123/work/submission.ipynb " + "x" * 3000)
+    assert "0x7f" not in text and "grader-abc123" not in text and len(text) <= 1500
