@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader._cgroup import PidsGroup
 from grader._limits import Limits
 from grader.errors import KernelStartError
 
@@ -54,6 +55,8 @@ class Scratch:
     """A submission's private folders: ``work`` (the kernel's cwd) and ``run`` (its sockets)."""
 
     root: Path
+    #: The submission's pids cgroup, made with its first kernel where the machine allows.
+    cgroup: PidsGroup | None = None
 
     @property
     def work(self) -> Path:
@@ -74,7 +77,15 @@ class Scratch:
             shutil.copyfile(data, scratch.work / data.name)
         return scratch
 
+    def kill_all(self) -> None:
+        """Every process of this submission, even one that left the kernel's process group."""
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+
     def remove(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -119,7 +130,9 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
         "stdout": subprocess.DEVNULL,
         "stderr": subprocess.DEVNULL,
     }
-    preexec = limits_preexec(limits)
+    if scratch.cgroup is None:
+        scratch.cgroup = PidsGroup.create(limits.max_processes)
+    preexec = _chain(scratch.cgroup.join if scratch.cgroup else None, limits_preexec(limits))
     if preexec is not None:
         kwargs["preexec_fn"] = preexec
     argv = kernel_argv()
@@ -162,6 +175,18 @@ def limits_preexec(limits: Limits) -> Callable[[], None] | None:
             soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(which, (soft, hard if hard != resource.RLIM_INFINITY else soft))
         _die_with_parent()
+
+    return preexec
+
+
+def _chain(*steps: Callable[[], None] | None) -> Callable[[], None] | None:
+    present = [step for step in steps if step is not None]
+    if not present:
+        return None
+
+    def preexec() -> None:
+        for step in present:
+            step()
 
     return preexec
 
