@@ -7,15 +7,18 @@ that failed, to explain what went wrong; they never earn anything.
 from __future__ import annotations
 
 import difflib
+import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat.reader import NotJSONError
 
 from grader import _protocol
 from grader._compare import mismatch, normalise, show, show_call
-from grader._kernel import Execution, KernelDied, KernelSession
+from grader._kernel import Execution, KernelDied, KernelSession, KernelTimeout
 from grader._plan import GradingPlan
 from grader._results import CheckResult, QuestionResult, SubmissionResult
 from grader._spec import Check, Question
@@ -63,18 +66,37 @@ def grade_notebook(
 def notebook_problem(path: Path) -> str | None:
     """Why a file cannot be graded as a notebook, in one sentence; None when it can."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except UnicodeDecodeError:
         return "This file is not a notebook: it is not text (UTF-8)."
+    except OSError as exc:
+        return f"This file cannot be read ({exc.strerror})."
+    except NotJSONError as exc:
+        return _not_json(text, exc.__cause__)
     except (ValueError, nbformat.ValidationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"This file is not a valid Jupyter notebook ({normalise(first, 200)})."
-    except OSError as exc:
-        return f"This file cannot be read ({exc.strerror})."
+    except Exception:  # nbformat trips over JSON that is nothing like a notebook
+        return "This file holds JSON, but not a Jupyter notebook."
     if not any(cell.cell_type == "code" for cell in nb.cells):
         return "This notebook has no code cells, so it defines none of the functions asked for."
     return None
+
+
+def _not_json(text: str, cause: BaseException | None) -> str:
+    if not text.strip():
+        return "This file is empty: it is not a notebook."
+    if text.lstrip().startswith("{") and isinstance(cause, json.JSONDecodeError):
+        return (
+            "This file is not a valid Jupyter notebook: its JSON is broken at line "
+            f"{cause.lineno}, column {cause.colno} (was it saved completely?)."
+        )
+    return (
+        "This file is not a Jupyter notebook: it is not JSON (a .py script or another file "
+        "renamed to .ipynb?)."
+    )
 
 
 def zero_result(
@@ -93,10 +115,10 @@ def _notes(execution: Execution) -> str:
     for cell in execution.errors:
         parts.append(f"cell {cell.index + 1}: {cell.status} ({cell.message})")
     if execution.restarts:
-        parts.append(
-            f"the kernel was restarted {execution.restarts} time(s) and the notebook rerun "
-            f"without cell(s) {', '.join(str(i + 1) for i in execution.skipped)}"
-        )
+        text = f"the kernel was restarted {execution.restarts} time(s) and the notebook rerun"
+        if execution.skipped:
+            text += f" without cell(s) {', '.join(str(i + 1) for i in execution.skipped)}"
+        parts.append(text)
     if execution.output_dropped:
         parts.append("output beyond the cap was dropped")
     return normalise("; ".join(parts))
@@ -111,6 +133,13 @@ class _Grader:
         self.execution = execution
         self.inventory = self._inventory()
         self.kinds = {c.function: [k for _, k in c.params] for c in plan.assignment.checks}
+        #: Functions that hung or killed the kernel: never called again for a hint.
+        self.broken: set[str] = set()
+        #: Why nothing more can be graded (the kernel is gone for good), once that is so.
+        self.dead = ""
+        if execution.gave_up:
+            cells = ", ".join(str(i + 1) for i in execution.skipped)
+            self.dead = f"cells {cells} each killed or hung the kernel, so the notebook never ran"
 
     def _inventory(self) -> dict[str, list[str] | None]:
         try:
@@ -120,13 +149,14 @@ class _Grader:
 
     def question(self, question: Question) -> QuestionResult:
         results = tuple(self.check(check) for check in question.checks)
+        results = tuple(replace(r, feedback=normalise(r.feedback)) for r in results)
         weight = sum(r.weight for r in results)
         earned = sum(r.weight for r in results if r.passed)
         points = round(question.points * earned / weight, 6)
         failed = [r for r in results if not r.passed]
         status = failed[0].status if failed else "ok"
         if failed:
-            feedback = " ".join(r.feedback for r in failed)
+            feedback = " ".join(dict.fromkeys(r.feedback for r in failed))  # each reason once
         else:
             feedback = f"All {len(results)} function(s) agree with the reference on every input."
         return QuestionResult(
@@ -134,6 +164,9 @@ class _Grader:
         )
 
     def check(self, check: Check) -> CheckResult:
+        if self.dead:
+            text = f"Not graded: {self.dead}."
+            return CheckResult(check.function, "kernel_died", check.weight, text)
         if check.function not in self.inventory:
             return CheckResult(check.function, "missing", check.weight, self._missing(check))
         cases = self.plan.cases[check.key]
@@ -143,12 +176,14 @@ class _Grader:
                 self.kinds[check.function],
                 [_protocol.encode_case(c, check.param_names) for c in cases],
             )
-        except KernelDied:
-            return self._died(check)
+        except KernelDied as exc:
+            return self._died(check, exc)
         for case, expected, outcome in zip(cases, self.plan.expected[check.key], outcomes):
             reason = _reason(outcome, expected, check.returns)
             if reason is not None:
                 status = _status(outcome)
+                if status == "timeout":
+                    self.broken.add(check.function)
                 text = self._explain(check, case, outcome, expected, reason)
                 return CheckResult(check.function, status, check.weight, text)
         return CheckResult(check.function, "ok", check.weight)
@@ -158,21 +193,41 @@ class _Grader:
         text = f"{check.function}: the notebook defines no function with this exact name."
         if similar:
             text += f" Similar names found: {', '.join(similar)}."
-        failing = [c for c in self.execution.errors if c.status != "ok"]
+        failing = self.execution.errors
+        defining = [c for c in failing if f"def {check.function}" in self._source(c.index)]
         if failing:
-            cell = failing[0]
+            cell = (defining or failing)[0]
             text += f" Cell {cell.index + 1} did not run ({cell.message})."
         return text
 
-    def _died(self, check: Check) -> CheckResult:
-        text = f"{check.function}: the kernel died while this function ran on its inputs."
+    def _source(self, index: int) -> str:
+        source = self.session.nb.cells[index].get("source", "")
+        return "".join(source) if isinstance(source, list) else str(source)
+
+    def _died(self, check: Check, exc: KernelDied) -> CheckResult:
+        self.broken.add(check.function)
+        if isinstance(exc, KernelTimeout):
+            status = "timeout"
+            text = (
+                f"{check.function} kept running past its time limits on its inputs (it ignored "
+                "the time-out), so the kernel was stopped."
+            )
+        else:
+            status = "kernel_died"
+            text = f"{check.function}: the kernel died while this function ran on its inputs."
+        if self._revive():
+            text += " The kernel was restarted for the remaining functions."
+        return CheckResult(check.function, status, check.weight, text)
+
+    def _revive(self) -> bool:
+        """A fresh kernel after one died; once that is impossible, say why for what is left."""
         try:
             self.session.restart()
-            self.inventory = self._inventory()
-            text += " The kernel was restarted for the remaining functions."
-        except KernelDied:
-            self.inventory = {}
-        return CheckResult(check.function, "kernel_died", check.weight, text)
+        except KernelDied as exc:
+            self.dead = f"the kernel died and could not be restarted ({exc})"
+            return False
+        self.inventory = self._inventory()
+        return True
 
     def _explain(
         self,
@@ -191,7 +246,7 @@ class _Grader:
         elif outcome.message.startswith("NotImplementedError"):
             text = f"{call} is not implemented yet (it raised NotImplementedError)."
         elif outcome.kind == "error":
-            text = f"{call} raised {outcome.message.rstrip(': ')}."
+            text = f"{call} raised {outcome.message.rstrip(': ')}." + self._signature(check)
         elif outcome.kind in ("timeout", "skipped"):
             text = f"{call} did not finish: {outcome.message}."
         elif outcome.kind == "unsupported":
@@ -204,6 +259,16 @@ class _Grader:
             text += " " + broken
         return text
 
+    def _signature(self, check: Check) -> str:
+        """Where the notebook's function takes other arguments than the sheet asks for."""
+        params = self.inventory.get(check.function)
+        if params is None or tuple(params) == tuple(check.param_names):
+            return ""
+        return (
+            f" Your {check.function} takes ({', '.join(params)}); the sheet asks for "
+            f"{check.function}({', '.join(check.param_names)})."
+        )
+
     def _broken_properties(self, check: Check) -> str:
         """The first property from the sheet the answer breaks, as a hint: never marks."""
         if self.plan.assignment.hooks is None:
@@ -213,13 +278,15 @@ class _Grader:
             prop = self.plan.assignment.property(name)
             for case in cases:
                 calls = prop.calls(**case)
-                if any(fn not in self.inventory for fn, _ in calls.values()):
+                if any(fn not in self.inventory or fn in self.broken for fn, _ in calls.values()):
                     break
                 try:
                     results = {
                         label: self._one_call(fn, list(args)) for label, (fn, args) in calls.items()
                     }
                 except KernelDied:
+                    self.broken.update(fn for fn, _ in calls.values())
+                    self._revive()
                     return ""
                 if not prop.holds(case, results):
                     shown = ", ".join(f"{k}={show(v, 80)}" for k, v in results.items())
@@ -231,7 +298,11 @@ class _Grader:
         return ""
 
     def _one_call(self, function: str, args: list[Any]) -> Any:
+        if function in self.broken:
+            return None
         outcome = self.session.call(function, self.kinds[function], [args])[0]
+        if outcome.kind in ("timeout", "skipped"):
+            self.broken.add(function)
         return outcome.value if outcome.kind == "value" else None
 
 

@@ -20,6 +20,8 @@ from queue import Empty
 from typing import Any
 
 import nbformat
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
@@ -29,6 +31,13 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from grader import _protocol, _sandbox
 from grader._limits import Limits
 from grader.errors import KernelStartError
+
+#: Largest single message taken from the kernel's output channel (iopub) and its replies (shell).
+#: ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the grader's
+#: memory; what is kept of the output is capped far lower, in ``_CappedClient``.
+IOPUB_MAX_BYTES = 16 * 1024 * 1024
+SHELL_MAX_BYTES = 96 * 1024 * 1024
+_OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
 
 
 class _GraderKernelManager(AsyncKernelManager):
@@ -41,20 +50,66 @@ class _GraderKernelManager(AsyncKernelManager):
         return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
 
 
+class _CappedKernelClient(AsyncKernelClient):
+    """A kernel client whose output and reply sockets refuse oversized messages."""
+
+    def connect_iopub(self, identity: bytes | None = None) -> zmq.Socket:
+        return self._capped(super().connect_iopub, IOPUB_MAX_BYTES, identity)
+
+    def connect_shell(self, identity: bytes | None = None) -> zmq.Socket:
+        return self._capped(super().connect_shell, SHELL_MAX_BYTES, identity)
+
+    def _capped(self, connect: Any, cap: int, identity: bytes | None) -> zmq.Socket:
+        """A context's options are the defaults of the sockets it makes next (before connect)."""
+        self.context.setsockopt(zmq.MAXMSGSIZE, cap)
+        try:
+            return connect(identity=identity)
+        finally:
+            self.context.sockopts.pop(zmq.MAXMSGSIZE, None)
+
+
 class _CappedClient(NotebookClient):
-    """nbclient keeps every output byte; a 200 MB print must not take the grader with it."""
+    """nbclient keeps every output byte; a 200 MB print must not take the grader with it.
+
+    ``dropped``: output beyond ``output_cap`` characters, or a message over IOPUB_MAX_BYTES (the
+    cell's idle status then never comes). ``exit_asked``: the last cell called ``exit()``.
+    """
 
     output_cap: int = 1024 * 1024
     _kept: int = 0
+    _idle: bool = False
     dropped: bool = False
+    exit_asked: bool = False
 
-    def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
-        size = len(str(msg.get("content", "")))
-        if self._kept + size > self.output_cap:
-            self.dropped = True
+    def process_message(self, msg, cell, cell_index):  # type: ignore[no-untyped-def]
+        kind, content = msg.get("msg_type"), msg.get("content") or {}
+        if kind == "status" and content.get("execution_state") == "idle":
+            self._idle = True
+        elif kind in _OUTPUT_MESSAGES and not self._admit(kind, content):
             return None
-        self._kept += size
-        return super().output(outs, msg, display_id, cell_index)
+        return super().process_message(msg, cell, cell_index)
+
+    def _admit(self, kind: str, content: dict[str, Any]) -> bool:
+        """Count an output against the cap; the stream that crosses it is cut, the rest dropped."""
+        size = _protocol.message_size(content)
+        if self._kept + size <= self.output_cap:
+            self._kept += size
+            return True
+        self.dropped = True
+        room, self._kept = self.output_cap - self._kept, self.output_cap
+        if kind != "stream" or room <= 0:
+            return False
+        content["text"] = str(content.get("text"))[:room] + "\n[the grader dropped the rest]\n"
+        return True
+
+    def before_cell(self) -> None:
+        self._idle = self.exit_asked = False
+
+    def after_cell(self, cell: Any, cell_index: int, execute_reply: Any) -> None:
+        """nbclient's ``on_cell_executed`` hook: the reply has come, and the output with it."""
+        if not self._idle:  # output lost in transit: ZeroMQ closed the channel, wait no more
+            self.dropped, self.iopub_timeout = True, 0
+        self.exit_asked = _protocol.asked_exit(execute_reply)
 
 
 @dataclass
@@ -74,6 +129,8 @@ class Execution:
     restarts: int = 0
     skipped: list[int] = field(default_factory=list)
     output_dropped: bool = False
+    #: Fatal cells outnumbered the restarts: the last kernel runs none of the notebook.
+    gave_up: bool = False
 
     @property
     def errors(self) -> list[CellOutcome]:
@@ -82,6 +139,10 @@ class Execution:
 
 class KernelDied(Exception):
     """The kernel stopped answering (it died, or was killed for overrunning a time limit)."""
+
+
+class KernelTimeout(KernelDied):
+    """The kernel was killed because a request overran its budget: the code ignored its limits."""
 
 
 class KernelSession:
@@ -112,6 +173,7 @@ class KernelSession:
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
         km = _GraderKernelManager(transport="ipc", ip=str(self._scratch.run / "kernel"))
         km.launch_argv = tuple(launch.argv)
+        km.client_factory = _CappedKernelClient
         km.connection_file = str(self._scratch.run / "kernel.json")
         client = _CappedClient(
             self.nb,
@@ -124,6 +186,7 @@ class KernelSession:
             iopub_timeout=2,
         )
         client.output_cap = self.limits.output_bytes
+        client.on_cell_executed = client.after_cell
         try:
             client.start_new_kernel(**launch.popen_kwargs)
             client.start_new_kernel_client()
@@ -131,12 +194,14 @@ class KernelSession:
             _sandbox.kill_process_group(_pid(km))
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
+        self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
 
     def _stop_kernel(self) -> None:
         client, self._client = self._client, None
         if client is None or client.km is None:
             return
         km = client.km
+        self.execution.output_dropped |= client.dropped
         _sandbox.kill_process_group(_pid(km))
         try:
             if client.kc is not None:
@@ -156,16 +221,19 @@ class KernelSession:
             self.execution.skipped.append(fatal)
             self._stop_kernel()
             if self.execution.restarts >= self.limits.max_restarts or self._out_of_time():
+                self.execution.gave_up = True
                 self._start_kernel()
                 break
             self.execution.restarts += 1
-            self.execution.cells = [
-                c for c in self.execution.cells if c.index in self.execution.skipped
-            ]
+            self._forget_cells()
         self._install_driver()
-        assert self._client is not None
-        self.execution.output_dropped = self._client.dropped
+        self.execution.output_dropped |= bool(self._client and self._client.dropped)
         return self.execution
+
+    def _forget_cells(self) -> None:
+        """Before a rerun: only the outcomes of the cells skipped from now on are kept."""
+        skipped = self.execution.skipped
+        self.execution.cells = [c for c in self.execution.cells if c.index in skipped]
 
     def _run_cells(self) -> int | None:
         """Run the cells not yet skipped; return the index of a fatal cell, if one is met."""
@@ -186,6 +254,7 @@ class KernelSession:
         assert client is not None
         timeout = min(self.limits.cell_timeout, max(1.0, self.deadline - time.monotonic()))
         client.timeout = int(max(1, timeout))
+        client.before_cell()
         with self._watchdog(timeout + 5):
             try:
                 client.execute_cell(cell, index)
@@ -197,6 +266,8 @@ class KernelSession:
                 return CellOutcome(index, "kernel_died", "the kernel died while it ran")
             except CellExecutionError as exc:
                 return CellOutcome(index, "error", f"{exc.ename}: {exc.evalue}"[:300])
+        if client.exit_asked:
+            return CellOutcome(index, "kernel_died", "it shut the kernel down (exit() or quit())")
         return CellOutcome(index, "ok")
 
     @contextmanager
@@ -242,10 +313,12 @@ class KernelSession:
     def restart(self) -> None:
         """A fresh kernel with the notebook rerun (fatal cells skipped), after one died."""
         self._stop_kernel()
-        if self.execution.restarts >= self.limits.max_restarts or self._out_of_time():
+        if self._out_of_time():
+            raise KernelDied("no time left")
+        if self.execution.restarts >= self.limits.max_restarts:
             raise KernelDied("no restarts left")
         self.execution.restarts += 1
-        self.execution.cells = []
+        self._forget_cells()
         self.run_notebook()
 
     def _request(self, code: str, budget: float, want_result: bool = True) -> str | None:
@@ -266,18 +339,14 @@ class KernelSession:
         assert kc is not None and client.km is not None
         expressions = {"out": "__grader_out__"} if want_result else {}
         msg_id = kc.execute(
-            code,
-            silent=True,
-            store_history=False,
-            user_expressions=expressions,
-            allow_stdin=False,
+            code, silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
         )
         deadline = time.monotonic() + budget
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 _sandbox.kill_process_group(_pid(client.km))
-                raise KernelDied("the kernel did not answer in time")
+                raise KernelTimeout("the kernel did not answer in time")
             try:
                 reply = await kc.get_shell_msg(timeout=min(remaining, 1.0))
             except Empty:
@@ -287,6 +356,9 @@ class KernelSession:
                 continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 await _drain(kc)
+                if _protocol.asked_exit(reply):
+                    _sandbox.kill_process_group(_pid(client.km))
+                    raise KernelDied("the code called exit()")
                 return _reply_text(reply) if want_result else None
 
 

@@ -60,6 +60,34 @@ def install_request() -> str:
     )
 
 
+def output_cap_request(limit: int) -> str:
+    """Code run before the notebook's cells: its printing stops after ``limit`` characters."""
+    return install_request() + f"__grader__.cap_output({int(limit)})\ndel __grader__\n"
+
+
+def asked_exit(reply: Any) -> bool:
+    """Whether a reply says the code called ``exit()`` (ipykernel then stops 0.1 s later)."""
+    try:
+        payload = reply["content"]["payload"]
+        return any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in payload)
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+def message_size(content: Any) -> int:
+    """Characters of text in a message's content, counted in place (``str()`` would copy it)."""
+    total, stack = 0, [content]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            stack += item
+        else:
+            total += len(item) if isinstance(item, str) else 8
+    return total
+
+
 def parse_outcomes(text: Any, count: int) -> list[Outcome]:
     """Parse a ``run`` reply into exactly ``count`` outcomes; anything odd is ``unreadable``."""
     try:
@@ -84,6 +112,9 @@ def _outcome(item: Any) -> Outcome:
         return Outcome(kind, message=payload[:500])
     if kind == "timeout" and type(payload) in (int, float):
         return Outcome("timeout", message=f"it ran for more than {payload:g} s of CPU time")
+    if kind == "wall_timeout" and type(payload) in (int, float):
+        message = f"it took more than {payload:g} s of wall-clock time (sleeping or waiting?)"
+        return Outcome("timeout", message=message)
     if kind == "missing" and payload is True:
         return Outcome("missing")
     if kind == "skipped" and payload is True:
