@@ -203,6 +203,8 @@ class KernelSession:
         km = client.km
         self.execution.output_dropped |= client.dropped
         _sandbox.kill_process_group(_pid(km))
+        if self._scratch is not None:
+            self._scratch.kill_all()  # what left the process group (setsid, a fork bomb's tail)
         try:
             if client.kc is not None:
                 client.kc.stop_channels()
