@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader import _report, _sandbox
-from grader._grade import grade_notebook, zero_result
+from grader import _report, _sandbox, _worker
+from grader._grade import zero_result
 from grader._limits import Limits
 from grader._plan import GradingPlan
 from grader._results import SubmissionResult
@@ -154,7 +154,7 @@ def _run(
 
     if workers <= 1 or len(todo) <= 1:
         for path in todo:
-            record(_grade_safely(plan, path, out))
+            record(_worker.grade_safely(plan, path, out))
         return
     _run_pool(plan, todo, out, workers, record)
 
@@ -172,10 +172,10 @@ def _run_pool(
     context = multiprocessing.get_context("spawn")
     while queue:
         with ProcessPoolExecutor(
-            min(workers, len(queue)), mp_context=context, initializer=_worker_init
+            min(workers, len(queue)), mp_context=context, initializer=_worker.init
         ) as pool:
             pending: dict[Future[SubmissionResult], Path] = {
-                pool.submit(_grade_safely, plan, path, out): path for path in queue
+                pool.submit(_worker.grade_safely, plan, path, out): path for path in queue
             }
             queue = []
             while pending:
@@ -190,24 +190,6 @@ def _run_pool(
                             record(_crashed(plan, path))
                         else:
                             queue.append(path)
-
-
-def _worker_init() -> None:
-    """A worker dies with the coordinator (even after kill -9), and so its kernel with it."""
-    from grader._sandbox import _die_with_parent
-
-    _die_with_parent()
-
-
-def _grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
-    """Whatever happens, one submission's result; never an exception out of the worker."""
-    try:
-        return grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
-        return zero_result(plan, path.stem, "error", why)
 
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:

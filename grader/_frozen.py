@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hypothesis
-from hypothesis import HealthCheck, Phase, given, settings
-
 from grader._spec import Assignment, Check
 from grader.errors import FrozenInputsError
 
@@ -48,6 +45,9 @@ def check_seed(assignment: Assignment, check: Check) -> int:
 def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) -> list[Case]:
     """The edges plus ``check.examples`` distinct Hypothesis draws (fewer only if the strategy
     has fewer values), simplest first."""
+    import hypothesis
+    from hypothesis import HealthCheck, Phase, given, settings
+
     inputs = assignment.inputs(check)
     drawn: list[Case] = []
 
@@ -104,6 +104,8 @@ def _require_plain(value: Any, where: str) -> None:
 
 def freeze(assignment: Assignment) -> Path:
     """Draw every check's cases and write ``frozen.json``: an instructor's deliberate act."""
+    import hypothesis
+
     checks = {}
     for check in assignment.checks:
         seed = check_seed(assignment, check)

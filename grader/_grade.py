@@ -270,40 +270,57 @@ class _Grader:
         )
 
     def _broken_properties(self, check: Check) -> str:
-        """The first property from the sheet the answer breaks, as a hint: never marks."""
+        """The first property from the sheet the answer breaks, as a hint: never marks.
+
+        All the calls the properties need go to the kernel at once, one request per function.
+        """
         if self.plan.assignment.hooks is None:
             return ""
-        cases = self.plan.cases[check.key][:PROPERTY_CASES]
+        planned = []
         for name in check.properties:
             prop = self.plan.assignment.property(name)
-            for case in cases:
+            for case in self.plan.cases[check.key][:PROPERTY_CASES]:
                 calls = prop.calls(**case)
                 if any(fn not in self.inventory or fn in self.broken for fn, _ in calls.values()):
                     break
-                try:
-                    results = {
-                        label: self._one_call(fn, list(args)) for label, (fn, args) in calls.items()
-                    }
-                except KernelDied:
-                    self.broken.update(fn for fn, _ in calls.values())
-                    self._revive()
-                    return ""
-                if not prop.holds(case, results):
-                    shown = ", ".join(f"{k}={show(v, 80)}" for k, v in results.items())
-                    args = ", ".join(f"{n}={show(case[n], 80)}" for n in check.param_names)
-                    return (
-                        f"Hint: the sheet says {prop.statement}, but for {args} "
-                        f"your functions give {shown}."
-                    )
+                planned.append((prop, case, calls))
+        try:
+            values = self._call_grouped([c for _, _, calls in planned for c in calls.values()])
+        except KernelDied as died:
+            self.broken.update(died.args[1:] if len(died.args) > 1 else ())
+            self._revive()
+            return ""
+        for prop, case, calls in planned:
+            results = {label: values[_key(fn, args)] for label, (fn, args) in calls.items()}
+            if not prop.holds(case, results):
+                shown = ", ".join(f"{k}={show(v, 80)}" for k, v in results.items())
+                args = ", ".join(f"{n}={show(case[n], 80)}" for n in check.param_names)
+                return (
+                    f"Hint: the sheet says {prop.statement}, but for {args} "
+                    f"your functions give {shown}."
+                )
         return ""
 
-    def _one_call(self, function: str, args: list[Any]) -> Any:
-        if function in self.broken:
-            return None
-        outcome = self.session.call(function, self.kinds[function], [args])[0]
-        if outcome.kind in ("timeout", "skipped"):
-            self.broken.add(function)
-        return outcome.value if outcome.kind == "value" else None
+    def _call_grouped(self, calls: list[tuple[str, tuple[Any, ...]]]) -> dict[str, Any]:
+        """Each distinct call once; a value, or None where no number came back."""
+        by_function: dict[str, dict[str, list[Any]]] = {}
+        for fn, args in calls:
+            by_function.setdefault(fn, {})[_key(fn, args)] = list(args)
+        values: dict[str, Any] = {}
+        for fn, unique in by_function.items():
+            try:
+                outcomes = self.session.call(fn, self.kinds[fn], list(unique.values()))
+            except KernelDied as exc:
+                raise KernelDied(str(exc), fn) from None
+            if any(o.kind == "timeout" for o in outcomes):
+                self.broken.add(fn)
+            for key, outcome in zip(unique, outcomes):
+                values[key] = outcome.value if outcome.kind == "value" else None
+        return values
+
+
+def _key(function: str, args: tuple[Any, ...]) -> str:
+    return json.dumps([function, list(args)], allow_nan=True)
 
 
 def _reason(outcome: _protocol.Outcome, expected: Any, returns: str) -> str | None:

@@ -189,7 +189,7 @@ class KernelSession:
         client.on_cell_executed = client.after_cell
         try:
             client.start_new_kernel(**launch.popen_kwargs)
-            client.start_new_kernel_client()
+            run_sync(_connect)(client, 60.0)
         except Exception as exc:
             _sandbox.kill_process_group(_pid(km))
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
@@ -362,6 +362,36 @@ class KernelSession:
                     _sandbox.kill_process_group(_pid(client.km))
                     raise KernelDied("the code called exit()")
                 return _reply_text(reply) if want_result else None
+
+
+async def _connect(client: NotebookClient, timeout: float) -> None:
+    """nbclient's start_new_kernel_client without its fixed 0.2 s wait for a quiet IOPub.
+
+    Ready is a kernel_info reply plus one IOPub message: proof that the output subscription is
+    live, so the first cell's output and status are not lost.
+    """
+    km = client.km
+    assert km is not None
+    kc = km.client()
+    kc.start_channels()
+    kc.allow_stdin = False
+    client.kc = kc
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = kc.kernel_info()
+        try:
+            while (await kc.get_shell_msg(timeout=1.0))["parent_header"].get("msg_id") != msg_id:
+                pass
+        except Empty:
+            if not await km.is_alive():
+                raise RuntimeError("the kernel died while starting") from None
+            continue
+        try:
+            await kc.get_iopub_msg(timeout=0.1)
+        except Empty:
+            continue
+        return
+    raise RuntimeError(f"the kernel was not ready after {timeout:g} s")
 
 
 async def _drain(kc: Any) -> None:

@@ -147,10 +147,13 @@ def _default_roots() -> list[Path]:
     return list(dict.fromkeys(roots))
 
 
-def load_assignment(name_or_path: str | Path, *, bundle_ok: bool = False) -> Assignment:
+def load_assignment(
+    name_or_path: str | Path, *, bundle_ok: bool = False, oracles: bool = True
+) -> Assignment:
     """Load and validate an assignment; raise :class:`SpecError` on the first problem found.
 
-    With ``bundle_ok`` a spec whose oracles are absent (a student bundle) still loads.
+    With ``bundle_ok`` a spec whose oracles are absent (a student bundle) still loads; with
+    ``oracles=False`` they are not imported at all (a worker that was given the answers).
     """
     folder = find_assignment(name_or_path)
     path = folder / SPEC_FILE
@@ -158,7 +161,7 @@ def load_assignment(name_or_path: str | Path, *, bundle_ok: bool = False) -> Ass
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(path, f"cannot read the spec: {exc}") from None
-    return _build(path, raw, bundle_ok)
+    return _build(path, raw, bundle_ok, oracles)
 
 
 _TOP_KEYS = {
@@ -188,10 +191,14 @@ _CHECK_KEYS = {
 }
 
 
-def _build(path: Path, raw: dict[str, Any], bundle_ok: bool) -> Assignment:
+def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool) -> Assignment:
     folder = path.parent
     _no_unknown(path, raw, _TOP_KEYS, "the spec")
-    oracles = _load_module(path, folder, raw.get("oracles"), "oracles", bundle_ok)
+    oracles = (
+        _load_module(path, folder, raw.get("oracles"), "oracles", bundle_ok)
+        if with_oracles
+        else None
+    )
     hooks = _load_module(path, folder, raw.get("checks"), "checks", bundle_ok)
     questions = tuple(_question(path, q) for q in _list(path, raw, "questions"))
     if not questions:

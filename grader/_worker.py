@@ -1,0 +1,27 @@
+"""What a batch's worker process runs: light to import (no pandas), and never raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader._grade import grade_notebook, zero_result
+from grader._plan import GradingPlan
+from grader._results import SubmissionResult
+
+
+def init() -> None:
+    """A worker dies with the coordinator (even after kill -9), and so its kernel with it."""
+    from grader._sandbox import _die_with_parent
+
+    _die_with_parent()
+
+
+def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
+    """Whatever happens, one submission's result; never an exception out of the worker."""
+    try:
+        return grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
+        return zero_result(plan, path.stem, "error", why)
