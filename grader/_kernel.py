@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -171,7 +172,7 @@ class KernelSession:
     def _start_kernel(self) -> None:
         assert self._scratch is not None
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
-        km = _GraderKernelManager(transport="ipc", ip=str(self._scratch.run / "kernel"))
+        km = _new_manager(self._scratch)
         km.launch_argv = tuple(launch.argv)
         km.client_factory = _CappedKernelClient
         km.connection_file = str(self._scratch.run / "kernel.json")
@@ -362,6 +363,14 @@ class KernelSession:
                     _sandbox.kill_process_group(_pid(client.km))
                     raise KernelDied("the code called exit()")
                 return _reply_text(reply) if want_result else None
+
+
+def _new_manager(scratch: _sandbox.Scratch) -> _GraderKernelManager:
+    """Unix sockets in the scratch folder where there are any (they cross bubblewrap's network
+    namespace, loopback TCP does not); loopback TCP on Windows."""
+    if os.name == "posix":
+        return _GraderKernelManager(transport="ipc", ip=str(scratch.run / "kernel"))
+    return _GraderKernelManager()
 
 
 async def _connect(client: NotebookClient, timeout: float) -> None:

@@ -58,7 +58,8 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text that a spreadsheet would evaluate with a quote."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        # pandas 3 stores text as its own string dtype, earlier versions as object.
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
             safe[column] = safe[column].map(
                 lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
             )

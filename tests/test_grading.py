@@ -95,3 +95,26 @@ def test_missing_function_feedback_names_similar_names_and_the_failed_cell(examp
 def test_feedback_does_not_show_expected_values_by_default(example_report):
     scores = example_report.scores
     assert not scores.feedback.str.contains("Expected").any()
+
+
+def test_an_answer_of_zero_everywhere_earns_nothing_though_it_satisfies_properties(plan, tmp_path):
+    """KL >= 0 and KL(p||p) = 0 hold for 0.0; marks come only from agreeing with the oracle."""
+    import nbformat
+
+    nb = nbformat.read(ASSIGNMENT / "student.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source:
+            returns = "[0.0]" if "optimal_factor" in cell.source else "0.0"
+            cell.source = cell.source.replace("raise NotImplementedError()", f"return {returns}")
+    path = tmp_path / "zeros.ipynb"
+    nbformat.write(nb, path)
+    result = grade_notebook(plan, path)
+    assert result.total == 0.0
+    assert {q.status for q in result.questions} == {"wrong"}
+
+
+def test_report_cells_that_look_like_formulas_are_neutralised():
+    from grader._report import neutralise
+
+    frame = pd.DataFrame({"feedback": ["=HYPERLINK(1)", "+1", "-x", "@a", "fine"], "n": range(5)})
+    assert list(neutralise(frame).feedback) == ["'=HYPERLINK(1)", "'+1", "'-x", "'@a", "fine"]

@@ -109,3 +109,19 @@ def test_resume_refuses_a_changed_submission(assignment, tmp_path):
         assert "alice" in str(exc) and "changed" in str(exc)
     else:
         raise AssertionError("resume accepted a changed submission")
+
+
+def test_resume_refuses_a_run_with_other_settings(assignment, tmp_path):
+    from grader import Limits
+    from grader.errors import OutputError
+
+    one = [EXAMPLES / "alice_numpy.ipynb"]
+    grade_batch(assignment, one, tmp_path, workers=1)
+    try:
+        grade_batch(
+            assignment, one, tmp_path, workers=1, resume=True, limits=Limits(call_cpu_seconds=1.0)
+        )
+    except OutputError as exc:
+        assert "limits" in str(exc)
+    else:
+        raise AssertionError("resume accepted a run with other limits")
