@@ -8,9 +8,6 @@ count.
 
 from __future__ import annotations
 
-import ast
-import asyncio
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -21,96 +18,13 @@ from queue import Empty
 from typing import Any
 
 import nbformat
-import zmq
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from grader import _protocol, _sandbox
+from grader import _client, _protocol, _sandbox
 from grader._limits import Limits
 from grader.errors import KernelStartError
-
-#: Largest single message taken from the kernel's output channel (iopub) and its replies (shell).
-#: ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the grader's
-#: memory; what is kept of the output is capped far lower, in ``_CappedClient``.
-IOPUB_MAX_BYTES = 16 * 1024 * 1024
-SHELL_MAX_BYTES = 96 * 1024 * 1024
-_OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
-
-
-class _GraderKernelManager(AsyncKernelManager):
-    """A kernel from the grader's own interpreter: the notebook's kernelspec is ignored."""
-
-    launch_argv: tuple[str, ...] = ()
-
-    @property
-    def kernel_spec(self) -> KernelSpec:
-        return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
-
-
-class _CappedKernelClient(AsyncKernelClient):
-    """A kernel client whose output and reply sockets refuse oversized messages."""
-
-    def connect_iopub(self, identity: bytes | None = None) -> zmq.Socket:
-        return self._capped(super().connect_iopub, IOPUB_MAX_BYTES, identity)
-
-    def connect_shell(self, identity: bytes | None = None) -> zmq.Socket:
-        return self._capped(super().connect_shell, SHELL_MAX_BYTES, identity)
-
-    def _capped(self, connect: Any, cap: int, identity: bytes | None) -> zmq.Socket:
-        """A context's options are the defaults of the sockets it makes next (before connect)."""
-        self.context.setsockopt(zmq.MAXMSGSIZE, cap)
-        try:
-            return connect(identity=identity)
-        finally:
-            self.context.sockopts.pop(zmq.MAXMSGSIZE, None)
-
-
-class _CappedClient(NotebookClient):
-    """nbclient keeps every output byte; a 200 MB print must not take the grader with it.
-
-    ``dropped``: output beyond ``output_cap`` characters, or a message over IOPUB_MAX_BYTES (the
-    cell's idle status then never comes). ``exit_asked``: the last cell called ``exit()``.
-    """
-
-    output_cap: int = 1024 * 1024
-    _kept: int = 0
-    _idle: bool = False
-    dropped: bool = False
-    exit_asked: bool = False
-
-    def process_message(self, msg, cell, cell_index):  # type: ignore[no-untyped-def]
-        kind, content = msg.get("msg_type"), msg.get("content") or {}
-        if kind == "status" and content.get("execution_state") == "idle":
-            self._idle = True
-        elif kind in _OUTPUT_MESSAGES and not self._admit(kind, content):
-            return None
-        return super().process_message(msg, cell, cell_index)
-
-    def _admit(self, kind: str, content: dict[str, Any]) -> bool:
-        """Count an output against the cap; the stream that crosses it is cut, the rest dropped."""
-        size = _protocol.message_size(content)
-        if self._kept + size <= self.output_cap:
-            self._kept += size
-            return True
-        self.dropped = True
-        room, self._kept = self.output_cap - self._kept, self.output_cap
-        if kind != "stream" or room <= 0:
-            return False
-        content["text"] = str(content.get("text"))[:room] + "\n[the grader dropped the rest]\n"
-        return True
-
-    def before_cell(self) -> None:
-        self._idle = self.exit_asked = False
-
-    def after_cell(self, cell: Any, cell_index: int, execute_reply: Any) -> None:
-        """nbclient's ``on_cell_executed`` hook: the reply has come, and the output with it."""
-        if not self._idle:  # output lost in transit: ZeroMQ closed the channel, wait no more
-            self.dropped, self.iopub_timeout = True, 0
-        self.exit_asked = _protocol.asked_exit(execute_reply)
 
 
 @dataclass
@@ -157,7 +71,7 @@ class KernelSession:
         self.execution = Execution()
         self.deadline = time.monotonic() + limits.notebook_seconds
         self._scratch: _sandbox.Scratch | None = None
-        self._client: _CappedClient | None = None
+        self._client: _client.CappedClient | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> KernelSession:
@@ -172,11 +86,11 @@ class KernelSession:
     def _start_kernel(self) -> None:
         assert self._scratch is not None
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
-        km = _new_manager(self._scratch)
+        km = _client.new_manager(self._scratch)
         km.launch_argv = tuple(launch.argv)
-        km.client_factory = _CappedKernelClient
+        km.client_factory = _client.CappedKernelClient
         km.connection_file = str(self._scratch.run / "kernel.json")
-        client = _CappedClient(
+        client = _client.CappedClient(
             self.nb,
             km=km,
             timeout=int(max(1, self.limits.cell_timeout)),
@@ -190,9 +104,9 @@ class KernelSession:
         client.on_cell_executed = client.after_cell
         try:
             client.start_new_kernel(**launch.popen_kwargs)
-            run_sync(_connect)(client, 60.0)
+            run_sync(_client.connect)(client, 60.0)
         except Exception as exc:
-            _sandbox.kill_process_group(_pid(km))
+            _sandbox.kill_process_group(_client.pid_of(km))
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
         self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
@@ -203,7 +117,7 @@ class KernelSession:
             return
         km = client.km
         self.execution.output_dropped |= client.dropped
-        _sandbox.kill_process_group(_pid(km))
+        _sandbox.kill_process_group(_client.pid_of(km))
         if self._scratch is not None:
             self._scratch.kill_all()  # what left the process group (setsid, a fork bomb's tail)
         try:
@@ -277,7 +191,7 @@ class KernelSession:
     def _watchdog(self, seconds: float) -> Iterator[None]:
         """Kill the kernel's process group if nbclient has not returned in time."""
         self._killed = False
-        pid = _pid(self._client.km) if self._client else None
+        pid = _client.pid_of(self._client.km) if self._client else None
 
         def fire() -> None:
             self._killed = True
@@ -348,86 +262,18 @@ class KernelSession:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                _sandbox.kill_process_group(_pid(client.km))
+                _sandbox.kill_process_group(_client.pid_of(client.km))
                 raise KernelTimeout("the kernel did not answer in time")
             try:
                 reply = await kc.get_shell_msg(timeout=min(remaining, 1.0))
             except Empty:
-                await _drain(kc)
+                await _client.drain(kc)
                 if not await client.km.is_alive():
                     raise KernelDied("the kernel died") from None
                 continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                await _drain(kc)
+                await _client.drain(kc)
                 if _protocol.asked_exit(reply):
-                    _sandbox.kill_process_group(_pid(client.km))
+                    _sandbox.kill_process_group(_client.pid_of(client.km))
                     raise KernelDied("the code called exit()")
-                return _reply_text(reply) if want_result else None
-
-
-def _new_manager(scratch: _sandbox.Scratch) -> _GraderKernelManager:
-    """Unix sockets in the scratch folder where there are any (they cross bubblewrap's network
-    namespace, loopback TCP does not); loopback TCP on Windows."""
-    if os.name == "posix":
-        return _GraderKernelManager(transport="ipc", ip=str(scratch.run / "kernel"))
-    return _GraderKernelManager()
-
-
-async def _connect(client: NotebookClient, timeout: float) -> None:
-    """nbclient's start_new_kernel_client without its fixed 0.2 s wait for a quiet IOPub.
-
-    Ready is a kernel_info reply plus one IOPub message: proof that the output subscription is
-    live, so the first cell's output and status are not lost.
-    """
-    km = client.km
-    assert km is not None
-    kc = km.client()
-    kc.start_channels()
-    kc.allow_stdin = False
-    client.kc = kc
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        msg_id = kc.kernel_info()
-        try:
-            while (await kc.get_shell_msg(timeout=1.0))["parent_header"].get("msg_id") != msg_id:
-                pass
-        except Empty:
-            if not await km.is_alive():
-                raise RuntimeError("the kernel died while starting") from None
-            continue
-        try:
-            await kc.get_iopub_msg(timeout=0.1)
-        except Empty:
-            continue
-        return
-    raise RuntimeError(f"the kernel was not ready after {timeout:g} s")
-
-
-async def _drain(kc: Any) -> None:
-    """Throw away what the kernel published (prints, displays): none of it counts."""
-    while True:
-        try:
-            await kc.get_iopub_msg(timeout=0)
-        except (Empty, asyncio.TimeoutError):
-            return
-
-
-def _reply_text(reply: dict[str, Any]) -> str | None:
-    content = reply.get("content", {})
-    if content.get("status") != "ok":
-        return None
-    out = content.get("user_expressions", {}).get("out", {})
-    text = out.get("data", {}).get("text/plain") if out.get("status") == "ok" else None
-    if not isinstance(text, str) or len(text) > 64 * 1024 * 1024:
-        return None
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _pid(km: Any) -> int | None:
-    provisioner = getattr(km, "provisioner", None)
-    process = getattr(provisioner, "process", None)
-    return getattr(process, "pid", None)
+                return _client.reply_text(reply) if want_result else None

@@ -28,7 +28,7 @@ import numpy
 import pandas as pd
 import pytest
 
-from grader import STATUSES, Limits, _kernel, _sandbox, grade_batch, grade_notebook
+from grader import STATUSES, Limits, _client, _sandbox, grade_batch, grade_notebook
 from grader._kernel import KernelSession
 from tests.conftest import ASSIGNMENT, FILES
 
@@ -375,7 +375,7 @@ def test_200mb_of_output_does_not_grow_the_grader(tmp_path):
 def test_watchdog_kills_a_cell_when_nbclient_would_wait_forever(small_plan, monkeypatch):
     """With nbclient's timeout off, only the session's watchdog stops the endless cell; the
     kernel is restarted and the cells after it still count."""
-    monkeypatch.setattr(_kernel._CappedClient, "_get_timeout", lambda self, cell: None)
+    monkeypatch.setattr(_client.CappedClient, "_get_timeout", lambda self, cell: None)
     plan = dataclasses.replace(small_plan, limits=dataclasses.replace(LIMITS, cell_timeout=1))
     start = time.monotonic()
     result = grade_notebook(plan, FILES / "hostile_ignore_sigint.ipynb")

@@ -1,0 +1,167 @@
+"""The jupyter_client and nbclient pieces under a kernel session: a manager that ignores the
+notebook's kernelspec, clients that cap what they take from the kernel, and connecting.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import time
+from queue import Empty
+from typing import Any
+
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+
+from grader import _protocol, _sandbox
+
+#: Largest single message taken from the kernel's output channel (iopub) and its replies (shell).
+#: ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the grader's
+#: memory; what is kept of the output is capped far lower, in ``CappedClient``.
+IOPUB_MAX_BYTES = 16 * 1024 * 1024
+SHELL_MAX_BYTES = 96 * 1024 * 1024
+_OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
+
+
+class GraderKernelManager(AsyncKernelManager):
+    """A kernel from the grader's own interpreter: the notebook's kernelspec is ignored."""
+
+    launch_argv: tuple[str, ...] = ()
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
+
+
+class CappedKernelClient(AsyncKernelClient):
+    """A kernel client whose output and reply sockets refuse oversized messages."""
+
+    def connect_iopub(self, identity: bytes | None = None) -> zmq.Socket:
+        return self._capped(super().connect_iopub, IOPUB_MAX_BYTES, identity)
+
+    def connect_shell(self, identity: bytes | None = None) -> zmq.Socket:
+        return self._capped(super().connect_shell, SHELL_MAX_BYTES, identity)
+
+    def _capped(self, connect: Any, cap: int, identity: bytes | None) -> zmq.Socket:
+        """A context's options are the defaults of the sockets it makes next (before connect)."""
+        self.context.setsockopt(zmq.MAXMSGSIZE, cap)
+        try:
+            return connect(identity=identity)
+        finally:
+            self.context.sockopts.pop(zmq.MAXMSGSIZE, None)
+
+
+class CappedClient(NotebookClient):
+    """nbclient keeps every output byte; a 200 MB print must not take the grader with it.
+
+    ``dropped``: output beyond ``output_cap`` characters, or a message over IOPUB_MAX_BYTES (the
+    cell's idle status then never comes). ``exit_asked``: the last cell called ``exit()``.
+    """
+
+    output_cap: int = 1024 * 1024
+    _kept: int = 0
+    _idle: bool = False
+    dropped: bool = False
+    exit_asked: bool = False
+
+    def process_message(self, msg, cell, cell_index):  # type: ignore[no-untyped-def]
+        kind, content = msg.get("msg_type"), msg.get("content") or {}
+        if kind == "status" and content.get("execution_state") == "idle":
+            self._idle = True
+        elif kind in _OUTPUT_MESSAGES and not self._admit(kind, content):
+            return None
+        return super().process_message(msg, cell, cell_index)
+
+    def _admit(self, kind: str, content: dict[str, Any]) -> bool:
+        """Count an output against the cap; the stream that crosses it is cut, the rest dropped."""
+        size = _protocol.message_size(content)
+        if self._kept + size <= self.output_cap:
+            self._kept += size
+            return True
+        self.dropped = True
+        room, self._kept = self.output_cap - self._kept, self.output_cap
+        if kind != "stream" or room <= 0:
+            return False
+        content["text"] = str(content.get("text"))[:room] + "\n[the grader dropped the rest]\n"
+        return True
+
+    def before_cell(self) -> None:
+        self._idle = self.exit_asked = False
+
+    def after_cell(self, cell: Any, cell_index: int, execute_reply: Any) -> None:
+        """nbclient's ``on_cell_executed`` hook: the reply has come, and the output with it."""
+        if not self._idle:  # output lost in transit: ZeroMQ closed the channel, wait no more
+            self.dropped, self.iopub_timeout = True, 0
+        self.exit_asked = _protocol.asked_exit(execute_reply)
+
+
+def new_manager(scratch: _sandbox.Scratch) -> GraderKernelManager:
+    """Unix sockets in the scratch folder where there are any (they cross bubblewrap's network
+    namespace, loopback TCP does not); loopback TCP on Windows."""
+    if os.name == "posix":
+        return GraderKernelManager(transport="ipc", ip=str(scratch.run / "kernel"))
+    return GraderKernelManager()
+
+
+async def connect(client: NotebookClient, timeout: float) -> None:
+    """nbclient's start_new_kernel_client without its fixed 0.2 s wait for a quiet IOPub.
+
+    Ready is a kernel_info reply plus one IOPub message: proof that the output subscription is
+    live, so the first cell's output and status are not lost.
+    """
+    km = client.km
+    assert km is not None
+    kc = km.client()
+    kc.start_channels()
+    kc.allow_stdin = False
+    client.kc = kc
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = kc.kernel_info()
+        try:
+            while (await kc.get_shell_msg(timeout=1.0))["parent_header"].get("msg_id") != msg_id:
+                pass
+        except Empty:
+            if not await km.is_alive():
+                raise RuntimeError("the kernel died while starting") from None
+            continue
+        try:
+            await kc.get_iopub_msg(timeout=0.1)
+        except Empty:
+            continue
+        return
+    raise RuntimeError(f"the kernel was not ready after {timeout:g} s")
+
+
+async def drain(kc: Any) -> None:
+    """Throw away what the kernel published (prints, displays): none of it counts."""
+    while True:
+        try:
+            await kc.get_iopub_msg(timeout=0)
+        except (Empty, asyncio.TimeoutError):
+            return
+
+
+def reply_text(reply: dict[str, Any]) -> str | None:
+    content = reply.get("content", {})
+    if content.get("status") != "ok":
+        return None
+    out = content.get("user_expressions", {}).get("out", {})
+    text = out.get("data", {}).get("text/plain") if out.get("status") == "ok" else None
+    if not isinstance(text, str) or len(text) > 64 * 1024 * 1024:
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def pid_of(km: Any) -> int | None:
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    return getattr(process, "pid", None)
