@@ -176,6 +176,9 @@ def check(
     """Grade one NOTEBOOK and print its result per question; exit 0 only with full marks."""
     from grader._selfcheck import self_check
 
+    notice = isolation_notice()
+    if notice:
+        click.echo(f"Note: {notice}", err=True)
     full = self_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb), click.echo)
     sys.exit(0 if full else EXIT_NOT_FULL_MARKS)
 
