@@ -57,6 +57,8 @@ class Scratch:
     root: Path
     #: The submission's pids cgroup, made with its first kernel where the machine allows.
     cgroup: PidsGroup | None = None
+    #: A pipe whose write end only the grading process holds: its kernels exit on EOF.
+    lifeline: tuple[int, int] | None = None
 
     @property
     def work(self) -> Path:
@@ -83,6 +85,10 @@ class Scratch:
             self.cgroup.kill_all()
 
     def remove(self) -> None:
+        if self.lifeline is not None:
+            for fd in self.lifeline:
+                os.close(fd)
+            self.lifeline = None
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
@@ -136,6 +142,11 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
     if preexec is not None:
         kwargs["preexec_fn"] = preexec
     argv = kernel_argv()
+    if os.name == "posix":
+        if scratch.lifeline is None:
+            scratch.lifeline = os.pipe()
+        kwargs["pass_fds"] = (scratch.lifeline[0],)
+        argv = _with_lifeline(argv, scratch.lifeline[0])
     if level == "bwrap":
         argv = [*bwrap_argv(scratch, _probe().bwrap), *argv]
         # No JPY_PARENT_PID: the pid namespace hides the grader, and ipykernel would take a
@@ -144,6 +155,30 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
         kwargs["independent"] = True
         kwargs["preexec_fn"] = _ignoring_sigint(preexec)
     return Launch(argv, kwargs, isolation=level)
+
+
+#: Run inside the kernel's process before ipykernel: exit when the grading process is gone.
+#: Death signals alone are not enough: bubblewrap changes credentials, which clears them, and a
+#: grader killed between fork and prctl never sends one. A pipe's EOF always comes.
+_LIFELINE = (
+    "import os, sys, threading, runpy\n"
+    "fd = int(sys.argv.pop(1))\n"
+    "def _watch():\n"
+    "    try:\n"
+    "        while os.read(fd, 1):\n"
+    "            pass\n"
+    "    finally:\n"
+    "        os._exit(1)\n"
+    "threading.Thread(target=_watch, daemon=True).start()\n"
+    "sys.argv[0] = 'ipykernel_launcher'\n"
+    "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def _with_lifeline(argv: list[str], fd: int) -> list[str]:
+    """``python -s -m ipykernel_launcher ARGS`` becomes ``python -s -c LIFELINE FD ARGS``."""
+    module = argv.index("-m")
+    return [*argv[:module], "-c", _LIFELINE, str(fd), *argv[module + 2 :]]
 
 
 def kernel_argv() -> list[str]:

@@ -18,7 +18,7 @@ from tests.conftest import EXAMPLES, ROOT
 TIMING = ["seconds"]
 
 
-def _start(out: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.Popen:
     env = {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen(
         [
@@ -51,14 +51,16 @@ def _stored(out: Path) -> int:
 
 
 def _processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line or environment names ``text`` (workers inherit TMPDIR)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
+                seen = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
             except OSError:
-                pass
+                continue
+            if text.encode() in seen:
+                found.append(int(entry.name))
     return found
 
 
@@ -79,7 +81,11 @@ def test_sigkilled_batch_resumes_to_the_same_report_and_leaves_no_kernel(assignm
     assert 3 <= partial < 9
 
     time.sleep(1.0)
-    assert _processes_mentioning(str(scratch)) == [], "a kernel outlived its grader"
+    left = {
+        p: Path(f"/proc/{p}/cmdline").read_bytes()[:300]
+        for p in _processes_mentioning(str(scratch))
+    }
+    assert left == {}, "a worker or kernel outlived its grader"
 
     resumed = _start(out, scratch, "--resume")
     stdout, stderr = resumed.communicate(timeout=300)
@@ -125,3 +131,24 @@ def test_resume_refuses_a_run_with_other_settings(assignment, tmp_path):
         assert "limits" in str(exc)
     else:
         raise AssertionError("resume accepted a run with other limits")
+
+
+def test_no_kernel_or_worker_outlives_a_sigkilled_parallel_batch(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    out = tmp_path / "out"
+    process = _start(out, scratch, workers="2")
+    deadline = time.monotonic() + 120
+    while _stored(out) < 1 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the batch ended before it could be interrupted"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = {
+        p: Path(f"/proc/{p}/cmdline").read_bytes()[:300]
+        for p in _processes_mentioning(str(scratch))
+    }
+    assert left == {}, "a worker or kernel outlived its grader"
