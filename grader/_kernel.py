@@ -22,7 +22,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from grader import _client, _protocol, _sandbox
+from grader import _client, _process, _protocol, _sandbox
 from grader._limits import Limits
 from grader.errors import KernelStartError
 
@@ -106,7 +106,7 @@ class KernelSession:
             client.start_new_kernel(**launch.popen_kwargs)
             run_sync(_client.connect)(client, 60.0)
         except Exception as exc:
-            _sandbox.kill_process_group(_client.pid_of(km))
+            _process.kill_process_group(_client.pid_of(km))
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
         self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
@@ -117,7 +117,7 @@ class KernelSession:
             return
         km = client.km
         self.execution.output_dropped |= client.dropped
-        _sandbox.kill_process_group(_client.pid_of(km))
+        _process.kill_process_group(_client.pid_of(km))
         if self._scratch is not None:
             self._scratch.kill_all()  # what left the process group (setsid, a fork bomb's tail)
         try:
@@ -195,7 +195,7 @@ class KernelSession:
 
         def fire() -> None:
             self._killed = True
-            _sandbox.kill_process_group(pid)
+            _process.kill_process_group(pid)
 
         timer = threading.Timer(seconds, fire)
         timer.daemon = True
@@ -262,7 +262,7 @@ class KernelSession:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                _sandbox.kill_process_group(_client.pid_of(client.km))
+                _process.kill_process_group(_client.pid_of(client.km))
                 raise KernelTimeout("the kernel did not answer in time")
             try:
                 reply = await kc.get_shell_msg(timeout=min(remaining, 1.0))
@@ -274,6 +274,6 @@ class KernelSession:
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 await _client.drain(kc)
                 if _protocol.asked_exit(reply):
-                    _sandbox.kill_process_group(_client.pid_of(client.km))
+                    _process.kill_process_group(_client.pid_of(client.km))
                     raise KernelDied("the code called exit()")
                 return _client.reply_text(reply) if want_result else None

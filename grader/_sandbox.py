@@ -28,20 +28,18 @@ the kernel outside the process group that interrupts and kills are sent to).
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import _process
 from grader._cgroup import PidsGroup
 from grader._limits import Limits
 from grader.errors import KernelStartError
@@ -138,7 +136,9 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
     }
     if scratch.cgroup is None:
         scratch.cgroup = PidsGroup.create(limits.max_processes)
-    preexec = _chain(scratch.cgroup.join if scratch.cgroup else None, limits_preexec(limits))
+    preexec = _process.chain(
+        scratch.cgroup.join if scratch.cgroup else None, _process.limits_preexec(limits)
+    )
     if preexec is not None:
         kwargs["preexec_fn"] = preexec
     argv = kernel_argv()
@@ -146,122 +146,20 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
         if scratch.lifeline is None:
             scratch.lifeline = os.pipe()
         kwargs["pass_fds"] = (scratch.lifeline[0],)
-        argv = _with_lifeline(argv, scratch.lifeline[0])
+        argv = _process.with_lifeline(argv, scratch.lifeline[0])
     if level == "bwrap":
         argv = [*bwrap_argv(scratch, _probe().bwrap), *argv]
         # No JPY_PARENT_PID: the pid namespace hides the grader, and ipykernel would take a
         # parent pid it cannot see for a parent that exited. bwrap's --die-with-parent and the
         # death signal set before exec tie the kernel to the grader instead.
         kwargs["independent"] = True
-        kwargs["preexec_fn"] = _ignoring_sigint(preexec)
+        kwargs["preexec_fn"] = _process.ignoring_sigint(preexec)
     return Launch(argv, kwargs, isolation=level)
-
-
-#: Run inside the kernel's process before ipykernel: exit when the grading process is gone.
-#: Death signals alone are not enough: bubblewrap changes credentials, which clears them, and a
-#: grader killed between fork and prctl never sends one. A pipe's EOF always comes.
-_LIFELINE = (
-    "import os, sys, threading, runpy\n"
-    "fd = int(sys.argv.pop(1))\n"
-    "def _watch():\n"
-    "    try:\n"
-    "        while os.read(fd, 1):\n"
-    "            pass\n"
-    "    finally:\n"
-    "        os._exit(1)\n"
-    "threading.Thread(target=_watch, daemon=True).start()\n"
-    "sys.argv[0] = 'ipykernel_launcher'\n"
-    "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
-)
-
-
-def _with_lifeline(argv: list[str], fd: int) -> list[str]:
-    """``python -s -m ipykernel_launcher ARGS`` becomes ``python -s -c LIFELINE FD ARGS``."""
-    module = argv.index("-m")
-    return [*argv[:module], "-c", _LIFELINE, str(fd), *argv[module + 2 :]]
 
 
 def kernel_argv() -> list[str]:
     """The grader's own interpreter, whatever kernelspec the notebook names (e.g. a conda env)."""
     return [sys.executable, "-s", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-
-
-def limits_preexec(limits: Limits) -> Callable[[], None] | None:
-    """A function run in the kernel's process after fork, before exec: caps and a death signal."""
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits; the wall-clock watchdog still applies.
-        return None
-
-    caps = [
-        (resource.RLIMIT_CORE, 0),
-        (resource.RLIMIT_FSIZE, limits.file_size_mb * 1024 * 1024),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-    ]
-    if limits.memory_mb:
-        caps.append((resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024))
-    if os.getuid() != 0 and hasattr(resource, "RLIMIT_NPROC"):
-        # Counted per user, and ignored for root: only meaningful for a kernel with its own user.
-        caps.append((resource.RLIMIT_NPROC, limits.max_processes))
-
-    def preexec() -> None:
-        for which, value in caps:
-            _, hard = resource.getrlimit(which)
-            soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(which, (soft, hard if hard != resource.RLIM_INFINITY else soft))
-        _die_with_parent()
-
-    return preexec
-
-
-def _chain(*steps: Callable[[], None] | None) -> Callable[[], None] | None:
-    present = [step for step in steps if step is not None]
-    if not present:
-        return None
-
-    def preexec() -> None:
-        for step in present:
-            step()
-
-    return preexec
-
-
-def _ignoring_sigint(then: Callable[[], None] | None) -> Callable[[], None]:
-    """bwrap must survive an interrupt meant for the kernel, or the kernel dies with it.
-
-    jupyter_client interrupts by sending SIGINT to the whole process group, bwrap included,
-    and bwrap has no handler for it. An ignored signal stays ignored across exec; ipykernel sets
-    its own SIGINT handler while it runs a cell, so the kernel still gets KeyboardInterrupt.
-    """
-
-    def preexec() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if then is not None:
-            then()
-
-    return preexec
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel gets SIGKILL when the process that started it dies, even by kill -9."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def kill_process_group(pid: int | None) -> None:
-    """Kill a kernel and everything it started (it leads its own session and group)."""
-    if pid is None or not hasattr(os, "killpg"):
-        return
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # -- bubblewrap ---------------------------------------------------------------------------------
@@ -340,7 +238,7 @@ def isolation_notice() -> str | None:
         f"{why}: kernels run as plain processes that can read whatever the grader's user can "
         "(with an editable install, the oracles in the repository too)"
     )
-    if limits_preexec(Limits()) is None:
+    if _process.limits_preexec(Limits()) is None:
         text += "; this platform has no memory or file-size limits either"
     return text + "."
 

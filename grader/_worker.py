@@ -11,9 +11,9 @@ from grader._results import SubmissionResult
 
 def init() -> None:
     """A worker dies with the coordinator (even after kill -9), and so its kernel with it."""
-    from grader._sandbox import _die_with_parent
+    from grader._process import die_with_parent
 
-    _die_with_parent()
+    die_with_parent()
 
 
 def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
