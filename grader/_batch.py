@@ -172,10 +172,13 @@ def _run_pool(
     context = multiprocessing.get_context("spawn")
     while queue:
         with ProcessPoolExecutor(
-            min(workers, len(queue)), mp_context=context, initializer=_worker.init
+            min(workers, len(queue)),
+            mp_context=context,
+            initializer=_worker.init,
+            initargs=(plan,),
         ) as pool:
             pending: dict[Future[SubmissionResult], Path] = {
-                pool.submit(_worker.grade_safely, plan, path, out): path for path in queue
+                pool.submit(_worker.grade_in_worker, path, out): path for path in queue
             }
             queue = []
             while pending:
