@@ -85,11 +85,31 @@ def grade_batch(
     progress: Progress | None = None,
 ) -> BatchReport:
     """Grade every submission into ``out``; ``resume`` skips those already stored there."""
-    from grader._store import Store
-
     start = time.monotonic()
     files = collect_submissions(submissions)
     _prepare_out(out)
+    workers = min(workers or os.cpu_count() or 1, len(files))
+    pool = _start_pool(workers) if workers > 1 else None  # starts while the plan is built
+    try:
+        return _grade_into(assignment, files, out, pool, workers, resume, limits, progress, start)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _grade_into(
+    assignment: Assignment,
+    files: list[Path],
+    out: Path,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    resume: bool,
+    limits: Limits | None,
+    progress: Progress | None,
+    start: float,
+) -> BatchReport:
+    from grader._store import Store
+
     plan = GradingPlan.build(assignment, limits)
     isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
     hashes = {path.stem: _sha256(path) for path in files}
@@ -110,7 +130,7 @@ def grade_batch(
                 "were graded; run again without --resume to regrade everything"
             )
         todo = [p for p in files if p.stem not in done]
-        _run(plan, todo, out, workers or os.cpu_count() or 1, store, hashes, progress)
+        _run(plan, todo, out, pool, workers, store, hashes, progress)
         names = [p.stem for p in files]
         scores = _report.scores_frame(store.results(names), plan.versions())
     finally:
@@ -142,6 +162,7 @@ def _run(
     plan: GradingPlan,
     todo: list[Path],
     out: Path,
+    pool: ProcessPoolExecutor | None,
     workers: int,
     store: object,
     hashes: dict[str, str],
@@ -152,35 +173,52 @@ def _run(
         if progress is not None:
             progress(result)
 
-    if workers <= 1 or len(todo) <= 1:
+    if pool is None or len(todo) <= 1:
         for path in todo:
             record(_worker.grade_safely(plan, path, out))
         return
-    _run_pool(plan, todo, out, workers, record)
+    _run_pool(plan, todo, out, pool, workers, record)
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker.init
+    )
+    for _ in range(workers):
+        pool.submit(_worker.ready)
+    return pool
 
 
 def _run_pool(
     plan: GradingPlan,
     todo: list[Path],
     out: Path,
+    first: ProcessPoolExecutor,
     workers: int,
     record: Callable[[SubmissionResult], None],
 ) -> None:
     """A pool of workers; if one crashes, the pool is rebuilt and the lost ones retried once."""
     attempts: dict[Path, int] = {}
     queue = list(todo)
-    context = multiprocessing.get_context("spawn")
+    pool: ProcessPoolExecutor | None = first
+
+    def lost(path: Path) -> None:
+        attempts[path] = attempts.get(path, 0) + 1
+        if attempts[path] >= 2:
+            record(_crashed(plan, path))
+        else:
+            queue.append(path)
+
     while queue:
-        with ProcessPoolExecutor(
-            min(workers, len(queue)),
-            mp_context=context,
-            initializer=_worker.init,
-            initargs=(plan,),
-        ) as pool:
-            pending: dict[Future[SubmissionResult], Path] = {
-                pool.submit(_worker.grade_in_worker, path, out): path for path in queue
-            }
-            queue = []
+        pool = pool or _start_pool(min(workers, len(queue)))
+        with pool:
+            pending: dict[Future[SubmissionResult], Path] = {}
+            for path in queue[:]:
+                queue.remove(path)
+                try:
+                    pending[pool.submit(_worker.grade_safely, plan, path, out)] = path
+                except BrokenProcessPool:
+                    lost(path)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -188,11 +226,8 @@ def _run_pool(
                     try:
                         record(future.result())
                     except BrokenProcessPool:
-                        attempts[path] = attempts.get(path, 0) + 1
-                        if attempts[path] >= 2:
-                            record(_crashed(plan, path))
-                        else:
-                            queue.append(path)
+                        lost(path)
+        pool = None
 
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:

@@ -76,9 +76,15 @@ def _rebuild(
 ) -> GradingPlan:
     from grader._spec import load_assignment
 
-    # The expected answers came along as data: a worker has no use for the oracles.
-    assignment = load_assignment(folder, oracles=False)
-    return GradingPlan(assignment, cases, expected, limits, sha, show_expected)
+    # The expected answers came along as data: a worker has no use for the oracles. A worker
+    # gets the plan with every submission; it loads the assignment only once.
+    key = (str(folder), sha)
+    if key not in _LOADED:
+        _LOADED[key] = load_assignment(folder, oracles=False)
+    return GradingPlan(_LOADED[key], cases, expected, limits, sha, show_expected)
+
+
+_LOADED: dict[tuple[str, str], Assignment] = {}
 
 
 def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> tuple[Any, ...]:

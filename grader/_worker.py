@@ -8,22 +8,17 @@ from grader._grade import grade_notebook, zero_result
 from grader._plan import GradingPlan
 from grader._results import SubmissionResult
 
-#: The batch's plan, received once when the worker starts, not with every submission.
-_PLAN: GradingPlan | None = None
 
-
-def init(plan: GradingPlan) -> None:
+def init() -> None:
     """A worker dies with the coordinator (even after kill -9), and so its kernels with it."""
-    global _PLAN
     from grader._process import die_with_parent
 
     die_with_parent()
-    _PLAN = plan
 
 
-def grade_in_worker(path: Path, out: Path) -> SubmissionResult:
-    assert _PLAN is not None, "the worker was started without a plan"
-    return grade_safely(_PLAN, path, out)
+def ready() -> bool:
+    """A no-op task: submitting one per worker starts them while the batch is being planned."""
+    return True
 
 
 def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
