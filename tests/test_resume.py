@@ -64,35 +64,48 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def _kill_once_stored(out: Path, scratch: Path, stored: int, workers: str = "1") -> None:
+    """Start a batch and SIGKILL it as soon as ``stored`` results are in its store."""
+    process = _start(out, scratch, workers=workers)
+    deadline = time.monotonic() + 120
+    while _stored(out) < stored and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the batch ended before it could be interrupted"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def _survivors(scratch: Path, wait: float) -> dict[int, bytes]:
+    """Processes of the killed batch still alive after ``wait`` seconds, with their command."""
+    deadline = time.monotonic() + wait
+    while _processes_mentioning(str(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    found = {}
+    for pid in _processes_mentioning(str(scratch)):
+        try:
+            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes()[:300]
+        except OSError:
+            pass
+    return found
+
+
 def test_sigkilled_batch_resumes_to_the_same_report_and_leaves_no_kernel(assignment, tmp_path):
     reference = grade_batch(assignment, [EXAMPLES], tmp_path / "whole", workers=1)
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     out = tmp_path / "interrupted"
-    process = _start(out, scratch)
-    deadline = time.monotonic() + 120
-    while _stored(out) < 3 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-    assert process.poll() is None, "the batch ended before it could be interrupted"
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    _kill_once_stored(out, scratch, stored=3)
     partial = _stored(out)
     assert 3 <= partial < 9
-
-    time.sleep(1.0)
-    left = {
-        p: Path(f"/proc/{p}/cmdline").read_bytes()[:300]
-        for p in _processes_mentioning(str(scratch))
-    }
-    assert left == {}, "a worker or kernel outlived its grader"
+    assert _survivors(scratch, wait=10) == {}, "a kernel outlived its grader"
 
     resumed = _start(out, scratch, "--resume")
     stdout, stderr = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, stderr
     assert f"{partial} resumed" in stdout
 
-    whole = reference.scores.drop(columns=TIMING)
+    assert len(reference.scores) == 27
     again = pd.read_csv(out / "scores.csv", keep_default_na=False).drop(columns=TIMING)
     whole = pd.read_csv(tmp_path / "whole" / "scores.csv", keep_default_na=False).drop(
         columns=TIMING
@@ -136,19 +149,5 @@ def test_resume_refuses_a_run_with_other_settings(assignment, tmp_path):
 def test_no_kernel_or_worker_outlives_a_sigkilled_parallel_batch(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    out = tmp_path / "out"
-    process = _start(out, scratch, workers="2")
-    deadline = time.monotonic() + 120
-    while _stored(out) < 1 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    assert process.poll() is None, "the batch ended before it could be interrupted"
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    deadline = time.monotonic() + 10
-    while _processes_mentioning(str(scratch)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = {
-        p: Path(f"/proc/{p}/cmdline").read_bytes()[:300]
-        for p in _processes_mentioning(str(scratch))
-    }
-    assert left == {}, "a worker or kernel outlived its grader"
+    _kill_once_stored(tmp_path / "out", scratch, stored=1, workers="2")
+    assert _survivors(scratch, wait=10) == {}, "a worker or kernel outlived its grader"
