@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -233,7 +232,3 @@ def _run_pool(
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:
     why = "Grading this notebook crashed the grader's worker process twice."
     return zero_result(plan, path.stem, "kernel_died", why)
-
-
-def is_interactive() -> bool:
-    return sys.stderr.isatty()

@@ -5,7 +5,7 @@ outside it; so a fork bomb is capped here instead, where the machine lets us wri
 (cgroup v1 ``/sys/fs/cgroup/pids``, or a cgroup v2 tree with the pids controller). The same group
 finds every process the notebook started, even one that left the kernel's process group with
 ``setsid``, so none outlives its submission. Where no cgroup can be made, both fall back to the
-process group and :func:`available` says so.
+process group.
 """
 
 from __future__ import annotations
@@ -36,10 +36,6 @@ def _base() -> Path | None:
                 if "pids" in controllers.read_text().split() and os.access(own.parent, os.W_OK):
                     return own.parent
     return None
-
-
-def available() -> bool:
-    return _base() is not None
 
 
 class PidsGroup:

@@ -10,7 +10,6 @@ a rigged ``__eq__`` is refused here, not trusted.
 """
 
 import json
-import math
 import signal
 import sys
 
@@ -222,4 +221,4 @@ def inventory(namespace):
     return json.dumps(found)
 
 
-__all__ = ["cap_output", "inventory", "json", "math", "run"]
+__all__ = ["cap_output", "inventory", "json", "run"]

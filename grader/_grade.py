@@ -46,10 +46,10 @@ def grade_notebook(
     """
     name = name or path.stem
     start = time.monotonic()
-    problem = notebook_problem(path)
-    if problem is not None:
+    nb, problem = read_submission(path)
+    if nb is None:
         return zero_result(plan, name, "invalid_notebook", problem, start)
-    with KernelSession(path, plan.limits, plan.assignment.data_files) as session:
+    with KernelSession(path, plan.limits, plan.assignment.data_files, nb) as session:
         try:
             execution = session.run_notebook()
         except KernelDied as exc:
@@ -63,26 +63,29 @@ def grade_notebook(
     return SubmissionResult(name, questions, notes, round(time.monotonic() - start, 3))
 
 
-def notebook_problem(path: Path) -> str | None:
-    """Why a file cannot be graded as a notebook, in one sentence; None when it can."""
+def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+    """The notebook, or None and why the file cannot be graded as one, in one sentence."""
     try:
         text = path.read_text(encoding="utf-8")
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except UnicodeDecodeError:
-        return "This file is not a notebook: it is not text (UTF-8)."
+        return None, "This file is not a notebook: it is not text (UTF-8)."
     except OSError as exc:
-        return f"This file cannot be read ({exc.strerror})."
+        return None, f"This file cannot be read ({exc.strerror})."
     except NotJSONError as exc:
-        return _not_json(text, exc.__cause__)
+        return None, _not_json(text, exc.__cause__)
     except (ValueError, nbformat.ValidationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"This file is not a valid Jupyter notebook ({normalise(first, 200)})."
+        return None, f"This file is not a valid Jupyter notebook ({normalise(first, 200)})."
     except Exception:  # nbformat trips over JSON that is nothing like a notebook
-        return "This file holds JSON, but not a Jupyter notebook."
+        return None, "This file holds JSON, but not a Jupyter notebook."
     if not any(cell.cell_type == "code" for cell in nb.cells):
-        return "This notebook has no code cells, so it defines none of the functions asked for."
-    return None
+        return (
+            None,
+            "This notebook has no code cells, so it defines none of the functions asked for.",
+        )
+    return nb, ""
 
 
 def _not_json(text: str, cause: BaseException | None) -> str:
@@ -286,8 +289,7 @@ class _Grader:
                 planned.append((prop, case, calls))
         try:
             values = self._call_grouped([c for _, _, calls in planned for c in calls.values()])
-        except KernelDied as died:
-            self.broken.update(died.args[1:] if len(died.args) > 1 else ())
+        except KernelDied:
             self._revive()
             return ""
         for prop, case, calls in planned:
@@ -310,8 +312,9 @@ class _Grader:
         for fn, unique in by_function.items():
             try:
                 outcomes = self.session.call(fn, self.kinds[fn], list(unique.values()))
-            except KernelDied as exc:
-                raise KernelDied(str(exc), fn) from None
+            except KernelDied:
+                self.broken.add(fn)  # never called again for a hint
+                raise
             if any(o.kind == "timeout" for o in outcomes):
                 self.broken.add(fn)
             for key, outcome in zip(unique, outcomes):

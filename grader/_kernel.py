@@ -63,11 +63,18 @@ class KernelTimeout(KernelDied):
 class KernelSession:
     """A fresh kernel for one notebook, in its own scratch folder, torn down on exit."""
 
-    def __init__(self, notebook: Path, limits: Limits, data_files: tuple[Path, ...] = ()) -> None:
+    def __init__(
+        self,
+        notebook: Path,
+        limits: Limits,
+        data_files: tuple[Path, ...] = (),
+        nb: nbformat.NotebookNode | None = None,
+    ) -> None:
+        """``nb``: the notebook already read and validated, so it is not parsed twice."""
         self.notebook_path = notebook
         self.limits = limits
         self.data_files = data_files
-        self.nb = nbformat.read(notebook, as_version=4)
+        self.nb = nb if nb is not None else nbformat.read(notebook, as_version=4)
         self.execution = Execution()
         self.deadline = time.monotonic() + limits.notebook_seconds
         self._scratch: _sandbox.Scratch | None = None

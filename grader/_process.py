@@ -34,10 +34,13 @@ _LIFELINE = (
 )
 
 
-def with_lifeline(argv: list[str], fd: int) -> list[str]:
-    """``python -s -m ipykernel_launcher ARGS`` becomes ``python -s -c LIFELINE FD ARGS``."""
-    module = argv.index("-m")
-    return [*argv[:module], "-c", _LIFELINE, str(fd), *argv[module + 2 :]]
+def kernel_argv(lifeline: int | None) -> list[str]:
+    """The grader's own interpreter, whatever kernelspec the notebook names (e.g. a conda env);
+    with a lifeline (a pipe's read end) the kernel exits when that pipe's write end closes."""
+    kernel = [sys.executable, "-s"]
+    if lifeline is None:
+        return [*kernel, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return [*kernel, "-c", _LIFELINE, str(lifeline), "-f", "{connection_file}"]
 
 
 def limits_preexec(limits: Limits) -> Callable[[], None] | None:

@@ -8,7 +8,6 @@ expected value.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,7 +155,3 @@ def parse_inventory(text: Any) -> dict[str, list[str] | None]:
 def encode_case(case: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
     """A case as the positional argument list the driver expects."""
     return [case[name] for name in names]
-
-
-def is_finite_number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)

@@ -141,12 +141,12 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
     )
     if preexec is not None:
         kwargs["preexec_fn"] = preexec
-    argv = kernel_argv()
-    if os.name == "posix":
-        if scratch.lifeline is None:
-            scratch.lifeline = os.pipe()
-        kwargs["pass_fds"] = (scratch.lifeline[0],)
-        argv = _process.with_lifeline(argv, scratch.lifeline[0])
+    if os.name == "posix" and scratch.lifeline is None:
+        scratch.lifeline = os.pipe()
+    lifeline = scratch.lifeline[0] if scratch.lifeline else None
+    if lifeline is not None:
+        kwargs["pass_fds"] = (lifeline,)
+    argv = _process.kernel_argv(lifeline)
     if level == "bwrap":
         argv = [*bwrap_argv(scratch, _probe().bwrap), *argv]
         # No JPY_PARENT_PID: the pid namespace hides the grader, and ipykernel would take a
@@ -155,11 +155,6 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
         kwargs["independent"] = True
         kwargs["preexec_fn"] = _process.ignoring_sigint(preexec)
     return Launch(argv, kwargs, isolation=level)
-
-
-def kernel_argv() -> list[str]:
-    """The grader's own interpreter, whatever kernelspec the notebook names (e.g. a conda env)."""
-    return [sys.executable, "-s", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
 # -- bubblewrap ---------------------------------------------------------------------------------
