@@ -272,7 +272,7 @@ def check_kernelspec() -> str:
 def grader_isolation() -> str:
     """How the grader will run kernels here (bwrap or process), if it can say."""
     try:
-        from grader._sandbox import isolation_level
+        from grader.kernel._sandbox import isolation_level
 
         return str(isolation_level())
     except Exception as exc:  # an older or newer grader: the figure is informative only
@@ -444,7 +444,11 @@ def main(argv: list[str] | None = None) -> None:
         # Warm-up, not timed: page cache and bytecode for the kernel's and the grader's imports.
         run_bare(subs[:1], tmp / "bare")
         subprocess.run(
-            [sys.executable, "-c", "import grader._cli, grader._batch, grader._plan"],
+            [
+                sys.executable,
+                "-c",
+                "import grader._cli, grader.grading._batch, grader.assignment._plan",
+            ],
             check=True,
         )
 

@@ -12,22 +12,22 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "BatchReport": "grader._batch",
-    "grade_batch": "grader._batch",
-    "freeze": "grader._frozen",
-    "grade_notebook": "grader._grade",
-    "Limits": "grader._limits",
-    "GradingPlan": "grader._plan",
-    "STATUSES": "grader._results",
-    "CheckResult": "grader._results",
-    "QuestionResult": "grader._results",
-    "SubmissionResult": "grader._results",
-    "Assignment": "grader._spec",
-    "Check": "grader._spec",
-    "Inputs": "grader._spec",
-    "Property": "grader._spec",
-    "Question": "grader._spec",
-    "load_assignment": "grader._spec",
+    "BatchReport": "grader.grading._batch",
+    "grade_batch": "grader.grading._batch",
+    "freeze": "grader.assignment._frozen",
+    "grade_notebook": "grader.grading._notebook",
+    "Limits": "grader.kernel._limits",
+    "GradingPlan": "grader.assignment._plan",
+    "STATUSES": "grader.results._model",
+    "CheckResult": "grader.results._model",
+    "QuestionResult": "grader.results._model",
+    "SubmissionResult": "grader.results._model",
+    "Assignment": "grader.assignment._spec",
+    "Check": "grader.assignment._spec",
+    "Inputs": "grader.assignment._spec",
+    "Property": "grader.assignment._spec",
+    "Question": "grader.assignment._spec",
+    "load_assignment": "grader.assignment._spec",
     "GraderError": "grader.errors",
 }
 
@@ -53,14 +53,21 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from grader._batch import BatchReport, grade_batch
-    from grader._frozen import freeze
-    from grader._grade import grade_notebook
-    from grader._limits import Limits
-    from grader._plan import GradingPlan
-    from grader._results import STATUSES, CheckResult, QuestionResult, SubmissionResult
-    from grader._spec import Assignment, Check, Inputs, Property, Question, load_assignment
+    from grader.assignment._frozen import freeze
+    from grader.assignment._plan import GradingPlan
+    from grader.assignment._spec import (
+        Assignment,
+        Check,
+        Inputs,
+        Property,
+        Question,
+        load_assignment,
+    )
     from grader.errors import GraderError
+    from grader.grading._batch import BatchReport, grade_batch
+    from grader.grading._notebook import grade_notebook
+    from grader.kernel._limits import Limits
+    from grader.results._model import STATUSES, CheckResult, QuestionResult, SubmissionResult
 
 
 def __getattr__(name: str) -> Any:

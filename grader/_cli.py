@@ -13,13 +13,13 @@ from pathlib import Path
 
 import click
 
-from grader import _batch
-from grader._frozen import freeze as freeze_inputs
-from grader._limits import Limits
-from grader._results import SubmissionResult
-from grader._sandbox import isolation_notice
-from grader._spec import load_assignment
+from grader.assignment._frozen import freeze as freeze_inputs
+from grader.assignment._spec import load_assignment
 from grader.errors import GraderError
+from grader.grading import _batch
+from grader.kernel._limits import Limits
+from grader.kernel._sandbox import isolation_notice
+from grader.results._model import SubmissionResult
 
 EXIT_NOT_FULL_MARKS = 1
 EXIT_USAGE = 2
@@ -174,7 +174,7 @@ def check(
     notebook: Path, assignment: str | None, cell_timeout: float, call_cpu: float, memory_mb: int
 ) -> None:
     """Grade one NOTEBOOK and print its result per question; exit 0 only with full marks."""
-    from grader._selfcheck import self_check
+    from grader.grading._selfcheck import self_check
 
     notice = isolation_notice()
     if notice:
@@ -206,7 +206,7 @@ def freeze(assignment: str) -> None:
 )
 def release(assignment: str, out: Path) -> None:
     """Write the student bundle of ASSIGNMENT: notebook and public checks, no answers."""
-    from grader._release import release_bundle
+    from grader.assignment._release import release_bundle
 
     path = release_bundle(load_assignment(assignment), out)
     click.echo(f"Student bundle written to {path}")

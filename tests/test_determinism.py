@@ -7,7 +7,8 @@ from dataclasses import asdict
 
 import pytest
 
-from grader import GradingPlan, _frozen, grade_batch, grade_notebook, load_assignment
+from grader import GradingPlan, grade_batch, grade_notebook, load_assignment
+from grader.assignment import _frozen
 from grader.errors import FrozenInputsError
 from tests.conftest import ASSIGNMENT, EXAMPLES
 

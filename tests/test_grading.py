@@ -114,7 +114,7 @@ def test_an_answer_of_zero_everywhere_earns_nothing_though_it_satisfies_properti
 
 
 def test_report_cells_that_look_like_formulas_are_neutralised():
-    from grader._report import neutralise
+    from grader.results._tables import neutralise
 
     frame = pd.DataFrame({"feedback": ["=HYPERLINK(1)", "+1", "-x", "@a", "fine"], "n": range(5)})
     assert list(neutralise(frame).feedback) == ["'=HYPERLINK(1)", "'+1", "'-x", "'@a", "fine"]

@@ -28,13 +28,14 @@ import numpy
 import pandas as pd
 import pytest
 
-from grader import STATUSES, Limits, _client, _sandbox, grade_batch, grade_notebook
-from grader._kernel import KernelSession
+from grader import STATUSES, Limits, grade_batch, grade_notebook
+from grader.kernel import _client, _sandbox
+from grader.kernel._session import KernelSession
 from tests.conftest import ASSIGNMENT, FILES
 
 LIMITS = Limits(cell_timeout=3, call_cpu_seconds=0.5, call_wall_seconds=2, notebook_seconds=120)
 FULL = {"1a": 3.0, "1b": 4.0, "1c": 3.0}
-#: The feedback cap of grader._compare.normalise.
+#: The feedback cap of grader.grading._compare.normalise.
 FEEDBACK_CAP = 1500
 ESCAPE_MARKER = "grader-hostile-escaped-process"
 

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from grader import _driver
-from grader._compare import close, mismatch, normalise
-from grader._protocol import parse_outcomes, run_request
+from grader.grading._compare import close, mismatch, normalise
+from grader.kernel import _driver
+from grader.kernel._protocol import parse_outcomes, run_request
 
 SCALARS = _driver._scalar_types(np)
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from grader._release import release_bundle
+from grader.assignment._release import release_bundle
 from tests.conftest import ASSIGNMENT, EXAMPLES, ROOT
 
 
@@ -76,5 +76,5 @@ def test_the_wheel_ships_no_oracle_and_no_assignment(tmp_path):
     )
     (wheel,) = tmp_path.glob("grader-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert any(n.startswith("grader/_grade.py") for n in names)
+    assert any(n.startswith("grader/grading/_notebook.py") for n in names)
     assert not [n for n in names if n.startswith(("reference/", "assignments/", "tests/"))]

@@ -25,10 +25,11 @@ import pytest
 from jupyter_core.utils import run_sync
 
 import grader
-from grader import _sandbox, grade_notebook
-from grader._kernel import KernelSession
-from grader._limits import Limits
+from grader import grade_notebook
 from grader.errors import KernelStartError
+from grader.kernel import _sandbox
+from grader.kernel._limits import Limits
+from grader.kernel._session import KernelSession
 from tests.conftest import ASSIGNMENT, ROOT
 
 #: Generous per-call limits: one probe walks the sandbox's whole file system.
@@ -310,8 +311,8 @@ def test_a_killed_grader_takes_its_kernel_along(tmp_path, monkeypatch):
     """kill -9 of the grader: bwrap gets the death signal, and --die-with-parent the kernel."""
     spawns = _notebook(tmp_path, "import subprocess\nsubprocess.Popen(['sleep', '300'])")
     script = (
-        "import time; from pathlib import Path; from grader._kernel import KernelSession\n"
-        "from grader._limits import Limits\n"
+        "import time; from pathlib import Path; from grader.kernel._session import KernelSession\n"
+        "from grader.kernel._limits import Limits\n"
         f"with KernelSession(Path({str(spawns)!r}), Limits()) as s:\n"
         "    s.run_notebook(); print(s._scratch.root, flush=True); time.sleep(120)\n"
     )

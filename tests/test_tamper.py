@@ -53,7 +53,7 @@ def test_printed_scores_and_written_csvs_are_ignored(assignment, tmp_path):
 
 
 def test_searching_for_the_oracle_finds_nothing(plan):
-    from grader import _sandbox
+    from grader.kernel import _sandbox
 
     level = getattr(_sandbox, "isolation_level", lambda: "process")()
     if level != "bwrap":

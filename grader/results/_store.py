@@ -13,8 +13,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from grader._results import CheckResult, QuestionResult, SubmissionResult
 from grader.errors import OutputError
+from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from grader._frozen import write_atomic
-from grader._plan import GradingPlan
-from grader._spec import SPEC_FILE, Assignment
+from grader._files import write_atomic
+from grader.assignment._plan import GradingPlan
+from grader.assignment._spec import SPEC_FILE, Assignment
 from grader.errors import FrozenInputsError, OutputError
 
 PUBLIC_FORMAT = 1

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from grader._limits import Limits
+from grader.kernel._limits import Limits
 
 #: Run inside the kernel's process before ipykernel: exit when the grading process is gone.
 #: Death signals alone are not enough: bubblewrap changes credentials, which clears them, and a

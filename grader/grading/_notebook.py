@@ -16,12 +16,12 @@ from typing import Any
 import nbformat
 from nbformat.reader import NotJSONError
 
-from grader import _protocol
-from grader._compare import mismatch, normalise, show, show_call
-from grader._kernel import Execution, KernelDied, KernelSession, KernelTimeout
-from grader._plan import GradingPlan
-from grader._results import CheckResult, QuestionResult, SubmissionResult
-from grader._spec import Check, Question
+from grader.assignment._plan import GradingPlan
+from grader.assignment._spec import Check, Question
+from grader.grading._compare import mismatch, normalise, show, show_call
+from grader.kernel import _protocol
+from grader.kernel._session import Execution, KernelDied, KernelSession, KernelTimeout
+from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 
 #: How many of a failing check's cases the properties are tried on.
 PROPERTY_CASES = 10

@@ -22,9 +22,9 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from grader import _client, _process, _protocol, _sandbox
-from grader._limits import Limits
 from grader.errors import KernelStartError
+from grader.kernel import _client, _process, _protocol, _sandbox
+from grader.kernel._limits import Limits
 
 
 @dataclass

@@ -18,13 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader import _report, _sandbox, _worker
-from grader._grade import zero_result
-from grader._limits import Limits
-from grader._plan import GradingPlan
-from grader._results import SubmissionResult
-from grader._spec import Assignment
+from grader.assignment._plan import GradingPlan
+from grader.assignment._spec import Assignment
 from grader.errors import OutputError, SubmissionsError
+from grader.grading import _worker
+from grader.grading._notebook import zero_result
+from grader.kernel import _sandbox
+from grader.kernel._limits import Limits
+from grader.results import _tables
+from grader.results._model import SubmissionResult
 
 Progress = Callable[[SubmissionResult], None]
 
@@ -107,7 +109,7 @@ def _grade_into(
     progress: Progress | None,
     start: float,
 ) -> BatchReport:
-    from grader._store import Store
+    from grader.results._store import Store
 
     plan = GradingPlan.build(assignment, limits)
     isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
@@ -131,12 +133,12 @@ def _grade_into(
         todo = [p for p in files if p.stem not in done]
         _run(plan, todo, out, pool, workers, store, hashes, progress)
         names = [p.stem for p in files]
-        scores = _report.scores_frame(store.results(names), plan.versions())
+        scores = _tables.scores_frame(store.results(names), plan.versions())
     finally:
         store.close()
-    gradebook = _report.gradebook_frame(scores, [q.id for q in assignment.questions])
-    _report.write_csv(scores, out / "scores.csv")
-    _report.write_csv(gradebook, out / "gradebook.csv")
+    gradebook = _tables.gradebook_frame(scores, [q.id for q in assignment.questions])
+    _tables.write_csv(scores, out / "scores.csv")
+    _tables.write_csv(gradebook, out / "gradebook.csv")
     return BatchReport(
         out,
         scores,

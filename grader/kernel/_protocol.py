@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from grader import _driver
+from grader.kernel import _driver
 
 MAX_DEPTH = _driver.MAX_DEPTH
 MAX_ELEMENTS = _driver.MAX_ELEMENTS

@@ -10,12 +10,20 @@ import platform
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from grader import __version__
-from grader._compare import plain_answer
-from grader._frozen import Case, load_frozen
-from grader._limits import Limits
-from grader._spec import Assignment, Check
+from grader.assignment._frozen import Case, load_frozen
+from grader.assignment._spec import Assignment, Check
 from grader.errors import SpecError
+from grader.kernel._limits import Limits
+
+
+def plain_answer(value: Any, returns: str) -> Any:
+    """An oracle's answer as plain data (a float, or a list of floats) to compare against."""
+    if returns == "scalar":
+        return float(value)
+    return [float(x) for x in np.asarray(value, dtype=np.float64).reshape(-1)]
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ class GradingPlan:
 def _rebuild(
     folder: Any, cases: Any, expected: Any, limits: Limits, sha: str, show_expected: bool
 ) -> GradingPlan:
-    from grader._spec import load_assignment
+    from grader.assignment._spec import load_assignment
 
     # The expected answers came along as data: a worker has no use for the oracles. A worker
     # gets the plan with every submission; it loads the assignment only once.

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from grader._grade import grade_notebook
-from grader._limits import Limits
-from grader._plan import GradingPlan
-from grader._release import public_plan
-from grader._spec import SPEC_FILE, load_assignment
+from grader.assignment._plan import GradingPlan
+from grader.assignment._release import public_plan
+from grader.assignment._spec import SPEC_FILE, load_assignment
 from grader.errors import AssignmentNotFoundError
+from grader.grading._notebook import grade_notebook
+from grader.kernel._limits import Limits
 
 
 def self_check(

@@ -17,7 +17,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-from grader import _protocol, _sandbox
+from grader.kernel import _protocol, _sandbox
 
 #: Largest single message taken from the kernel's output channel (iopub) and its replies (shell).
 #: ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the grader's

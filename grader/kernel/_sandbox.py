@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import _process
-from grader._cgroup import PidsGroup
-from grader._limits import Limits
 from grader.errors import KernelStartError
+from grader.kernel import _process
+from grader.kernel._cgroup import PidsGroup
+from grader.kernel._limits import Limits
 
 #: Variables a kernel may inherit; everything else (tokens, PYTHONPATH, ...) is dropped.
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader._frozen import write_atomic
-from grader._results import SubmissionResult
+from grader._files import write_atomic
+from grader.results._model import SubmissionResult
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

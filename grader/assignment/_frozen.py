@@ -12,15 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader._spec import Assignment, Check
+from grader._files import write_atomic
+from grader.assignment._spec import Assignment, Check
 from grader.errors import FrozenInputsError
 
 FORMAT = 1
@@ -151,19 +150,3 @@ def load_frozen(assignment: Assignment) -> FrozenInputs:
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         hypothesis_version=str(document.get("hypothesis")),
     )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,17 +11,8 @@ import math
 import re
 from typing import Any
 
-import numpy as np
-
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
-
-
-def plain_answer(value: Any, returns: str) -> Any:
-    """An oracle's answer as plain data (a float, or a list of floats) to compare against."""
-    if returns == "scalar":
-        return float(value)
-    return [float(x) for x in np.asarray(value, dtype=np.float64).reshape(-1)]
 
 
 def close(expected: float, got: float) -> bool:

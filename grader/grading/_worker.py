@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader._grade import grade_notebook, zero_result
-from grader._plan import GradingPlan
-from grader._results import SubmissionResult
+from grader.assignment._plan import GradingPlan
+from grader.grading._notebook import grade_notebook, zero_result
+from grader.results._model import SubmissionResult
 
 
 def init() -> None:
     """A worker dies with the coordinator (even after kill -9), and so its kernels with it."""
-    from grader._process import die_with_parent
+    from grader.kernel._process import die_with_parent
 
     die_with_parent()
 
