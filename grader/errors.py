@@ -57,3 +57,12 @@ class OutputError(GraderError):
 
 class KernelStartError(GraderError):
     """No kernel could be started at all: the grader's own environment is broken."""
+
+
+class SandboxUnavailableError(KernelStartError):
+    """No sandbox can run kernels here, and running them without one was not asked for."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} {fix}.")

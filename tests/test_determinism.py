@@ -18,6 +18,7 @@ BUGGY = EXAMPLES / "erin_variance_bug.ipynb"
 def _rows(result):
     data = asdict(result)
     data.pop("seconds")
+    data.pop("usage")  # CPU seconds and memory peak: measurements, like seconds
     return data
 
 

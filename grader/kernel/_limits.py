@@ -9,8 +9,10 @@ from dataclasses import dataclass
 class Limits:
     """Per-submission limits. The defaults suit a sheet of small numeric functions.
 
-    ``call_cpu_seconds`` counts CPU time, so a slow but correct answer gets the same marks alone
-    and in a loaded batch; ``call_wall_seconds`` sits on top of it to catch ``time.sleep``.
+    Time limits count CPU time (``call_cpu_seconds`` in the kernel, the submission's cgroup for a
+    whole request), so a slow but correct answer gets the same marks alone and in a loaded batch;
+    wall-clock limits (``call_wall_seconds``, ``notebook_seconds``) are only backstops against
+    ``time.sleep`` and the like, generous enough that an honest notebook never meets them.
     """
 
     #: Wall-clock seconds one notebook cell may run before it is interrupted (and then killed).
@@ -21,11 +23,15 @@ class Limits:
     call_wall_seconds: float = 20.0
     #: Wall-clock seconds for a whole submission: cells, calls, restarts.
     notebook_seconds: float = 600.0
-    #: Address-space cap of the kernel process, in MiB (0: no cap).
+    #: Memory of the whole submission in MiB: all its processes and the files it writes to its
+    #: RAM-backed folders together (a memory cgroup), and each process's address space (0: none).
     memory_mb: int = 2048
+    #: Size of each of the kernel's writable folders (working folder, home, /tmp, /dev/shm)
+    #: under bubblewrap, in MiB; RAM-backed, so they count towards ``memory_mb`` too.
+    scratch_mb: int = 64
     #: Bytes of cell output the grader keeps per notebook; the rest is dropped, not buffered.
     output_bytes: int = 1024 * 1024
-    #: Processes the kernel's user may run at once (enforced when the kernel has its own user).
+    #: Processes the submission may run at once (a pids cgroup; RLIMIT_NPROC where none).
     max_processes: int = 64
     #: Largest file the kernel may write, in MiB.
     file_size_mb: int = 64

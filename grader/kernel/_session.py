@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,10 @@ class KernelTimeout(KernelDied):
     """The kernel was killed because a request overran its budget: the code ignored its limits."""
 
 
+class KernelOutOfMemory(KernelDied):
+    """The kernel was killed by its memory cgroup: the submission went over ``memory_mb``."""
+
+
 class KernelSession:
     """A fresh kernel for one notebook, in its own scratch folder, torn down on exit."""
 
@@ -78,6 +82,10 @@ class KernelSession:
         self.execution = Execution()
         self.deadline = time.monotonic() + limits.notebook_seconds
         self._scratch: _sandbox.Scratch | None = None
+        self._oom_seen = 0
+        #: Filled on exit: what the submission used, and whether any of its processes survived.
+        self.usage: dict[str, str] = {}
+        self.survivors = False
         self._client: _client.CappedClient | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -88,6 +96,8 @@ class KernelSession:
     def __exit__(self, *exc: object) -> None:
         self._stop_kernel()
         if self._scratch is not None:
+            self.usage = self.resources()
+            self.survivors = not self._scratch.kill_all()
             self._scratch.remove()
 
     def _start_kernel(self) -> None:
@@ -96,7 +106,7 @@ class KernelSession:
         km = _client.new_manager(self._scratch)
         km.launch_argv = tuple(launch.argv)
         km.client_factory = _client.CappedKernelClient
-        km.connection_file = str(self._scratch.run / "kernel.json")
+        km.connection_file = str(self._scratch.conn / "kernel.json")
         client = _client.CappedClient(
             self.nb,
             km=km,
@@ -167,7 +177,7 @@ class KernelSession:
                 continue
             outcome = self._run_cell(cell, index)
             self.execution.cells.append(outcome)
-            if outcome.status in ("timeout", "kernel_died"):
+            if outcome.status in ("timeout", "kernel_died", "resource_limit"):
                 return index
             if self._out_of_time():
                 return None
@@ -187,12 +197,20 @@ class KernelSession:
             except DeadKernelError:
                 if self._killed:
                     return CellOutcome(index, "timeout", f"it ran longer than {timeout:g} s")
-                return CellOutcome(index, "kernel_died", "the kernel died while it ran")
+                died = self._dead("the kernel died while it ran")
+                if isinstance(died, KernelOutOfMemory):
+                    return CellOutcome(index, "resource_limit", str(died))
+                return CellOutcome(index, "kernel_died", str(died))
             except CellExecutionError as exc:
-                return CellOutcome(index, "error", f"{exc.ename}: {exc.evalue}"[:300])
-        if client.exit_asked:
-            return CellOutcome(index, "kernel_died", "it shut the kernel down (exit() or quit())")
-        return CellOutcome(index, "ok")
+                outcome = CellOutcome(index, "error", f"{exc.ename}: {exc.evalue}"[:300])
+            else:
+                outcome = CellOutcome(index, "ok")
+                if client.exit_asked:
+                    text = "it shut the kernel down (exit() or quit())"
+                    outcome = CellOutcome(index, "kernel_died", text)
+        if self.oom_kills() > self._oom_seen:  # the kernel lived; a process of it did not
+            return CellOutcome(index, "resource_limit", str(self._dead("")))
+        return outcome
 
     @contextmanager
     def _watchdog(self, seconds: float) -> Iterator[None]:
@@ -232,7 +250,11 @@ class KernelSession:
         )
         budget = 10 + len(cases) * (limits.call_cpu_seconds + 0.05)
         budget = min(budget, limits.call_wall_seconds * 3 + 10)
-        return _protocol.parse_outcomes(self._request(code, budget), len(cases))
+        reply = self._request(code, budget)
+        if self.oom_kills() > self._oom_seen:  # a child or a tmpfs write went over the cap
+            self._stop_kernel()
+            raise self._dead("a process was killed")
+        return _protocol.parse_outcomes(reply, len(cases))
 
     def restart(self) -> None:
         """A fresh kernel with the notebook rerun (fatal cells skipped), after one died."""
@@ -246,15 +268,48 @@ class KernelSession:
         self.run_notebook()
 
     def _request(self, code: str, budget: float, want_result: bool = True) -> str | None:
+        """Send ``code``; ``budget`` is CPU seconds of the whole submission where its cgroup
+        counts them (so a loaded machine costs nobody marks), wall-clock seconds elsewhere."""
         client = self._client
         if client is None or client.kc is None:
             raise KernelDied("no kernel")
-        budget = max(1.0, min(budget, self.deadline - time.monotonic()))
         try:
             return run_sync(self._async_request)(client, code, budget, want_result)
         except KernelDied:
             self._stop_kernel()
             raise
+
+    def _cpu_seconds(self) -> float | None:
+        group = self._scratch.cgroup if self._scratch else None
+        return group.cpu_seconds() if group is not None else None
+
+    def oom_kills(self) -> int:
+        """Processes of this submission killed so far for going over its memory cap."""
+        group = self._scratch.cgroup if self._scratch else None
+        return group.oom_kills() if group is not None else 0
+
+    def resources(self) -> dict[str, str]:
+        """What the submission used, from its cgroup, for the report (empty where none)."""
+        group = self._scratch.cgroup if self._scratch else None
+        if group is None:
+            return {}
+        found = {"cgroups": ",".join(group.controllers)}
+        cpu, peak = group.cpu_seconds(), group.memory_peak_bytes()
+        if cpu is not None:
+            found["cpu_seconds"] = f"{cpu:.3f}"
+        if peak is not None:
+            found["memory_peak_mb"] = f"{peak / 2**20:.1f}"
+        return found
+
+    def _dead(self, why: str) -> KernelDied:
+        """The right exception for a kernel found dead: out of memory if its cgroup says so."""
+        if self.oom_kills() > self._oom_seen:
+            self._oom_seen = self.oom_kills()
+            return KernelOutOfMemory(
+                f"the submission went over its memory cap of {self.limits.memory_mb} MiB "
+                "(all its processes and files together)"
+            )
+        return KernelDied(why)
 
     async def _async_request(
         self, client: NotebookClient, code: str, budget: float, want_result: bool
@@ -265,18 +320,17 @@ class KernelSession:
         msg_id = kc.execute(
             code, silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
         )
-        deadline = time.monotonic() + budget
+        clock = _Budget(budget, self._cpu_seconds, self.deadline)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if clock.spent():
                 _process.kill_process_group(_client.pid_of(client.km))
                 raise KernelTimeout("the kernel did not answer in time")
             try:
-                reply = await kc.get_shell_msg(timeout=min(remaining, 1.0))
+                reply = await kc.get_shell_msg(timeout=clock.wait())
             except Empty:
                 await _client.drain(kc)
                 if not await client.km.is_alive():
-                    raise KernelDied("the kernel died") from None
+                    raise self._dead("the kernel died") from None
                 continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 await _client.drain(kc)
@@ -284,3 +338,26 @@ class KernelSession:
                     _process.kill_process_group(_client.pid_of(client.km))
                     raise KernelDied("the code called exit()")
                 return _client.reply_text(reply) if want_result else None
+
+
+class _Budget:
+    """A request's time: CPU seconds of the submission's cgroup where it counts them, with a
+    wall-clock backstop four times as long (sleeping code uses no CPU); wall-clock alone where
+    there is no cgroup. Never past the notebook's deadline."""
+
+    def __init__(self, seconds: float, cpu: Callable[[], float | None], deadline: float) -> None:
+        self._cpu = cpu
+        start = cpu()
+        self._cpu_end = None if start is None else start + seconds
+        wall = seconds if start is None else seconds * 4
+        now = time.monotonic()
+        self._wall_end = max(now + 1.0, min(now + wall, deadline))
+
+    def spent(self) -> bool:
+        if time.monotonic() >= self._wall_end:
+            return True
+        used = self._cpu() if self._cpu_end is not None else None
+        return used is not None and self._cpu_end is not None and used >= self._cpu_end
+
+    def wait(self) -> float:
+        return max(0.01, min(self._wall_end - time.monotonic(), 1.0))

@@ -61,6 +61,9 @@ class SubmissionResult:
     notes: str = ""
     seconds: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
+    #: What grading it used, from its cgroup (``cpu_seconds``, ``memory_peak_mb``, ``cgroups``):
+    #: measurements like ``seconds``, so they differ between two gradings of the same notebook.
+    usage: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> float:

@@ -91,4 +91,5 @@ def _load(raw: dict[str, Any]) -> SubmissionResult:
         notes=raw["notes"],
         seconds=raw["seconds"],
         extra=raw.get("extra", {}),
+        usage=raw.get("usage", {}),
     )

@@ -35,11 +35,14 @@ def scores_frame(
                     "feedback": q.feedback,
                     "notes": result.notes,
                     "seconds": result.seconds,
+                    "cpu_seconds": result.usage.get("cpu_seconds"),
+                    "memory_peak_mb": result.usage.get("memory_peak_mb"),
                     "notebook_sha256": sha,
                     **versions,
                 }
             )
-    columns = [*LONG_COLUMNS, "notes", "seconds", "notebook_sha256", *versions]
+    columns = [*LONG_COLUMNS, "notes", "seconds", "cpu_seconds", "memory_peak_mb"]
+    columns += ["notebook_sha256", *versions]
     return pd.DataFrame(rows, columns=columns)
 
 
