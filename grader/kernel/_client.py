@@ -103,7 +103,7 @@ def new_manager(scratch: _sandbox.Scratch) -> GraderKernelManager:
     """Unix sockets in the scratch folder where there are any (they cross bubblewrap's network
     namespace, loopback TCP does not); loopback TCP on Windows."""
     if os.name == "posix":
-        return GraderKernelManager(transport="ipc", ip=str(scratch.run / "kernel"))
+        return GraderKernelManager(transport="ipc", ip=str(scratch.sockets))
     return GraderKernelManager()
 
 

@@ -34,6 +34,8 @@ from grader.kernel._limits import Limits
 
 #: Variables a kernel may inherit; everything else (tokens, PYTHONPATH, ...) is dropped.
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+#: Bytes of a unix socket's path (``sun_path`` holds 108 with its terminating NUL).
+_SOCKET_PATH_MAX = 107
 #: Re-exported for tests and callers that name the sandbox's uid.
 SANDBOX_ID = _bwrap.SANDBOX_ID
 
@@ -58,7 +60,13 @@ class Scratch:
 
     @property
     def run(self) -> Path:
-        return self.root / "run"
+        return self.root / "r"
+
+    @property
+    def sockets(self) -> Path:
+        """The prefix of the kernel's socket files (``k-1`` ... ``k-5``): short, because a unix
+        socket's path is at most 107 bytes."""
+        return self.run / "k"
 
     @property
     def conn(self) -> Path:
@@ -71,7 +79,7 @@ class Scratch:
     @classmethod
     def create(cls, notebook: Path, data_files: tuple[Path, ...] = ()) -> Scratch:
         tag = process_tag(os.getpid()) or str(os.getpid())
-        root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
+        root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=_scratch_base(tag)))
         scratch = cls(root)
         for folder in (scratch.work, scratch.run, scratch.conn, scratch.home):
             folder.mkdir(mode=0o700)
@@ -105,6 +113,13 @@ class Scratch:
             self.cgroup.remove()
             self.cgroup = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _scratch_base(tag: str) -> str:
+    """The temporary folder, unless its path is too long for the kernel's sockets in it."""
+    base = tempfile.gettempdir()
+    longest = len(os.fsencode(base)) + len(f"/{PREFIX}{tag}-12345678/r/k-99")
+    return base if longest <= _SOCKET_PATH_MAX or not os.path.isdir("/tmp") else "/tmp"
 
 
 def kernel_env(scratch: Scratch) -> dict[str, str]:

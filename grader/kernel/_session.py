@@ -123,7 +123,8 @@ class KernelSession:
             client.start_new_kernel(**launch.popen_kwargs)
             run_sync(_client.connect)(client, 60.0)
         except Exception as exc:
-            _process.kill_process_group(_client.pid_of(km))
+            self._client = client
+            self._stop_kernel()  # its sockets too: a context left to the GC can block forever
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
         self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
@@ -140,6 +141,9 @@ class KernelSession:
         try:
             if client.kc is not None:
                 client.kc.stop_channels()
+                # Unsent requests to a dead kernel would block the context's term() forever
+                # (in the garbage collector, anywhere): drop them now.
+                client.kc.context.destroy(linger=0)
             run_sync(km.cleanup_resources)()
         except Exception:
             pass
