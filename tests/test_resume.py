@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from grader import grade_batch
+from grader.results._tables import MEASURED_COLUMNS
 from tests.conftest import EXAMPLES, ROOT
 
-TIMING = ["seconds"]
+TIMING = MEASURED_COLUMNS
 
 
 def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.Popen:

@@ -15,6 +15,8 @@ from grader._files import write_atomic
 from grader.results._model import SubmissionResult
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
+#: Columns that measure a grading (time, CPU, memory): they differ between two identical runs.
+MEASURED_COLUMNS = ["seconds", "cpu_seconds", "memory_peak_mb"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -41,7 +43,7 @@ def scores_frame(
                     **versions,
                 }
             )
-    columns = [*LONG_COLUMNS, "notes", "seconds", "cpu_seconds", "memory_peak_mb"]
+    columns = [*LONG_COLUMNS, "notes", *MEASURED_COLUMNS]
     columns += ["notebook_sha256", *versions]
     return pd.DataFrame(rows, columns=columns)
 
