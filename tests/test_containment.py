@@ -291,3 +291,16 @@ def test_cgroups_of_a_dead_run_are_swept(tmp_path):
         for folder in stale + live:
             if folder.exists():
                 folder.rmdir()
+
+
+def test_scratch_folders_are_private_to_the_graders_user(tmp_path):
+    notebook = tmp_path / "n.ipynb"
+    notebook.write_text("{}")
+    scratch = _sandbox.Scratch.create(notebook)
+    try:
+        for folder in (scratch.root, scratch.work, scratch.run, scratch.conn, scratch.home):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        assert scratch.root.name.startswith(f"grader-{_cgroup.process_tag(os.getpid())}-")
+    finally:
+        scratch.remove()
+    assert not scratch.root.exists()
