@@ -198,6 +198,7 @@ CASES: dict[str, Case] = {
     # Output and the environment.
     "hostile_print_200mb": Case(notes=r"^output beyond the cap was dropped$"),
     "hostile_print_200mb_past_the_cap": Case(notes=r"^output beyond the cap was dropped$"),
+    "hostile_print_200mb_after_resetting_write": Case(notes=r"^output beyond the cap was dropped$"),
     "hostile_pip_install": Case(notes=r"^$"),
 }
 
@@ -328,12 +329,28 @@ def test_pip_magic_ran_in_the_kernel(executed, graded):
     assert "No matching distribution found for grader-no-such-package" in text
 
 
+PRINTS_200MB = (
+    "hostile_print_200mb",
+    "hostile_print_200mb_past_the_cap",
+    "hostile_print_200mb_after_resetting_write",
+)
+
+
 def test_executed_notebook_of_a_200mb_print_is_small(executed, graded):
-    for name in ("hostile_print_200mb", "hostile_print_200mb_past_the_cap"):
+    for name in PRINTS_200MB:
         assert name in graded
         size = (executed / f"{name}.ipynb").stat().st_size
         assert size < LIMITS.output_bytes + 256 * 1024, (name, size)
-    kept = (executed / "hostile_print_200mb.ipynb").read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["hostile_print_200mb", "hostile_print_200mb_after_resetting_write"]
+)
+def test_the_kernel_caps_printing_in_every_cell(executed, graded, name):
+    """The first megabyte is kept: the kernel cut the print short, so no message was too big to
+    take. IPython 9 resets ``sys.stdout.write`` after every cell, as the second notebook does."""
+    assert name in graded
+    kept = (executed / f"{name}.ipynb").read_text()
     assert "x" * 1000 in kept and "the grader dropped the rest" in kept
 
 
