@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -13,12 +14,21 @@ from pathlib import Path
 import pandas as pd
 
 from grader import grade_batch
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, FILES, ROOT
 
 TIMING = ["seconds"]
 
 
-def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.Popen:
+def _start(
+    out: Path,
+    tmp: Path,
+    *extra: str,
+    workers: str = "1",
+    first: Path | None = None,
+    session: bool = False,
+) -> subprocess.Popen:
+    """``grader grade`` on the examples (after ``first``), with its scratch folders in ``tmp``;
+    with ``session``, in a process group of its own, as a terminal's shell would start it."""
     env = {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen(
         [
@@ -27,11 +37,12 @@ def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.
             "from grader._cli import main; main()",
             "grade",
             "variational_inference",
+            *([str(first)] if first else []),
             str(EXAMPLES),
             "--out",
             str(out),
             "--workers",
-            "1",
+            workers,
             *extra,
         ],
         cwd=ROOT,
@@ -39,6 +50,7 @@ def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=session,
     )
 
 
@@ -64,13 +76,17 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _kill_once_stored(out: Path, scratch: Path, stored: int, workers: str = "1") -> None:
-    """Start a batch and SIGKILL it as soon as ``stored`` results are in its store."""
-    process = _start(out, scratch, workers=workers)
+def _wait_stored(process: subprocess.Popen, out: Path, stored: int) -> None:
     deadline = time.monotonic() + 120
     while _stored(out) < stored and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert process.poll() is None, "the batch ended before it could be interrupted"
+
+
+def _kill_once_stored(out: Path, scratch: Path, stored: int, workers: str = "1") -> None:
+    """Start a batch and SIGKILL it as soon as ``stored`` results are in its store."""
+    process = _start(out, scratch, workers=workers)
+    _wait_stored(process, out, stored)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
 
@@ -151,3 +167,45 @@ def test_no_kernel_or_worker_outlives_a_sigkilled_parallel_batch(tmp_path):
     scratch.mkdir()
     _kill_once_stored(tmp_path / "out", scratch, stored=1, workers="2")
     assert _survivors(scratch, wait=10) == {}, "a worker or kernel outlived its grader"
+
+
+def _stored_names(out: Path) -> set[str]:
+    with sqlite3.connect(out / "results.sqlite") as db:
+        return {row[0] for row in db.execute("SELECT submission FROM results")}
+
+
+def test_ctrl_c_stops_a_batch_at_once_keeps_what_was_graded_and_resumes(tmp_path):
+    """Ctrl-C while one worker sits in a cell that loops until --cell-timeout (60 s) and the
+    other grades the examples: the batch stops within seconds, not after that cell."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    endless = tmp_path / "first" / "aaa_endless_cell.ipynb"  # first in the queue
+    endless.parent.mkdir()
+    shutil.copyfile(FILES / "hostile_infinite_loop_cell.ipynb", endless)
+    out = tmp_path / "out"
+    process = _start(out, scratch, workers="2", first=endless, session=True)
+    _wait_stored(process, out, 1)
+
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    start = time.monotonic()
+    stdout, stderr = process.communicate(timeout=120)
+    took = time.monotonic() - start
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Task exception" not in stderr, stderr
+    assert stderr.strip() == "Interrupted: results graded so far are kept; use --resume."
+    assert took < 30, f"Ctrl-C took {took:.1f} s"  # about 2 s when measured
+    graded = {p.stem for p in (out / "executed").glob("*.ipynb")}
+    stored = _stored_names(out)
+    assert graded == stored, "a notebook graded before Ctrl-C is missing from the store"
+    assert endless.stem not in stored
+    assert _survivors(scratch, wait=10) == {}, "a kernel or worker outlived Ctrl-C"
+    assert list(scratch.iterdir()) == [], "Ctrl-C left scratch folders behind"
+
+    # The examples alone: the endless notebook would hold the rerun up for a minute.
+    resumed = _start(out, scratch, "--resume", workers="2")
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert f"({9 - len(stored)} now, {len(stored)} resumed)" in stdout
+    book = pd.read_csv(out / "gradebook.csv")
+    assert sorted(book.submission) == sorted(p.stem for p in EXAMPLES.glob("*.ipynb"))

@@ -57,9 +57,9 @@ def grade_notebook(
         grader = _Grader(plan, session, execution)
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
         notes = _notes(session.execution)
-        if keep_executed is not None:
-            keep_executed.mkdir(parents=True, exist_ok=True)
-            nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
+    if keep_executed is not None:  # once the kernel is gone: an executed notebook means done
+        keep_executed.mkdir(parents=True, exist_ok=True)
+        nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
     return SubmissionResult(name, questions, notes, round(time.monotonic() - start, 3))
 
 
