@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from grader import grade_batch
 from tests.conftest import EXAMPLES, FILES, ROOT
@@ -209,3 +212,68 @@ def test_ctrl_c_stops_a_batch_at_once_keeps_what_was_graded_and_resumes(tmp_path
     assert f"({9 - len(stored)} now, {len(stored)} resumed)" in stdout
     book = pd.read_csv(out / "gradebook.csv")
     assert sorted(book.submission) == sorted(p.stem for p in EXAMPLES.glob("*.ipynb"))
+
+
+def _state_and_parent(pid: int) -> tuple[str, int] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return stat[0], int(stat[1])
+
+
+def _alive(pid: int) -> bool:
+    found = _state_and_parent(pid)
+    return found is not None and found[0] != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    """Running processes whose parent is ``pid`` (a worker's kernels, or bwrap around one)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            state = _state_and_parent(int(entry.name))
+            if state is not None and state[1] == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _kill_a_grading_worker(out: Path, signum: int, killed: dict[str, list[int]]) -> None:
+    """Once a result is stored, signal a worker of this process's batch while its kernel runs."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not killed:
+        if _stored(out) >= 1:
+            for worker in multiprocessing.active_children():
+                kernels = _children(worker.pid) if worker.pid else []
+                if kernels:
+                    os.kill(worker.pid, signum)
+                    killed.update(worker=[worker.pid], kernels=kernels)
+                    return
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_worker_killed_mid_batch_is_replaced_and_the_report_is_the_same(
+    assignment, tmp_path, signum
+):
+    """SIGKILL: the worker dies and the pool is rebuilt. SIGTERM: the worker gives its notebook
+    up and takes no other; either way the notebooks it lost are graded again, once."""
+    whole = grade_batch(assignment, [EXAMPLES], tmp_path / "whole", workers=2)
+
+    out = tmp_path / "out"
+    killed: dict[str, list[int]] = {}
+    killer = threading.Thread(
+        target=_kill_a_grading_worker, args=(out, signum, killed), daemon=True
+    )
+    killer.start()
+    report = grade_batch(assignment, [EXAMPLES], out, workers=2)
+    killer.join(timeout=10)
+
+    assert killed, "no worker was caught grading"
+    pd.testing.assert_frame_equal(
+        report.scores.drop(columns=TIMING), whole.scores.drop(columns=TIMING)
+    )
+    deadline = time.monotonic() + 10
+    while any(map(_alive, killed["kernels"])) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, killed["kernels"])), "the killed worker's kernel outlived it"

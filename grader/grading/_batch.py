@@ -234,7 +234,7 @@ def _run_pool(
                     path = pending.pop(future)
                     try:
                         record(future.result())
-                    except BrokenProcessPool:
+                    except (BrokenProcessPool, _worker.WorkerStopped):
                         lost(path)
         except KeyboardInterrupt:
             _stop(pool, pending, record)

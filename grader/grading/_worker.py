@@ -1,4 +1,4 @@
-"""What a batch's worker process runs: light to import (no pandas), and never raises.
+"""What a batch's worker process runs: light to import (no pandas); no notebook makes it raise.
 
 Ctrl-C is the coordinator's to handle: workers start with SIGINT ignored (a terminal sends it to
 the whole process group), and the coordinator then sends each a SIGTERM. A worker grading a
@@ -22,6 +22,11 @@ from grader.results._model import SubmissionResult
 
 #: ``abandoned``: a kernel was killed under the notebook being graded, which is then no grade.
 _state = {"stopping": False, "abandoned": False}
+
+
+class WorkerStopped(Exception):
+    """A worker gave a notebook up on SIGTERM: from the coordinator at Ctrl-C, when the pool
+    broke, or from outside; the notebook was not graded."""
 
 
 def init() -> None:
@@ -59,17 +64,20 @@ def ready() -> bool:
 
 
 def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
-    """Whatever the notebook does, its result; only a stop asked by the coordinator raises."""
+    """Whatever the notebook does, its result. Raises WorkerStopped in a stopping worker, and
+    KeyboardInterrupt on Ctrl-C where the coordinator grades by itself."""
     if _state["stopping"]:
-        raise KeyboardInterrupt
+        raise WorkerStopped(path.stem)
     try:
         result = grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
     except KeyboardInterrupt:
+        if _state["stopping"]:
+            raise WorkerStopped(path.stem) from None
         raise
     except BaseException as exc:
         why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
         result = zero_result(plan, path.stem, "error", why)
     if _state["abandoned"]:  # its kernel was killed under it: whatever came back is no grade
         (out / "executed" / f"{path.stem}.ipynb").unlink(missing_ok=True)
-        raise KeyboardInterrupt
+        raise WorkerStopped(path.stem)
     return result
