@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from grader import grade_batch
 from grader.results._tables import MEASURED_COLUMNS
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, FILES, ROOT
 
 TIMING = MEASURED_COLUMNS
 
 
-def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.Popen:
+def _start(
+    out: Path,
+    tmp: Path,
+    *extra: str,
+    workers: str = "1",
+    first: Path | None = None,
+    session: bool = False,
+) -> subprocess.Popen:
+    """``grader grade`` on the examples (after ``first``), with its scratch folders in ``tmp``;
+    with ``session``, in a process group of its own, as a terminal's shell would start it."""
     env = {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen(
         [
@@ -28,11 +41,12 @@ def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.
             "from grader._cli import main; main()",
             "grade",
             "variational_inference",
+            *([str(first)] if first else []),
             str(EXAMPLES),
             "--out",
             str(out),
             "--workers",
-            "1",
+            workers,
             *extra,
         ],
         cwd=ROOT,
@@ -40,6 +54,7 @@ def _start(out: Path, tmp: Path, *extra: str, workers: str = "1") -> subprocess.
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=session,
     )
 
 
@@ -65,13 +80,17 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _kill_once_stored(out: Path, scratch: Path, stored: int, workers: str = "1") -> None:
-    """Start a batch and SIGKILL it as soon as ``stored`` results are in its store."""
-    process = _start(out, scratch, workers=workers)
+def _wait_stored(process: subprocess.Popen, out: Path, stored: int) -> None:
     deadline = time.monotonic() + 120
     while _stored(out) < stored and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert process.poll() is None, "the batch ended before it could be interrupted"
+
+
+def _kill_once_stored(out: Path, scratch: Path, stored: int, workers: str = "1") -> None:
+    """Start a batch and SIGKILL it as soon as ``stored`` results are in its store."""
+    process = _start(out, scratch, workers=workers)
+    _wait_stored(process, out, stored)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
 
@@ -152,3 +171,110 @@ def test_no_kernel_or_worker_outlives_a_sigkilled_parallel_batch(tmp_path):
     scratch.mkdir()
     _kill_once_stored(tmp_path / "out", scratch, stored=1, workers="2")
     assert _survivors(scratch, wait=10) == {}, "a worker or kernel outlived its grader"
+
+
+def _stored_names(out: Path) -> set[str]:
+    with sqlite3.connect(out / "results.sqlite") as db:
+        return {row[0] for row in db.execute("SELECT submission FROM results")}
+
+
+def test_ctrl_c_stops_a_batch_at_once_keeps_what_was_graded_and_resumes(tmp_path):
+    """Ctrl-C while one worker sits in a cell that loops until --cell-timeout (60 s) and the
+    other grades the examples: the batch stops within seconds, not after that cell."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    endless = tmp_path / "first" / "aaa_endless_cell.ipynb"  # first in the queue
+    endless.parent.mkdir()
+    shutil.copyfile(FILES / "hostile_infinite_loop_cell.ipynb", endless)
+    out = tmp_path / "out"
+    process = _start(out, scratch, workers="2", first=endless, session=True)
+    _wait_stored(process, out, 1)
+
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    start = time.monotonic()
+    stdout, stderr = process.communicate(timeout=120)
+    took = time.monotonic() - start
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Task exception" not in stderr, stderr
+    assert stderr.strip() == "Interrupted: results graded so far are kept; use --resume."
+    assert took < 30, f"Ctrl-C took {took:.1f} s"  # about 2 s when measured
+    graded = {p.stem for p in (out / "executed").glob("*.ipynb")}
+    stored = _stored_names(out)
+    assert graded == stored, "a notebook graded before Ctrl-C is missing from the store"
+    assert endless.stem not in stored
+    assert _survivors(scratch, wait=10) == {}, "a kernel or worker outlived Ctrl-C"
+    assert list(scratch.iterdir()) == [], "Ctrl-C left scratch folders behind"
+
+    # The examples alone: the endless notebook would hold the rerun up for a minute.
+    resumed = _start(out, scratch, "--resume", workers="2")
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert f"({9 - len(stored)} now, {len(stored)} resumed)" in stdout
+    book = pd.read_csv(out / "gradebook.csv")
+    assert sorted(book.submission) == sorted(p.stem for p in EXAMPLES.glob("*.ipynb"))
+
+
+def _state_and_parent(pid: int) -> tuple[str, int] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return stat[0], int(stat[1])
+
+
+def _alive(pid: int) -> bool:
+    found = _state_and_parent(pid)
+    return found is not None and found[0] != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    """Running processes whose parent is ``pid`` (a worker's kernels, or bwrap around one)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            state = _state_and_parent(int(entry.name))
+            if state is not None and state[1] == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _kill_a_grading_worker(out: Path, signum: int, killed: dict[str, list[int]]) -> None:
+    """Once a result is stored, signal a worker of this process's batch while its kernel runs."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not killed:
+        if _stored(out) >= 1:
+            for worker in multiprocessing.active_children():
+                kernels = _children(worker.pid) if worker.pid else []
+                if kernels:
+                    os.kill(worker.pid, signum)
+                    killed.update(worker=[worker.pid], kernels=kernels)
+                    return
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_worker_killed_mid_batch_is_replaced_and_the_report_is_the_same(
+    assignment, tmp_path, signum
+):
+    """SIGKILL: the worker dies and the pool is rebuilt. SIGTERM: the worker gives its notebook
+    up and takes no other; either way the notebooks it lost are graded again, once."""
+    whole = grade_batch(assignment, [EXAMPLES], tmp_path / "whole", workers=2)
+
+    out = tmp_path / "out"
+    killed: dict[str, list[int]] = {}
+    killer = threading.Thread(
+        target=_kill_a_grading_worker, args=(out, signum, killed), daemon=True
+    )
+    killer.start()
+    report = grade_batch(assignment, [EXAMPLES], out, workers=2)
+    killer.join(timeout=10)
+
+    assert killed, "no worker was caught grading"
+    pd.testing.assert_frame_equal(
+        report.scores.drop(columns=TIMING), whole.scores.drop(columns=TIMING)
+    )
+    deadline = time.monotonic() + 10
+    while any(map(_alive, killed["kernels"])) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, killed["kernels"])), "the killed worker's kernel outlived it"

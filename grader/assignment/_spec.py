@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, published on PyPI before it joined the standard library
+    import tomli as tomllib
 
 from grader.errors import AssignmentNotFoundError, SpecError
 

@@ -6,11 +6,14 @@ its rows, a worker that crashes is replaced, and the report is always written in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -29,6 +32,8 @@ from grader.results import _tables
 from grader.results._model import SubmissionResult
 
 Progress = Callable[[SubmissionResult], None]
+#: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
+STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -184,11 +189,14 @@ def _run(
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:
+    """Workers are spawned here, with SIGINT ignored (kept across exec), so a Ctrl-C in the
+    terminal reaches only the coordinator, which stops them in order (see ``_stop``)."""
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker.init
     )
-    for _ in range(workers):
-        pool.submit(_worker.ready)
+    with _sigint_ignored():
+        for _ in range(workers):
+            pool.submit(_worker.ready)  # each submit spawns a worker while none is idle
     return pool
 
 
@@ -214,8 +222,8 @@ def _run_pool(
 
     while queue:
         pool = pool or _start_pool(min(workers, len(queue)))
-        with pool:
-            pending: dict[Future[SubmissionResult], Path] = {}
+        pending: dict[Future[SubmissionResult], Path] = {}
+        try:
             for path in queue[:]:
                 queue.remove(path)
                 try:
@@ -228,9 +236,57 @@ def _run_pool(
                     path = pending.pop(future)
                     try:
                         record(future.result())
-                    except BrokenProcessPool:
+                    except (BrokenProcessPool, _worker.WorkerStopped):
                         lost(path)
+        except KeyboardInterrupt:
+            _stop(pool, pending, record)
+            raise
+        finally:
+            pool.shutdown(cancel_futures=True)
         pool = None
+
+
+def _stop(
+    pool: ProcessPoolExecutor,
+    pending: dict[Future[SubmissionResult], Path],
+    record: Callable[[SubmissionResult], None],
+) -> None:
+    """Ctrl-C: store every result already back, stop the workers' kernels, grade nothing more.
+
+    A worker stops on SIGTERM within a second or so; one that does not is killed, and its
+    kernels die with it (they exit when its lifeline pipe closes).
+    """
+    with _sigint_ignored():  # a second Ctrl-C must not cut this short
+        for future in pending:
+            future.cancel()  # not yet handed to a worker
+        workers = list(getattr(pool, "_processes", {}).values())  # no public list before 3.14
+        _signal(workers, signal.SIGTERM)
+        finished, late = wait(pending, timeout=STOP_SECONDS)
+        for future in finished:
+            if not future.cancelled() and future.exception() is None:
+                record(future.result())
+        if late:
+            _signal(workers, signal.SIGKILL)
+
+
+def _signal(workers: list[multiprocessing.Process], signum: int) -> None:
+    for process in workers:
+        if process.pid is not None and process.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signum)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored meanwhile, where this thread may change it (the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:

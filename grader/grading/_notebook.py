@@ -62,12 +62,12 @@ def grade_notebook(
             return zero_result(plan, name, "kernel_died", f"The kernel died: {exc}.", start)
         grader = _Grader(plan, session, execution)
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
-        if keep_executed is not None:
-            keep_executed.mkdir(parents=True, exist_ok=True)
-            nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
     notes = _notes(session.execution)
     if session.survivors:  # checked through the submission's cgroup once it was torn down
         notes = "; ".join(filter(None, [notes, "some of its processes could not be killed"]))
+    if keep_executed is not None:  # once the kernel is gone: an executed notebook means done
+        keep_executed.mkdir(parents=True, exist_ok=True)
+        nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
     seconds = round(time.monotonic() - start, 3)
     return SubmissionResult(name, questions, notes, seconds, usage=session.usage)
 

@@ -1,12 +1,32 @@
-"""What a batch's worker process runs: light to import (no pandas), and never raises."""
+"""What a batch's worker process runs: light to import (no pandas); no notebook makes it raise.
+
+Ctrl-C is the coordinator's to handle: workers start with SIGINT ignored (a terminal sends it to
+the whole process group), and the coordinator then sends each a SIGTERM. A worker grading a
+notebook kills that notebook's kernel and removes its scratch folder at once, then gives the
+notebook up; a worker whose kernel is already gone finishes sending its result. Nothing more is
+started, and only results the coordinator has received count as graded.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from pathlib import Path
+from typing import Any
 
 from grader.assignment._plan import GradingPlan
 from grader.grading._notebook import grade_notebook, zero_result
+from grader.kernel import _session
 from grader.results._model import SubmissionResult
+
+#: ``abandoned``: a kernel was killed under the notebook being graded, which is then no grade.
+_state = {"stopping": False, "abandoned": False}
+
+
+class WorkerStopped(Exception):
+    """A worker gave a notebook up on SIGTERM: from the coordinator at Ctrl-C, when the pool
+    broke, or from outside; the notebook was not graded."""
 
 
 def init() -> None:
@@ -14,6 +34,28 @@ def init() -> None:
     from grader.kernel._process import die_with_parent
 
     die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    """SIGTERM from the coordinator: clean up the notebook at hand, give it up, start no other.
+
+    The cleanup happens here, not by unwinding: the KeyboardInterrupt raised afterwards may
+    land where Python only reports it ("Exception ignored in ..."), and the code it meant to
+    stop would go on (until it next asks for a kernel). Whatever a stopping worker would print
+    is noise, so stderr goes to /dev/null first.
+    """
+    if _state["stopping"]:
+        return
+    _state["stopping"] = True
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open until the worker exits)
+    if _session.stop_sessions():
+        _state["abandoned"] = True
+        raise KeyboardInterrupt
 
 
 def ready() -> bool:
@@ -22,11 +64,20 @@ def ready() -> bool:
 
 
 def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
-    """Whatever happens, one submission's result; never an exception out of the worker."""
+    """Whatever the notebook does, its result. Raises WorkerStopped in a stopping worker, and
+    KeyboardInterrupt on Ctrl-C where the coordinator grades by itself."""
+    if _state["stopping"]:
+        raise WorkerStopped(path.stem)
     try:
-        return grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
+        result = grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
     except KeyboardInterrupt:
+        if _state["stopping"]:
+            raise WorkerStopped(path.stem) from None
         raise
     except BaseException as exc:
         why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
-        return zero_result(plan, path.stem, "error", why)
+        result = zero_result(plan, path.stem, "error", why)
+    if _state["abandoned"]:  # its kernel was killed under it: whatever came back is no grade
+        (out / "executed" / f"{path.stem}.ipynb").unlink(missing_ok=True)
+        raise WorkerStopped(path.stem)
+    return result

@@ -137,6 +137,27 @@ async def connect(client: NotebookClient, timeout: float) -> None:
     raise RuntimeError(f"the kernel was not ready after {timeout:g} s")
 
 
+def cancel_leftovers() -> None:
+    """After an interrupt unwound out of the event loop: cancel the tasks it left half-way.
+
+    The loop is this thread's for good (jupyter_core's ``run_sync``), so they would otherwise
+    run on during the cleanup, against a kernel being killed, and print their errors
+    ("Task exception was never retrieved") when they are collected.
+    """
+    try:
+        from jupyter_core.utils import ensure_event_loop
+    except ImportError:  # an older jupyter_core, whose run_sync keeps no loop of its own
+        return
+    loop = ensure_event_loop()
+    if loop.is_running():
+        return
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
 async def drain(kc: Any) -> None:
     """Throw away what the kernel published (prints, displays): none of it counts."""
     while True:

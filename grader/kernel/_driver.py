@@ -181,28 +181,64 @@ def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
     return json.dumps(outcomes, allow_nan=True)
 
 
+OUTPUT_DROPPED = "\n[the grader dropped the rest of the output]\n"
+
+
 def cap_output(limit):
     """Before the notebook runs: what it prints stops after ``limit`` characters, in the kernel.
 
-    A loop printing 200 MB would otherwise reach the grader as a few huge messages.
+    A loop printing 200 MB would otherwise reach the grader as a few huge messages. IPython 9
+    puts a tee of its own in ``sys.stdout.write`` for each cell and restores the one it found
+    when the cell ends, which undoes a wrapper set during a cell (this request is one). So the
+    cap is put back before every cell, and each text is counted once however the wrappers nest.
     """
-    left = [limit]
+    import threading
+
+    state = {"left": limit, "told": False}
+    inside = threading.local()
+
+    def cut(write, text):
+        if state["left"] <= 0:
+            if not state["told"]:
+                state["told"] = True
+                write(OUTPUT_DROPPED)
+            return len(text)
+        if len(text) > state["left"]:
+            write(text[: state["left"]] + OUTPUT_DROPPED)
+            state["left"], state["told"] = 0, True
+            return len(text)
+        state["left"] -= len(text)
+        return write(text)
 
     def capped(write):
         def capped_write(text):
-            if left[0] <= 0:
-                return len(text)
-            if len(text) > left[0]:
-                write(text[: left[0]] + "\n[the grader dropped the rest of the output]\n")
-                left[0] = 0
-                return len(text)
-            left[0] -= len(text)
-            return write(text)
+            if getattr(inside, "busy", False):  # an outer cap has counted this text already
+                return write(text)
+            inside.busy = True
+            try:
+                return cut(write, text)
+            finally:
+                inside.busy = False
 
+        capped_write.grader_cap = True
         return capped_write
 
-    for stream in (sys.stdout, sys.stderr):
-        stream.write = capped(stream.write)
+    def renew():
+        for stream in (sys.stdout, sys.stderr):
+            if not getattr(stream.write, "grader_cap", False):
+                try:
+                    stream.write = capped(stream.write)
+                except AttributeError:  # a stream the notebook put there, with a fixed write
+                    pass
+
+    renew()
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("pre_execute", renew)
 
 
 def inventory(namespace):

@@ -8,6 +8,7 @@ count.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -64,6 +65,31 @@ class KernelOutOfMemory(KernelDied):
     """The kernel was killed by its memory cgroup: the submission went over ``memory_mb``."""
 
 
+#: This process's sessions between enter and exit, and whether it is stopping (no new kernels).
+_OPEN: set[KernelSession] = set()
+_STOPPING: list[bool] = []
+
+
+def stop_sessions() -> bool:
+    """Kill the kernels of every open session and remove their scratch folders, and start no
+    kernel from now on; whether any session was open.
+
+    For a signal handler (a batch's worker told to stop): nothing is unwound for this, so it
+    works wherever the signal lands, and code that goes on past the handler meets
+    KeyboardInterrupt when it next wants a kernel.
+    """
+    _STOPPING.append(True)
+    sessions = list(_OPEN)
+    for session in sessions:
+        session.abandon()
+    return bool(sessions)
+
+
+def _refuse_if_stopping() -> None:
+    if _STOPPING:
+        raise KeyboardInterrupt("the grader is stopping")
+
+
 class KernelSession:
     """A fresh kernel for one notebook, in its own scratch folder, torn down on exit."""
 
@@ -90,17 +116,34 @@ class KernelSession:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> KernelSession:
+        _refuse_if_stopping()
         self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files)
+        _OPEN.add(self)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop_kernel()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if kind is not None and not issubclass(kind, Exception):  # Ctrl-C, SystemExit
+                _client.cancel_leftovers()
+            self._stop_kernel()
+            if self._scratch is not None:
+                self.usage = self.resources()
+                self.survivors = not self._scratch.kill_all()
+                self._scratch.remove()
+        finally:
+            _OPEN.discard(self)
+
+    def abandon(self) -> None:
+        """Kill the kernel and everything of the submission, remove its scratch folder."""
+        client = self._client
+        if client is not None and client.km is not None:
+            _process.kill_process_group(_client.pid_of(client.km))
         if self._scratch is not None:
-            self.usage = self.resources()
-            self.survivors = not self._scratch.kill_all()
-            self._scratch.remove()
+            with contextlib.suppress(OSError):
+                self._scratch.remove()  # closes the lifeline and kills the cgroup's processes
 
     def _start_kernel(self) -> None:
+        _refuse_if_stopping()
         assert self._scratch is not None
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
         km = _client.new_manager(self._scratch)

@@ -334,6 +334,21 @@ for _ in range(100):
 display({"text/plain": "y" * (100 * 1024 * 1024)}, raw=True)
 """
 
+#: What IPython 9 does when each cell ends: put back the ``write`` it found when the cell began.
+RESET_WRITE = """
+import sys
+sys.stdout.write = type(sys.stdout).write.__get__(sys.stdout)
+"""
+
+
+def print_after_resetting_write() -> nbformat.NotebookNode:
+    """A cell resets ``sys.stdout.write``, the next one prints 200 MB: the cap must hold there."""
+    nb = added(PRINT_200MB)
+    index = next(i for i, c in enumerate(nb.cells) if c.get("id") == "added")
+    nb.cells.insert(index, new_code_cell(RESET_WRITE.strip() + "\n", id="reset_write"))
+    return nb
+
+
 FORK_BOMB = """
 import os
 while True:
@@ -450,6 +465,7 @@ FILES: dict[str, Builder] = {
     "hostile_memory_in_function.ipynb": lambda: replaced("optimal-factor", MEMORY_IN_FUNCTION),
     "hostile_print_200mb.ipynb": lambda: added(PRINT_200MB),
     "hostile_print_200mb_past_the_cap.ipynb": lambda: added(PRINT_200MB_PAST_THE_CAP),
+    "hostile_print_200mb_after_resetting_write.ipynb": print_after_resetting_write,
     "hostile_pip_install.ipynb": lambda: added(
         "%pip install --no-index --find-links /nonexistent grader-no-such-package"
     ),
