@@ -269,7 +269,14 @@ def test_an_interrupt_reaches_the_kernel_and_spares_it(tmp_path):
 
 async def _interrupt_a_sleep(client) -> dict:
     msg_id = client.kc.execute("import time\ntime.sleep(30)")
-    await asyncio.sleep(1.0)
+    while True:  # the interrupt must come once the cell runs, however loaded the machine is
+        message = await client.kc.get_iopub_msg(timeout=30)
+        if (
+            message["parent_header"].get("msg_id") == msg_id
+            and message["msg_type"] == "execute_input"
+        ):
+            break
+    await asyncio.sleep(0.5)
     await client.km.interrupt_kernel()
     while True:
         reply = await client.kc.get_shell_msg(timeout=10)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from grader.errors import KernelStartError
 from grader.kernel import _client, _process, _protocol, _sandbox
+from grader.kernel._budget import Budget
 from grader.kernel._limits import Limits
 
 
@@ -367,7 +368,7 @@ class KernelSession:
         msg_id = kc.execute(
             code, silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
         )
-        clock = _Budget(budget, self._cpu_seconds, self.deadline)
+        clock = Budget(budget, self._cpu_seconds, self.deadline)
         while True:
             if clock.spent():
                 _process.kill_process_group(_client.pid_of(client.km))
@@ -385,26 +386,3 @@ class KernelSession:
                     _process.kill_process_group(_client.pid_of(client.km))
                     raise KernelDied("the code called exit()")
                 return _client.reply_text(reply) if want_result else None
-
-
-class _Budget:
-    """A request's time: CPU seconds of the submission's cgroup where it counts them, with a
-    wall-clock backstop four times as long (sleeping code uses no CPU); wall-clock alone where
-    there is no cgroup. Never past the notebook's deadline."""
-
-    def __init__(self, seconds: float, cpu: Callable[[], float | None], deadline: float) -> None:
-        self._cpu = cpu
-        start = cpu()
-        self._cpu_end = None if start is None else start + seconds
-        wall = seconds if start is None else seconds * 4
-        now = time.monotonic()
-        self._wall_end = max(now + 1.0, min(now + wall, deadline))
-
-    def spent(self) -> bool:
-        if time.monotonic() >= self._wall_end:
-            return True
-        used = self._cpu() if self._cpu_end is not None else None
-        return used is not None and self._cpu_end is not None and used >= self._cpu_end
-
-    def wait(self) -> float:
-        return max(0.01, min(self._wall_end - time.monotonic(), 1.0))
