@@ -210,3 +210,14 @@ def release(assignment: str, out: Path) -> None:
 
     path = release_bundle(load_assignment(assignment), out)
     click.echo(f"Student bundle written to {path}")
+
+
+@main.command()
+@click.argument("assignment")
+def assign(assignment: str) -> None:
+    """Write the student and solution notebooks of ASSIGNMENT from its source.ipynb."""
+    from grader.assignment._source import assign as split_and_write
+    from grader.assignment._spec import find_assignment
+
+    student, solution = split_and_write(find_assignment(assignment))
+    click.echo(f"Wrote {student} and {solution} from {student.parent / 'source.ipynb'}.")

@@ -47,6 +47,16 @@ class FrozenInputsError(GraderError):
         super().__init__(f"{path}: {problem}")
 
 
+class SourceNotebookError(GraderError):
+    """An assignment's source notebook cannot be split into the student and solution copies."""
+
+    def __init__(self, path: Path, cell: str, problem: str) -> None:
+        self.path = path
+        self.cell = cell
+        self.problem = problem
+        super().__init__(f"{path}: {cell}: {problem}")
+
+
 class SubmissionsError(GraderError):
     """The set of submissions handed to a batch cannot be graded as given."""
 

@@ -160,12 +160,16 @@ def load_assignment(
     ``oracles=False`` they are not imported at all (a worker that was given the answers).
     """
     folder = find_assignment(name_or_path)
+    return _build(folder / SPEC_FILE, read_spec(folder), bundle_ok, oracles)
+
+
+def read_spec(folder: Path) -> dict[str, Any]:
+    """The spec as parsed TOML, nothing resolved: enough to write the notebooks it names."""
     path = folder / SPEC_FILE
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(path, f"cannot read the spec: {exc}") from None
-    return _build(path, raw, bundle_ok, oracles)
 
 
 _TOP_KEYS = {

@@ -1,0 +1,156 @@
+"""Authoring: `grader assign` splits one source notebook into the student copy and the solution."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from tests.conftest import ASSIGNMENT, ROOT
+
+SPEC = """\
+name = "tiny"
+student_notebook = "student.ipynb"
+solution_notebook = "solution.ipynb"
+oracles = "oracles.py"
+checks = "checks.py"
+seed = 1
+
+[[questions]]
+id = "1"
+points = 1
+"""
+
+
+def grader(*args: object, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from grader._cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=_env(),
+    )
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _tiny(tmp_path: Path, *cells: nbformat.NotebookNode) -> Path:
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "spec.toml").write_text(SPEC)
+    nbformat.write(new_notebook(cells=list(cells)), folder / "source.ipynb")
+    return folder
+
+
+def _sources(path: Path) -> list[tuple[str, str, str]]:
+    nb = nbformat.read(path, as_version=4)
+    return [(c.id, c.cell_type, c.source) for c in nb.cells]
+
+
+def test_assign_rewrites_the_bundled_notebooks_byte_for_byte(tmp_path):
+    copy = tmp_path / "variational_inference"
+    shutil.copytree(ASSIGNMENT, copy)
+    (copy / "student.ipynb").unlink()
+    (copy / "solution.ipynb").unlink()
+    run = grader("assign", copy)
+    assert run.returncode == 0, run.stderr
+    for name in ("student.ipynb", "solution.ipynb"):
+        assert (copy / name).read_bytes() == (ASSIGNMENT / name).read_bytes(), name
+    first = (copy / "student.ipynb").read_bytes()
+    assert grader("assign", copy).returncode == 0
+    assert (copy / "student.ipynb").read_bytes() == first
+
+
+def test_regions_become_stubs_at_their_indentation(tmp_path):
+    code = "\n".join(
+        [
+            "class Model:",
+            "    def fit(self, x):",
+            "        # BEGIN SOLUTION",
+            "        self.mean = sum(x) / len(x)",
+            "        return self",
+            "        # END SOLUTION",
+            "",
+            "rate = 0.5  # SOLUTION",
+            "def f(x):",
+            "    return 2 * x  # SOLUTION",
+        ]
+    )
+    answered = new_code_cell(code, id="model", metadata={"tags": ["question:1", "keep-me"]})
+    answered.outputs = [new_output("stream", name="stdout", text="instructor's run\n")]
+    folder = _tiny(
+        tmp_path,
+        new_markdown_cell("# Tiny", id="title"),
+        answered,
+        new_code_cell("assert f(1) == 2", id="self-test", metadata={"tags": ["solution-only"]}),
+        new_markdown_cell("Hint: mean", id="hint", metadata={"tags": ["student-only"]}),
+    )
+    assert grader("assign", folder).returncode == 0
+    student = nbformat.read(folder / "student.ipynb", as_version=4)
+    solution = nbformat.read(folder / "solution.ipynb", as_version=4)
+    assert [c.id for c in student.cells] == ["title", "model", "hint"]
+    assert [c.id for c in solution.cells] == ["title", "model", "self-test"]
+    assert student.cells[1].source.split("\n") == [
+        "class Model:",
+        "    def fit(self, x):",
+        "        # YOUR CODE HERE",
+        "        raise NotImplementedError()",
+        "",
+        "rate = ...",
+        "def f(x):",
+        "    raise NotImplementedError()",
+    ]
+    assert solution.cells[1].source.split("\n") == [
+        "class Model:",
+        "    def fit(self, x):",
+        "        self.mean = sum(x) / len(x)",
+        "        return self",
+        "",
+        "rate = 0.5",
+        "def f(x):",
+        "    return 2 * x",
+    ]
+    for nb in (student, solution):
+        assert nb.cells[1].outputs == []
+        assert nb.cells[1].metadata == {"tags": ["keep-me"]}  # the grader's own tags are gone
+
+
+@pytest.mark.parametrize(
+    "code, problem",
+    [
+        ("def f():\n    # BEGIN SOLUTION\n    return 1", "line 2: BEGIN SOLUTION is never closed"),
+        ("def f():\n    return 1\n    # END SOLUTION", "line 3: END SOLUTION without a BEGIN"),
+        (
+            "# BEGIN SOLUTION\nx = 1\n# BEGIN SOLUTION\n# END SOLUTION",
+            "line 3: BEGIN SOLUTION inside the region opened on line 1",
+        ),
+    ],
+    ids=["begin-never-closed", "end-without-begin", "nested"],
+)
+def test_unbalanced_markers_are_refused_naming_the_cell(tmp_path, code, problem):
+    folder = _tiny(tmp_path, new_markdown_cell("# Tiny", id="title"), new_code_cell(code, id="f"))
+    run = grader("assign", folder)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "cell 2 (id 'f')" in last and problem in last, last
+    assert not (folder / "student.ipynb").exists()
+
+
+def test_a_question_tag_not_in_the_spec_is_refused(tmp_path):
+    cell = new_markdown_cell("## Question 2", id="q2", metadata={"tags": ["question:2"]})
+    folder = _tiny(tmp_path, cell)
+    run = grader("assign", folder)
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert "cell 1 (id 'q2')" in last and "'question:2'" in last and "questions: 1" in last, last
