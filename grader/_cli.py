@@ -221,3 +221,23 @@ def assign(assignment: str) -> None:
 
     student, solution = split_and_write(find_assignment(assignment))
     click.echo(f"Wrote {student} and {solution} from {student.parent / 'source.ipynb'}.")
+
+
+@main.command()
+@click.argument("assignment")
+def validate(assignment: str) -> None:
+    """Check ASSIGNMENT is ready to grade; exit 1 naming each problem found."""
+    from grader.grading._validate import validate as find_problems
+
+    spec = load_assignment(assignment)
+    problems = find_problems(spec)
+    if not problems:
+        click.echo(
+            f"{spec.name}: valid. The solution earns all {spec.total_points:g} points, the student "
+            f"copy none; the source, the notebooks and the frozen inputs agree."
+        )
+        return
+    click.echo(f"{spec.name}: {len(problems)} problem(s):")
+    for problem in problems:
+        click.echo(f"  - {problem}")
+    sys.exit(EXIT_NOT_FULL_MARKS)

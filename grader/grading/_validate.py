@@ -1,0 +1,225 @@
+"""``grader validate``: is an assignment ready to grade a class?
+
+An assignment can be wrong in ways no student notebook reveals until marks are out: an oracle
+that disagrees with the model solution, a stub that hands out the answer, a notebook nobody
+regenerated after the source changed, inputs frozen for last year's spec. Each is checked here
+with the same code that grades students (real kernels, the frozen inputs, the oracles), and each
+problem is named, so the instructor knows what to fix before releasing the sheet.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.assignment._frozen import load_frozen
+from grader.assignment._plan import GradingPlan, plain_answer
+from grader.assignment._source import render, source_path, split_source
+from grader.assignment._spec import Assignment
+from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
+from grader.grading._notebook import grade_notebook
+from grader.kernel._limits import Limits
+
+Report = Callable[[str], None]
+
+
+def validate(assignment: Assignment, limits: Limits | None = None) -> list[str]:
+    """Every problem found, each in one sentence naming what to fix; empty when all is well."""
+    problems: list[str] = []
+    _source_agrees(assignment, problems.append)
+    _definitions(assignment, problems.append)
+    plan = _plan(assignment, limits, problems.append)
+    if plan is not None:
+        _oracle_on_public_cases(plan, problems.append)
+        _graded(plan, problems.append)
+    return problems
+
+
+def _source_agrees(assignment: Assignment, report: Report) -> None:
+    folder = assignment.folder
+    try:
+        split = split_source(folder)
+    except SourceNotebookError as exc:
+        report(str(exc) if exc.cell != "the assignment" else f"{exc.path}: no source notebook")
+        return
+    generated = [(assignment.student_notebook, split.student)]
+    if assignment.solution_notebook is not None:
+        generated.append((assignment.solution_notebook, split.solution))
+    for path, expected in generated:
+        if path.read_text(encoding="utf-8") == render(expected):
+            continue
+        report(
+            f"{path.name} is not what {source_path(folder).name} gives "
+            f"({_first_difference(path, expected)}); run `grader assign {folder}`"
+        )
+
+
+def _first_difference(path: Path, expected: nbformat.NotebookNode) -> str:
+    try:
+        actual = nbformat.read(path, as_version=4).cells
+    except Exception:
+        return "it is not a readable notebook"
+    for index, (a, e) in enumerate(zip(actual, expected.cells)):
+        if (a.get("id"), a.cell_type, a.source) != (e.get("id"), e.cell_type, e.source):
+            return f"first at cell {index + 1}, id {e.get('id')!r}"
+    if len(actual) != len(expected.cells):
+        return f"{len(actual)} cells instead of {len(expected.cells)}"
+    return "only in metadata, outputs or formatting"
+
+
+def _definitions(assignment: Assignment, report: Report) -> None:
+    """Static: the solution defines each function for real; the student copy only stubs it."""
+    notebooks = [("student", assignment.student_notebook)]
+    if assignment.solution_notebook is not None:
+        notebooks.append(("solution", assignment.solution_notebook))
+    for role, path in notebooks:
+        defined = _top_level_functions(path)
+        for check in assignment.checks:
+            where = f"{path.name}: {check.function} (question {check.question})"
+            node = defined.get(check.function)
+            if node is None:
+                report(f"{where} is not defined by a `def` in any cell")
+            elif role == "solution" and _raises_not_implemented(node):
+                report(f"{where} is still a stub: it raises NotImplementedError")
+            elif role == "student" and not _raises_not_implemented(node):
+                report(
+                    f"{where} is not stubbed: its body does not raise NotImplementedError, "
+                    "so the student copy may hand out the answer"
+                )
+
+
+def _top_level_functions(path: Path) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except Exception:
+        return {}
+    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found[node.name] = node  # the last definition wins, as when the notebook runs
+    return found
+
+
+def _raises_not_implemented(node: ast.AST) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Raise) and inner.exc is not None:
+            target = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
+            if isinstance(target, ast.Name) and target.id == "NotImplementedError":
+                return True
+    return False
+
+
+def _plan(assignment: Assignment, limits: Limits | None, report: Report) -> GradingPlan | None:
+    """The frozen inputs must match the spec, hold every edge case and let the oracle answer."""
+    try:
+        frozen = load_frozen(assignment)
+    except FrozenInputsError as exc:
+        report(str(exc))
+        return None
+    ok = True
+    for check in assignment.checks:
+        cases = frozen.cases[check.key]
+        names = set(check.param_names)
+        odd = next((c for c in cases if not isinstance(c, dict) or set(c) != names), None)
+        if odd is not None or not cases:
+            ok = False
+            report(
+                f"frozen.json: {check.key} has a case {odd!r} that does not take exactly "
+                f"{sorted(names)}; run `grader freeze {assignment.folder}`"
+                if odd is not None
+                else f"frozen.json: {check.key} has no cases; run `grader freeze`"
+            )
+            continue
+        for edge in assignment.inputs(check).edges:
+            if dict(edge) not in cases:
+                ok = False
+                report(
+                    f"frozen.json: {check.key} lacks the edge case {dict(edge)} of checks.py "
+                    f"(stale); run `grader freeze {assignment.folder}`"
+                )
+    if not ok:
+        return None
+    try:
+        return GradingPlan.build(assignment, limits)
+    except (SpecError, FrozenInputsError) as exc:
+        report(str(exc))
+        return None
+
+
+def _oracle_on_public_cases(plan: GradingPlan, report: Report) -> None:
+    """No answer can match a nan; a hint that fails for the oracle would mislead students."""
+    assignment = plan.assignment
+    by_function = {c.function: c for c in assignment.checks}
+    for check in assignment.checks:
+        public = plan.cases[check.key][: check.public]
+        for case, answer in zip(plan.cases[check.key], plan.expected[check.key]):
+            if any(math.isnan(x) for x in (answer if isinstance(answer, list) else [answer])):
+                report(f"the oracle {check.oracle} gives nan on {case}: no answer can match it")
+                break
+        for name in check.properties:
+            prop = assignment.property(name)
+            failing = next(
+                (c for c in public if not _holds_for_oracle(prop, c, assignment, by_function)),
+                None,
+            )
+            if failing is not None:
+                report(
+                    f"the property {name!r} ({prop.statement}) of {check.key} does not hold "
+                    f"for the oracle on the public case {failing}"
+                )
+
+
+def _holds_for_oracle(
+    prop: Any, case: dict[str, Any], assignment: Assignment, by_function: Any
+) -> bool:
+    try:
+        results = {}
+        for label, (function, args) in prop.calls(**case).items():
+            check = by_function[function]
+            results[label] = plain_answer(assignment.oracle(check)(*args), check.returns)
+        return bool(prop.holds(case, results))
+    except Exception:
+        return False
+
+
+def _graded(plan: GradingPlan, report: Report) -> None:
+    """The solution earns every automatic mark and the student copy none, graded for real."""
+    assignment = plan.assignment
+    if assignment.solution_notebook is not None:
+        result = grade_notebook(plan, assignment.solution_notebook)
+        for q, spec in zip(result.questions, assignment.questions):
+            if q.max_points != spec.points:
+                report(
+                    f"question {q.question} is graded out of {q.max_points:g}, "
+                    f"the spec says {spec.points:g}"
+                )
+            if q.points < q.max_points:
+                report(
+                    f"{assignment.solution_notebook.name}: question {q.question} earns only "
+                    f"{q.points:g}/{q.max_points:g} ({q.status}): {q.feedback}"
+                )
+        if result.max_total != assignment.total_points:
+            report(
+                f"the questions add up to {result.max_total:g}, "
+                f"the spec to {assignment.total_points:g}"
+            )
+    result = grade_notebook(plan, assignment.student_notebook)
+    for q in result.questions:
+        if q.points > 0:
+            report(
+                f"{assignment.student_notebook.name}: question {q.question} already earns "
+                f"{q.points:g}/{q.max_points:g}: a stub passes the checks, or the answer is in it"
+            )
