@@ -241,3 +241,24 @@ def validate(assignment: str) -> None:
     for problem in problems:
         click.echo(f"  - {problem}")
     sys.exit(EXIT_NOT_FULL_MARKS)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to create assignments/NAME/ and reference/NAME.py in.",
+)
+def new(name: str, root: Path) -> None:
+    """Start assignment NAME from a small working example of two questions."""
+    from grader.assignment._scaffold import scaffold
+
+    for path in scaffold(name, root):
+        click.echo(f"Wrote {path}")
+    click.echo(
+        f"Next: edit them, then `grader assign {name}`, `grader freeze {name}` and "
+        f"`grader validate {name}` (see docs/authoring.md)."
+    )

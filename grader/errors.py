@@ -57,6 +57,10 @@ class SourceNotebookError(GraderError):
         super().__init__(f"{path}: {cell}: {problem}")
 
 
+class ScaffoldError(GraderError):
+    """``grader new`` cannot write the assignment asked for (a bad name, or it exists)."""
+
+
 class SubmissionsError(GraderError):
     """The set of submissions handed to a batch cannot be graded as given."""
 
