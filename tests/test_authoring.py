@@ -154,3 +154,27 @@ def test_a_question_tag_not_in_the_spec_is_refused(tmp_path):
     assert run.returncode == 2
     last = run.stderr.strip().splitlines()[-1]
     assert "cell 1 (id 'q2')" in last and "'question:2'" in last and "questions: 1" in last, last
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [("Bad-Name", "cannot name an assignment"), ("taken", "already exists")],
+)
+def test_new_refuses_a_bad_name_or_an_existing_assignment(tmp_path, name, problem):
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "taken.py").write_text("# an instructor's oracles\n")
+    run = grader("new", name, cwd=tmp_path)
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and problem in last, last
+    assert (tmp_path / "reference" / "taken.py").read_text() == "# an instructor's oracles\n"
+    assert not (tmp_path / "assignments").exists()
+
+
+def test_new_writes_a_source_with_every_marker(tmp_path):
+    assert grader("new", "demo", cwd=tmp_path).returncode == 0
+    nb = nbformat.read(tmp_path / "assignments" / "demo" / "source.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    tags = {t for c in nb.cells for t in c.metadata.get("tags", [])}
+    assert "# BEGIN SOLUTION" in text and "# END SOLUTION" in text and "# SOLUTION" in text
+    assert tags == {"question:1", "question:2", "student-only", "solution-only"}
