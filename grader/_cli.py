@@ -232,9 +232,11 @@ def validate(assignment: str) -> None:
     spec = load_assignment(assignment)
     problems = find_problems(spec)
     if not problems:
+        by_hand = sum(q.points for q in spec.manual_questions)
         click.echo(
             f"{spec.name}: valid. The solution earns all {spec.total_points:g} points, the student "
             f"copy none; the source, the notebooks and the frozen inputs agree."
+            + (f" {by_hand:g} more point(s) are graded by hand." if by_hand else "")
         )
         return
     click.echo(f"{spec.name}: {len(problems)} problem(s):")

@@ -177,4 +177,65 @@ def test_new_writes_a_source_with_every_marker(tmp_path):
     text = "\n".join(c.source for c in nb.cells)
     tags = {t for c in nb.cells for t in c.metadata.get("tags", [])}
     assert "# BEGIN SOLUTION" in text and "# END SOLUTION" in text and "# SOLUTION" in text
-    assert tags == {"question:1", "question:2", "student-only", "solution-only"}
+    assert tags == {
+        "question:1",
+        "question:2",
+        "question:3",
+        "manual",
+        "student-only",
+        "solution-only",
+    }
+
+
+MANUAL_SPEC = SPEC + '\n[[questions]]\nid = "2"\npoints = 2\nmanual = true\n'
+
+
+def test_a_manual_answer_cell_is_a_placeholder_for_students(tmp_path):
+    answer = new_markdown_cell(
+        "Because 0.", id="answer", metadata={"tags": ["question:2", "manual"]}
+    )
+    folder = _tiny(tmp_path, new_markdown_cell("## Question 2: why?", id="q2"), answer)
+    (folder / "spec.toml").write_text(MANUAL_SPEC)
+    assert grader("assign", folder).returncode == 0
+    assert _sources(folder / "student.ipynb")[1] == (
+        "answer",
+        "markdown",
+        "_Type your answer here, replacing this text._",
+    )
+    assert _sources(folder / "solution.ipynb")[1] == ("answer", "markdown", "Because 0.")
+
+
+@pytest.mark.parametrize(
+    "cell, problem",
+    [
+        (
+            new_code_cell("x = 1", id="c", metadata={"tags": ["question:2", "manual"]}),
+            "only markdown cells can be tagged manual",
+        ),
+        (
+            new_markdown_cell("Because.", id="c", metadata={"tags": ["question:1", "manual"]}),
+            "naming a question with manual = true in the spec (those: 2)",
+        ),
+    ],
+    ids=["code-cell", "question-not-manual"],
+)
+def test_a_misplaced_manual_tag_is_refused(tmp_path, cell, problem):
+    folder = _tiny(tmp_path, cell)
+    (folder / "spec.toml").write_text(MANUAL_SPEC)
+    run = grader("assign", folder)
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert "cell 1 (id 'c')" in last and problem in last, last
+
+
+def test_a_manual_question_with_checks_is_a_spec_error(tmp_path):
+    from grader import load_assignment
+    from grader.errors import SpecError
+
+    copy = tmp_path / "vi"
+    shutil.copytree(ASSIGNMENT, copy)
+    spec = copy / "spec.toml"
+    text = spec.read_text().replace('"../../reference/', f'"{ROOT}/reference/')
+    spec.write_text(text.replace("points = 4\n", "points = 4\nmanual = true\n"))
+    with pytest.raises(SpecError, match=r"question 1b is graded by hand .* but has checks"):
+        load_assignment(copy)

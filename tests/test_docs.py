@@ -34,5 +34,6 @@ def test_the_authoring_walk_through_runs_as_written(tmp_path):
     assert "demo: valid" in run.stdout
     assert (tmp_path / "dist" / "demo" / "public.json").is_file()
     book = pd.read_csv(tmp_path / "results" / "gradebook.csv").set_index("submission")
+    assert list(book.columns) == ["1", "2", "total"]  # question 3 is graded by hand
     assert book.loc["alice", "total"] == 5.0
     assert book.loc["bob", "total"] == 0.0

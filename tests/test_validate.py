@@ -115,3 +115,19 @@ def test_an_oracle_that_breaks_the_sheet(copy):
     text = "\n".join(lines)
     assert "the oracle cross_entropy gives nan on" in text
     assert "the property 'entropy_nonnegative' (H(p) >= 0) of 1a/entropy does not hold" in text
+
+
+def test_a_manual_question_without_an_answer_cell(tmp_path):
+    assert grader("new", "demo", cwd=tmp_path).returncode == 0
+    folder = tmp_path / "assignments" / "demo"
+    nb = nbformat.read(folder / "source.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if c.id != "answer-3"]
+    nbformat.write(nb, folder / "source.ipynb")
+    for command in ("assign", "freeze"):
+        assert grader(command, "demo", cwd=tmp_path).returncode == 0
+    code, lines = _validate(folder)
+    assert code == 1
+    assert lines[1:] == [
+        "  - question 3 is graded by hand, but no markdown cell of source.ipynb is tagged manual "
+        "and question:3: students would have nowhere to answer"
+    ]

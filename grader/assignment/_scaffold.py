@@ -56,6 +56,12 @@ points = 3
   returns = "vector"
   inputs = "sample"
   examples = 50
+
+[[questions]]
+id = "3"
+title = "Why centre a sample?"
+points = 1
+manual = true                         # graded by hand: in the notebooks, not in the report
 """
 
 _CHECKS = '''\
@@ -112,7 +118,7 @@ def centre(x):
 
 
 def _source(name: str) -> nbformat.NotebookNode:
-    question = {"tags": ["question:1"]}, {"tags": ["question:2"]}
+    question = [{"tags": [f"question:{n}"]} for n in (1, 2, 3)]
     cells = [
         new_markdown_cell(f"# {name}\n\nFill in each function; keep its name.", id="title"),
         new_code_cell("import numpy as np", id="imports"),
@@ -133,6 +139,16 @@ def _source(name: str) -> nbformat.NotebookNode:
             "    return np.asarray(x) - mean(x)  # SOLUTION",
             id="centre",
             metadata=question[1],
+        ),
+        new_markdown_cell(
+            "## Question 3 (graded by hand)\n\nWhat is the mean of a centred sample, and why?",
+            id="q3",
+            metadata=question[2],
+        ),
+        new_markdown_cell(
+            "It is 0: subtracting the mean moves every value, and so the mean, by that amount.",
+            id="answer-3",
+            metadata={"tags": ["question:3", "manual"]},
         ),
         new_code_cell(
             "# Try your functions here, e.g.\n# mean([1.0, 2.0, 3.0])",

@@ -28,6 +28,9 @@ STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 QUESTION_TAG = "question:"
 STUDENT_ONLY = "student-only"
 SOLUTION_ONLY = "solution-only"
+MANUAL = "manual"
+#: What a student finds in a markdown answer cell graded by hand (otter-grader's words).
+ANSWER_PLACEHOLDER = "_Type your answer here, replacing this text._"
 
 _REGION = re.compile(r"^(?P<indent>[ \t]*)#+[ \t]*(?P<what>BEGIN|END)[ \t]+SOLUTION[ \t]*$")
 _ONE_LINE = re.compile(r"^(?P<code>[ \t]*\S.*?)[ \t]*#+[ \t]*SOLUTION[ \t]*$")
@@ -44,6 +47,8 @@ class Split:
 
     student: nbformat.NotebookNode
     solution: nbformat.NotebookNode
+    #: The questions that have a markdown answer cell graded by hand.
+    manual: frozenset[str] = frozenset()
 
 
 def source_path(folder: Path) -> Path:
@@ -53,7 +58,9 @@ def source_path(folder: Path) -> Path:
 def split_source(folder: Path) -> Split:
     """Read ``folder/source.ipynb`` and split it; refuse, naming the cell, what cannot be split."""
     raw = read_spec(folder)
-    questions = {str(q.get("id")) for q in raw.get("questions", []) if isinstance(q, dict)}
+    listed = [q for q in raw.get("questions", []) if isinstance(q, dict)]
+    questions = {str(q.get("id")) for q in listed}
+    by_hand = {str(q.get("id")) for q in listed if q.get("manual") is True}
     path = source_path(folder)
     try:
         source = nbformat.read(path, as_version=4)
@@ -61,7 +68,7 @@ def split_source(folder: Path) -> Split:
         raise SourceNotebookError(path, "the assignment", "there is no source notebook") from None
     except Exception as exc:  # nbformat raises many kinds for a file that is not a notebook
         raise SourceNotebookError(path, "the file", f"not a readable notebook ({exc})") from None
-    student, solution = [], []
+    student, solution, manual = [], [], set()
     for index, cell in enumerate(source.cells):
         where = f"cell {index + 1} (id {cell.get('id', f'cell-{index + 1}')!r})"
         tags = list(cell.get("metadata", {}).get("tags", []))
@@ -71,11 +78,14 @@ def split_source(folder: Path) -> Split:
                 path, where, f"tagged both {STUDENT_ONLY} and {SOLUTION_ONLY}"
             )
         student_text, solution_text = _split_text(path, where, cell)
+        if MANUAL in tags:
+            manual.add(_manual_question(path, where, cell, tags, by_hand))
+            student_text = ANSWER_PLACEHOLDER
         if SOLUTION_ONLY not in tags:
             student.append(_copy(cell, index, student_text))
         if STUDENT_ONLY not in tags:
             solution.append(_copy(cell, index, solution_text))
-    return Split(_notebook(source, student), _notebook(source, solution))
+    return Split(_notebook(source, student), _notebook(source, solution), frozenset(manual))
 
 
 def assign(folder: Path) -> tuple[Path, Path]:
@@ -106,6 +116,23 @@ def _check_tags(path: Path, where: str, tags: list[str], questions: set[str]) ->
                 f"tag {tag!r} names a question the spec does not have "
                 f"(its questions: {', '.join(sorted(questions)) or 'none'})",
             )
+
+
+def _manual_question(path: Path, where: str, cell: Any, tags: list[str], by_hand: set[str]) -> str:
+    """A cell answered by hand must be markdown and belong to a question graded by hand."""
+    if cell.cell_type != "markdown":
+        raise SourceNotebookError(
+            path, where, "only markdown cells can be tagged manual; mark code with # BEGIN SOLUTION"
+        )
+    ids = [t[len(QUESTION_TAG) :] for t in tags if t.startswith(QUESTION_TAG)]
+    if len(ids) != 1 or ids[0] not in by_hand:
+        raise SourceNotebookError(
+            path,
+            where,
+            "a cell tagged manual needs one question:ID tag naming a question with "
+            f"manual = true in the spec (those: {', '.join(sorted(by_hand)) or 'none'})",
+        )
+    return ids[0]
 
 
 def _split_text(path: Path, where: str, cell: Any) -> tuple[str, str]:
@@ -173,7 +200,7 @@ def _copy(cell: Any, index: int, text: str) -> nbformat.NotebookNode:
 
 
 def _ours(tag: str) -> bool:
-    return tag.startswith(QUESTION_TAG) or tag in (STUDENT_ONLY, SOLUTION_ONLY)
+    return tag.startswith(QUESTION_TAG) or tag in (STUDENT_ONLY, SOLUTION_ONLY, MANUAL)
 
 
 def _notebook(source: nbformat.NotebookNode, cells: list[Any]) -> nbformat.NotebookNode:

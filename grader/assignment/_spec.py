@@ -88,6 +88,15 @@ class Question:
 
 
 @dataclass(frozen=True)
+class ManualQuestion:
+    """A question graded by hand (an explanation, a proof): in the notebooks, not the report."""
+
+    id: str
+    title: str
+    points: float
+
+
+@dataclass(frozen=True)
 class Assignment:
     """A loaded, validated assignment; ``oracles`` and ``hooks`` are None in a student bundle."""
 
@@ -103,6 +112,8 @@ class Assignment:
     spec_hash: str
     oracles: ModuleType | None = field(default=None, compare=False, repr=False)
     hooks: ModuleType | None = field(default=None, compare=False, repr=False)
+    #: Graded by hand: not in ``questions``, ``total_points`` or the report.
+    manual_questions: tuple[ManualQuestion, ...] = ()
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -185,7 +196,7 @@ _TOP_KEYS = {
     "kernel_packages",
     "questions",
 }
-_QUESTION_KEYS = {"id", "title", "points", "checks"}
+_QUESTION_KEYS = {"id", "title", "points", "checks", "manual"}
 _CHECK_KEYS = {
     "function",
     "params",
@@ -208,10 +219,11 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
         else None
     )
     hooks = _load_module(path, folder, raw.get("checks"), "checks", bundle_ok)
-    questions = tuple(_question(path, q) for q in _list(path, raw, "questions"))
+    every = [_question(path, q) for q in _list(path, raw, "questions")]
+    questions = tuple(q for q in every if isinstance(q, Question))
     if not questions:
-        raise SpecError(path, "the spec has no [[questions]]")
-    _unique(path, [q.id for q in questions], "question id")
+        raise SpecError(path, "the spec has no automatically graded [[questions]]")
+    _unique(path, [q.id for q in every], "question id")
     assignment = Assignment(
         name=_str(path, raw, "name"),
         title=str(raw.get("title", raw.get("name"))),
@@ -223,6 +235,7 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
         questions=questions,
         data_files=tuple(_file(path, folder, f) for f in raw.get("data_files", [])),
         spec_hash=_spec_hash(path, hooks),
+        manual_questions=tuple(q for q in every if isinstance(q, ManualQuestion)),
         oracles=oracles,
         hooks=hooks,
     )
@@ -230,7 +243,7 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
     return assignment
 
 
-def _question(path: Path, raw: Any) -> Question:
+def _question(path: Path, raw: Any) -> Question | ManualQuestion:
     if not isinstance(raw, dict):
         raise SpecError(path, f"each [[questions]] entry must be a table, got {raw!r}")
     _no_unknown(path, raw, _QUESTION_KEYS, "a question")
@@ -238,11 +251,21 @@ def _question(path: Path, raw: Any) -> Question:
     points = raw.get("points")
     if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
         raise SpecError(path, f"question {qid}: points must be a positive number, got {points!r}")
+    manual = raw.get("manual", False)
+    if not isinstance(manual, bool):
+        raise SpecError(path, f"question {qid}: manual must be true or false, got {manual!r}")
     checks = tuple(_check(path, qid, c) for c in _list(path, raw, "checks"))
+    title = str(raw.get("title", qid))
+    if manual and checks:
+        raise SpecError(path, f"question {qid} is graded by hand (manual = true) but has checks")
+    if manual:
+        return ManualQuestion(id=qid, title=title, points=float(points))
     if not checks:
-        raise SpecError(path, f"question {qid} has no [[questions.checks]]")
+        raise SpecError(
+            path, f"question {qid} has no [[questions.checks]] (manual = true if graded by hand)"
+        )
     _unique(path, [c.function for c in checks], f"function in question {qid}")
-    return Question(id=qid, title=str(raw.get("title", qid)), points=float(points), checks=checks)
+    return Question(id=qid, title=title, points=float(points), checks=checks)
 
 
 def _check(path: Path, qid: str, raw: Any) -> Check:

@@ -47,6 +47,13 @@ def _source_agrees(assignment: Assignment, report: Report) -> None:
     except SourceNotebookError as exc:
         report(str(exc) if exc.cell != "the assignment" else f"{exc.path}: no source notebook")
         return
+    for question in assignment.manual_questions:
+        if question.id not in split.manual:
+            report(
+                f"question {question.id} is graded by hand, but no markdown cell of "
+                f"{source_path(folder).name} is tagged manual and question:{question.id}: "
+                "students would have nowhere to answer"
+            )
     generated = [(assignment.student_notebook, split.student)]
     if assignment.solution_notebook is not None:
         generated.append((assignment.solution_notebook, split.solution))
