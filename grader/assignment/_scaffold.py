@@ -117,6 +117,12 @@ def centre(x):
 '''
 
 
+_METADATA = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python"},
+}
+
+
 def _source(name: str) -> nbformat.NotebookNode:
     question = [{"tags": [f"question:{n}"]} for n in (1, 2, 3)]
     cells = [
@@ -161,14 +167,7 @@ def _source(name: str) -> nbformat.NotebookNode:
             metadata={"tags": ["solution-only"]},
         ),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return new_notebook(cells=cells, metadata=_METADATA)
 
 
 def scaffold(name: str, root: Path) -> list[Path]:
