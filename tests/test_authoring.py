@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -239,3 +240,29 @@ def test_a_manual_question_with_checks_is_a_spec_error(tmp_path):
     spec.write_text(text.replace("points = 4\n", "points = 4\nmanual = true\n"))
     with pytest.raises(SpecError, match=r"question 1b is graded by hand .* but has checks"):
         load_assignment(copy)
+
+
+def test_a_source_without_cell_ids_gets_stable_ones(tmp_path):
+    folder = _tiny(tmp_path)
+    old = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": ["def f():\n", "    return 1  # SOLUTION"],
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+    (folder / "source.ipynb").write_text(json.dumps(old))
+    assert grader("assign", folder).returncode == 0
+    first = (folder / "student.ipynb").read_bytes()
+    assert _sources(folder / "student.ipynb") == [
+        ("cell-1", "code", "def f():\n    raise NotImplementedError()")
+    ]
+    assert grader("assign", folder).returncode == 0
+    assert (folder / "student.ipynb").read_bytes() == first
