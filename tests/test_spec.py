@@ -64,3 +64,10 @@ def test_a_broken_checks_module_is_a_spec_error(copy):
 def test_an_unknown_assignment_names_where_it_looked():
     with pytest.raises(AssignmentNotFoundError, match="no_such_sheet"):
         load_assignment("no_such_sheet")
+
+
+def test_a_name_is_found_beside_the_package_from_any_folder(tmp_path, monkeypatch):
+    """With an editable install, `grader grade variational_inference` works outside the
+    repository too: names are looked up in the repository's assignments/ as well."""
+    monkeypatch.chdir(tmp_path)
+    assert load_assignment("variational_inference").name == "variational_inference"

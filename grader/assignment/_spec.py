@@ -158,7 +158,7 @@ def find_assignment(name_or_path: str | Path, search: list[Path] | None = None) 
 
 
 def _default_roots() -> list[Path]:
-    roots = [Path.cwd() / "assignments", Path(__file__).resolve().parents[1] / "assignments"]
+    roots = [Path.cwd() / "assignments", Path(__file__).resolve().parents[2] / "assignments"]
     return list(dict.fromkeys(roots))
 
 
