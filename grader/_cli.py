@@ -20,6 +20,7 @@ from grader.grading import _batch
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.results._model import SubmissionResult
+from grader.results._text import neutralise
 
 EXIT_NOT_FULL_MARKS = 1
 EXIT_USAGE = 2
@@ -33,7 +34,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GraderError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(neutralise(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted: results graded so far are kept; use --resume.", err=True)
             ctx.exit(EXIT_INTERRUPTED)

@@ -13,17 +13,26 @@ from typing import Any
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets import Type
 
 from grader.kernel import _protocol, _sandbox
 
-#: Largest single message taken from the kernel's output channel (iopub) and its replies (shell).
-#: ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the grader's
-#: memory; what is kept of the output is capped far lower, in ``CappedClient``.
+#: Largest single message part taken from the kernel's output channel (iopub) and its replies
+#: (shell). ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the
+#: grader's memory; what is kept of the output is capped far lower, in ``CappedClient``. A shell
+#: message refused there is lost with its connection: the request then times out.
 IOPUB_MAX_BYTES = 16 * 1024 * 1024
-SHELL_MAX_BYTES = 96 * 1024 * 1024
+SHELL_MAX_BYTES = 64 * 1024 * 1024
+#: Largest reply that is parsed. A bigger one is refused by its size, before a byte of it is
+#: decoded (as JSON, and then as the answer): its request gets a ``too_large`` reply instead.
+REPLY_MAX_BYTES = 16 * 1024 * 1024
+#: Largest header a refused reply may have for the grader to tell which request it answers.
+_HEADER_MAX_BYTES = 64 * 1024
+_DELIM = b"<IDS|MSG>"
 _OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
 
 
@@ -37,8 +46,57 @@ class GraderKernelManager(AsyncKernelManager):
         return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
 
 
+class BoundedShellChannel(AsyncZMQSocketChannel):
+    """The reply channel: a message past REPLY_MAX_BYTES is measured, never decoded.
+
+    jupyter_client would decode a 60 MB reply as JSON, and the grader parse the answer in it
+    twice more (peak 1.6 GB). Here the parts are received without copying; past the cap only the
+    small header is read, so the request still gets its answer: ``too_large``.
+    """
+
+    async def _recv(self, **kwargs: Any) -> dict[str, Any]:
+        assert self.socket is not None
+        frames = await self.socket.recv_multipart(copy=False)
+        size = sum(len(frame) for frame in frames)
+        if size <= REPLY_MAX_BYTES:
+            _, message = self.session.feed_identities(frames, copy=False)
+            return self.session.deserialize(message, copy=False)
+        return _too_large(self.session, frames, size)
+
+
+def _too_large(session: Any, frames: list[zmq.Frame], size: int) -> dict[str, Any]:
+    """A stand-in reply, read from the refused one's headers only (its parent, if they are sane).
+
+    The signature is not checked: it would prove only that the kernel holds its own key.
+    """
+    header: Any = {}
+    parent: Any = {}
+    delim = next(
+        (i for i, f in enumerate(frames) if len(f) == len(_DELIM) and f.bytes == _DELIM), -1
+    )
+    parts = frames[delim + 2 : delim + 4] if delim >= 0 else []
+    if len(parts) == 2 and all(len(f) <= _HEADER_MAX_BYTES for f in parts):
+        try:
+            header, parent = (session.unpack(f.bytes) for f in parts)
+        except (ValueError, RecursionError):
+            pass
+    if not isinstance(header, dict) or not isinstance(parent, dict):
+        header, parent = {}, {}
+    return {
+        "header": header,
+        "msg_id": header.get("msg_id"),
+        "msg_type": header.get("msg_type"),
+        "parent_header": parent,
+        "metadata": {},
+        "content": {"status": "too_large", "bytes": size},
+        "buffers": [],
+    }
+
+
 class CappedKernelClient(AsyncKernelClient):
     """A kernel client whose output and reply sockets refuse oversized messages."""
+
+    shell_channel_class = Type(BoundedShellChannel)
 
     def connect_iopub(self, identity: bytes | None = None) -> zmq.Socket:
         return self._capped(super().connect_iopub, IOPUB_MAX_BYTES, identity)
@@ -147,13 +205,22 @@ async def drain(kc: Any) -> None:
 
 
 def reply_text(reply: dict[str, Any]) -> str | None:
+    """The text a request left in ``__grader_out__``, or why there is none.
+
+    It comes as the ``repr`` of a string: decoded by ``ast.literal_eval``, never run. A reply
+    refused for its size gives ``_protocol.TOO_LARGE``.
+    """
     content = reply.get("content", {})
+    if content.get("status") == "too_large":
+        return _protocol.TOO_LARGE
     if content.get("status") != "ok":
         return None
     out = content.get("user_expressions", {}).get("out", {})
     text = out.get("data", {}).get("text/plain") if out.get("status") == "ok" else None
-    if not isinstance(text, str) or len(text) > 64 * 1024 * 1024:
+    if not isinstance(text, str):
         return None
+    if len(text) > REPLY_MAX_BYTES:
+        return _protocol.TOO_LARGE
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -1,0 +1,261 @@
+"""Reading a submitted file as a notebook: bounded, repaired where Jupyter would cope, or refused
+with one sentence that says where the problem is.
+
+The file is measured before it is parsed (a valid notebook of 300,000 empty cells cost 25 s and
+1 GB to parse and validate in full). What the grader never uses (outputs, execution counts,
+metadata, cell ids) is repaired rather than refused, and each repair is said in the notes: a
+notebook Jupyter opens and runs deserves its marks. nbformat's warnings are captured here, so none
+reaches stderr in the middle of a batch; they become notes too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import validator
+from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
+
+#: Largest notebook file graded, in bytes; bigger files are refused unread.
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
+#: Most cells a notebook may have; counted in the raw file, before it is parsed.
+MAX_CELLS = 2000
+
+#: The keys each type of cell may have (nbformat 4.5).
+_CELL_KEYS = {
+    "code": {"cell_type", "id", "metadata", "source", "outputs", "execution_count"},
+    "markdown": {"cell_type", "id", "metadata", "source", "attachments"},
+    "raw": {"cell_type", "id", "metadata", "source", "attachments"},
+}
+_NOT_A_NOTEBOOK = "This file holds JSON, but not a Jupyter notebook"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A notebook ready to run, or ``None`` and why not. ``repairs`` go into the notes."""
+
+    nb: nbformat.NotebookNode | None
+    problem: str = ""
+    repairs: tuple[str, ...] = ()
+
+
+def read_submission(
+    path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES, max_cells: int = MAX_CELLS
+) -> Submission:
+    """The notebook in ``path``; nothing the file holds raises here."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+            size = max(len(data), path.stat().st_size)
+    except OSError as exc:
+        return Submission(None, f"This file cannot be read ({exc.strerror}).")
+    if size > max_bytes:
+        return Submission(None, _too_big(size, max_bytes))
+    cells = data.count(b'"cell_type"')
+    if cells > max_cells:
+        return Submission(
+            None,
+            f"This notebook has {cells} cells; the grader takes at most {max_cells}. "
+            "Remove the empty or repeated cells and submit it again.",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Submission(None, "This file is not a notebook: it is not text (UTF-8).")
+    with _captured() as caught:
+        submission = _parse(text)
+    if submission.nb is None:
+        return submission
+    repairs = (*submission.repairs, *_warning_notes(caught))
+    if not any(cell.cell_type == "code" for cell in submission.nb.cells):
+        return Submission(
+            None, "This notebook has no code cells, so it defines none of the functions asked for."
+        )
+    return Submission(submission.nb, "", repairs)
+
+
+def _too_big(size: int, cap: int) -> str:
+    return (
+        f"This file is {size / 2**20:.1f} MiB; the grader takes notebooks of at most "
+        f"{cap / 2**20:g} MiB. Clear the outputs (Kernel > Restart & Clear Output) and save."
+    )
+
+
+def _parse(text: str) -> Submission:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Submission(None, _not_json(text, exc))
+    except (ValueError, RecursionError):
+        return Submission(None, f"{_NOT_A_NOTEBOOK}: it is nested too deeply.")
+    if not isinstance(raw, dict):
+        return Submission(None, f"{_NOT_A_NOTEBOOK}.")
+    version = raw.get("nbformat")
+    if type(version) is not int or version not in nbformat.versions:
+        return Submission(None, f"{_NOT_A_NOTEBOOK}: its 'nbformat' version is {version!r}.")
+    if not isinstance(raw.get("cells" if version == 4 else "worksheets"), list):
+        return Submission(None, f"{_NOT_A_NOTEBOOK}: its 'cells' are not a list.")
+    repairs = _repair(raw) if version == 4 else []
+    try:
+        minor = raw.get("nbformat_minor")
+        nb = nbformat.versions[version].to_notebook_json(raw, minor=minor)
+        nb = nbformat.convert(nb, 4)
+    except Exception:  # nbformat's upgrade trips over JSON that is only shaped like a notebook
+        return Submission(None, f"{_NOT_A_NOTEBOOK}: nbformat cannot upgrade it to version 4.")
+    repairs += _kernel_language(nb.metadata)
+    try:
+        before = _metadata_keys(nb)
+        nb = nbformat.from_dict(validator.normalize(nb, strip_invalid_metadata=True)[1])
+        repairs += _dropped_metadata(before, _metadata_keys(nb))
+        problem = _first_problem(nb)
+    except RecursionError:
+        problem = "it is nested too deeply"
+    if problem:
+        return Submission(None, f"This file is not a valid Jupyter notebook: {problem}.")
+    return Submission(nb, "", tuple(repairs))
+
+
+def _not_json(text: str, cause: json.JSONDecodeError) -> str:
+    if not text.strip():
+        return "This file is empty: it is not a notebook."
+    if text.lstrip().startswith("{"):
+        return (
+            "This file is not a valid Jupyter notebook: its JSON is broken at line "
+            f"{cause.lineno}, column {cause.colno} (was it saved completely?)."
+        )
+    return (
+        "This file is not a Jupyter notebook: it is not JSON (a .py script or another file "
+        "renamed to .ipynb?)."
+    )
+
+
+def _repair(raw: dict[str, Any]) -> list[str]:
+    """Mend what the grader never uses, in the JSON before nbformat reads it (nbformat itself
+    trips over a cell without metadata); return what was mended, one phrase each."""
+    repairs = []
+    if not isinstance(raw.get("metadata"), dict):
+        raw["metadata"] = {}
+        repairs.append("the notebook's metadata was not a mapping and was cleared")
+    for index, cell in enumerate(raw["cells"]):
+        if isinstance(cell, dict):
+            repairs += _repair_cell(cell, index)
+    return repairs
+
+
+def _kernel_language(metadata: dict[str, Any]) -> list[str]:
+    """A note when the notebook was written for another language: it still runs as Python."""
+    names = []
+    for key, field in (("kernelspec", "language"), ("language_info", "name")):
+        value = metadata.get(key)
+        if isinstance(value, dict) and isinstance(value.get(field), str):
+            names.append(value[field])
+    other = [n for n in names if n.strip().lower() not in ("python", "python3", "ipython")]
+    if not other:
+        return []
+    return [f"the notebook names a {other[0][:40]!r} kernel; it was graded as Python"]
+
+
+def _repair_cell(cell: dict[str, Any], index: int) -> list[str]:
+    where = f"cell {index + 1}"
+    kind = cell.get("cell_type")
+    repairs = []
+    if kind not in _CELL_KEYS:
+        repairs.append(f"{where} had the unknown type {str(kind)[:40]!r} and was kept as raw text")
+        cell["cell_type"] = kind = "raw"
+    if kind == "code":
+        # Outputs and counts of an earlier run are never used (the notebook runs afresh): they
+        # go before nbformat reads them, so a malformed or huge output costs nothing.
+        cell["outputs"], cell["execution_count"] = [], None
+    if not isinstance(cell.get("metadata"), dict):
+        cell["metadata"] = {}
+    if "source" not in cell:
+        cell["source"] = ""
+        repairs.append(f"{where} had no source and was taken as empty")
+    extra = sorted(str(key) for key in cell if key not in _CELL_KEYS[kind])
+    for key in extra:
+        del cell[key]
+    if extra:
+        keys = ", ".join(repr(key[:40]) for key in extra[:5])
+        repairs.append(f"{where} ({kind}): stray {keys} dropped")
+    return repairs
+
+
+def _metadata_keys(nb: nbformat.NotebookNode) -> dict[str, set[str]]:
+    """Where metadata is, its keys: the notebook's, then each cell's by number."""
+    keys = {"the notebook": set(nb.metadata)}
+    for index, cell in enumerate(nb.cells):
+        if isinstance(cell, dict) and isinstance(cell.get("metadata"), dict):
+            keys[f"cell {index + 1}"] = set(cell["metadata"])
+    return keys
+
+
+def _dropped_metadata(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[str]:
+    notes = []
+    for where, keys in before.items():
+        gone = sorted(keys - after.get(where, set()))
+        if gone:
+            notes.append(f"invalid metadata of {where} dropped ({', '.join(map(repr, gone))})")
+    return notes
+
+
+def _first_problem(nb: nbformat.NotebookNode) -> str:
+    """The first schema error, saying where it is: which cell and key, or which metadata key."""
+    errors = validator.iter_validate(nb)
+    error = next(iter(errors), None)
+    if error is None:
+        return ""
+    path = list(getattr(error, "absolute_path", []) or getattr(error, "path", []))
+    message = str(getattr(error, "message", error)).splitlines()[0][:200]
+    return f"{_where(path, nb)}: {message}"
+
+
+def _where(path: list[Any], nb: nbformat.NotebookNode) -> str:
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        cell = nb.cells[path[1]]
+        kind = cell.get("cell_type", "?") if isinstance(cell, dict) else "?"
+        where = f"cell {path[1] + 1} ({kind})"
+        return where + (f", key {path[2]!r}" if len(path) > 2 else "")
+    if path and path[0] == "metadata":
+        return f"metadata key {path[1]!r}" if len(path) > 1 else "the notebook's metadata"
+    return f"key {path[0]!r}" if path else "the notebook as a whole"
+
+
+@contextmanager
+def _captured() -> Iterator[list[warnings.WarningMessage]]:
+    """nbformat's warnings and log lines, kept from stderr (they name no notebook there)."""
+    logger = logging.getLogger("nbformat")
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.CRITICAL + 1)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield caught
+    finally:
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    """One note per kind of warning, with a count: no random ids, so notes stay the same."""
+    missing = sum(issubclass(w.category, MissingIDFieldWarning) for w in caught)
+    duplicate = sum(issubclass(w.category, DuplicateCellId) for w in caught)
+    notes = []
+    if missing:
+        notes.append(f"{missing} cell(s) had no id and were given one")
+    if duplicate:
+        notes.append(f"{duplicate} cell(s) had an id already used and were given a new one")
+    others = {
+        str(w.message).splitlines()[0][:200]
+        for w in caught
+        if not issubclass(w.category, MissingIDFieldWarning | DuplicateCellId)
+        and w.category.__module__.startswith("nbformat")
+    }
+    return notes + sorted(others)
