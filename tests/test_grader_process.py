@@ -255,3 +255,18 @@ def test_outputs_of_an_earlier_run_are_never_parsed(tmp_path):
     path.write_text(json.dumps(raw), encoding="utf-8")
     submission = read_submission(path)
     assert submission.nb is not None and submission.repairs == ()
+
+
+# -- done when: the grader's own memory and CPU over a whole hostile batch ------------------------
+@pytest.mark.slow
+def test_a_hostile_batch_keeps_the_graders_own_memory_and_cpu_bounded():
+    """benchmarks/hostile_batch.py: every broken_* notebook, the hostile ones aimed at the grader,
+    300,000 cells, 40 MB and 30 MB files; measured 186 MiB peak, 0.1 CPU s per submission."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "hostile_batch.py"), "--max-rss-mb", "300"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )  # fmt: skip
+    figures = dict(re.findall(r"^(\w+): ([\d.]+)$", done.stdout, re.MULTILINE))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert float(figures["peak_rss_mb"]) < 300, done.stdout
+    assert float(figures["cpu_s_per_submission"]) < 2.0, done.stdout

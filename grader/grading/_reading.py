@@ -65,12 +65,10 @@ def read_submission(
             f"This notebook has {cells} cells; the grader takes at most {max_cells}. "
             "Remove the empty or repeated cells and submit it again.",
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return Submission(None, "This file is not a notebook: it is not text (UTF-8).")
+    blob = [data]
+    del data  # _load frees the bytes once decoded: a big file is never held three times over
     with _captured() as caught:
-        submission = _parse(text)
+        submission = _parse(blob)
     if submission.nb is None:
         return submission
     repairs = (*submission.repairs, *_warning_notes(caught))
@@ -88,13 +86,24 @@ def _too_big(size: int, cap: int) -> str:
     )
 
 
-def _parse(text: str) -> Submission:
+def _load(blob: list[bytes]) -> tuple[Any, str]:
+    """The file's JSON, or why there is none; the bytes are taken out of ``blob`` and dropped."""
     try:
-        raw = json.loads(text)
+        text = blob.pop().decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "This file is not a notebook: it is not text (UTF-8)."
+    try:
+        return json.loads(text), ""
     except json.JSONDecodeError as exc:
-        return Submission(None, _not_json(text, exc))
+        return None, _not_json(text, exc)
     except (ValueError, RecursionError):
-        return Submission(None, f"{_NOT_A_NOTEBOOK}: it is nested too deeply.")
+        return None, f"{_NOT_A_NOTEBOOK}: it is nested too deeply."
+
+
+def _parse(blob: list[bytes]) -> Submission:
+    raw, problem = _load(blob)
+    if problem:
+        return Submission(None, problem)
     if not isinstance(raw, dict):
         return Submission(None, f"{_NOT_A_NOTEBOOK}.")
     version = raw.get("nbformat")
