@@ -13,12 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
 from grader.grading._compare import mismatch, normalise, show, show_call
-from grader.grading._reading import read_submission
+from grader.grading._reading import read_submission, write_executed
 from grader.kernel import _client, _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession, KernelTimeout
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
@@ -60,9 +58,8 @@ def grade_notebook(
         grader = _Grader(plan, session, execution)
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
         notes = _notes(session.execution, submission.repairs)
-        if keep_executed is not None:
-            keep_executed.mkdir(parents=True, exist_ok=True)
-            nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
+        if keep_executed is not None and not write_executed(session.nb, keep_executed, name):
+            notes = normalise(f"{notes}; the executed notebook could not be kept".lstrip("; "))
     return SubmissionResult(name, questions, notes, round(time.monotonic() - start, 3))
 
 

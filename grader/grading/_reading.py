@@ -79,6 +79,21 @@ def read_submission(
     return Submission(submission.nb, "", repairs)
 
 
+def write_executed(nb: nbformat.NotebookNode, folder: Path, name: str) -> bool:
+    """Keep the executed notebook for appeals; False where it cannot be written. A kernel can
+    send text no UTF-8 file takes (a lone surrogate): it is written as the JSON escape it came
+    as. Nothing of nbformat reaches stderr."""
+    path = folder / f"{name}.ipynb"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _captured(), path.open("w", encoding="utf-8", errors="backslashreplace") as handle:
+            nbformat.write(nb, handle)
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def _too_big(size: int, cap: int) -> str:
     return (
         f"This file is {size / 2**20:.1f} MiB; the grader takes notebooks of at most "

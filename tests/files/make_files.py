@@ -430,6 +430,17 @@ def entropy(p):
 """
 
 
+#: The kernel's own message packing swapped for one that escapes a lone surrogate, which then
+#: reaches the grader as text no UTF-8 file can hold.
+UNENCODABLE_OUTPUT = """
+import json
+
+kernel = get_ipython().kernel
+kernel.session.pack = lambda obj: json.dumps(obj, default=str).encode()
+print("half a character: \\ud800")
+"""
+
+
 def terminal_escapes() -> nbformat.NotebookNode:
     nb = replaced("entropy", TERMINAL_ESCAPES)
     index = next(i for i, c in enumerate(nb.cells) if c.get("id") == "entropy")
@@ -567,6 +578,7 @@ FILES: dict[str, Builder] = {
     "hostile_escape_process_group.ipynb": lambda: added(ESCAPE),
     "probe_limits.ipynb": probe_limits,
     "hostile_terminal_escapes.ipynb": terminal_escapes,
+    "hostile_unencodable_output.ipynb": lambda: added(UNENCODABLE_OUTPUT),
     "hostile_huge_reply.ipynb": lambda: replaced("entropy", HUGE_REPLY),
     "hostile_returns_huge_int.ipynb": lambda: replaced(
         "entropy", "def entropy(p):\n    return 10**400"
