@@ -50,8 +50,8 @@ class BoundedShellChannel(AsyncZMQSocketChannel):
     """The reply channel: a message past REPLY_MAX_BYTES is measured, never decoded.
 
     jupyter_client would decode a 60 MB reply as JSON, and the grader parse the answer in it
-    twice more (peak 1.6 GB). Here the parts are received without copying; past the cap only the
-    small header is read, so the request still gets its answer: ``too_large``.
+    twice more (a worker peaked at 600 MB). Here the parts are received without copying; past
+    the cap only the small header is read, so the request still gets its answer: ``too_large``.
     """
 
     async def _recv(self, **kwargs: Any) -> dict[str, Any]:
