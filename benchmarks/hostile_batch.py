@@ -4,8 +4,9 @@
 
 The batch: every ``tests/files/broken_*`` notebook, the ``hostile_*`` ones that attack the grader
 rather than the kernel (control sequences, a 60 MB reply, an int past any float, 200 MB of
-output), and three made here: 300,000 empty markdown cells (21 MB), a notebook over the byte cap
-(40 MB) and one just under it (30 MB of stale output). Never the fork bomb or the notebook that
+output, 150 displays of 15 MB, text no UTF-8 file takes), and three made here: 300,000 empty
+markdown cells (21 MB), a notebook over the byte cap (40 MB) and one just under it (30 MB of
+stale output). Never the fork bomb or the notebook that
 uninstalls numpy. It runs the real ``grader grade`` command, polling /proc every 0.1 s for the
 peak RSS (VmHWM) and CPU time of the grader process and each worker; kernels are the student's
 and are shown apart, not counted.
@@ -44,6 +45,8 @@ HOSTILE = (
     "hostile_huge_reply",
     "hostile_returns_huge_int",
     "hostile_print_200mb_past_the_cap",
+    "hostile_display_flood",
+    "hostile_unencodable_output",
 )
 OWN = ("grader", "worker")
 

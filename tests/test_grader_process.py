@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -151,6 +152,37 @@ def test_a_huge_reply_is_refused_for_that_function_only(small_plan):
     assert [(rows[q].points, rows[q].status) for q in ("1b", "1c")] == [(4.0, "ok"), (3.0, "ok")]
 
 
+RSS_SCRIPT = """
+import dataclasses, json, resource, sys
+from pathlib import Path
+from grader import GradingPlan, Limits, grade_notebook, load_assignment
+plan = GradingPlan.build(load_assignment(Path(sys.argv[1])))
+plan = dataclasses.replace(plan, limits=Limits(cell_timeout=30))
+grade_notebook(plan, Path(sys.argv[1]) / "solution.ipynb")  # the baseline: a whole grading
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = grade_notebook(plan, Path(sys.argv[2]))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps([(after - before) / 1024, result.total]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "total"), [("hostile_huge_reply", 9.0), ("hostile_display_flood", 10.0)]
+)
+def test_a_flood_from_the_kernel_does_not_grow_the_grader(name, total, tmp_path):
+    """ru_maxrss is a peak: each notebook in a fresh process, after a baseline grading. Before,
+    the 60 MB reply took the grader to 600 MB, the 150 displays of 15 MB to 685 MB."""
+    done = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT, str(ASSIGNMENT), str(FILES / f"{name}.ipynb")],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    growth, got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got == total
+    assert growth < 150, f"{name}: the grader grew by {growth:.0f} MiB"
+
+
 # -- 3. huge notebooks ----------------------------------------------------------------------------
 def test_a_notebook_with_too_many_cells_is_refused_saying_so(small_plan):
     result = grade_notebook(small_plan, FILES / "broken_too_many_cells.ipynb")
@@ -272,7 +304,7 @@ def test_outputs_of_an_earlier_run_are_never_parsed(tmp_path):
 @pytest.mark.slow
 def test_a_hostile_batch_keeps_the_graders_own_memory_and_cpu_bounded():
     """benchmarks/hostile_batch.py: every broken_* notebook, the hostile ones aimed at the grader,
-    300,000 cells, 40 MB and 30 MB files; measured 186 MiB peak, 0.1 CPU s per submission."""
+    300,000 cells, 40 MB and 30 MB files; measured 161 MiB peak, 0.1 CPU s per submission."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "hostile_batch.py"), "--max-rss-mb", "300"],
         capture_output=True, text=True, timeout=900, cwd=ROOT,

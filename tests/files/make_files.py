@@ -441,6 +441,16 @@ print("half a character: \\ud800")
 """
 
 
+#: 150 displays of 15 MB each: under the output channel's 16 MiB cap per message, so each one
+#: reached the grader and was decoded before being dropped (a worker peaked at 685 MB).
+DISPLAY_FLOOD = """
+from IPython.display import display
+
+for _ in range(150):
+    display({"text/plain": "y" * 15_000_000}, raw=True)
+"""
+
+
 def terminal_escapes() -> nbformat.NotebookNode:
     nb = replaced("entropy", TERMINAL_ESCAPES)
     index = next(i for i, c in enumerate(nb.cells) if c.get("id") == "entropy")
@@ -579,6 +589,7 @@ FILES: dict[str, Builder] = {
     "probe_limits.ipynb": probe_limits,
     "hostile_terminal_escapes.ipynb": terminal_escapes,
     "hostile_unencodable_output.ipynb": lambda: added(UNENCODABLE_OUTPUT),
+    "hostile_display_flood.ipynb": lambda: added(DISPLAY_FLOOD),
     "hostile_huge_reply.ipynb": lambda: replaced("entropy", HUGE_REPLY),
     "hostile_returns_huge_int.ipynb": lambda: replaced(
         "entropy", "def entropy(p):\n    return 10**400"
