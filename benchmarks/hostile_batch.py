@@ -4,9 +4,9 @@
 
 The batch: every ``tests/files/broken_*`` notebook, the ``hostile_*`` ones that attack the grader
 rather than the kernel (control sequences, a 60 MB reply, an int past any float, 200 MB of
-output, 150 displays of 15 MB, text no UTF-8 file takes), and three made here: 300,000 empty
-markdown cells (21 MB), a notebook over the byte cap (40 MB) and one just under it (30 MB of
-stale output). Never the fork bomb or the notebook that
+output, 150 displays of 15 MB, text no UTF-8 file takes), and four made here: 300,000 empty
+markdown cells (21 MB), a notebook over the byte cap (40 MB), one just under it (30 MB of
+stale output) and 9 MB of empty dicts. Never the fork bomb or the notebook that
 uninstalls numpy. It runs the real ``grader grade`` command, polling /proc every 0.1 s for the
 peak RSS (VmHWM) and CPU time of the grader process and each worker; kernels are the student's
 and are shown apart, not counted.
@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests" / "files")]
 
-from make_files import many_cells, solution  # noqa: E402
+from make_files import json_bomb, many_cells, solution  # noqa: E402
 from throughput import CLOCK_TICKS, GRADER_CMD, TreeWatch, _read  # noqa: E402
 
 FILES = ROOT / "tests" / "files"
@@ -86,7 +86,8 @@ def make_batch(folder: Path) -> int:
     nbformat.write(many_cells(300_000), folder / "made_300000_cells.ipynb")
     nbformat.write(with_output(40), folder / "made_40mb_over_the_cap.ipynb")
     nbformat.write(with_output(30), folder / "made_30mb_stale_output.ipynb")
-    return len(names) + 3
+    (folder / "made_json_bomb.ipynb").write_bytes(json_bomb())
+    return len(names) + 4
 
 
 def main() -> int:

@@ -205,6 +205,16 @@ def test_the_issues_300000_cells_cost_little_time(small_plan, tmp_path):
     assert "300014 cells" in result.notes and result.seconds < 5
 
 
+def test_a_json_bomb_is_refused_before_it_is_parsed(small_plan, tmp_path):
+    """9 MB of empty dicts, under the byte cap, would parse into 700 MB."""
+    path = tmp_path / "bomb.ipynb"
+    path.write_bytes(make_files.json_bomb())
+    result = grade_notebook(small_plan, path)
+    assert {q.status for q in result.questions} == {"invalid_notebook"}
+    assert re.match(r"^This notebook holds \d+ JSON items; the grader takes at most", result.notes)
+    assert result.seconds < 5
+
+
 def test_a_file_past_the_byte_cap_is_refused_unread(tmp_path):
     path = tmp_path / "big.ipynb"
     path.write_bytes(b"{" + b" " * (2 * 1024 * 1024) + b"}")

@@ -27,6 +27,10 @@ from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 #: Most cells a notebook may have; counted in the raw file, before it is parsed.
 MAX_CELLS = 2000
+#: Most JSON items (objects, arrays, elements, keys) a notebook may hold, counted in the raw file
+#: by its ``{ [ , :``: 32 MiB of ``{},`` would parse into 11 million dicts (700 MB). A notebook
+#: of the sheet holds about 750; a million parse into at most about 70 MB.
+MAX_JSON_ITEMS = 1_000_000
 
 #: The keys each type of cell may have (nbformat 4.5).
 _CELL_KEYS = {
@@ -58,17 +62,13 @@ def read_submission(
         return Submission(None, f"This file cannot be read ({exc.strerror}).")
     if size > max_bytes:
         return Submission(None, _too_big(size, max_bytes))
-    cells = data.count(b'"cell_type"')
-    if cells > max_cells:
-        return Submission(
-            None,
-            f"This notebook has {cells} cells; the grader takes at most {max_cells}. "
-            "Remove the empty or repeated cells and submit it again.",
-        )
+    problem = _too_many(data.count(b'"cell_type"'), max_cells, _json_items(data))
+    if problem:
+        return Submission(None, problem)
     blob = [data]
     del data  # _load frees the bytes once decoded: a big file is never held three times over
     with _captured() as caught:
-        submission = _parse(blob)
+        submission = _parse(blob, max_cells)
     if submission.nb is None:
         return submission
     repairs = (*submission.repairs, *_warning_notes(caught))
@@ -94,6 +94,24 @@ def write_executed(nb: nbformat.NotebookNode, folder: Path, name: str) -> bool:
     return True
 
 
+def _json_items(data: bytes) -> int:
+    return sum(data.count(char) for char in (b"{", b"[", b",", b":"))
+
+
+def _too_many(cells: int, max_cells: int, items: int = 0) -> str:
+    if cells > max_cells:
+        return (
+            f"This notebook has {cells} cells; the grader takes at most {max_cells}. "
+            "Remove the empty or repeated cells and submit it again."
+        )
+    if items > MAX_JSON_ITEMS:
+        return (
+            f"This notebook holds {items} JSON items; the grader takes at most {MAX_JSON_ITEMS}. "
+            "Clear the outputs (Kernel > Restart & Clear Output) and save."
+        )
+    return ""
+
+
 def _too_big(size: int, cap: int) -> str:
     return (
         f"This file is {size / 2**20:.1f} MiB; the grader takes notebooks of at most "
@@ -115,7 +133,7 @@ def _load(blob: list[bytes]) -> tuple[Any, str]:
         return None, f"{_NOT_A_NOTEBOOK}: it is nested too deeply."
 
 
-def _parse(blob: list[bytes]) -> Submission:
+def _parse(blob: list[bytes], max_cells: int) -> Submission:
     raw, problem = _load(blob)
     if problem:
         return Submission(None, problem)
@@ -124,8 +142,11 @@ def _parse(blob: list[bytes]) -> Submission:
     version = raw.get("nbformat")
     if type(version) is not int or version not in nbformat.versions:
         return Submission(None, f"{_NOT_A_NOTEBOOK}: its 'nbformat' version is {version!r}.")
-    if not isinstance(raw.get("cells" if version == 4 else "worksheets"), list):
+    cells = raw.get("cells" if version == 4 else "worksheets")
+    if not isinstance(cells, list):
         return Submission(None, f"{_NOT_A_NOTEBOOK}: its 'cells' are not a list.")
+    if len(cells) > max_cells:  # the raw count missed them: "cell_type" spelt with escapes
+        return Submission(None, _too_many(len(cells), max_cells))
     repairs = _repair(raw) if version == 4 else []
     try:
         minor = raw.get("nbformat_minor")

@@ -467,6 +467,13 @@ def many_cells(count: int = 2001) -> nbformat.NotebookNode:
     return nb
 
 
+def json_bomb(count: int = 3_000_000) -> bytes:
+    """The solution with ``count`` empty dicts in its metadata: 9 MB that parse into 700 MB."""
+    raw = raw_solution()
+    raw["metadata"]["bomb"] = [{}] * count
+    return json.dumps(raw, separators=(",", ":")).encode()
+
+
 def raw_solution() -> dict:
     return json.loads(SOLUTION.read_text(encoding="utf-8"))
 
