@@ -7,6 +7,7 @@ expected value.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -153,7 +154,7 @@ def parse_inventory(text: Any) -> dict[str, list[str] | None]:
     if not isinstance(raw, dict):
         return {}
     found: dict[str, list[str] | None] = {}
-    for name, params in list(raw.items())[:10_000]:
+    for name, params in itertools.islice(raw.items(), 10_000):
         ok = params is None or (
             isinstance(params, list) and all(isinstance(p, str) for p in params)
         )
