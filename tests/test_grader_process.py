@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -324,3 +325,40 @@ def test_a_hostile_batch_keeps_the_graders_own_memory_and_cpu_bounded():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert float(figures["peak_rss_mb"]) < 300, done.stdout
     assert float(figures["cpu_s_per_submission"]) < 2.0, done.stdout
+
+
+def test_reading_never_raises_on_a_mangled_notebook(tmp_path):
+    """Fuzzed: 300 copies of the solution with one to three values swapped for odd ones. Each is
+    refused with a sentence, or repaired into a notebook nbformat validates."""
+    base = json.loads((ASSIGNMENT / "solution.ipynb").read_text(encoding="utf-8"))
+    odd = [None, 0, 1.5, "", "\x1b[2J", [], {}, [1], {"a": 1}, True, {"cell_type": "code"}]
+    paths = list(_paths(base))
+    rng = random.Random(0)
+    path = tmp_path / "mangled.ipynb"
+    for _ in range(300):
+        nb = json.loads(json.dumps(base))
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(paths)
+            holder = nb
+            try:  # an earlier swap may have replaced what this path goes through
+                for key in parents:
+                    holder = holder[key]
+                holder[last] = json.loads(json.dumps(rng.choice(odd)))
+            except (KeyError, IndexError, TypeError):
+                continue
+        path.write_text(json.dumps(nb), encoding="utf-8")
+        submission = read_submission(path)
+        if submission.nb is None:
+            assert submission.problem.startswith("This "), submission.problem
+        else:
+            nbformat.validate(submission.nb)
+            assert all(isinstance(cell.source, str) for cell in submission.nb.cells)
+
+
+def _paths(value, prefix=()):
+    """Every key path into ``value``; mutating one leaves the others valid (values, not keys)."""
+    if prefix:
+        yield prefix
+    if isinstance(value, dict | list):
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            yield from _paths(item, (*prefix, key))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ _CELL_KEYS = {
     "raw": {"cell_type", "id", "metadata", "source", "attachments"},
 }
 _NOT_A_NOTEBOOK = "This file holds JSON, but not a Jupyter notebook"
+_CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,8 @@ def _parse(blob: list[bytes], max_cells: int) -> Submission:
         minor = raw.get("nbformat_minor")
         nb = nbformat.versions[version].to_notebook_json(raw, minor=minor)
         nb = nbformat.convert(nb, 4)
-    except Exception:  # nbformat's upgrade trips over JSON that is only shaped like a notebook
-        return Submission(None, f"{_NOT_A_NOTEBOOK}: nbformat cannot upgrade it to version 4.")
+    except Exception:  # nbformat's reader trips over JSON that is only shaped like a notebook
+        return Submission(None, _unreadable(raw, version))
     repairs += _kernel_language(nb.metadata)
     try:
         before = _metadata_keys(nb)
@@ -162,9 +164,22 @@ def _parse(blob: list[bytes], max_cells: int) -> Submission:
         problem = _first_problem(nb)
     except RecursionError:
         problem = "it is nested too deeply"
+    except Exception:  # nbformat's repairs trip over shapes its schema would reject anyway
+        problem = "nbformat cannot read its cells"
     if problem:
         return Submission(None, f"This file is not a valid Jupyter notebook: {problem}.")
     return Submission(nb, "", tuple(repairs))
+
+
+def _unreadable(raw: dict[str, Any], version: int) -> str:
+    """Why nbformat could not read it, located by the schema where it can say."""
+    try:
+        problem = _first_problem(nbformat.from_dict(raw)) if version == 4 else ""
+    except Exception:
+        problem = ""
+    if problem:
+        return f"This file is not a valid Jupyter notebook: {problem}."
+    return f"{_NOT_A_NOTEBOOK}: nbformat cannot read it as version {version}."
 
 
 def _not_json(text: str, cause: json.JSONDecodeError) -> str:
@@ -211,7 +226,7 @@ def _repair_cell(cell: dict[str, Any], index: int) -> list[str]:
     where = f"cell {index + 1}"
     kind = cell.get("cell_type")
     repairs = []
-    if kind not in _CELL_KEYS:
+    if not isinstance(kind, str) or kind not in _CELL_KEYS:
         repairs.append(f"{where} had the unknown type {str(kind)[:40]!r} and was kept as raw text")
         cell["cell_type"] = kind = "raw"
     if kind == "code":
@@ -220,9 +235,15 @@ def _repair_cell(cell: dict[str, Any], index: int) -> list[str]:
         cell["outputs"], cell["execution_count"] = [], None
     if not isinstance(cell.get("metadata"), dict):
         cell["metadata"] = {}
+    if "id" in cell and not (isinstance(cell["id"], str) and _CELL_ID.fullmatch(cell["id"])):
+        del cell["id"]  # nbformat gives it a new one
+        repairs.append(f"{where} had an invalid id and was given a new one")
     if "source" not in cell:
         cell["source"] = ""
         repairs.append(f"{where} had no source and was taken as empty")
+    elif kind != "code" and not _is_text(cell["source"]):
+        cell["source"] = ""  # never run, so never graded: emptied rather than refused
+        repairs.append(f"{where} ({kind}) had a source that is not text and was emptied")
     extra = sorted(str(key) for key in cell if key not in _CELL_KEYS[kind])
     for key in extra:
         del cell[key]
@@ -250,6 +271,12 @@ def _dropped_metadata(before: dict[str, set[str]], after: dict[str, set[str]]) -
     return notes
 
 
+def _is_text(source: Any) -> bool:
+    return isinstance(source, str) or (
+        isinstance(source, list) and all(isinstance(line, str) for line in source)
+    )
+
+
 def _first_problem(nb: nbformat.NotebookNode) -> str:
     """The first schema error, saying where it is: which cell and key, or which metadata key."""
     errors = validator.iter_validate(nb)
@@ -257,8 +284,11 @@ def _first_problem(nb: nbformat.NotebookNode) -> str:
     if error is None:
         return ""
     path = list(getattr(error, "absolute_path", []) or getattr(error, "path", []))
-    message = str(getattr(error, "message", error)).splitlines()[0][:200]
-    return f"{_where(path, nb)}: {message}"
+    message = str(getattr(error, "message", error)).splitlines()[0]
+    shown = repr(getattr(error, "instance", None))
+    if len(shown) > 40 and message.startswith(shown):  # not the notebook's text all over again
+        message = f"this {type(error.instance).__name__}{message[len(shown) :]}"
+    return f"{_where(path, nb)}: {message[:200]}"
 
 
 def _where(path: list[Any], nb: nbformat.NotebookNode) -> str:
