@@ -195,7 +195,7 @@ def test_a_notebook_with_too_many_cells_is_refused_saying_so(small_plan):
 
 
 def test_the_issues_300000_cells_cost_little_time(small_plan, tmp_path):
-    """21 MB of empty markdown cells took 25 s and 1 GB when parsed in full."""
+    """21 MB of empty markdown cells took 14 s and 585 MB when parsed and graded in full."""
     path = tmp_path / "cells.ipynb"
     nbformat.write(make_files.many_cells(300_000), path)
     assert path.stat().st_size > 20 * 1024 * 1024
@@ -207,7 +207,7 @@ def test_the_issues_300000_cells_cost_little_time(small_plan, tmp_path):
 
 
 def test_a_json_bomb_is_refused_before_it_is_parsed(small_plan, tmp_path):
-    """9 MB of empty dicts, under the byte cap, would parse into 700 MB."""
+    """9 MB of empty dicts, under the byte cap, would parse into 180 MB."""
     path = tmp_path / "bomb.ipynb"
     path.write_bytes(make_files.json_bomb())
     result = grade_notebook(small_plan, path)
