@@ -8,6 +8,7 @@ or bad input (missing assignment, no submissions, stale frozen inputs), printed 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from grader.grading import _batch
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.results._model import SubmissionResult
+from grader.results._text import neutralise
 
 EXIT_NOT_FULL_MARKS = 1
 EXIT_USAGE = 2
@@ -33,7 +35,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GraderError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(neutralise(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted: results graded so far are kept; use --resume.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -139,24 +141,55 @@ def grade(
 
 
 class _Progress:
-    """A progress bar on a terminal (done, failures, ETA); silent when output is not one."""
+    """A progress bar on a terminal (done, failures, ETA). Elsewhere (CI logs, ``nohup``) a short
+    line after every twentieth of the batch or every PROGRESS_SECONDS, and one at least every
+    HEARTBEAT_SECONDS while a slow submission is graded: a long batch is never silent."""
+
+    PROGRESS_SECONDS = 10.0
+    HEARTBEAT_SECONDS = 60.0
 
     def __init__(self, total: int) -> None:
-        self.failures = 0
+        self.total, self.done, self.failures = total, 0, 0
+        self.start = self.printed_at = time.monotonic()
+        self.printed_done = 0
         self.bar = None
+        self._stop = threading.Event()
         if sys.stderr.isatty():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="nb", desc="grading", file=sys.stderr)
+        else:
+            threading.Thread(target=self._heartbeat, daemon=True).start()
 
     def __call__(self, result: SubmissionResult) -> None:
+        self.done += 1
         if result.total < result.max_total:
             self.failures += 1
         if self.bar is not None:
             self.bar.set_postfix(below_full=self.failures)
             self.bar.update(1)
+            return
+        step = max(1, -(-self.total // 20))
+        now = time.monotonic()
+        if self.done - self.printed_done >= step or now - self.printed_at >= self.PROGRESS_SECONDS:
+            self._line()
+
+    def _line(self) -> None:
+        elapsed = time.monotonic() - self.start
+        text = f"grading: {self.done}/{self.total} done, {self.failures} below full marks, "
+        text += f"{elapsed:.0f} s"
+        if 0 < self.done < self.total:
+            text += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
+        self.printed_at, self.printed_done = time.monotonic(), self.done
+        click.echo(text, err=True)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.HEARTBEAT_SECONDS / 4):
+            if time.monotonic() - self.printed_at >= self.HEARTBEAT_SECONDS:
+                self._line()
 
     def close(self) -> None:
+        self._stop.set()
         if self.bar is not None:
             self.bar.close()
 

@@ -82,11 +82,15 @@ CASES: dict[str, Case] = {
     "broken_empty_file": invalid(r"^This file is empty: it is not a notebook\.$"),
     "broken_binary_file": invalid(r"^This file is not a notebook: it is not text \(UTF-8\)\.$"),
     "broken_json_list": invalid(r"^This file holds JSON, but not a Jupyter notebook\.$"),
-    "broken_json_wrong_types": invalid(r"^This file holds JSON, but not a Jupyter notebook\.$"),
+    "broken_json_wrong_types": invalid(
+        r"^This file holds JSON, but not a Jupyter notebook: its 'cells' are not a list\.$"
+    ),
     "broken_no_code_cells": invalid(r"^This notebook has no code cells"),
     # A notebook, though not the usual one: graded normally, with the grader's interpreter.
     "broken_nbformat3": Case(notes=r"^$"),
-    "broken_unknown_kernelspec": Case(notes=r"^$"),
+    "broken_unknown_kernelspec": Case(
+        notes=r"^the notebook names a 'julia' kernel; it was graded as Python$"
+    ),
     "broken_no_kernelspec": Case(notes=r"^$"),
     "broken_stale_outputs": Case(notes=r"^$"),
     "broken_magics": Case(notes=r"^$"),

@@ -13,13 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbformat.reader import NotJSONError
-
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
 from grader.grading._compare import mismatch, normalise, show, show_call
-from grader.kernel import _protocol
+from grader.grading._reading import read_submission, write_executed
+from grader.kernel import _client, _protocol
 from grader.kernel._session import (
     Execution,
     KernelDied,
@@ -36,6 +34,7 @@ _STATUS_OF_OUTCOME = {
     "value": "wrong",
     "unsupported": "wrong",
     "unreadable": "wrong",
+    "too_large": "wrong",
     "error": "error",
     "timeout": "timeout",
     "skipped": "timeout",
@@ -49,66 +48,29 @@ def grade_notebook(
     """Grade one notebook file. Nothing the notebook does raises here; it is all in the result.
 
     With ``keep_executed``, the executed notebook (outputs capped) is written there, for appeals.
+    Reading the file counts in the submission's time, like its cells and calls.
     """
     name = name or path.stem
     start = time.monotonic()
-    nb, problem = read_submission(path)
-    if nb is None:
-        return zero_result(plan, name, "invalid_notebook", problem, start)
-    with KernelSession(path, plan.limits, plan.assignment.data_files, nb) as session:
+    submission = read_submission(path)
+    if submission.nb is None:
+        return zero_result(plan, name, "invalid_notebook", submission.problem, start)
+    with KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb) as session:
+        session.deadline = start + plan.limits.notebook_seconds
         try:
             execution = session.run_notebook()
         except KernelDied as exc:
             return zero_result(plan, name, "kernel_died", f"The kernel died: {exc}.", start)
         grader = _Grader(plan, session, execution)
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
-    notes = _notes(session.execution)
+    notes = _notes(session.execution, submission.repairs)
     if session.survivors:  # checked through the submission's cgroup once it was torn down
         notes = "; ".join(filter(None, [notes, "some of its processes could not be killed"]))
-    if keep_executed is not None:  # once the kernel is gone: an executed notebook means done
-        keep_executed.mkdir(parents=True, exist_ok=True)
-        nbformat.write(session.nb, keep_executed / f"{name}.ipynb")
+    # Once the kernel is gone: an executed notebook means done.
+    if keep_executed is not None and not write_executed(session.nb, keep_executed, name):
+        notes = normalise(f"{notes}; the executed notebook could not be kept".lstrip("; "))
     seconds = round(time.monotonic() - start, 3)
     return SubmissionResult(name, questions, notes, seconds, usage=session.usage)
-
-
-def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
-    """The notebook, or None and why the file cannot be graded as one, in one sentence."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except UnicodeDecodeError:
-        return None, "This file is not a notebook: it is not text (UTF-8)."
-    except OSError as exc:
-        return None, f"This file cannot be read ({exc.strerror})."
-    except NotJSONError as exc:
-        return None, _not_json(text, exc.__cause__)
-    except (ValueError, nbformat.ValidationError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return None, f"This file is not a valid Jupyter notebook ({normalise(first, 200)})."
-    except Exception:  # nbformat trips over JSON that is nothing like a notebook
-        return None, "This file holds JSON, but not a Jupyter notebook."
-    if not any(cell.cell_type == "code" for cell in nb.cells):
-        return (
-            None,
-            "This notebook has no code cells, so it defines none of the functions asked for.",
-        )
-    return nb, ""
-
-
-def _not_json(text: str, cause: BaseException | None) -> str:
-    if not text.strip():
-        return "This file is empty: it is not a notebook."
-    if text.lstrip().startswith("{") and isinstance(cause, json.JSONDecodeError):
-        return (
-            "This file is not a valid Jupyter notebook: its JSON is broken at line "
-            f"{cause.lineno}, column {cause.colno} (was it saved completely?)."
-        )
-    return (
-        "This file is not a Jupyter notebook: it is not JSON (a .py script or another file "
-        "renamed to .ipynb?)."
-    )
 
 
 def zero_result(
@@ -122,8 +84,8 @@ def zero_result(
     return SubmissionResult(name, questions, why, seconds)
 
 
-def _notes(execution: Execution) -> str:
-    parts = []
+def _notes(execution: Execution, repairs: tuple[str, ...] = ()) -> str:
+    parts = list(repairs)
     for cell in execution.errors:
         parts.append(f"cell {cell.index + 1}: {cell.status} ({cell.message})")
     if execution.restarts:
@@ -266,6 +228,12 @@ class _Grader:
             text = f"{call} did not finish: {outcome.message}."
         elif outcome.kind == "unsupported":
             text = f"{call} returned {outcome.message}, not a number or a list of numbers."
+        elif outcome.kind == "too_large":
+            cap = _client.REPLY_MAX_BYTES // 2**20
+            text = (
+                f"{check.function}: the answer was too large (its reply on the sheet's inputs "
+                f"went past the grader's cap of {cap} MiB, so it was not read)."
+            )
         else:
             text = f"{call}: {outcome.message or 'no answer came back'}."
         # Hints explain a wrong number; a call that raised or hung is explained already.
@@ -306,7 +274,7 @@ class _Grader:
             return ""
         for prop, case, calls in planned:
             results = {label: values[_key(fn, args)] for label, (fn, args) in calls.items()}
-            if not prop.holds(case, results):
+            if not _holds(prop, case, results):
                 shown = ", ".join(f"{k}={show(v, 80)}" for k, v in results.items())
                 args = ", ".join(f"{n}={show(case[n], 80)}" for n in check.param_names)
                 return (
@@ -339,9 +307,20 @@ def _key(function: str, args: tuple[Any, ...]) -> str:
 
 
 def _reason(outcome: _protocol.Outcome, expected: Any, returns: str) -> str | None:
-    if outcome.kind == "value":
+    if outcome.kind != "value":
+        return outcome.kind
+    try:
         return mismatch(expected, outcome.value, returns)
-    return outcome.kind
+    except Exception:  # the comparisons take any value; this only keeps a slip to one function
+        return "that answer could not be compared with the reference"
+
+
+def _holds(prop: Any, case: dict[str, Any], results: dict[str, Any]) -> bool:
+    """A property the sheet wrote, on whatever came back: if it cannot tell, it is no hint."""
+    try:
+        return bool(prop.holds(case, results))
+    except Exception:
+        return True
 
 
 def _status(outcome: _protocol.Outcome) -> str:

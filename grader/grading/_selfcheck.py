@@ -1,7 +1,8 @@
 """``grader check``: one notebook's result per question, for a student or an instructor.
 
 Inside a student bundle (no oracles present) only the public checks run, and the output says
-plainly that the final grade also uses hidden checks.
+plainly that the final grade also uses hidden checks. Every line goes out neutralised: feedback
+and notes quote the notebook, which must not reach the terminal as control sequences.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from grader.assignment._spec import SPEC_FILE, load_assignment
 from grader.errors import AssignmentNotFoundError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._text import neutralise
 
 
 def self_check(
@@ -25,6 +27,7 @@ def self_check(
     public = spec.oracles is None
     plan = public_plan(spec, limits) if public else GradingPlan.build(spec, limits)
     result = grade_notebook(plan, notebook)
+    echo = _neutralised(echo)
     kind = "public checks" if public else "all checks"
     echo(f"{notebook.name}: {result.total:g}/{result.max_total:g} points on {kind}")
     for q in result.questions:
@@ -39,6 +42,10 @@ def self_check(
             "so passing them all is not a guarantee of full marks."
         )
     return result.total >= result.max_total
+
+
+def _neutralised(echo: Callable[[str], None]) -> Callable[[str], None]:
+    return lambda line: echo(neutralise(line))
 
 
 def _bundle_of(notebook: Path) -> Path:

@@ -13,17 +13,26 @@ from typing import Any
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets import Type
 
 from grader.kernel import _protocol, _sandbox
 
-#: Largest single message taken from the kernel's output channel (iopub) and its replies (shell).
-#: ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the grader's
-#: memory; what is kept of the output is capped far lower, in ``CappedClient``.
+#: Largest single message part taken from the kernel's output channel (iopub) and its replies
+#: (shell). ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the
+#: grader's memory; what is kept of the output is capped far lower, in ``CappedClient``. A shell
+#: message refused there is lost with its connection: the request then times out.
 IOPUB_MAX_BYTES = 16 * 1024 * 1024
-SHELL_MAX_BYTES = 96 * 1024 * 1024
+SHELL_MAX_BYTES = 64 * 1024 * 1024
+#: Largest reply that is parsed. A bigger one is refused by its size, before a byte of it is
+#: decoded (as JSON, and then as the answer): its request gets a ``too_large`` reply instead.
+REPLY_MAX_BYTES = 16 * 1024 * 1024
+#: Largest header a refused reply may have for the grader to tell which request it answers.
+_HEADER_MAX_BYTES = 64 * 1024
+_DELIM = b"<IDS|MSG>"
 _OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
 
 
@@ -37,8 +46,91 @@ class GraderKernelManager(AsyncKernelManager):
         return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
 
 
+class _MeasuredChannel(AsyncZMQSocketChannel):
+    """A channel whose messages past ``max_decoded`` bytes are measured, never decoded.
+
+    jupyter_client would decode a 60 MB reply as JSON, and the grader parse the answer in it
+    twice more (a worker peaked at 600 MB); 150 displays of 15 MB took one to 685 MB. Here the
+    parts are received without copying; past the cap only the small headers are read, so the
+    message still answers its request, with a stand-in.
+    """
+
+    max_decoded: int = REPLY_MAX_BYTES
+
+    async def _recv(self, **kwargs: Any) -> dict[str, Any]:
+        assert self.socket is not None
+        frames = await self.socket.recv_multipart(copy=False)
+        size = sum(len(frame) for frame in frames)
+        if size <= self.max_decoded:
+            _, message = self.session.feed_identities(frames, copy=False)
+            return self.session.deserialize(message, copy=False)
+        header, parent = _headers(self.session, frames)
+        return self.stand_in(header, parent, size)
+
+    def stand_in(self, header: dict[str, Any], parent: dict[str, Any], size: int) -> dict:
+        raise NotImplementedError
+
+
+class BoundedShellChannel(_MeasuredChannel):
+    """Replies: past REPLY_MAX_BYTES, the request's answer is ``too_large``."""
+
+    def stand_in(self, header: dict[str, Any], parent: dict[str, Any], size: int) -> dict:
+        content = {"status": "too_large", "bytes": size}
+        return _message(header, header.get("msg_type"), parent, content)
+
+
+class BoundedIopubChannel(_MeasuredChannel):
+    """Output: a message larger than the output cap could keep is dropped undecoded."""
+
+    max_decoded = IOPUB_MAX_BYTES
+
+    def stand_in(self, header: dict[str, Any], parent: dict[str, Any], size: int) -> dict:
+        return _message(header, DROPPED, parent, {"bytes": size})
+
+
+#: The type of the stand-in for an output message dropped undecoded.
+DROPPED = "grader_dropped"
+
+
+def _headers(session: Any, frames: list[zmq.Frame]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A message's header and parent header, if they are small and sane; else empty.
+
+    The signature is not checked: it would prove only that the kernel holds its own key.
+    """
+    delim = next(
+        (i for i, f in enumerate(frames) if len(f) == len(_DELIM) and f.bytes == _DELIM), -1
+    )
+    parts = frames[delim + 2 : delim + 4] if delim >= 0 else []
+    if len(parts) != 2 or any(len(f) > _HEADER_MAX_BYTES for f in parts):
+        return {}, {}
+    try:
+        header, parent = (session.unpack(f.bytes) for f in parts)
+    except (ValueError, RecursionError):
+        return {}, {}
+    if not isinstance(header, dict) or not isinstance(parent, dict):
+        return {}, {}
+    return header, parent
+
+
+def _message(
+    header: dict[str, Any], kind: Any, parent: dict[str, Any], content: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "header": header,
+        "msg_id": header.get("msg_id"),
+        "msg_type": kind,
+        "parent_header": parent,
+        "metadata": {},
+        "content": content,
+        "buffers": [],
+    }
+
+
 class CappedKernelClient(AsyncKernelClient):
     """A kernel client whose output and reply sockets refuse oversized messages."""
+
+    shell_channel_class = Type(BoundedShellChannel)
+    iopub_channel_class = Type(BoundedIopubChannel)
 
     def connect_iopub(self, identity: bytes | None = None) -> zmq.Socket:
         return self._capped(super().connect_iopub, IOPUB_MAX_BYTES, identity)
@@ -70,6 +162,9 @@ class CappedClient(NotebookClient):
 
     def process_message(self, msg, cell, cell_index):  # type: ignore[no-untyped-def]
         kind, content = msg.get("msg_type"), msg.get("content") or {}
+        if kind == DROPPED:
+            self.dropped = True
+            return None
         if kind == "status" and content.get("execution_state") == "idle":
             self._idle = True
         elif kind in _OUTPUT_MESSAGES and not self._admit(kind, content):
@@ -117,6 +212,8 @@ async def connect(client: NotebookClient, timeout: float) -> None:
     assert km is not None
     kc = km.client()
     kc.start_channels()
+    # Output that could never be kept whole is not decoded either.
+    kc.iopub_channel.max_decoded = min(IOPUB_MAX_BYTES, 2 * client.output_cap + 2**20)
     kc.allow_stdin = False
     client.kc = kc
     deadline = time.monotonic() + timeout
@@ -168,13 +265,22 @@ async def drain(kc: Any) -> None:
 
 
 def reply_text(reply: dict[str, Any]) -> str | None:
+    """The text a request left in ``__grader_out__``, or why there is none.
+
+    It comes as the ``repr`` of a string: decoded by ``ast.literal_eval``, never run. A reply
+    refused for its size gives ``_protocol.TOO_LARGE``.
+    """
     content = reply.get("content", {})
+    if content.get("status") == "too_large":
+        return _protocol.TOO_LARGE
     if content.get("status") != "ok":
         return None
     out = content.get("user_expressions", {}).get("out", {})
     text = out.get("data", {}).get("text/plain") if out.get("status") == "ok" else None
-    if not isinstance(text, str) or len(text) > 64 * 1024 * 1024:
+    if not isinstance(text, str):
         return None
+    if len(text) > REPLY_MAX_BYTES:
+        return _protocol.TOO_LARGE
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

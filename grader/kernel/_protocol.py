@@ -7,6 +7,7 @@ expected value.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,21 @@ MAX_DEPTH = _driver.MAX_DEPTH
 MAX_ELEMENTS = _driver.MAX_ELEMENTS
 
 
+class _TooLarge(str):
+    """The reply text of a request whose reply was refused, unread, for its size."""
+
+
+TOO_LARGE = _TooLarge()
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one call of a student function gave: a value, or why there is none.
 
     ``kind`` is ``value``, ``error`` (it raised), ``timeout`` (it used up its CPU time),
     ``unsupported`` (it returned something that is not numbers), ``missing`` (no such function),
-    ``skipped`` (not run after an earlier failure) or ``unreadable`` (a senseless reply).
+    ``skipped`` (not run after an earlier failure), ``unreadable`` (a senseless reply) or
+    ``too_large`` (a reply refused, unread, for its size).
     """
 
     kind: str
@@ -89,6 +98,8 @@ def message_size(content: Any) -> int:
 
 def parse_outcomes(text: Any, count: int) -> list[Outcome]:
     """Parse a ``run`` reply into exactly ``count`` outcomes; anything odd is ``unreadable``."""
+    if text is TOO_LARGE:
+        return [Outcome("too_large", message="the answer was too large")] * count
     try:
         raw = json.loads(text) if isinstance(text, str) else None
     except (ValueError, RecursionError):
@@ -143,7 +154,7 @@ def parse_inventory(text: Any) -> dict[str, list[str] | None]:
     if not isinstance(raw, dict):
         return {}
     found: dict[str, list[str] | None] = {}
-    for name, params in list(raw.items())[:10_000]:
+    for name, params in itertools.islice(raw.items(), 10_000):
         ok = params is None or (
             isinstance(params, list) and all(isinstance(p, str) for p in params)
         )

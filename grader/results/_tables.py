@@ -1,7 +1,9 @@
 """The report: a long table (one row per submission and question) and a wide gradebook.
 
-Built from plain results, written atomically; a cell a spreadsheet would read as a formula is
-neutralised, so a student's output can never become one.
+Built from plain results, written atomically. Text is neutralised as it is written: control
+characters are shown escaped (one row stays one line, and ``cat`` cannot be made to clear a
+terminal), and a cell a spreadsheet would read as a formula is quoted, so a student's output can
+never become one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from grader._files import write_atomic
+from grader.results import _text
 from grader.results._model import SubmissionResult
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
@@ -60,15 +63,20 @@ def gradebook_frame(scores: pd.DataFrame, questions: list[str]) -> pd.DataFrame:
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text that a spreadsheet would evaluate with a quote."""
+    """Escape control characters in text, and quote text a spreadsheet would evaluate."""
     safe = frame.copy()
     for column in safe.columns:
         # pandas 3 stores text as its own string dtype, earlier versions as object.
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
+            safe[column] = safe[column].map(_safe_cell)
     return safe
+
+
+def _safe_cell(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    text = _text.neutralise(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

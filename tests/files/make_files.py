@@ -402,6 +402,141 @@ def processes(attempts):
 """
 
 
+# -- the grader's own process: its terminal, its memory, its parsing -----------------------------
+#: An exception message that clears the instructor's terminal, prints a full score and hides the
+#: rest (ESC[8m), with a carriage return, a right-to-left override and a lone surrogate besides.
+TERMINAL_ESCAPES = r"""
+FAKE_REPORT = (
+    "\x1b[2J\x1b[3J\x1b[H"
+    "my_notebook.ipynb: 10/10 points on all checks\n"
+    "  1a  3/3  ok\n  1b  4/4  ok\n  1c  3/3  ok\n"
+    "\r\u202e\ud800\x07"
+    "\x1b[8m"
+)
+
+
+def entropy(p):
+    raise ValueError(FAKE_REPORT)
+"""
+
+#: The driver's json.dumps swapped for one that answers a call of entropy with 60 MB.
+HUGE_REPLY = """
+import json
+
+_real_dumps = json.dumps
+_entropy_called = []
+
+
+def _dumps(obj, *args, **kwargs):
+    if _entropy_called:
+        _entropy_called.clear()
+        return "[" + "1.5, " * 12_000_000 + "1.5]"
+    return _real_dumps(obj, *args, **kwargs)
+
+
+json.dumps = _dumps
+
+
+def entropy(p):
+    _entropy_called.append(True)
+    p = np.asarray(p, dtype=np.float64)
+    nz = p > 0
+    return float(-np.sum(p[nz] * np.log(p[nz])))
+"""
+
+
+#: The kernel's own message packing swapped for one that escapes a lone surrogate, which then
+#: reaches the grader as text no UTF-8 file can hold.
+UNENCODABLE_OUTPUT = """
+import json
+
+kernel = get_ipython().kernel
+kernel.session.pack = lambda obj: json.dumps(obj, default=str).encode()
+print("half a character: \\ud800")
+"""
+
+
+#: 150 displays of 15 MB each: under the output channel's 16 MiB cap per message, so each one
+#: reached the grader and was decoded before being dropped (a worker peaked at 685 MB).
+DISPLAY_FLOOD = """
+from IPython.display import display
+
+for _ in range(150):
+    display({"text/plain": "y" * 15_000_000}, raw=True)
+"""
+
+
+def terminal_escapes() -> nbformat.NotebookNode:
+    nb = replaced("entropy", TERMINAL_ESCAPES)
+    index = next(i for i, c in enumerate(nb.cells) if c.get("id") == "entropy")
+    # ipykernel cannot send a lone surrogate in a cell's error: that one stays in the function.
+    cell = new_code_cell('raise RuntimeError(FAKE_REPORT.replace("\\ud800", ""))\n', id="raises")
+    nb.cells.insert(index + 1, cell)
+    return nb
+
+
+def many_cells(count: int = 2001) -> nbformat.NotebookNode:
+    """The solution and ``count`` empty markdown cells: 300,000 of them make the issue's 21 MB."""
+    nb = solution()
+    nb.cells += [new_markdown_cell("", id=f"empty-{i}") for i in range(count)]
+    return nb
+
+
+def json_bomb(count: int = 3_000_000) -> bytes:
+    """The solution with ``count`` empty dicts in its metadata: 9 MB that parse into 180 MB."""
+    raw = raw_solution()
+    raw["metadata"]["bomb"] = [{}] * count
+    return json.dumps(raw, separators=(",", ":")).encode()
+
+
+def raw_solution() -> dict:
+    return json.loads(SOLUTION.read_text(encoding="utf-8"))
+
+
+def kernelspec_without_name() -> nbformat.NotebookNode:
+    nb = solution()
+    del nb.metadata.kernelspec["name"]
+    return nb
+
+
+def markdown_with_outputs() -> bytes:
+    raw = raw_solution()
+    cell = next(c for c in raw["cells"] if c["cell_type"] == "markdown")
+    cell["outputs"], cell["execution_count"] = [], None
+    return json.dumps(raw, indent=1).encode()
+
+
+def schema_slips() -> bytes:
+    """Slips Jupyter shrugs at: code cells without outputs or counts, a v3 heading cell, a cell
+    without metadata, tags that are not a list, a cell without source."""
+    raw = raw_solution()
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            del cell["outputs"], cell["execution_count"]
+    raw["cells"].insert(0, {"cell_type": "heading", "level": 1, "metadata": {}, "source": "KL"})
+    raw["cells"][1].pop("metadata")
+    raw["cells"][2]["metadata"] = {"tags": "not-a-list"}
+    raw["cells"].append({"cell_type": "markdown", "id": "no-source", "metadata": {}})
+    return json.dumps(raw, indent=1).encode()
+
+
+def cell_ids(kind: str) -> bytes:
+    raw = raw_solution()
+    for index, cell in enumerate(raw["cells"]):
+        if kind == "missing":
+            del cell["id"]
+        elif index in (2, 3):
+            cell["id"] = "same-id"
+    return json.dumps(raw, indent=1).encode()
+
+
+def source_not_text() -> bytes:
+    raw = raw_solution()
+    cell = next(c for c in raw["cells"] if c.get("id") == "kl-divergence")
+    cell["source"] = 42
+    return json.dumps(raw, indent=1).encode()
+
+
 def probe_limits() -> nbformat.NotebookNode:
     return new_notebook(cells=[new_code_cell(PROBE_LIMITS.strip() + "\n", id="probe")])
 
@@ -475,6 +610,20 @@ FILES: dict[str, Builder] = {
     "hostile_fork_bomb.ipynb": lambda: added(FORK_BOMB),
     "hostile_escape_process_group.ipynb": lambda: added(ESCAPE),
     "probe_limits.ipynb": probe_limits,
+    "hostile_terminal_escapes.ipynb": terminal_escapes,
+    "hostile_unencodable_output.ipynb": lambda: added(UNENCODABLE_OUTPUT),
+    "hostile_display_flood.ipynb": lambda: added(DISPLAY_FLOOD),
+    "hostile_huge_reply.ipynb": lambda: replaced("entropy", HUGE_REPLY),
+    "hostile_returns_huge_int.ipynb": lambda: replaced(
+        "entropy", "def entropy(p):\n    return 10**400"
+    ),
+    "broken_too_many_cells.ipynb": many_cells,
+    "broken_kernelspec_without_name.ipynb": kernelspec_without_name,
+    "broken_markdown_with_outputs.ipynb": markdown_with_outputs,
+    "broken_schema_slips.ipynb": schema_slips,
+    "broken_missing_cell_ids.ipynb": lambda: cell_ids("missing"),
+    "broken_duplicate_cell_ids.ipynb": lambda: cell_ids("duplicate"),
+    "broken_cell_source_not_text.ipynb": source_not_text,
 }
 
 
