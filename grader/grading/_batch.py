@@ -259,7 +259,7 @@ def _stop(
     with _sigint_ignored():  # a second Ctrl-C must not cut this short
         for future in pending:
             future.cancel()  # not yet handed to a worker
-        workers = list(getattr(pool, "_processes", {}).values())  # no public list before 3.14
+        workers = list((getattr(pool, "_processes", None) or {}).values())  # public in 3.14
         _signal(workers, signal.SIGTERM)
         finished, late = wait(pending, timeout=STOP_SECONDS)
         for future in finished:

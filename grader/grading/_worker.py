@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from grader.results._model import SubmissionResult
 
 #: ``abandoned``: a kernel was killed under the notebook being graded, which is then no grade.
 _state = {"stopping": False, "abandoned": False}
+#: Seconds a stopping worker lives on: to send a result it has, and to exit on the pool's word.
+#: Then it exits anyway, since it may wait for work on a queue whose lock a killed worker held.
+EXIT_AFTER = 3.0
 
 
 class WorkerStopped(Exception):
@@ -53,7 +57,11 @@ def _stop(signum: int, frame: Any) -> None:
     os.dup2(devnull, 2)
     os.close(devnull)
     sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open until the worker exits)
-    if _session.stop_sessions():
+    abandoned = _session.stop_sessions()
+    timer = threading.Timer(EXIT_AFTER, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
+    if abandoned:
         _state["abandoned"] = True
         raise KeyboardInterrupt
 

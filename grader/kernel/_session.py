@@ -68,7 +68,7 @@ class KernelOutOfMemory(KernelDied):
 
 #: This process's sessions between enter and exit, and whether it is stopping (no new kernels).
 _OPEN: set[KernelSession] = set()
-_STOPPING: list[bool] = []
+_STOPPING = {"now": False}
 
 
 def stop_sessions() -> bool:
@@ -79,7 +79,7 @@ def stop_sessions() -> bool:
     works wherever the signal lands, and code that goes on past the handler meets
     KeyboardInterrupt when it next wants a kernel.
     """
-    _STOPPING.append(True)
+    _STOPPING["now"] = True
     sessions = list(_OPEN)
     for session in sessions:
         session.abandon()
@@ -87,7 +87,7 @@ def stop_sessions() -> bool:
 
 
 def _refuse_if_stopping() -> None:
-    if _STOPPING:
+    if _STOPPING["now"]:
         raise KeyboardInterrupt("the grader is stopping")
 
 
