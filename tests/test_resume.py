@@ -173,6 +173,16 @@ def test_no_kernel_or_worker_outlives_a_sigkilled_parallel_batch(tmp_path):
     assert _survivors(scratch, wait=10) == {}, "a worker or kernel outlived its grader"
 
 
+def _finish(process: subprocess.Popen, seconds: float) -> tuple[str, str]:
+    """Its output once it exits; a run still going after ``seconds`` is killed and fails."""
+    try:
+        return process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise AssertionError(f"the grader was still running {seconds:g} s after Ctrl-C") from None
+
+
 def _stored_names(out: Path) -> set[str]:
     with sqlite3.connect(out / "results.sqlite") as db:
         return {row[0] for row in db.execute("SELECT submission FROM results")}
@@ -192,7 +202,7 @@ def test_ctrl_c_stops_a_batch_at_once_keeps_what_was_graded_and_resumes(tmp_path
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     start = time.monotonic()
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = _finish(process, 120)
     took = time.monotonic() - start
 
     assert process.returncode == 130, stderr
@@ -253,6 +263,29 @@ def _kill_a_grading_worker(out: Path, signum: int, killed: dict[str, list[int]])
                     killed.update(worker=[worker.pid], kernels=kernels)
                     return
         time.sleep(0.02)
+
+
+def test_ctrl_c_while_the_workers_start_exits_at_once(tmp_path):
+    """Ctrl-C just after the notebooks went to the pool, usually before the workers (slower to
+    start than the batch to plan) listen for the stop: they die of it, and the pool's own thread
+    must not break on the futures cancelled meanwhile (it did, and the grader hung at exit)."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    endless = tmp_path / "first" / "aaa_endless_cell.ipynb"
+    endless.parent.mkdir()
+    shutil.copyfile(FILES / "hostile_infinite_loop_cell.ipynb", endless)
+    out = tmp_path / "out"
+    process = _start(out, scratch, workers="2", first=endless, session=True)
+    deadline = time.monotonic() + 120
+    while not (out / "results.sqlite").exists() and time.monotonic() < deadline:
+        time.sleep(0.005)  # the store is opened once the batch is planned, right before grading
+    time.sleep(0.2)  # the notebooks are handed to the pool
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = _finish(process, 120)
+    assert process.returncode == 130, stderr
+    said = [line for line in stderr.splitlines() if not line.startswith("Warning: ")]
+    assert said == ["Interrupted: results graded so far are kept; use --resume."], stderr
+    assert _survivors(scratch, wait=10) == {}, "a kernel or worker outlived Ctrl-C"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])

@@ -257,15 +257,20 @@ def _stop(
     kernels die with it (they exit when its lifeline pipe closes).
     """
     with _sigint_ignored():  # a second Ctrl-C must not cut this short
-        for future in pending:
-            future.cancel()  # not yet handed to a worker
         workers = list((getattr(pool, "_processes", None) or {}).values())  # public in 3.14
+        # What no worker has started is cancelled by the pool's own thread: a future cancelled
+        # from here stays in its books, and a worker dying next (one told to stop before it
+        # could listen) breaks that thread on it (3.11), which then waits for ever at exit.
+        pool.shutdown(wait=False, cancel_futures=True)
         _signal(workers, signal.SIGTERM)
-        finished, late = wait(pending, timeout=STOP_SECONDS)
-        for future in finished:
-            if not future.cancelled() and future.exception() is None:
+        deadline = time.monotonic() + STOP_SECONDS
+        # Polled: wait() never sees a future the pool cancelled (it is not "notified").
+        while not all(f.done() for f in pending) and time.monotonic() < deadline:
+            wait([f for f in pending if not f.done()], timeout=0.05)
+        for future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None:
                 record(future.result())
-        if late:
+        if not all(f.done() for f in pending):
             _signal(workers, signal.SIGKILL)
 
 
