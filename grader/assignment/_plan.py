@@ -10,20 +10,18 @@ import platform
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from grader import __version__
+from grader.assignment._answers import plain_expected
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._spec import Assignment, Check
 from grader.errors import SpecError
 from grader.kernel._limits import Limits
 
 
-def plain_answer(value: Any, returns: str) -> Any:
-    """An oracle's answer as plain data (a float, or a list of floats) to compare against."""
-    if returns == "scalar":
-        return float(value)
-    return [float(x) for x in np.asarray(value, dtype=np.float64).reshape(-1)]
+def plain_answer(value: Any, returns: Any) -> Any:
+    """An oracle's answer as plain data (a float, a list of floats, or the nesting the spec's
+    ``returns`` describes) to compare against."""
+    return plain_expected(value, returns)
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,17 @@ if sys.version_info >= (3, 11):
 else:  # the same parser, published on PyPI before it joined the standard library
     import tomli as tomllib
 
+from grader.assignment._answers import (
+    ShapeError,
+    comparator_problem,
+    parse_grading,
+    parse_shape,
+)
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
 #: How an argument travels to the student's function (see the kernel driver).
 PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"})
-#: What shape of answer a check expects.
-RETURN_KINDS = frozenset({"scalar", "vector"})
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,17 @@ class Check:
     question: str
     function: str
     params: tuple[tuple[str, str], ...]
-    returns: str
+    returns: Any  # a shape of grader.assignment._answers: "scalar", or a nesting
     inputs: str
     oracle: str
     weight: float
     examples: int
     public: int
     properties: tuple[str, ...]
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    credit: str = "all"
+    compare: str | None = None
 
     @property
     def key(self) -> str:
@@ -207,6 +215,10 @@ _CHECK_KEYS = {
     "examples",
     "public",
     "properties",
+    "rtol",
+    "atol",
+    "credit",
+    "compare",
 }
 
 
@@ -284,9 +296,13 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
                 path,
                 f"{where}: parameter {name} has kind {kind!r}; use one of {sorted(PARAM_KINDS)}",
             )
-    returns = raw.get("returns")
-    if returns not in RETURN_KINDS:
-        raise SpecError(path, f"{where}: returns is {returns!r}; use one of {sorted(RETURN_KINDS)}")
+    try:
+        returns = parse_shape(raw.get("returns"))
+        grading = parse_grading(raw)
+    except ShapeError as exc:
+        raise SpecError(path, f"{where}: returns {exc}") from None
+    except ValueError as exc:
+        raise SpecError(path, f"{where}: {exc}") from None
     weight, examples, public = raw.get("weight", 1), raw.get("examples", 100), raw.get("public", 5)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
         raise SpecError(path, f"{where}: weight must be a positive number, got {weight!r}")
@@ -307,6 +323,7 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
         examples=examples,
         public=public,
         properties=tuple(properties),
+        **grading,
     )
 
 
@@ -332,6 +349,9 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
                     f"{where}: an edge case of {check.inputs!r} has arguments {sorted(edge)}, "
                     f"the function takes {list(check.param_names)}",
                 )
+        problem = check.compare and comparator_problem(hooks, check.compare)
+        if problem:
+            raise SpecError(path, f"{where}: {problem}")
         for name in check.properties:
             if not isinstance(props.get(name), Property):
                 raise SpecError(path, f"{where}: checks.py PROPERTIES has no Property {name!r}")
