@@ -51,7 +51,7 @@ def parse_shape(raw: Any, depth: int = 0) -> Shape:
         if set(raw) == {"list_of"}:
             return ("list", parse_shape(raw["list_of"], depth + 1))
         return ("record", tuple((name, parse_shape(s, depth + 1)) for name, s in raw.items()))
-    raise ShapeError(f"is {raw!r}; use a name such as \"scalar\", an array or a table")
+    raise ShapeError(f'is {raw!r}; use a name such as "scalar", an array or a table')
 
 
 def is_numeric(shape: Shape) -> bool:

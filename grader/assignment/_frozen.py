@@ -40,9 +40,7 @@ def inputs_hash(assignment: Assignment) -> str:
     check's key, arguments, strategy and count, and checks.py (strategies and edges). Points,
     tolerances, credit rules, comparators named by the spec, manual questions and feedback keys
     can change without a redraw: the same inputs, the same frozen file."""
-    checks = [
-        [c.key, list(c.param_names), c.inputs, c.examples] for c in assignment.checks
-    ]
+    checks = [[c.key, list(c.param_names), c.inputs, c.examples] for c in assignment.checks]
     text = json.dumps([assignment.name, assignment.seed, checks], sort_keys=True)
     digest = hashlib.sha256(text.encode())
     hooks = assignment.hooks

@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader.assignment._answers import is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
-from grader.grading._compare import mismatch, normalise, show, show_call
+from grader.grading._compare import mismatch, mismatch_shaped, normalise, show, show_call
 from grader.grading._reading import read_submission, write_executed
 from grader.kernel import _client, _protocol
 from grader.kernel._session import (
@@ -125,7 +126,7 @@ class _Grader:
         results = tuple(self.check(check) for check in question.checks)
         results = tuple(replace(r, feedback=normalise(r.feedback)) for r in results)
         weight = sum(r.weight for r in results)
-        earned = sum(r.weight for r in results if r.passed)
+        earned = sum(r.weight * r.earned for r in results)
         points = round(question.points * earned / weight, 6)
         failed = [r for r in results if not r.passed]
         status = failed[0].status if failed else "ok"
@@ -144,23 +145,50 @@ class _Grader:
         if check.function not in self.inventory:
             return CheckResult(check.function, "missing", check.weight, self._missing(check))
         cases = self.plan.cases[check.key]
+        every = check.credit == "proportional"
         try:
             outcomes = self.session.call(
                 check.function,
                 self.kinds[check.function],
                 [_protocol.encode_case(c, check.param_names) for c in cases],
+                rich=not is_numeric(check.returns),
+                every=every,
             )
         except KernelDied as exc:
             return self._died(check, exc)
+        failures = []
         for case, expected, outcome in zip(cases, self.plan.expected[check.key], outcomes):
-            reason = _reason(outcome, expected, check.returns)
+            reason = self._judge(check, outcome, expected)
             if reason is not None:
-                status = _status(outcome)
-                if status == "timeout":
-                    self.broken.add(check.function)
-                text = self._explain(check, case, outcome, expected, reason)
-                return CheckResult(check.function, status, check.weight, text)
-        return CheckResult(check.function, "ok", check.weight)
+                failures.append((case, outcome, expected, reason))
+                if not every:
+                    break
+        if not failures:
+            return CheckResult(check.function, "ok", check.weight)
+        case, outcome, expected, reason = failures[0]
+        status = _status(outcome)
+        if status == "timeout":
+            self.broken.add(check.function)
+        text = self._explain(check, case, outcome, expected, reason)
+        if not every:
+            return CheckResult(check.function, status, check.weight, text)
+        right = len(cases) - len(failures)
+        text = f"{check.function} is right on {right} of {len(cases)} inputs. {text}"
+        return CheckResult(check.function, status, check.weight, text, right / len(cases))
+
+    def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
+        """Why an outcome earns nothing, or None: by the check's comparator when it names one
+        (on the plain data that came back), else by its shape and tolerances."""
+        comparators = getattr(self.plan.assignment.hooks, "COMPARATORS", None)
+        if outcome.kind != "value" or check.compare is None or comparators is None:
+            return _reason(outcome, expected, check)
+        if outcome.value is None:
+            return "is a `return` statement missing?"
+        try:
+            same = comparators[check.compare](expected, outcome.value) is True
+        except Exception:  # the instructor's function on a student's odd answer: not equal
+            same = False
+        return None if same else "that is not the right value"
 
     def _missing(self, check: Check) -> str:
         similar = difflib.get_close_matches(check.function, list(self.inventory), n=3, cutoff=0.6)
@@ -228,6 +256,8 @@ class _Grader:
             text = f"{call} did not finish: {outcome.message}."
         elif outcome.kind == "unsupported":
             text = f"{call} returned {outcome.message}, not a number or a list of numbers."
+            if not is_numeric(check.returns):
+                text = f"{call} returned {outcome.message}, which the grader cannot compare."
         elif outcome.kind == "too_large":
             cap = _client.REPLY_MAX_BYTES // 2**20
             text = (
@@ -306,11 +336,14 @@ def _key(function: str, args: tuple[Any, ...]) -> str:
     return json.dumps([function, list(args)], allow_nan=True)
 
 
-def _reason(outcome: _protocol.Outcome, expected: Any, returns: str) -> str | None:
+def _reason(outcome: _protocol.Outcome, expected: Any, check: Check) -> str | None:
     if outcome.kind != "value":
         return outcome.kind
+    value, shape = outcome.value, check.returns
     try:
-        return mismatch(expected, outcome.value, returns)
+        if is_numeric(shape):
+            return mismatch(expected, value, shape, check.rtol, check.atol)
+        return mismatch_shaped(expected, value, shape, check.rtol, check.atol)
     except Exception:  # the comparisons take any value; this only keeps a slip to one function
         return "that answer could not be compared with the reference"
 
