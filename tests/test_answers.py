@@ -239,3 +239,20 @@ def test_the_parser_takes_bools_strings_and_dicts_only_where_the_spec_asks_for_t
     assert parse_outcomes(json.dumps([{"value": True}]), 1)[0].kind == "unreadable"
     too_long = json.dumps([{"value": ["x" * (MAX_TEXT + 1)]}])
     assert parse_outcomes(too_long, 1, rich=True)[0].kind == "unreadable"
+
+
+def test_a_student_bundle_without_the_comparators_says_what_it_compared(graded, tmp_path):
+    from grader.assignment._release import public_plan, release_bundle
+
+    plan, _ = graded
+    bundle = release_bundle(plan.assignment, tmp_path / "dist")
+    public = public_plan(load_assignment(bundle, bundle_ok=True), plan.limits)
+    result = grade_notebook(public, _notebook(tmp_path / "right.ipynb", RIGHT))
+    scores = {q.question: q for q in result.questions}
+    note = (
+        "that is not the right value (compared as the reference gives it; the final grade "
+        "accepts the answers the sheet calls equal). Expected "
+    )
+    for question in ("eigvec", "unordered"):
+        assert scores[question].points == 0
+        assert note in scores[question].feedback
