@@ -27,6 +27,13 @@ from grader.assignment._answers import (
     parse_grading,
     parse_shape,
 )
+from grader.assignment._fields import no_unknown as _no_unknown
+from grader.assignment._fields import nonempty_str as _str
+from grader.assignment._fields import optional_spec_file as _optional_file
+from grader.assignment._fields import spec_file as _file
+from grader.assignment._fields import table_list as _list
+from grader.assignment._fields import unique as _unique
+from grader.assignment._fields import whole_number as _int
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
@@ -386,51 +393,3 @@ def _spec_hash(path: Path, hooks: ModuleType | None) -> str:
     if hooks is not None and getattr(hooks, "__file__", None):
         digest.update(Path(hooks.__file__).read_bytes())
     return digest.hexdigest()
-
-
-def _no_unknown(path: Path, raw: dict[str, Any], allowed: set[str], what: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise SpecError(path, f"unknown key(s) {unknown} in {what}; allowed: {sorted(allowed)}")
-
-
-def _list(path: Path, raw: dict[str, Any], key: str) -> list[Any]:
-    value = raw.get(key, [])
-    if not isinstance(value, list):
-        raise SpecError(path, f"{key} must be an array of tables, got {type(value).__name__}")
-    return value
-
-
-def _str(path: Path, raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value:
-        raise SpecError(path, f"{key} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _int(path: Path, raw: dict[str, Any], key: str) -> int:
-    value = raw.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(path, f"{key} must be a whole number, got {value!r}")
-    return value
-
-
-def _file(path: Path, folder: Path, relative: str) -> Path:
-    file = folder / relative
-    if not file.is_file():
-        raise SpecError(path, f"the file {relative!r} named by the spec is not in {folder}")
-    return file
-
-
-def _optional_file(path: Path, folder: Path, relative: Any, bundle_ok: bool) -> Path | None:
-    if relative is None or (bundle_ok and not (folder / str(relative)).is_file()):
-        return None
-    return _file(path, folder, str(relative))
-
-
-def _unique(path: Path, values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise SpecError(path, f"duplicate {what} {value!r}")
-        seen.add(value)
