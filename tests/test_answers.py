@@ -58,6 +58,8 @@ def half_all(n): return n / 2
 def eigvec(n): return [n / 5.0, -1.0]
 def eigvec_exact(n): return [n / 5.0, -1.0]
 def unordered(n): return divisors(n)
+def total(): return 6.0
+def fit(): return {"mu": 1.0, "lam": 2.0}
 """
 
 # (question, function, params, returns, extra keys)
@@ -77,6 +79,8 @@ CHECK_ROWS = [
     ("eigvec", "eigvec", '{ n = "int" }', '"vector"', 'compare = "up_to_sign"'),
     ("eigvec_exact", "eigvec_exact", '{ n = "int" }', '"vector"', ""),
     ("unordered", "unordered", '{ n = "int" }', '{ list_of = "int" }', 'compare = "any_order"'),
+    ("var_scalar", "total", None, '"scalar"', "rtol = 1e-3"),
+    ("var_record", "fit", None, '{ mu = "scalar", lam = "scalar" }', ""),
 ]
 
 RIGHT = """
@@ -97,6 +101,8 @@ def half_all(n): return n / 2
 def eigvec(n): return np.array([-n / 5.0, 1.0])
 def eigvec_exact(n): return [n / 5.0, -1.0]
 def unordered(n): return [d for d in range(n, 0, -1) if n % d == 0]
+total = np.float32(6.001)
+fit = {"lam": np.float64(2.0), "mu": 1}
 """
 
 WRONG = """
@@ -120,6 +126,9 @@ half_all = half
 def eigvec(n): return [n / 5.0, 1.0]
 def eigvec_exact(n): return [-n / 5.0, 1.0]
 def unordered(n): return [1]
+total = 7
+for fit in range(3):
+    pass
 """
 
 
@@ -130,8 +139,12 @@ def _write_assignment(root: Path, rows=CHECK_ROWS) -> Path:
     spec += ['checks = "checks.py"', "seed = 7", ""]
     for qid, function, params, returns, extra in rows:
         spec += ["[[questions]]", f'id = "{qid}"', "points = 2", "  [[questions.checks]]"]
-        spec += [f'  function = "{function}"', f"  params = {params}", f"  returns = {returns}"]
-        spec += ['  inputs = "v"' if "v =" in params else '  inputs = "n"', "  examples = 6"]
+        if params is None:
+            spec += [f'  variable = "{function}"', f"  returns = {returns}"]
+        else:
+            spec += [f'  function = "{function}"', f"  params = {params}"]
+            spec += [f"  returns = {returns}", "  examples = 6"]
+            spec += ['  inputs = "v"' if "v =" in params else '  inputs = "n"']
         spec += [f"  {extra}", ""]
     (folder / "spec.toml").write_text("\n".join(spec))
     (folder / "checks.py").write_text(CHECKS)
@@ -155,7 +168,8 @@ def graded(tmp_path_factory):
     freeze(assignment)
     plan = GradingPlan.build(assignment)
     results = {}
-    for name, source in (("right", RIGHT), ("wrong", WRONG)):
+    missing = RIGHT.replace("fit = ", "fit_ = ")
+    for name, source in (("right", RIGHT), ("wrong", WRONG), ("missing", missing)):
         result = grade_notebook(plan, _notebook(root / f"{name}.ipynb", source))
         results[name] = {q.question: q for q in result.questions}
     return plan, results
@@ -183,6 +197,8 @@ WRONG_FEEDBACK = {
     "eigvec": r"^eigvec\(n=1\) returned \[0\.2, 1\.0\]: that is not the right value\.$",
     "eigvec_exact": r"^eigvec_exact\(n=1\) returned \[-0\.2, 1\.0\]: that is not the right val",
     "unordered": r"^unordered\(n=2\) returned \[1\]: that is not the right value\.$",
+    "var_scalar": r"^total is 7: that is not the right value\.$",
+    "var_record": r"^fit is 2: a dict with the fields mu, lam was expected, not an int\.$",
 }
 
 
@@ -256,3 +272,11 @@ def test_a_student_bundle_without_the_comparators_says_what_it_compared(graded, 
     for question in ("eigvec", "unordered"):
         assert scores[question].points == 0
         assert note in scores[question].feedback
+
+
+def test_a_variable_the_notebook_never_assigns_is_missing(graded):
+    _, results = graded
+    result = results["missing"]["var_record"]
+    assert (result.points, result.status) == (0, "missing")
+    assert result.feedback == "fit: the notebook defines no variable with this exact name."
+    assert results["missing"]["var_scalar"].points == 2

@@ -11,7 +11,7 @@ import hashlib
 import importlib.util
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -84,6 +84,8 @@ class Check:
     atol: float = 1e-9
     credit: str = "all"
     compare: str | None = None
+    #: A top-level value of the notebook (``variable = NAME``), read once, not called.
+    variable: bool = False
 
     @property
     def key(self) -> str:
@@ -226,7 +228,9 @@ _CHECK_KEYS = {
     "atol",
     "credit",
     "compare",
+    "variable",
 }
+_VARIABLE_KEYS = {"variable", "returns", "oracle", "weight", "rtol", "atol", "compare"}
 
 
 def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool) -> Assignment:
@@ -292,6 +296,8 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
     if not isinstance(raw, dict):
         raise SpecError(path, f"{where}: each check must be a table, got {raw!r}")
     _no_unknown(path, raw, _CHECK_KEYS, f"a check of {where}")
+    if "variable" in raw:
+        return _variable_check(path, qid, raw)
     function = _str(path, raw, "function")
     where = f"question {qid}, function {function}"
     params = raw.get("params")
@@ -334,6 +340,16 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
     )
 
 
+def _variable_check(path: Path, qid: str, raw: dict[str, Any]) -> Check:
+    """A value the notebook computes at top level: no arguments, no drawn inputs, one case."""
+    name = _str(path, raw, "variable")
+    _no_unknown(path, raw, _VARIABLE_KEYS, f"the check of question {qid}, variable {name}")
+    as_function = {k: v for k, v in raw.items() if k != "variable"}
+    as_function.update(function=name, params={"_": "float"}, inputs="-", examples=0, public=0)
+    check = _check(path, qid, as_function)
+    return replace(check, params=(), inputs="", variable=True)
+
+
 def _resolve_names(path: Path, assignment: Assignment) -> None:
     """Every oracle, input strategy and property the spec names must exist."""
     hooks, oracles = assignment.hooks, assignment.oracles
@@ -345,7 +361,10 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
         where = f"question {check.question}, function {check.function}"
         if oracles is not None and not callable(getattr(oracles, check.oracle, None)):
             raise SpecError(path, f"{where}: the oracles define no function {check.oracle!r}")
-        if inputs is None or props is None:
+        problem = hooks is not None and check.compare and comparator_problem(hooks, check.compare)
+        if problem:
+            raise SpecError(path, f"{where}: {problem}")
+        if inputs is None or props is None or check.variable:
             continue
         if not isinstance(inputs.get(check.inputs), Inputs):
             raise SpecError(path, f"{where}: checks.py INPUTS has no Inputs named {check.inputs!r}")
@@ -356,9 +375,6 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
                     f"{where}: an edge case of {check.inputs!r} has arguments {sorted(edge)}, "
                     f"the function takes {list(check.param_names)}",
                 )
-        problem = check.compare and comparator_problem(hooks, check.compare)
-        if problem:
-            raise SpecError(path, f"{where}: {problem}")
         for name in check.properties:
             if not isinstance(props.get(name), Property):
                 raise SpecError(path, f"{where}: checks.py PROPERTIES has no Property {name!r}")

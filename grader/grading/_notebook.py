@@ -142,6 +142,8 @@ class _Grader:
         if self.dead:
             text = f"Not graded: {self.dead}."
             return CheckResult(check.function, "kernel_died", check.weight, text)
+        if check.variable:
+            return self._variable(check)
         if check.function not in self.inventory:
             return CheckResult(check.function, "missing", check.weight, self._missing(check))
         cases = self.plan.cases[check.key]
@@ -176,6 +178,23 @@ class _Grader:
         text = f"{check.function} is right on {right} of {len(cases)} inputs. {text}"
         return CheckResult(check.function, status, check.weight, text, right / len(cases))
 
+    def _variable(self, check: Check) -> CheckResult:
+        """A value the notebook computed at top level: read once, compared like an answer."""
+        try:
+            (outcome,) = self.session.fetch(check.function, rich=not is_numeric(check.returns))
+        except KernelDied as exc:
+            return self._died(check, exc)
+        if outcome.kind == "missing":
+            return CheckResult(check.function, "missing", check.weight, self._missing(check))
+        if not self.plan.expected[check.key]:  # a student bundle: the value is not public
+            return CheckResult(check.function, "ok", check.weight)
+        expected = self.plan.expected[check.key][0]
+        reason = self._judge(check, outcome, expected)
+        if reason is None:
+            return CheckResult(check.function, "ok", check.weight)
+        text = self._explain(check, {}, outcome, expected, reason)
+        return CheckResult(check.function, _status(outcome), check.weight, text)
+
     def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
         """Why an outcome earns nothing, or None: by the check's comparator when it names one
         (on the plain data that came back), else by its shape and tolerances."""
@@ -196,11 +215,13 @@ class _Grader:
 
     def _missing(self, check: Check) -> str:
         similar = difflib.get_close_matches(check.function, list(self.inventory), n=3, cutoff=0.6)
-        text = f"{check.function}: the notebook defines no function with this exact name."
+        what = "variable" if check.variable else "function"
+        text = f"{check.function}: the notebook defines no {what} with this exact name."
         if similar:
             text += f" Similar names found: {', '.join(similar)}."
         failing = self.execution.errors
-        defining = [c for c in failing if f"def {check.function}" in self._source(c.index)]
+        mark = f"{check.function} =" if check.variable else f"def {check.function}"
+        defining = [c for c in failing if mark in self._source(c.index)]
         if failing:
             cell = (defining or failing)[0]
             text += f" Cell {cell.index + 1} did not run ({cell.message})."
@@ -247,8 +268,11 @@ class _Grader:
         reason: str,
     ) -> str:
         call = show_call(check.function, case, check.param_names)
+        returned = "returned"
+        if check.variable:
+            call, returned = check.function, "is"
         if outcome.kind == "value":
-            text = f"{call} returned {show(outcome.value)}: {reason}"
+            text = f"{call} {returned} {show(outcome.value)}: {reason}"
             text += "" if text.endswith("?") else "."
             if self.plan.show_expected:
                 text += f" Expected {show(expected)}."
@@ -261,7 +285,7 @@ class _Grader:
         elif outcome.kind == "unsupported":
             text = f"{call} returned {outcome.message}, not a number or a list of numbers."
             if not is_numeric(check.returns):
-                text = f"{call} returned {outcome.message}, which the grader cannot compare."
+                text = f"{call} {returned} {outcome.message}, which the grader cannot compare."
         elif outcome.kind == "too_large":
             cap = _client.REPLY_MAX_BYTES // 2**20
             text = (

@@ -215,6 +215,19 @@ def run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich=False, every=
     return json.dumps(outcomes, allow_nan=True)
 
 
+def get(namespace, name, rich=False):
+    """A top-level value of the notebook as one JSON outcome, converted like an answer."""
+    np = _numpy()
+    if name not in namespace:
+        return json.dumps([{"missing": True}])
+    convert = _rich if rich else _plain
+    try:
+        value = convert(namespace[name], np, _scalar_types(np), count=[0])
+    except _Unsupported as exc:
+        return json.dumps([{"unsupported": str(exc)}])
+    return json.dumps([{"value": value}], allow_nan=True)
+
+
 OUTPUT_DROPPED = "\n[the grader dropped the rest of the output]\n"
 
 
@@ -291,4 +304,4 @@ def inventory(namespace):
     return json.dumps(found)
 
 
-__all__ = ["cap_output", "inventory", "json", "run"]
+__all__ = ["cap_output", "get", "inventory", "json", "run"]

@@ -61,6 +61,11 @@ def run_request(
     )
 
 
+def value_request(name: str, rich: bool = False) -> str:
+    """The code that reads one top-level value of the notebook (a ``variable`` check)."""
+    return f"__grader_out__ = __grader__.get(globals(), {name!r}, {bool(rich)!r})"
+
+
 INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"
 
 

@@ -309,6 +309,11 @@ class KernelSession:
             raise self._dead("a process was killed")
         return _protocol.parse_outcomes(reply, len(cases), rich)
 
+    def fetch(self, name: str, rich: bool = False) -> list[_protocol.Outcome]:
+        """One top-level value of the notebook, as one outcome; a dead kernel raises."""
+        reply = self._request(_protocol.value_request(name, rich), self.limits.call_wall_seconds)
+        return _protocol.parse_outcomes(reply, 1, rich)
+
     def restart(self) -> None:
         """A fresh kernel with the notebook rerun (fatal cells skipped), after one died."""
         self._stop_kernel()
