@@ -196,7 +196,7 @@ def _oracle_on_public_cases(plan: GradingPlan, report: Report) -> None:
     for check in assignment.checks:
         public = plan.cases[check.key][: check.public]
         for case, answer in zip(plan.cases[check.key], plan.expected[check.key]):
-            if any(math.isnan(x) for x in (answer if isinstance(answer, list) else [answer])):
+            if _has_nan(answer):
                 report(f"the oracle {check.oracle} gives nan on {case}: no answer can match it")
                 break
         for name in check.properties:
@@ -210,6 +210,15 @@ def _oracle_on_public_cases(plan: GradingPlan, report: Report) -> None:
                     f"the property {name!r} ({prop.statement}) of {check.key} does not hold "
                     f"for the oracle on the public case {failing}"
                 )
+
+
+def _has_nan(answer: Any) -> bool:
+    """Anywhere in an answer of any shape (numbers, strings, lists, dicts)."""
+    if isinstance(answer, dict):
+        return any(_has_nan(v) for v in answer.values())
+    if isinstance(answer, list):
+        return any(_has_nan(v) for v in answer)
+    return type(answer) is float and math.isnan(answer)
 
 
 def _holds_for_oracle(
