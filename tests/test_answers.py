@@ -41,6 +41,7 @@ COMPARATORS = {"up_to_sign": up_to_sign, "any_order": lambda e, g: sorted(e) == 
 """
 
 ORACLES = """
+import random
 import numpy as np
 
 def count(n): return 2 * n
@@ -58,6 +59,8 @@ def half_all(n): return n / 2
 def eigvec(n): return [n / 5.0, -1.0]
 def eigvec_exact(n): return [n / 5.0, -1.0]
 def unordered(n): return divisors(n)
+def noise(n): return np.random.normal() + random.random() * n
+def draw(n): return np.random.normal(n, 1.0, size=2)
 def total(): return 6.0
 def fit(): return {"mu": 1.0, "lam": 2.0}
 """
@@ -79,11 +82,20 @@ CHECK_ROWS = [
     ("eigvec", "eigvec", '{ n = "int" }', '"vector"', 'compare = "up_to_sign"'),
     ("eigvec_exact", "eigvec_exact", '{ n = "int" }', '"vector"', ""),
     ("unordered", "unordered", '{ n = "int" }', '{ list_of = "int" }', 'compare = "any_order"'),
+    ("seeded", "noise", '{ n = "int" }', '"scalar"', "stochastic = true"),
+    (
+        "sampled",
+        "draw",
+        '{ n = "int" }',
+        '"vector"',
+        "stochastic = true\nsamples = 200\natol = 0.3",
+    ),
     ("var_scalar", "total", None, '"scalar"', "rtol = 1e-3"),
     ("var_record", "fit", None, '{ mu = "scalar", lam = "scalar" }', ""),
 ]
 
 RIGHT = """
+import random
 import numpy as np
 
 def count(n): return np.int64(2 * n)
@@ -101,11 +113,16 @@ def half_all(n): return n / 2
 def eigvec(n): return np.array([-n / 5.0, 1.0])
 def eigvec_exact(n): return [n / 5.0, -1.0]
 def unordered(n): return [d for d in range(n, 0, -1) if n % d == 0]
+def noise(n):
+    z = np.random.normal()
+    return z + random.random() * n
+def draw(n): return [random.gauss(n, 1.0), random.gauss(n, 1.0)]
 total = np.float32(6.001)
 fit = {"lam": np.float64(2.0), "mu": 1}
 """
 
 WRONG = """
+import random
 import numpy as np
 
 def count(n): return float(2 * n)
@@ -126,6 +143,8 @@ half_all = half
 def eigvec(n): return [n / 5.0, 1.0]
 def eigvec_exact(n): return [-n / 5.0, 1.0]
 def unordered(n): return [1]
+def noise(n): return np.random.normal(size=2)[1] + random.random() * n
+def draw(n): return np.random.normal(n, 2.0, size=2)
 total = 7
 for fit in range(3):
     pass
@@ -197,6 +216,9 @@ WRONG_FEEDBACK = {
     "eigvec": r"^eigvec\(n=1\) returned \[0\.2, 1\.0\]: that is not the right value\.$",
     "eigvec_exact": r"^eigvec_exact\(n=1\) returned \[-0\.2, 1\.0\]: that is not the right val",
     "unordered": r"^unordered\(n=2\) returned \[1\]: that is not the right value\.$",
+    "seeded": r"^noise\(n=1\) returned .*: that is not the right value\.$",
+    "sampled": r"^draw\(n=1\) over 200 seeded calls: the standard deviation of its answers is "
+    r"\[\d\.\d+, \d\.\d+\], not the reference's \(rtol 1e-06, atol 0\.3\)\.$",
     "var_scalar": r"^total is 7: that is not the right value\.$",
     "var_record": r"^fit is 2: a dict with the fields mu, lam was expected, not an int\.$",
 }
@@ -234,6 +256,9 @@ SPEC_ERRORS = [
     ('"scalar"\n  rtol = -1', "rtol must be a number >= 0, got -1"),
     ('"scalar"\n  credit = "some"', "credit is 'some'; use one of ['all', 'proportional']"),
     ('"scalar"\n  compare = "absent"', "checks.py COMPARATORS has no function 'absent'"),
+    ('"scalar"\n  samples = 10', "samples needs stochastic = true"),
+    ('"int"\n  stochastic = true\n  samples = 10', 'returns must be "scalar" or "vector"'),
+    ('"scalar"\n  stochastic = 1', "stochastic must be true or false, got 1"),
 ]
 
 

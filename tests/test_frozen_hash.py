@@ -23,6 +23,7 @@ def copy(tmp_path: Path) -> Path:
 GRADING_ONLY = [
     ('returns = "scalar"\n', 'returns = "scalar"\n  rtol = 1e-3\n  atol = 1e-6\n'),
     ('returns = "scalar"\n', 'returns = "scalar"\n  credit = "proportional"\n'),
+    ('returns = "scalar"\n', 'returns = "scalar"\n  stochastic = true\n  samples = 3\n'),
     ("weight = 2", "weight = 3"),
     ("points = 3", "points = 5"),
     ("show_expected = false", "show_expected = true"),

@@ -10,7 +10,12 @@ the shape decides how answers are compared, never which inputs are drawn.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,6 +28,7 @@ CREDITS = frozenset({"all", "proportional"})
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 MAX_SHAPE_DEPTH = 6
+MAX_SAMPLES = 10_000
 
 #: A parsed shape: a leaf name, ("tuple", (shape, ...)), ("list", shape) or
 #: ("record", ((field, shape), ...)).
@@ -117,7 +123,49 @@ def parse_grading(raw: dict[str, Any]) -> dict[str, Any]:
     if compare is not None and (not isinstance(compare, str) or not compare):
         raise ValueError(f"compare must name a function of COMPARATORS, got {compare!r}")
     grading["compare"] = compare
+    grading.update(_stochastic(raw))
     return grading
+
+
+def _stochastic(raw: dict[str, Any]) -> dict[str, Any]:
+    stochastic, samples = raw.get("stochastic", False), raw.get("samples", 1)
+    if not isinstance(stochastic, bool):
+        raise ValueError(f"stochastic must be true or false, got {stochastic!r}")
+    if type(samples) is not int or not 1 <= samples <= MAX_SAMPLES:
+        raise ValueError(f"samples must be a whole number from 1 to {MAX_SAMPLES}, got {samples!r}")
+    if samples > 1 and not stochastic:
+        raise ValueError("samples needs stochastic = true")
+    if samples > 1 and raw.get("returns") not in NUMERIC:
+        raise ValueError('samples > 1 compares moments: returns must be "scalar" or "vector"')
+    if samples > 1 and raw.get("compare") is not None:
+        raise ValueError("samples > 1 compares moments, not by a comparator")
+    return {"stochastic": stochastic, "samples": samples}
+
+
+def call_seed(key: str, case: Any, index: int) -> int:
+    """The seed of one call: from the check and the case, the same for the student and the
+    oracle, for every run and every order of runs."""
+    text = json.dumps([key, case, index], sort_keys=True, allow_nan=True)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """The oracle's call under the student's seed; the grader's own generators are put back."""
+    state, np_state = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+        np.random.set_state(np_state)
+
+
+def moments(values: list[Any]) -> dict[str, Any]:
+    """Mean and standard deviation over seeded calls, per number (a float, or a list)."""
+    array = np.asarray(values, dtype=np.float64)
+    return {"mean": array.mean(axis=0).tolist(), "std": array.std(axis=0).tolist()}
 
 
 def comparator_problem(hooks: Any, name: str) -> str | None:

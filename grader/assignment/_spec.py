@@ -86,6 +86,9 @@ class Check:
     compare: str | None = None
     #: A top-level value of the notebook (``variable = NAME``), read once, not called.
     variable: bool = False
+    #: Seeded per call from the case; ``samples`` > 1 compares mean and std over that many.
+    stochastic: bool = False
+    samples: int = 1
 
     @property
     def key(self) -> str:
@@ -229,6 +232,8 @@ _CHECK_KEYS = {
     "credit",
     "compare",
     "variable",
+    "stochastic",
+    "samples",
 }
 _VARIABLE_KEYS = {"variable", "returns", "oracle", "weight", "rtol", "atol", "compare"}
 

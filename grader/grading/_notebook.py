@@ -13,11 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader.assignment._answers import is_numeric
+from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
-from grader.grading._compare import mismatch, mismatch_shaped, normalise, show, show_call
+from grader.grading._compare import normalise, show, show_call
 from grader.grading._reading import read_submission, write_executed
+from grader.grading._verdict import sampled, why_not
 from grader.kernel import _client, _protocol
 from grader.kernel._session import (
     Execution,
@@ -148,19 +149,25 @@ class _Grader:
             return CheckResult(check.function, "missing", check.weight, self._missing(check))
         cases = self.plan.cases[check.key]
         every = check.credit == "proportional"
+        n = check.samples
+        seeds = [call_seed(check.key, c, i) for c in cases for i in range(n)]
         try:
             outcomes = self.session.call(
                 check.function,
                 self.kinds[check.function],
-                [_protocol.encode_case(c, check.param_names) for c in cases],
+                [_protocol.encode_case(c, check.param_names) for c in cases for _ in range(n)],
                 rich=not is_numeric(check.returns),
                 every=every,
+                seeds=seeds if check.stochastic else None,
             )
         except KernelDied as exc:
             return self._died(check, exc)
+        groups = [outcomes[i : i + n] for i in range(0, len(outcomes), n)]
         failures = []
-        for case, expected, outcome in zip(cases, self.plan.expected[check.key], outcomes):
-            reason = self._judge(check, outcome, expected)
+        for case, expected, group in zip(cases, self.plan.expected[check.key], groups):
+            outcome, reason = sampled(check, group, expected) if n > 1 else (group[0], None)
+            if n == 1:
+                reason = self._judge(check, outcome, expected)
             if reason is not None:
                 failures.append((case, outcome, expected, reason))
                 if not every:
@@ -200,9 +207,9 @@ class _Grader:
         (on the plain data that came back), else by its shape and tolerances."""
         comparators = getattr(self.plan.assignment.hooks, "COMPARATORS", None)
         if outcome.kind != "value" or check.compare is None:
-            return _reason(outcome, expected, check)
+            return why_not(outcome, expected, check)
         if comparators is None:  # a student bundle holds no checks.py: say what is compared
-            reason = _reason(outcome, expected, check)
+            reason = why_not(outcome, expected, check)
             note = "compared as the reference gives it; the final grade accepts the answers"
             return reason and f"{reason} ({note} the sheet calls equal)"
         if outcome.value is None:
@@ -271,7 +278,9 @@ class _Grader:
         returned = "returned"
         if check.variable:
             call, returned = check.function, "is"
-        if outcome.kind == "value":
+        if outcome.kind == "value" and check.samples > 1:
+            text = f"{call} over {check.samples} seeded calls: {reason}."
+        elif outcome.kind == "value":
             text = f"{call} {returned} {show(outcome.value)}: {reason}"
             text += "" if text.endswith("?") else "."
             if self.plan.show_expected:
@@ -362,18 +371,6 @@ class _Grader:
 
 def _key(function: str, args: tuple[Any, ...]) -> str:
     return json.dumps([function, list(args)], allow_nan=True)
-
-
-def _reason(outcome: _protocol.Outcome, expected: Any, check: Check) -> str | None:
-    if outcome.kind != "value":
-        return outcome.kind
-    value, shape = outcome.value, check.returns
-    try:
-        if is_numeric(shape):
-            return mismatch(expected, value, shape, check.rtol, check.atol)
-        return mismatch_shaped(expected, value, shape, check.rtol, check.atol)
-    except Exception:  # the comparisons take any value; this only keeps a slip to one function
-        return "that answer could not be compared with the reference"
 
 
 def _holds(prop: Any, case: dict[str, Any], results: dict[str, Any]) -> bool:

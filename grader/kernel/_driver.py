@@ -170,13 +170,24 @@ def _error_text(exc):
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich=False, every=False):
+def _seed(seed):
+    """Python's and NumPy's global generators, as the grader seeded the reference's call."""
+    import random
+
+    random.seed(seed)
+    np = _numpy()
+    if np is not None:
+        np.random.seed(seed)
+
+
+def run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich=False, every=False, seeds=None):
     """Call ``namespace[name]`` on every case; return one JSON outcome per case.
 
     After an exception or a timeout the remaining cases are skipped: the check has failed
     already (on this case or an earlier one), and one endless loop must not cost a hundred time
     limits. With ``every`` (partial credit) only a timeout skips the rest. With ``rich`` answers
-    may hold bools, strings and dicts too.
+    may hold bools, strings and dicts too. With ``seeds`` (one per case) the global generators
+    are seeded before each call.
     """
     convert = _rich if rich else _plain
     np = _numpy()
@@ -194,6 +205,8 @@ def run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich=False, every=
             continue
         try:
             args = [_decode(v, k, np) for v, k in zip(case, kinds)]
+            if seeds is not None:
+                _seed(seeds[len(outcomes)])
             result = _call_one(func, args, cpu_limit, wall_limit)
         except _CallTimeout as exc:
             cpu = exc.args[0] != signal.SIGALRM

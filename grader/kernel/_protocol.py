@@ -48,22 +48,27 @@ def run_request(
     wall_limit: float,
     rich: bool = False,
     every: bool = False,
+    seeds: list[int] | None = None,
 ) -> str:
     """The code sent to the kernel for one batch of calls: data embedded as literals only.
 
     ``rich``: answers may hold bools, strings and dicts; ``every``: an exception does not skip
-    the remaining cases (partial credit)."""
+    the remaining cases (partial credit); ``seeds``: one per case, for the global generators."""
     payload = json.dumps(cases, allow_nan=True)
     return (
         f"__grader_out__ = __grader__.run(globals(), {name!r}, {kinds!r}, "
         f"__grader__.json.loads({payload!r}), {float(cpu_limit)!r}, {float(wall_limit)!r}, "
-        f"{bool(rich)!r}, {bool(every)!r})"
+        f"{bool(rich)!r}, {bool(every)!r}, {_seeds(seeds)})"
     )
 
 
 def value_request(name: str, rich: bool = False) -> str:
     """The code that reads one top-level value of the notebook (a ``variable`` check)."""
     return f"__grader_out__ = __grader__.get(globals(), {name!r}, {bool(rich)!r})"
+
+
+def _seeds(seeds: list[int] | None) -> str:
+    return "None" if seeds is None else repr([int(s) for s in seeds])
 
 
 INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"

@@ -295,11 +295,19 @@ class KernelSession:
         cases: list[list[Any]],
         rich: bool = False,
         every: bool = False,
+        seeds: list[int] | None = None,
     ) -> list[_protocol.Outcome]:
         """Call ``function`` on every case in one round trip; a dead kernel raises KernelDied."""
         limits = self.limits
         code = _protocol.run_request(
-            function, kinds, cases, limits.call_cpu_seconds, limits.call_wall_seconds, rich, every
+            function,
+            kinds,
+            cases,
+            limits.call_cpu_seconds,
+            limits.call_wall_seconds,
+            rich,
+            every,
+            seeds,
         )
         budget = 10 + len(cases) * (limits.call_cpu_seconds + 0.05)
         budget = min(budget, limits.call_wall_seconds * 3 + 10)
