@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,7 +96,7 @@ def _leaf(value: Any, leaf: str) -> Any:
     if leaf == "int":
         if isinstance(value, bool | np.bool_):
             raise TypeError("a bool where the spec asks for an int")
-        return int(value.__index__())
+        return operator.index(value)
     if leaf == "bool":
         if not isinstance(value, bool | np.bool_):
             raise TypeError(f"{type(value).__name__} where the spec asks for a bool")
