@@ -61,6 +61,7 @@ def eigvec_exact(n): return [n / 5.0, -1.0]
 def unordered(n): return divisors(n)
 def noise(n): return np.random.normal() + random.random() * n
 def draw(n): return np.random.normal(n, 1.0, size=2)
+def labels(n): return ["a"] * n
 def total(): return 6.0
 def fit(): return {"mu": 1.0, "lam": 2.0}
 """
@@ -90,6 +91,7 @@ CHECK_ROWS = [
         '"vector"',
         "stochastic = true\nsamples = 200\natol = 0.3",
     ),
+    ("hostile", "labels", '{ n = "int" }', '{ list_of = "str" }', ""),
     ("var_scalar", "total", None, '"scalar"', "rtol = 1e-3"),
     ("var_record", "fit", None, '{ mu = "scalar", lam = "scalar" }', ""),
 ]
@@ -117,6 +119,7 @@ def noise(n):
     z = np.random.normal()
     return z + random.random() * n
 def draw(n): return [random.gauss(n, 1.0), random.gauss(n, 1.0)]
+def labels(n): return ("a",) * n
 total = np.float32(6.001)
 fit = {"lam": np.float64(2.0), "mu": 1}
 """
@@ -145,6 +148,10 @@ def eigvec_exact(n): return [-n / 5.0, 1.0]
 def unordered(n): return [1]
 def noise(n): return np.random.normal(size=2)[1] + random.random() * n
 def draw(n): return np.random.normal(n, 2.0, size=2)
+class Sneaky(str):
+    def __eq__(self, other): return True
+    __hash__ = str.__hash__
+def labels(n): return [Sneaky("b")] * n
 total = 7
 for fit in range(3):
     pass
@@ -219,6 +226,7 @@ WRONG_FEEDBACK = {
     "seeded": r"^noise\(n=1\) returned .*: that is not the right value\.$",
     "sampled": r"^draw\(n=1\) over 200 seeded calls: the standard deviation of its answers is "
     r"\[\d\.\d+, \d\.\d+\], not the reference's \(rtol 1e-06, atol 0\.3\)\.$",
+    "hostile": r"^labels\(n=1\) returned an object of type Sneaky, which the grader cannot co",
     "var_scalar": r"^total is 7: that is not the right value\.$",
     "var_record": r"^fit is 2: a dict with the fields mu, lam was expected, not an int\.$",
 }
