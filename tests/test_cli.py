@@ -104,7 +104,7 @@ def test_a_stale_frozen_file_is_one_clear_error(tmp_path):
     shutil.copytree(ASSIGNMENT, copy)
     spec = copy / "spec.toml"
     text = spec.read_text().replace('"../../reference/', f'"{ROOT}/reference/')
-    spec.write_text(text.replace("weight = 2", "weight = 3"))
+    spec.write_text(text.replace("seed = 20190125", "seed = 20190126"))
     run = grader("grade", copy, EXAMPLES / "alice_numpy.ipynb", "--out", tmp_path / "out")
     _one_clear_error(run)
     assert "grader freeze" in run.stderr

@@ -86,7 +86,7 @@ def test_an_unbalanced_marker(copy):
 
 def test_a_stale_frozen_file(copy):
     spec = copy / "spec.toml"
-    spec.write_text(spec.read_text().replace("weight = 2", "weight = 3"))
+    spec.write_text(spec.read_text().replace("seed = 20190125", "seed = 20190126"))
     code, lines = _validate(copy)
     assert code == 1
     assert "frozen.json: the spec or checks.py changed since these inputs were frozen" in lines[1]
@@ -131,3 +131,43 @@ def test_a_manual_question_without_an_answer_cell(tmp_path):
         "  - question 3 is graded by hand, but no markdown cell of source.ipynb is tagged manual "
         "and question:3: students would have nowhere to answer"
     ]
+
+
+def _demo_with_a_variable(tmp_path: Path, solution: str) -> Path:
+    """`grader new demo` plus question 4: a top-level value `spread` the notebook computes."""
+    assert grader("new", "demo", cwd=tmp_path).returncode == 0
+    folder = tmp_path / "assignments" / "demo"
+    spec = folder / "spec.toml"
+    spec.write_text(
+        spec.read_text()
+        + '\n[[questions]]\nid = "4"\npoints = 1\n\n  [[questions.checks]]\n'
+        + '  variable = "spread"\n  returns = { low = "scalar", high = "scalar" }\n'
+    )
+    oracles = tmp_path / "reference" / "demo.py"
+    oracles.write_text(
+        oracles.read_text() + '\n\ndef spread():\n    return {"low": 1, "high": 3}\n'
+    )
+    nb = nbformat.read(folder / "source.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(solution, id="spread", metadata={"tags": ["question:4"]})
+    nb.cells.append(cell)
+    nbformat.write(nb, folder / "source.ipynb")
+    for command in ("assign", "freeze"):
+        run = grader(command, "demo", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+    return folder
+
+
+def test_a_variable_question_validates(tmp_path):
+    solution = "# BEGIN SOLUTION\nspread = {'low': 1.0, 'high': 3.0}\n# END SOLUTION"
+    code, lines = _validate(_demo_with_a_variable(tmp_path, solution))
+    assert code == 0, lines
+
+
+def test_a_variable_the_solution_never_assigns(tmp_path):
+    solution = "# BEGIN SOLUTION\nspreads = {'low': 1.0, 'high': 3.0}\n# END SOLUTION"
+    code, lines = _validate(_demo_with_a_variable(tmp_path, solution))
+    assert code == 1
+    assert (
+        "  - solution.ipynb: spread (question 4) is not assigned at the top level of any cell"
+        in lines
+    )

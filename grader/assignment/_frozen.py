@@ -35,6 +35,20 @@ class FrozenInputs:
     hypothesis_version: str
 
 
+def inputs_hash(assignment: Assignment) -> str:
+    """What decides the drawn inputs, and nothing else: the assignment's name and seed, each
+    check's key, arguments, strategy and count, and checks.py (strategies and edges). Points,
+    tolerances, credit rules, comparators named by the spec, manual questions and feedback keys
+    can change without a redraw: the same inputs, the same frozen file."""
+    checks = [[c.key, list(c.param_names), c.inputs, c.examples] for c in assignment.checks]
+    text = json.dumps([assignment.name, assignment.seed, checks], sort_keys=True)
+    digest = hashlib.sha256(text.encode())
+    hooks = assignment.hooks
+    if hooks is not None and getattr(hooks, "__file__", None):
+        digest.update(Path(hooks.__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def check_seed(assignment: Assignment, check: Check) -> int:
     """Fixed per assignment, question and function; never the clock or the order of runs."""
     text = f"{assignment.name}/{assignment.seed}/{check.key}"
@@ -47,6 +61,8 @@ def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) ->
     import hypothesis
     from hypothesis import HealthCheck, Phase, given, settings
 
+    if check.variable:  # read, not called: its one case has no arguments
+        return [{}]
     inputs = assignment.inputs(check)
     drawn: list[Case] = []
 
@@ -112,13 +128,21 @@ def freeze(assignment: Assignment) -> Path:
     document = {
         "format": FORMAT,
         "assignment": assignment.name,
-        "spec_sha256": assignment.spec_hash,
+        "inputs_sha256": inputs_hash(assignment),
         "hypothesis": hypothesis.__version__,
         "python": platform.python_version(),
         "checks": checks,
     }
     write_atomic(assignment.frozen_path, json.dumps(document, indent=1, allow_nan=False) + "\n")
     return assignment.frozen_path
+
+
+def _current(document: dict[str, Any], assignment: Assignment) -> bool:
+    """Drawn for these inputs; a file frozen before ``inputs_sha256`` existed holds while the
+    whole spec and checks.py are byte for byte the ones it was drawn for."""
+    if "inputs_sha256" in document:
+        return document["inputs_sha256"] == inputs_hash(assignment)
+    return document.get("spec_sha256") == assignment.spec_hash
 
 
 def load_frozen(assignment: Assignment) -> FrozenInputs:
@@ -134,7 +158,7 @@ def load_frozen(assignment: Assignment) -> FrozenInputs:
         raise FrozenInputsError(path, f"unreadable frozen inputs ({exc}); {hint}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise FrozenInputsError(path, f"not a frozen-inputs file of format {FORMAT}; {hint}")
-    if document.get("spec_sha256") != assignment.spec_hash:
+    if not _current(document, assignment):
         raise FrozenInputsError(
             path, f"the spec or checks.py changed since these inputs were frozen; {hint}"
         )

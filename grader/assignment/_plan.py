@@ -10,20 +10,18 @@ import platform
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from grader import __version__
+from grader.assignment._answers import call_seed, moments, plain_expected, seeded
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._spec import Assignment, Check
 from grader.errors import SpecError
 from grader.kernel._limits import Limits
 
 
-def plain_answer(value: Any, returns: str) -> Any:
-    """An oracle's answer as plain data (a float, or a list of floats) to compare against."""
-    if returns == "scalar":
-        return float(value)
-    return [float(x) for x in np.asarray(value, dtype=np.float64).reshape(-1)]
+def plain_answer(value: Any, returns: Any) -> Any:
+    """An oracle's answer as plain data (a float, a list of floats, or the nesting the spec's
+    ``returns`` describes) to compare against."""
+    return plain_expected(value, returns)
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> t
     answers = []
     for case in cases:
         try:
-            answers.append(plain_answer(oracle(**case), check.returns))
+            answers.append(_answer(oracle, check, case))
         except Exception as exc:
             raise SpecError(
                 assignment.folder / "frozen.json",
@@ -108,3 +106,15 @@ def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> t
                 "fix the oracle or the input strategy, then run `grader freeze`",
             ) from exc
     return tuple(answers)
+
+
+def _answer(oracle: Any, check: Check, case: Case) -> Any:
+    """The oracle's answer; a stochastic check's under the seeds the student's calls get, and
+    over several samples their mean and standard deviation."""
+    if not check.stochastic:
+        return plain_answer(oracle(**case), check.returns)
+    values = []
+    for index in range(check.samples):
+        with seeded(call_seed(check.key, case, index)):
+            values.append(plain_answer(oracle(**case), check.returns))
+    return values[0] if check.samples == 1 else moments(values)

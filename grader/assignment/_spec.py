@@ -11,7 +11,7 @@ import hashlib
 import importlib.util
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,13 +21,24 @@ if sys.version_info >= (3, 11):
 else:  # the same parser, published on PyPI before it joined the standard library
     import tomli as tomllib
 
+from grader.assignment._answers import (
+    ShapeError,
+    comparator_problem,
+    parse_grading,
+    parse_shape,
+)
+from grader.assignment._fields import no_unknown as _no_unknown
+from grader.assignment._fields import nonempty_str as _str
+from grader.assignment._fields import optional_spec_file as _optional_file
+from grader.assignment._fields import spec_file as _file
+from grader.assignment._fields import table_list as _list
+from grader.assignment._fields import unique as _unique
+from grader.assignment._fields import whole_number as _int
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
 #: How an argument travels to the student's function (see the kernel driver).
 PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"})
-#: What shape of answer a check expects.
-RETURN_KINDS = frozenset({"scalar", "vector"})
 
 
 @dataclass(frozen=True)
@@ -62,13 +73,22 @@ class Check:
     question: str
     function: str
     params: tuple[tuple[str, str], ...]
-    returns: str
+    returns: Any  # a shape of grader.assignment._answers: "scalar", or a nesting
     inputs: str
     oracle: str
     weight: float
     examples: int
     public: int
     properties: tuple[str, ...]
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    credit: str = "all"
+    compare: str | None = None
+    #: A top-level value of the notebook (``variable = NAME``), read once, not called.
+    variable: bool = False
+    #: Seeded per call from the case; ``samples`` > 1 compares mean and std over that many.
+    stochastic: bool = False
+    samples: int = 1
 
     @property
     def key(self) -> str:
@@ -207,7 +227,15 @@ _CHECK_KEYS = {
     "examples",
     "public",
     "properties",
+    "rtol",
+    "atol",
+    "credit",
+    "compare",
+    "variable",
+    "stochastic",
+    "samples",
 }
+_VARIABLE_KEYS = {"variable", "returns", "oracle", "weight", "rtol", "atol", "compare"}
 
 
 def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool) -> Assignment:
@@ -273,6 +301,8 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
     if not isinstance(raw, dict):
         raise SpecError(path, f"{where}: each check must be a table, got {raw!r}")
     _no_unknown(path, raw, _CHECK_KEYS, f"a check of {where}")
+    if "variable" in raw:
+        return _variable_check(path, qid, raw)
     function = _str(path, raw, "function")
     where = f"question {qid}, function {function}"
     params = raw.get("params")
@@ -284,9 +314,13 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
                 path,
                 f"{where}: parameter {name} has kind {kind!r}; use one of {sorted(PARAM_KINDS)}",
             )
-    returns = raw.get("returns")
-    if returns not in RETURN_KINDS:
-        raise SpecError(path, f"{where}: returns is {returns!r}; use one of {sorted(RETURN_KINDS)}")
+    try:
+        returns = parse_shape(raw.get("returns"))
+        grading = parse_grading(raw)
+    except ShapeError as exc:
+        raise SpecError(path, f"{where}: returns {exc}") from None
+    except ValueError as exc:
+        raise SpecError(path, f"{where}: {exc}") from None
     weight, examples, public = raw.get("weight", 1), raw.get("examples", 100), raw.get("public", 5)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
         raise SpecError(path, f"{where}: weight must be a positive number, got {weight!r}")
@@ -307,7 +341,18 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
         examples=examples,
         public=public,
         properties=tuple(properties),
+        **grading,
     )
+
+
+def _variable_check(path: Path, qid: str, raw: dict[str, Any]) -> Check:
+    """A value the notebook computes at top level: no arguments, no drawn inputs, one case."""
+    name = _str(path, raw, "variable")
+    _no_unknown(path, raw, _VARIABLE_KEYS, f"the check of question {qid}, variable {name}")
+    as_function = {k: v for k, v in raw.items() if k != "variable"}
+    as_function.update(function=name, params={"_": "float"}, inputs="-", examples=0, public=0)
+    check = _check(path, qid, as_function)
+    return replace(check, params=(), inputs="", variable=True)
 
 
 def _resolve_names(path: Path, assignment: Assignment) -> None:
@@ -321,7 +366,10 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
         where = f"question {check.question}, function {check.function}"
         if oracles is not None and not callable(getattr(oracles, check.oracle, None)):
             raise SpecError(path, f"{where}: the oracles define no function {check.oracle!r}")
-        if inputs is None or props is None:
+        problem = hooks is not None and check.compare and comparator_problem(hooks, check.compare)
+        if problem:
+            raise SpecError(path, f"{where}: {problem}")
+        if inputs is None or props is None or check.variable:
             continue
         if not isinstance(inputs.get(check.inputs), Inputs):
             raise SpecError(path, f"{where}: checks.py INPUTS has no Inputs named {check.inputs!r}")
@@ -366,51 +414,3 @@ def _spec_hash(path: Path, hooks: ModuleType | None) -> str:
     if hooks is not None and getattr(hooks, "__file__", None):
         digest.update(Path(hooks.__file__).read_bytes())
     return digest.hexdigest()
-
-
-def _no_unknown(path: Path, raw: dict[str, Any], allowed: set[str], what: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise SpecError(path, f"unknown key(s) {unknown} in {what}; allowed: {sorted(allowed)}")
-
-
-def _list(path: Path, raw: dict[str, Any], key: str) -> list[Any]:
-    value = raw.get(key, [])
-    if not isinstance(value, list):
-        raise SpecError(path, f"{key} must be an array of tables, got {type(value).__name__}")
-    return value
-
-
-def _str(path: Path, raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value:
-        raise SpecError(path, f"{key} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _int(path: Path, raw: dict[str, Any], key: str) -> int:
-    value = raw.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(path, f"{key} must be a whole number, got {value!r}")
-    return value
-
-
-def _file(path: Path, folder: Path, relative: str) -> Path:
-    file = folder / relative
-    if not file.is_file():
-        raise SpecError(path, f"the file {relative!r} named by the spec is not in {folder}")
-    return file
-
-
-def _optional_file(path: Path, folder: Path, relative: Any, bundle_ok: bool) -> Path | None:
-    if relative is None or (bundle_ok and not (folder / str(relative)).is_file()):
-        return None
-    return _file(path, folder, str(relative))
-
-
-def _unique(path: Path, values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise SpecError(path, f"duplicate {what} {value!r}")
-        seen.add(value)

@@ -17,7 +17,7 @@ REL_TOL = 1e-6
 ABS_TOL = 1e-9
 
 
-def close(expected: float, got: float) -> bool:
+def close(expected: float, got: float, rtol: float = REL_TOL, atol: float = ABS_TOL) -> bool:
     """Within tolerance; an int too large for a float is close only to an equal int."""
     try:
         expected, got = float(expected), float(got)
@@ -27,7 +27,7 @@ def close(expected: float, got: float) -> bool:
         return False
     if math.isinf(expected) or math.isinf(got):
         return expected == got
-    return abs(expected - got) <= max(ABS_TOL, REL_TOL * abs(expected))
+    return abs(expected - got) <= max(atol, rtol * abs(expected))
 
 
 def _is_number(value: Any) -> bool:
@@ -39,7 +39,9 @@ def _is_nan(value: Any) -> bool:
     return type(value) is float and math.isnan(value)
 
 
-def mismatch(expected: Any, got: Any, returns: str) -> str | None:
+def mismatch(
+    expected: Any, got: Any, returns: str, rtol: float = REL_TOL, atol: float = ABS_TOL
+) -> str | None:
     """Why ``got`` is not an acceptable answer (completing "returned X: ..."), or None."""
     if got is None:
         return "is a `return` statement missing?"
@@ -50,7 +52,7 @@ def mismatch(expected: Any, got: Any, returns: str) -> str | None:
             return "that is not a number"
         if _is_nan(got):
             return "nan is never a correct answer"
-        return None if close(expected, got) else "that is not the right value"
+        return None if close(expected, got, rtol, atol) else "that is not the right value"
     if _is_number(got):
         return "a vector was expected, not a single number"
     if not all(_is_number(x) for x in got):
@@ -59,8 +61,134 @@ def mismatch(expected: Any, got: Any, returns: str) -> str | None:
         return f"a vector of length {len(expected)} was expected, not of length {len(got)}"
     if any(_is_nan(x) for x in got):
         return "nan is never a correct answer"
-    ok = all(close(e, g) for e, g in zip(expected, got))
+    ok = all(close(e, g, rtol, atol) for e, g in zip(expected, got))
     return None if ok else "that is not the right value"
+
+
+def mismatch_shaped(
+    expected: Any, got: Any, shape: Any, rtol: float = REL_TOL, atol: float = ABS_TOL
+) -> str | None:
+    """Like :func:`mismatch` for any shape of ``grader.assignment._answers``; a mismatch inside
+    a structure says where ("field lam, item 0: ..."), never what was expected there."""
+    found = _differ(expected, got, shape, rtol, atol, ())
+    if found is None:
+        return None
+    where, reason = found
+    return f"{', '.join(where)}: {reason}" if where else reason
+
+
+Where = tuple[str, ...]
+
+
+def _differ(
+    expected: Any, got: Any, shape: Any, rtol: float, atol: float, where: Where
+) -> tuple[Where, str] | None:
+    if got is None:
+        reason = "is a `return` statement missing?" if not where else "it is None"
+        return where, reason
+    if isinstance(shape, str):
+        reason = _leaf_mismatch(expected, got, shape, rtol, atol)
+        return None if reason is None else (where, reason)
+    kind, inner = shape
+    if kind == "record":
+        return _record_differ(expected, got, inner, rtol, atol, where)
+    if type(got) is not list:
+        return where, f"a {'tuple' if kind == 'tuple' else 'list'} was expected, not {_kind(got)}"
+    if len(got) != len(expected):
+        return where, f"{len(expected)} items were expected, not {len(got)}"
+    shapes = inner if kind == "tuple" else [inner] * len(got)
+    for index, (e, g, s) in enumerate(zip(expected, got, shapes)):
+        found = _differ(e, g, s, rtol, atol, (*where, f"item {index}"))
+        if found is not None:
+            return found
+    return None
+
+
+def _record_differ(
+    expected: Any, got: Any, fields: Any, rtol: float, atol: float, where: Where
+) -> tuple[Where, str] | None:
+    if type(got) is not dict:
+        names = ", ".join(name for name, _ in fields)
+        return where, f"a dict with the fields {names} was expected, not {_kind(got)}"
+    for name, _ in fields:
+        if name not in got:
+            return where, f"the field {name} is missing"
+    extra = sorted(set(got) - {name for name, _ in fields})
+    if extra:
+        return where, f"the sheet asks for no field {show(extra[0], 40)}"
+    for name, shape in fields:
+        found = _differ(expected[name], got[name], shape, rtol, atol, (*where, f"field {name}"))
+        if found is not None:
+            return found
+    return None
+
+
+def _leaf_mismatch(expected: Any, got: Any, leaf: str, rtol: float, atol: float) -> str | None:
+    if leaf in ("scalar", "vector"):
+        if type(got) in (bool, str, dict):
+            return (
+                f"a number was expected, not {_kind(got)}"
+                if leaf == "scalar"
+                else (f"a vector was expected, not {_kind(got)}")
+            )
+        return mismatch(expected, got, leaf, rtol, atol)
+    if leaf == "array":
+        return _array_mismatch(expected, got, rtol, atol)
+    wanted = {"int": int, "bool": bool, "str": str}[leaf]
+    if type(got) is not wanted:
+        name = {"int": "a whole number (int)", "bool": "True or False", "str": "a string"}[leaf]
+        return f"{name} was expected, not {_kind(got)}"
+    return None if got == expected else "that is not the right value"
+
+
+def _array_mismatch(expected: Any, got: Any, rtol: float, atol: float) -> str | None:
+    want, have = _array_shape(expected), _array_shape(got)
+    if have is None:
+        return f"an array of numbers was expected, not {_kind(got)}"
+    if want != have:
+        return f"an array of shape {want} was expected, not of shape {have}"
+    flat_e, flat_g = _flatten(expected), _flatten(got)
+    if any(_is_nan(x) for x in flat_g):
+        return "nan is never a correct answer"
+    for index, (e, g) in enumerate(zip(flat_e, flat_g)):
+        if not close(e, g, rtol, atol):
+            return f"element {_unravel(index, want)} is not the right value"
+    return None
+
+
+def _array_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of a regular nested list of numbers; None for a ragged or non-numeric one."""
+    if _is_number(value):
+        return ()
+    if type(value) is not list:
+        return None
+    shapes = {_array_shape(item) for item in value}
+    if len(shapes) > 1 or None in shapes:
+        return None
+    return (len(value), *(shapes.pop() if shapes else ()))
+
+
+def _flatten(value: Any) -> list[Any]:
+    return [x for item in value for x in _flatten(item)] if type(value) is list else [value]
+
+
+def _unravel(index: int, shape: tuple[int, ...]) -> list[int]:
+    position = []
+    for size in reversed(shape):
+        position.append(index % size)
+        index //= size
+    return position[::-1]
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "a bool",
+        str: "a string",
+        dict: "a dict",
+        list: "a list",
+        int: "an int",
+        float: "a float",
+    }.get(type(value), "something else")
 
 
 def show(value: Any, limit: int = 200) -> str:

@@ -13,10 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
-from grader.grading._compare import mismatch, normalise, show, show_call
+from grader.grading._compare import normalise, show, show_call
 from grader.grading._reading import read_submission, write_executed
+from grader.grading._verdict import sampled, why_not
 from grader.kernel import _client, _protocol
 from grader.kernel._session import (
     Execution,
@@ -125,7 +127,7 @@ class _Grader:
         results = tuple(self.check(check) for check in question.checks)
         results = tuple(replace(r, feedback=normalise(r.feedback)) for r in results)
         weight = sum(r.weight for r in results)
-        earned = sum(r.weight for r in results if r.passed)
+        earned = sum(r.weight * r.earned for r in results)
         points = round(question.points * earned / weight, 6)
         failed = [r for r in results if not r.passed]
         status = failed[0].status if failed else "ok"
@@ -141,34 +143,92 @@ class _Grader:
         if self.dead:
             text = f"Not graded: {self.dead}."
             return CheckResult(check.function, "kernel_died", check.weight, text)
+        if check.variable:
+            return self._variable(check)
         if check.function not in self.inventory:
             return CheckResult(check.function, "missing", check.weight, self._missing(check))
         cases = self.plan.cases[check.key]
+        every = check.credit == "proportional"
+        n = check.samples
+        seeds = [call_seed(check.key, c, i) for c in cases for i in range(n)]
         try:
             outcomes = self.session.call(
                 check.function,
                 self.kinds[check.function],
-                [_protocol.encode_case(c, check.param_names) for c in cases],
+                [_protocol.encode_case(c, check.param_names) for c in cases for _ in range(n)],
+                rich=not is_numeric(check.returns),
+                every=every,
+                seeds=seeds if check.stochastic else None,
             )
         except KernelDied as exc:
             return self._died(check, exc)
-        for case, expected, outcome in zip(cases, self.plan.expected[check.key], outcomes):
-            reason = _reason(outcome, expected, check.returns)
+        groups = [outcomes[i : i + n] for i in range(0, len(outcomes), n)]
+        failures = []
+        for case, expected, group in zip(cases, self.plan.expected[check.key], groups):
+            outcome, reason = sampled(check, group, expected) if n > 1 else (group[0], None)
+            if n == 1:
+                reason = self._judge(check, outcome, expected)
             if reason is not None:
-                status = _status(outcome)
-                if status == "timeout":
-                    self.broken.add(check.function)
-                text = self._explain(check, case, outcome, expected, reason)
-                return CheckResult(check.function, status, check.weight, text)
-        return CheckResult(check.function, "ok", check.weight)
+                failures.append((case, outcome, expected, reason))
+                if not every:
+                    break
+        if not failures:
+            return CheckResult(check.function, "ok", check.weight)
+        case, outcome, expected, reason = failures[0]
+        status = _status(outcome)
+        if status == "timeout":
+            self.broken.add(check.function)
+        text = self._explain(check, case, outcome, expected, reason)
+        if not every:
+            return CheckResult(check.function, status, check.weight, text)
+        right = len(cases) - len(failures)
+        text = f"{check.function} is right on {right} of {len(cases)} inputs. {text}"
+        return CheckResult(check.function, status, check.weight, text, right / len(cases))
+
+    def _variable(self, check: Check) -> CheckResult:
+        """A value the notebook computed at top level: read once, compared like an answer."""
+        try:
+            (outcome,) = self.session.fetch(check.function, rich=not is_numeric(check.returns))
+        except KernelDied as exc:
+            return self._died(check, exc)
+        if outcome.kind == "missing":
+            return CheckResult(check.function, "missing", check.weight, self._missing(check))
+        if not self.plan.expected[check.key]:  # a student bundle: the value is not public
+            return CheckResult(check.function, "ok", check.weight)
+        expected = self.plan.expected[check.key][0]
+        reason = self._judge(check, outcome, expected)
+        if reason is None:
+            return CheckResult(check.function, "ok", check.weight)
+        text = self._explain(check, {}, outcome, expected, reason)
+        return CheckResult(check.function, _status(outcome), check.weight, text)
+
+    def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
+        """Why an outcome earns nothing, or None: by the check's comparator when it names one
+        (on the plain data that came back), else by its shape and tolerances."""
+        comparators = getattr(self.plan.assignment.hooks, "COMPARATORS", None)
+        if outcome.kind != "value" or check.compare is None:
+            return why_not(outcome, expected, check)
+        if comparators is None:  # a student bundle holds no checks.py: say what is compared
+            reason = why_not(outcome, expected, check)
+            note = "compared as the reference gives it; the final grade accepts the answers"
+            return reason and f"{reason} ({note} the sheet calls equal)"
+        if outcome.value is None:
+            return "is a `return` statement missing?"
+        try:
+            same = comparators[check.compare](expected, outcome.value) is True
+        except Exception:  # the instructor's function on a student's odd answer: not equal
+            same = False
+        return None if same else "that is not the right value"
 
     def _missing(self, check: Check) -> str:
         similar = difflib.get_close_matches(check.function, list(self.inventory), n=3, cutoff=0.6)
-        text = f"{check.function}: the notebook defines no function with this exact name."
+        what = "variable" if check.variable else "function"
+        text = f"{check.function}: the notebook defines no {what} with this exact name."
         if similar:
             text += f" Similar names found: {', '.join(similar)}."
         failing = self.execution.errors
-        defining = [c for c in failing if f"def {check.function}" in self._source(c.index)]
+        mark = f"{check.function} =" if check.variable else f"def {check.function}"
+        defining = [c for c in failing if mark in self._source(c.index)]
         if failing:
             cell = (defining or failing)[0]
             text += f" Cell {cell.index + 1} did not run ({cell.message})."
@@ -215,8 +275,13 @@ class _Grader:
         reason: str,
     ) -> str:
         call = show_call(check.function, case, check.param_names)
-        if outcome.kind == "value":
-            text = f"{call} returned {show(outcome.value)}: {reason}"
+        returned = "returned"
+        if check.variable:
+            call, returned = check.function, "is"
+        if outcome.kind == "value" and check.samples > 1:
+            text = f"{call} over {check.samples} seeded calls: {reason}."
+        elif outcome.kind == "value":
+            text = f"{call} {returned} {show(outcome.value)}: {reason}"
             text += "" if text.endswith("?") else "."
             if self.plan.show_expected:
                 text += f" Expected {show(expected)}."
@@ -228,6 +293,8 @@ class _Grader:
             text = f"{call} did not finish: {outcome.message}."
         elif outcome.kind == "unsupported":
             text = f"{call} returned {outcome.message}, not a number or a list of numbers."
+            if not is_numeric(check.returns):
+                text = f"{call} {returned} {outcome.message}, which the grader cannot compare."
         elif outcome.kind == "too_large":
             cap = _client.REPLY_MAX_BYTES // 2**20
             text = (
@@ -304,15 +371,6 @@ class _Grader:
 
 def _key(function: str, args: tuple[Any, ...]) -> str:
     return json.dumps([function, list(args)], allow_nan=True)
-
-
-def _reason(outcome: _protocol.Outcome, expected: Any, returns: str) -> str | None:
-    if outcome.kind != "value":
-        return outcome.kind
-    try:
-        return mismatch(expected, outcome.value, returns)
-    except Exception:  # the comparisons take any value; this only keeps a slip to one function
-        return "that answer could not be compared with the reference"
 
 
 def _holds(prop: Any, case: dict[str, Any], results: dict[str, Any]) -> bool:

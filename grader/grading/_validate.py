@@ -86,8 +86,13 @@ def _definitions(assignment: Assignment, report: Report) -> None:
         notebooks.append(("solution", assignment.solution_notebook))
     for role, path in notebooks:
         defined = _top_level_functions(path)
+        assigned = _top_level_names(path) if role == "solution" else set()
         for check in assignment.checks:
             where = f"{path.name}: {check.function} (question {check.question})"
+            if check.variable:  # the student copy's stub raises instead of assigning it
+                if role == "solution" and check.function not in assigned:
+                    report(f"{where} is not assigned at the top level of any cell")
+                continue
             node = defined.get(check.function)
             if node is None:
                 report(f"{where} is not defined by a `def` in any cell")
@@ -101,23 +106,41 @@ def _definitions(assignment: Assignment, report: Report) -> None:
 
 
 def _top_level_functions(path: Path) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for tree in _cell_trees(path):
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found[node.name] = node  # the last definition wins, as when the notebook runs
+    return found
+
+
+def _top_level_names(path: Path) -> set[str]:
+    """Names a cell assigns at its top level (``x = ...``, ``x: T = ...``, ``x += ...``)."""
+    names = set()
+    for tree in _cell_trees(path):
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", 0)]
+            if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _cell_trees(path: Path) -> list[ast.Module]:
+    """Each code cell that parses (magics left out), in order."""
     try:
         cells = nbformat.read(path, as_version=4).cells
     except Exception:
-        return {}
-    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        return []
+    trees = []
     for cell in cells:
         if cell.cell_type != "code":
             continue
         lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
         try:
-            tree = ast.parse("\n".join(lines))
+            trees.append(ast.parse("\n".join(lines)))
         except SyntaxError:
             continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                found[node.name] = node  # the last definition wins, as when the notebook runs
-    return found
+    return trees
 
 
 def _raises_not_implemented(node: ast.AST) -> bool:
@@ -150,7 +173,7 @@ def _plan(assignment: Assignment, limits: Limits | None, report: Report) -> Grad
                 else f"frozen.json: {check.key} has no cases; run `grader freeze`"
             )
             continue
-        for edge in assignment.inputs(check).edges:
+        for edge in () if check.variable else assignment.inputs(check).edges:
             if dict(edge) not in cases:
                 ok = False
                 report(
@@ -173,7 +196,7 @@ def _oracle_on_public_cases(plan: GradingPlan, report: Report) -> None:
     for check in assignment.checks:
         public = plan.cases[check.key][: check.public]
         for case, answer in zip(plan.cases[check.key], plan.expected[check.key]):
-            if any(math.isnan(x) for x in (answer if isinstance(answer, list) else [answer])):
+            if _has_nan(answer):
                 report(f"the oracle {check.oracle} gives nan on {case}: no answer can match it")
                 break
         for name in check.properties:
@@ -187,6 +210,15 @@ def _oracle_on_public_cases(plan: GradingPlan, report: Report) -> None:
                     f"the property {name!r} ({prop.statement}) of {check.key} does not hold "
                     f"for the oracle on the public case {failing}"
                 )
+
+
+def _has_nan(answer: Any) -> bool:
+    """Anywhere in an answer of any shape (numbers, strings, lists, dicts)."""
+    if isinstance(answer, dict):
+        return any(_has_nan(v) for v in answer.values())
+    if isinstance(answer, list):
+        return any(_has_nan(v) for v in answer)
+    return type(answer) is float and math.isnan(answer)
 
 
 def _holds_for_oracle(

@@ -82,6 +82,38 @@ def _plain(value, np, scalars, depth=0, count=None):
     raise _Unsupported(_describe(value))
 
 
+MAX_TEXT = 100_000
+
+
+def _rich(value, np, scalars, depth=0, count=None):
+    """Exact-type conversion of a structured answer (the spec's returns is not a number or a
+    vector): bools, strings and dicts with string keys too; tuples become lists."""
+    kind = type(value)
+    if kind is bool or kind is str or (np is not None and kind is getattr(np, "bool_", None)):
+        count[0] += 1 + (len(value) // 64 if kind is str else 0)
+        if count[0] > MAX_ELEMENTS or (kind is str and len(value) > MAX_TEXT):
+            raise _Unsupported("an answer too large to compare")
+        return value if kind is not getattr(np, "bool_", None) else bool(value)
+    if np is not None and kind is np.ndarray and value.dtype.kind == "b":
+        count[0] += value.size
+        if count[0] > MAX_ELEMENTS:
+            raise _Unsupported("an answer with more than a million numbers")
+        return value.tolist()
+    if kind is dict:
+        if depth >= MAX_DEPTH:
+            raise _Unsupported("values nested too deeply")
+        if not all(type(k) is str for k in value):
+            raise _Unsupported("a dict whose keys are not all strings")
+        count[0] += len(value)
+        return {k: _rich(v, np, scalars, depth + 1, count) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        if depth >= MAX_DEPTH:
+            raise _Unsupported("values nested too deeply")
+        count[0] += 1
+        return [_rich(v, np, scalars, depth + 1, count) for v in value]
+    return _plain(value, np, scalars, depth, count)
+
+
 def _describe(value):
     kind = type(value)
     if kind is bool or kind.__name__ == "bool_":
@@ -138,13 +170,26 @@ def _error_text(exc):
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
+def _seed(seed):
+    """Python's and NumPy's global generators, as the grader seeded the reference's call."""
+    import random
+
+    random.seed(seed)
+    np = _numpy()
+    if np is not None:
+        np.random.seed(seed)
+
+
+def run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich=False, every=False, seeds=None):
     """Call ``namespace[name]`` on every case; return one JSON outcome per case.
 
     After an exception or a timeout the remaining cases are skipped: the check has failed
     already (on this case or an earlier one), and one endless loop must not cost a hundred time
-    limits.
+    limits. With ``every`` (partial credit) only a timeout skips the rest. With ``rich`` answers
+    may hold bools, strings and dicts too. With ``seeds`` (one per case) the global generators
+    are seeded before each call.
     """
+    convert = _rich if rich else _plain
     np = _numpy()
     scalars = _scalar_types(np)
     func = namespace.get(name)
@@ -160,6 +205,8 @@ def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
             continue
         try:
             args = [_decode(v, k, np) for v, k in zip(case, kinds)]
+            if seeds is not None:
+                _seed(seeds[len(outcomes)])
             result = _call_one(func, args, cpu_limit, wall_limit)
         except _CallTimeout as exc:
             cpu = exc.args[0] != signal.SIGALRM
@@ -172,13 +219,26 @@ def run(namespace, name, kinds, cases, cpu_limit, wall_limit):
             continue
         except BaseException as exc:
             outcomes.append({"error": _error_text(exc)})
-            failed = True
+            failed = not every
             continue
         try:
-            outcomes.append({"value": _plain(result, np, scalars, count=numbers)})
+            outcomes.append({"value": convert(result, np, scalars, count=numbers)})
         except _Unsupported as exc:
             outcomes.append({"unsupported": str(exc)})
     return json.dumps(outcomes, allow_nan=True)
+
+
+def get(namespace, name, rich=False):
+    """A top-level value of the notebook as one JSON outcome, converted like an answer."""
+    np = _numpy()
+    if name not in namespace:
+        return json.dumps([{"missing": True}])
+    convert = _rich if rich else _plain
+    try:
+        value = convert(namespace[name], np, _scalar_types(np), count=[0])
+    except _Unsupported as exc:
+        return json.dumps([{"unsupported": str(exc)}])
+    return json.dumps([{"value": value}], allow_nan=True)
 
 
 OUTPUT_DROPPED = "\n[the grader dropped the rest of the output]\n"
@@ -257,4 +317,4 @@ def inventory(namespace):
     return json.dumps(found)
 
 
-__all__ = ["cap_output", "inventory", "json", "run"]
+__all__ = ["cap_output", "get", "inventory", "json", "run"]

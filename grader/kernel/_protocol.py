@@ -41,14 +41,34 @@ class Outcome:
 
 
 def run_request(
-    name: str, kinds: list[str], cases: list[list[Any]], cpu_limit: float, wall_limit: float
+    name: str,
+    kinds: list[str],
+    cases: list[list[Any]],
+    cpu_limit: float,
+    wall_limit: float,
+    rich: bool = False,
+    every: bool = False,
+    seeds: list[int] | None = None,
 ) -> str:
-    """The code sent to the kernel for one batch of calls: data embedded as literals only."""
+    """The code sent to the kernel for one batch of calls: data embedded as literals only.
+
+    ``rich``: answers may hold bools, strings and dicts; ``every``: an exception does not skip
+    the remaining cases (partial credit); ``seeds``: one per case, for the global generators."""
     payload = json.dumps(cases, allow_nan=True)
     return (
         f"__grader_out__ = __grader__.run(globals(), {name!r}, {kinds!r}, "
-        f"__grader__.json.loads({payload!r}), {float(cpu_limit)!r}, {float(wall_limit)!r})"
+        f"__grader__.json.loads({payload!r}), {float(cpu_limit)!r}, {float(wall_limit)!r}, "
+        f"{bool(rich)!r}, {bool(every)!r}, {_seeds(seeds)})"
     )
+
+
+def value_request(name: str, rich: bool = False) -> str:
+    """The code that reads one top-level value of the notebook (a ``variable`` check)."""
+    return f"__grader_out__ = __grader__.get(globals(), {name!r}, {bool(rich)!r})"
+
+
+def _seeds(seeds: list[int] | None) -> str:
+    return "None" if seeds is None else repr([int(s) for s in seeds])
 
 
 INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"
@@ -96,8 +116,10 @@ def message_size(content: Any) -> int:
     return total
 
 
-def parse_outcomes(text: Any, count: int) -> list[Outcome]:
-    """Parse a ``run`` reply into exactly ``count`` outcomes; anything odd is ``unreadable``."""
+def parse_outcomes(text: Any, count: int, rich: bool = False) -> list[Outcome]:
+    """Parse a ``run`` reply into exactly ``count`` outcomes; anything odd is ``unreadable``.
+
+    With ``rich``, values may also hold bools, strings and dicts with string keys."""
     if text is TOO_LARGE:
         return [Outcome("too_large", message="the answer was too large")] * count
     try:
@@ -106,16 +128,17 @@ def parse_outcomes(text: Any, count: int) -> list[Outcome]:
         raw = None
     if not isinstance(raw, list) or len(raw) != count:
         return [Outcome("unreadable", message="the kernel's reply could not be read")] * count
-    return [_outcome(item) for item in raw]
+    return [_outcome(item, rich) for item in raw]
 
 
-def _outcome(item: Any) -> Outcome:
+def _outcome(item: Any, rich: bool = False) -> Outcome:
     if not isinstance(item, dict) or len(item) != 1:
         return Outcome("unreadable", message="the kernel's reply could not be read")
     ((kind, payload),) = item.items()
     if kind == "value":
         try:
-            return Outcome("value", value=_checked(payload, 0, [0]))
+            check = _checked_rich if rich else _checked
+            return Outcome("value", value=check(payload, 0, [0]))
         except ValueError:
             return Outcome("unreadable", message="the kernel's reply could not be read")
     if kind in ("error", "unsupported") and isinstance(payload, str):
@@ -143,6 +166,28 @@ def _checked(value: Any, depth: int, count: list[int]) -> Any:
     if kind is list:
         return [_checked(v, depth + 1, count) for v in value]
     raise ValueError(f"unexpected {kind.__name__}")
+
+
+def _checked_rich(value: Any, depth: int, count: list[int]) -> Any:
+    """Re-check a structured answer: what ``_checked`` takes, bools, bounded strings, and
+    dicts with string keys (JSON cannot say tuple: a tuple came as a list)."""
+    kind = type(value)
+    if kind is bool:
+        count[0] += 1
+        return value
+    if kind is str:
+        count[0] += 1 + len(value) // 64
+        if len(value) > _driver.MAX_TEXT or count[0] > MAX_ELEMENTS:
+            raise ValueError("too large")
+        return value
+    if kind is dict or kind is list:
+        count[0] += 1
+        if count[0] > MAX_ELEMENTS or depth > MAX_DEPTH:
+            raise ValueError("too large")
+        if kind is list:
+            return [_checked_rich(v, depth + 1, count) for v in value]
+        return {k: _checked_rich(v, depth + 1, count) for k, v in value.items()}
+    return _checked(value, depth, count)
 
 
 def parse_inventory(text: Any) -> dict[str, list[str] | None]:

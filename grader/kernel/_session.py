@@ -289,12 +289,25 @@ class KernelSession:
         return _protocol.parse_inventory(self._request(_protocol.INVENTORY_REQUEST, 30))
 
     def call(
-        self, function: str, kinds: list[str], cases: list[list[Any]]
+        self,
+        function: str,
+        kinds: list[str],
+        cases: list[list[Any]],
+        rich: bool = False,
+        every: bool = False,
+        seeds: list[int] | None = None,
     ) -> list[_protocol.Outcome]:
         """Call ``function`` on every case in one round trip; a dead kernel raises KernelDied."""
         limits = self.limits
         code = _protocol.run_request(
-            function, kinds, cases, limits.call_cpu_seconds, limits.call_wall_seconds
+            function,
+            kinds,
+            cases,
+            limits.call_cpu_seconds,
+            limits.call_wall_seconds,
+            rich,
+            every,
+            seeds,
         )
         budget = 10 + len(cases) * (limits.call_cpu_seconds + 0.05)
         budget = min(budget, limits.call_wall_seconds * 3 + 10)
@@ -302,7 +315,12 @@ class KernelSession:
         if self.oom_kills() > self._oom_seen:  # a child or a tmpfs write went over the cap
             self._stop_kernel()
             raise self._dead("a process was killed")
-        return _protocol.parse_outcomes(reply, len(cases))
+        return _protocol.parse_outcomes(reply, len(cases), rich)
+
+    def fetch(self, name: str, rich: bool = False) -> list[_protocol.Outcome]:
+        """One top-level value of the notebook, as one outcome; a dead kernel raises."""
+        reply = self._request(_protocol.value_request(name, rich), self.limits.call_wall_seconds)
+        return _protocol.parse_outcomes(reply, 1, rich)
 
     def restart(self) -> None:
         """A fresh kernel with the notebook rerun (fatal cells skipped), after one died."""

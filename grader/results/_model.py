@@ -36,10 +36,19 @@ class CheckResult:
     status: str
     weight: float
     feedback: str = ""
+    #: With ``credit = "proportional"``: the share of its inputs it got right.
+    share: float | None = None
 
     @property
     def passed(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def earned(self) -> float:
+        """The part of its weight it earns: all or nothing, or its share of the inputs."""
+        if self.share is not None:
+            return self.share
+        return 1.0 if self.passed else 0.0
 
 
 @dataclass(frozen=True)
