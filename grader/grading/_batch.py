@@ -189,12 +189,14 @@ def _run(
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:
-    """Workers are spawned here, with SIGINT ignored (kept across exec), so a Ctrl-C in the
-    terminal reaches only the coordinator, which stops them in order (see ``_stop``)."""
+    """Workers are spawned here, with SIGINT and SIGTERM ignored (kept across exec): a Ctrl-C
+    in the terminal reaches only the coordinator, which stops them in order (see ``_stop``),
+    and a SIGTERM before a worker listens for it does not kill it (a pool whose workers die
+    while it feeds them hangs on Python 3.10)."""
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker.init
     )
-    with _sigint_ignored():
+    with _ignoring(signal.SIGINT, signal.SIGTERM):
         for _ in range(workers):
             pool.submit(_worker.ready)  # each submit spawns a worker while none is idle
     return pool
@@ -253,20 +255,21 @@ def _stop(
 ) -> None:
     """Ctrl-C: store every result already back, stop the workers' kernels, grade nothing more.
 
-    A worker stops on SIGTERM within a second or so; one that does not is killed, and its
-    kernels die with it (they exit when its lifeline pipe closes).
+    A worker stops on SIGTERM within a second or so, sent again until it listens (one still
+    starting ignores it); one that does not stop is killed, and its kernels die with it (they
+    exit when its lifeline pipe closes).
     """
-    with _sigint_ignored():  # a second Ctrl-C must not cut this short
+    with _ignoring(signal.SIGINT):  # a second Ctrl-C must not cut this short
         workers = list((getattr(pool, "_processes", None) or {}).values())  # public in 3.14
         # What no worker has started is cancelled by the pool's own thread: a future cancelled
         # from here stays in its books, and a worker dying next (one told to stop before it
         # could listen) breaks that thread on it (3.11), which then waits for ever at exit.
         pool.shutdown(wait=False, cancel_futures=True)
-        _signal(workers, signal.SIGTERM)
         deadline = time.monotonic() + STOP_SECONDS
         # Polled: wait() never sees a future the pool cancelled (it is not "notified").
         while not all(f.done() for f in pending) and time.monotonic() < deadline:
-            wait([f for f in pending if not f.done()], timeout=0.05)
+            _signal(workers, signal.SIGTERM)
+            wait([f for f in pending if not f.done()], timeout=0.25)
         for future in pending:
             if future.done() and not future.cancelled() and future.exception() is None:
                 record(future.result())
@@ -282,16 +285,17 @@ def _signal(workers: list[multiprocessing.Process], signum: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored meanwhile, where this thread may change it (the main thread only)."""
+def _ignoring(*signums: int) -> Iterator[None]:
+    """These signals ignored meanwhile, where this thread may change them (the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:
