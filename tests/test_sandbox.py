@@ -268,7 +268,9 @@ def test_an_interrupt_reaches_the_kernel_and_spares_it(tmp_path):
 
 
 async def _interrupt_a_sleep(client) -> dict:
-    msg_id = client.kc.execute("import time\ntime.sleep(30)")
+    # stop_on_error=False: an interrupted request must not put the kernel in the mode where it
+    # aborts the requests that follow (ipykernel's stop_on_error), which is not under test here.
+    msg_id = client.kc.execute("import time\ntime.sleep(30)", stop_on_error=False)
     while True:  # the interrupt must come once the cell runs, however loaded the machine is
         message = await client.kc.get_iopub_msg(timeout=30)
         if (
