@@ -168,6 +168,19 @@ class SubmissionCgroup:
                 _write_if_there(cpu / "cpu.cfs_period_us", str(_PERIOD_US))
                 _write_if_there(cpu / "cpu.cfs_quota_us", str(_PERIOD_US))
 
+    def forgive_dead(self, max_processes: int) -> None:
+        """Before a restart: processes that died but are not yet reaped (a fork bomb's children,
+        whose parent was killed, wait for the machine's init) still count in ``pids.current``;
+        raise the cap by that many, so the cap holds on live processes and the new kernel starts.
+        """
+        path = self.dirs.get("pids")
+        current = _read(path / "pids.current").strip() if path is not None else ""
+        if path is None or not current.isdigit() or max_processes <= 0:
+            return
+        dead = max(0, int(current) - len(self.pids()))
+        with contextlib.suppress(OSError):
+            (path / "pids.max").write_text(str(max_processes + dead))
+
     @property
     def controllers(self) -> tuple[str, ...]:
         return tuple(self.dirs)

@@ -167,6 +167,8 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
     }
     if scratch.cgroup is None:
         scratch.cgroup = SubmissionCgroup.create(limits.memory_mb, limits.max_processes)
+    else:  # a restart: the last kernel's unreaped dead must not count against this one
+        scratch.cgroup.forgive_dead(limits.max_processes)
     preexec = _process.chain(
         scratch.cgroup.join if scratch.cgroup else None, _process.limits_preexec(limits)
     )
