@@ -297,3 +297,39 @@ def new(name: str, root: Path) -> None:
         f"Next: edit them, then `grader assign {name}`, `grader freeze {name}` and "
         f"`grader validate {name}` (see docs/authoring.md)."
     )
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.05, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Share of a notebook, or of one function, matched that flags a pair.",
+)
+@click.option(
+    "--common-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Code in more than this share of the class (and 10 notebooks) is common: ignored.",
+)
+def similarity(out: Path, threshold: float, common_share: float) -> None:
+    """Flag pairs of submissions graded into OUT whose code or prose is alike (never a grade)."""
+    from grader.similarity._pairs import Settings
+    from grader.similarity._run import CLUSTERS_CSV, HTML, PAIRS_CSV
+    from grader.similarity._run import similarity as compare
+
+    found = compare(out, Settings(threshold=threshold, common_share=common_share))
+    click.echo(
+        f"Compared {found.compared} submission(s): {len(found.pairs)} pair(s) flagged, "
+        f"{len(found.clusters)} cluster(s) of three or more; fingerprints in more than "
+        f"{found.cutoff} notebooks ignored ({len(found.common)} of them)."
+    )
+    for pair in found.pairs[:10]:
+        names = neutralise(f"{pair.a.name} ~ {pair.b.name}")
+        click.echo(f"  {pair.score:.2f}  {names}")
+    click.echo(f"Pairs: {out / PAIRS_CSV}")
+    click.echo(f"Clusters: {out / CLUSTERS_CSV}")
+    click.echo(f"Side by side: {out / HTML}")

@@ -24,7 +24,7 @@ import pandas as pd
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment
 from grader.errors import OutputError, SubmissionsError
-from grader.grading import _worker
+from grader.grading import _sources, _worker
 from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
@@ -137,7 +137,8 @@ def _grade_into(
                 "were graded; run again without --resume to regrade everything"
             )
         todo = [p for p in files if p.stem not in done]
-        _run(plan, todo, out, pool, workers, store, hashes, progress)
+        template = _sources.template_cells(assignment.student_notebook)
+        _run(plan, todo, out, pool, workers, store, hashes, progress, template)
         names = [p.stem for p in files]
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         scores = _tables.scores_frame(store.results(names), versions)
@@ -175,9 +176,14 @@ def _run(
     store: object,
     hashes: dict[str, str],
     progress: Progress | None,
+    template: tuple[str, _sources.Cells],
 ) -> None:
+    paths = {path.stem: path for path in todo}
+
     def record(result: SubmissionResult) -> None:
         store.put(result, hashes[result.submission])  # type: ignore[attr-defined]
+        cells = _sources.notebook_cells(paths[result.submission])
+        store.put_sources(result.submission, template, cells)  # type: ignore[attr-defined]
         if progress is not None:
             progress(result)
 

@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS results (
     notebook_sha256 TEXT NOT NULL,
     result TEXT NOT NULL
 );
+-- What similarity needs, so it works from OUT alone: the cells each submission was graded
+-- with, and the assignment's student notebook they answered (stored once, by its hash).
+CREATE TABLE IF NOT EXISTS templates (sha256 TEXT PRIMARY KEY, cells TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    submission TEXT PRIMARY KEY,
+    template_sha256 TEXT NOT NULL,
+    cells TEXT NOT NULL
+);
 """
 
 
@@ -49,6 +57,7 @@ class Store:
             )
         if not resume:
             self._db.execute("DELETE FROM results")
+            self._db.execute("DELETE FROM sources")
         with self._db:
             self._db.execute("DELETE FROM meta")
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -63,6 +72,24 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
                 (result.submission, notebook_sha256, text),
+            )
+
+    def put_sources(
+        self,
+        submission: str,
+        template: tuple[str, list[dict[str, str]]],
+        cells: list[dict[str, str]],
+    ) -> None:
+        """``cells``: ``{"type": "code" | "markdown", "source": ...}`` in notebook order;
+        ``template``: the student notebook's hash and cells, written once per hash."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO templates VALUES (?, ?)",
+                (template[0], json.dumps(template[1])),
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
+                (submission, template[0], json.dumps(cells)),
             )
 
     def results(self, names: list[str]) -> Iterator[tuple[SubmissionResult, str]]:

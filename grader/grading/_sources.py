@@ -1,0 +1,36 @@
+"""What the store keeps for similarity: each notebook's code and markdown cells as graded, and
+the assignment's student notebook they answered (the template, which is never evidence).
+
+Read in the coordinating process with the same bounded reader that grading uses, so a hostile
+file costs no more here than it did there; a notebook that cannot be read keeps no cells.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from grader.grading._reading import read_submission
+
+Cells = list[dict[str, str]]
+
+
+def notebook_cells(path: Path) -> Cells:
+    """``{"type": "code" | "markdown", "source": ...}`` for each such cell, in notebook order."""
+    nb = read_submission(path).nb
+    if nb is None:
+        return []
+    return [
+        {"type": cell.cell_type, "source": str(cell.source)}
+        for cell in nb.cells
+        if cell.cell_type in ("code", "markdown")
+    ]
+
+
+def template_cells(student_notebook: Path) -> tuple[str, Cells]:
+    """The student notebook's hash and cells, the base every submission's cells start from."""
+    try:
+        digest = hashlib.sha256(student_notebook.read_bytes()).hexdigest()
+    except OSError:
+        return "", []
+    return digest, notebook_cells(student_notebook)

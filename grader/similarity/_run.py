@@ -1,0 +1,144 @@
+"""``grader similarity OUT``: read the cells the store keeps, index their fingerprints, measure
+the pairs that share enough of them, and write what is flagged for a human to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from grader.results import _tables
+from grader.results._cells import StoredCells
+from grader.similarity import _html
+from grader.similarity._documents import Cells, Document, Template, document, template_of
+from grader.similarity._pairs import Pair, Settings, judge, measure, shared
+
+PAIRS_CSV = "similarity.csv"
+CLUSTERS_CSV = "similarity-clusters.csv"
+HTML = "similarity.html"
+_NO_TEMPLATE = template_of([])
+
+
+@dataclass(frozen=True)
+class Findings:
+    compared: int
+    cutoff: int
+    common: frozenset[int]  # code fingerprints ignored as common
+    common_text: frozenset[int]
+    pairs: list[Pair]
+    clusters: list[list[str]]
+
+
+def similarity(out: Path, settings: Settings | None = None) -> Findings:
+    """Compare every submission stored in ``out`` and write the CSVs and the HTML page."""
+    settings = settings or Settings()
+    stored = StoredCells(out)
+    try:
+        templates = {sha: template_of(cells) for sha, cells in stored.templates().items()}
+        findings = find(_documents(stored, templates), settings)
+        write_csvs(out, findings)
+        load = functools.partial(_cells, stored, templates)
+        _html.write(out / HTML, findings.pairs, load, findings.common, findings.common_text)
+    finally:
+        stored.close()
+    return findings
+
+
+def _documents(stored: StoredCells, templates: dict[str, Template]) -> list[Document]:
+    return [
+        document(name, cells, templates.get(sha, _NO_TEMPLATE))
+        for name, sha, cells in stored.submissions()
+    ]
+
+
+def _cells(
+    stored: StoredCells, templates: dict[str, Template], name: str
+) -> tuple[Cells, Template]:
+    sha, cells = stored.cells(name)
+    return cells, templates.get(sha, _NO_TEMPLATE)
+
+
+def find(docs: list[Document], settings: Settings) -> Findings:
+    """Flagged pairs, highest score first, and the clusters of three or more they form."""
+    cutoff = settings.cutoff(len(docs))
+    code, common = shared([d.code for d in docs], cutoff)
+    text, common_text = shared([d.text for d in docs], cutoff)
+    n = len(docs)
+    keys = {k for tally in (code, text) for k, c in tally.items() if c >= settings.min_matches}
+    pairs = []
+    for key in sorted(keys):
+        pair = judge(measure(docs[key // n], docs[key % n], common, common_text), settings)
+        if pair is not None:
+            pairs.append(pair)
+    pairs.sort(key=lambda p: (-p.score, p.a.name, p.b.name))
+    found = clusters(pairs)
+    return Findings(
+        n, cutoff, frozenset(common.tolist()), frozenset(common_text.tolist()), pairs, found
+    )
+
+
+def clusters(pairs: list[Pair]) -> list[list[str]]:
+    """Groups of three or more joined by flagged pairs (connected components)."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for pair in pairs:
+        parent[root(pair.a.name)] = root(pair.b.name)
+    groups: dict[str, list[str]] = {}
+    for name in sorted(parent):
+        groups.setdefault(root(name), []).append(name)
+    found = [members for members in groups.values() if len(members) >= 3]
+    return sorted(found, key=lambda m: (-len(m), m))
+
+
+def write_csvs(out: Path, findings: Findings) -> None:
+    rows = [_pair_row(pair) for pair in findings.pairs]
+    _tables.write_csv(pd.DataFrame(rows, columns=_PAIR_COLUMNS), out / PAIRS_CSV)
+    groups = [[n, len(m), " ".join(m)] for n, m in enumerate(findings.clusters, 1)]
+    frame = pd.DataFrame(groups, columns=["cluster", "size", "submissions"])
+    _tables.write_csv(frame, out / CLUSTERS_CSV)
+
+
+_PAIR_COLUMNS = [
+    "submission_a",
+    "submission_b",
+    "score",
+    "share_a",
+    "share_b",
+    "fingerprints_matched",
+    "functions_a",
+    "functions_b",
+    "flagged_on",
+    "text_share_a",
+    "text_share_b",
+]
+
+
+def _pair_row(pair: Pair) -> list[object]:
+    return [
+        pair.a.name,
+        pair.b.name,
+        f"{pair.score:.3f}",
+        f"{pair.a.share:.3f}",
+        f"{pair.b.share:.3f}",
+        pair.matched,
+        _functions(pair.a.functions),
+        _functions(pair.b.functions),
+        " ".join(pair.flagged_on),
+        f"{pair.text_a:.3f}",
+        f"{pair.text_b:.3f}",
+    ]
+
+
+def _functions(functions: tuple[tuple[str, float, int], ...]) -> str:
+    """``entropy 92%; kl_divergence 40%``: the share of each function matched, largest first."""
+    ranked = sorted(functions, key=lambda f: (-f[1], f[0]))
+    return "; ".join(f"{name} {share:.0%}" for name, share, _ in ranked)
