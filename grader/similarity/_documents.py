@@ -31,7 +31,8 @@ class Template:
 class Document:
     name: str
     code: np.ndarray  # sorted unique fingerprint hashes (int64)
-    code_unit: np.ndarray  # the unit of each
+    unit_hashes: np.ndarray  # (hash, unit) pairs, each once: a hash may be in several units
+    unit_ids: np.ndarray
     units: tuple[str, ...]  # unit names (function or class names)
     text: np.ndarray
 
@@ -70,15 +71,17 @@ def parts(cells: Cells, template: Template) -> Parts:
 
 def document(name: str, cells: Cells, template: Template) -> Document:
     found = parts(cells, template)
-    hashes, first = _unique([p.hash for p in found.code])
-    unit = np.array([found.code[i].unit for i in first], dtype=np.int32)
-    text, _ = _unique([p.hash for p in found.text])
-    return Document(name, hashes, unit, tuple(u.name for u in found.units), text)
-
-
-def _unique(hashes: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    values, first = np.unique(np.array(hashes, dtype=np.int64), return_index=True)
-    return values, first
+    pairs = sorted({(p.hash, p.unit) for p in found.code})
+    unit_hashes = np.array([h for h, _ in pairs], dtype=np.int64)
+    unit_ids = np.array([u for _, u in pairs], dtype=np.int32)
+    return Document(
+        name,
+        np.unique(unit_hashes),
+        unit_hashes,
+        unit_ids,
+        tuple(u.name for u in found.units),
+        np.unique(np.array([p.hash for p in found.text], dtype=np.int64)),
+    )
 
 
 def _sources(cells: Cells, kind: str) -> list[str]:

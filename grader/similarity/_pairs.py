@@ -112,15 +112,15 @@ def _share(own: np.ndarray, matched: np.ndarray, common: np.ndarray) -> float:
 
 
 def _side(doc: Document, matched: np.ndarray, common: np.ndarray) -> Side:
-    mine = ~np.isin(doc.code, common, assume_unique=True)
-    hit = np.isin(doc.code, matched, assume_unique=True)
+    total = len(doc.code) - int(np.isin(doc.code, common, assume_unique=True).sum())
+    mine = ~np.isin(doc.unit_hashes, common)
+    hit = np.isin(doc.unit_hashes, matched)
     units = len(doc.units)
-    totals = np.bincount(doc.code_unit[mine], minlength=units)
-    hits = np.bincount(doc.code_unit[hit], minlength=units)
+    totals = np.bincount(doc.unit_ids[mine], minlength=units)
+    hits = np.bincount(doc.unit_ids[hit], minlength=units)
     functions = tuple(
         (doc.units[u], hits[u] / totals[u], int(hits[u])) for u in np.flatnonzero(hits)
     )
-    total = int(mine.sum())
     return Side(doc.name, len(matched) / total if total else 0.0, functions)
 
 
