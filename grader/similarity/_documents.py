@@ -31,8 +31,7 @@ class Template:
 class Document:
     name: str
     code: np.ndarray  # sorted unique fingerprint hashes (int64)
-    unit_hashes: np.ndarray  # (hash, unit) pairs, each once: a hash may be in several units
-    unit_ids: np.ndarray
+    units_of: dict[int, tuple[int, ...]]  # hash -> the units it is in (may be several)
     units: tuple[str, ...]  # unit names (function or class names)
     text: np.ndarray
 
@@ -71,14 +70,13 @@ def parts(cells: Cells, template: Template) -> Parts:
 
 def document(name: str, cells: Cells, template: Template) -> Document:
     found = parts(cells, template)
-    pairs = sorted({(p.hash, p.unit) for p in found.code})
-    unit_hashes = np.array([h for h, _ in pairs], dtype=np.int64)
-    unit_ids = np.array([u for _, u in pairs], dtype=np.int32)
+    units_of: dict[int, set[int]] = {}
+    for p in found.code:
+        units_of.setdefault(p.hash, set()).add(p.unit)
     return Document(
         name,
-        np.unique(unit_hashes),
-        unit_hashes,
-        unit_ids,
+        np.unique(np.array(list(units_of), dtype=np.int64)),
+        {h: tuple(sorted(u)) for h, u in units_of.items()},
         tuple(u.name for u in found.units),
         np.unique(np.array([p.hash for p in found.text], dtype=np.int64)),
     )

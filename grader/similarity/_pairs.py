@@ -14,9 +14,6 @@ import numpy as np
 
 from grader.similarity._documents import Document
 
-#: Pair keys gathered before they are counted into the tally (bounds the index's memory).
-_CHUNK = 1_000_000
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -58,70 +55,70 @@ class Pair:
         return max(self.a.share, self.b.share, self.text_a, self.text_b)
 
 
-def shared(hashes: list[np.ndarray], cutoff: int) -> tuple[Counter[int], np.ndarray]:
-    """Pair key (``i * n + j``, i < j) -> fingerprints shared, and the common fingerprints."""
+def shared(hashes: list[np.ndarray], cutoff: int, at_least: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pair keys (``i * n + j``, i < j) sharing ``at_least`` fingerprints that are not common,
+    and the common fingerprints.
+
+    One notebook at a time: its fingerprints' postings in the index, counted per other
+    notebook. Memory stays that of the index plus one row, whatever the class size.
+    """
     n = len(hashes)
     owner = np.repeat(np.arange(n, dtype=np.int64), [len(h) for h in hashes])
     allh = np.concatenate(hashes) if hashes else np.empty(0, np.int64)
     order = np.argsort(allh, kind="stable")
     allh, owner = allh[order], owner[order]
     values, starts, counts = np.unique(allh, return_index=True, return_counts=True)
-    common = values[counts > cutoff]
-    tally: Counter[int] = Counter()
-    keys: list[np.ndarray] = []
-    size = 0
-    for start, count in zip(
-        starts[(counts >= 2) & (counts <= cutoff)], counts[(counts >= 2) & (counts <= cutoff)]
-    ):
-        docs = owner[start : start + count]
-        i, j = np.triu_indices(count, 1)
-        keys.append(docs[i] * n + docs[j])
-        size += len(i)
-        if size >= _CHUNK:
-            _count(tally, keys)
-            keys, size = [], 0
-    _count(tally, keys)
-    return tally, common
+    del allh, order
+    found = []
+    for i, mine in enumerate(hashes):
+        groups = np.searchsorted(values, mine)
+        groups = groups[(counts[groups] >= 2) & (counts[groups] <= cutoff)]
+        if len(groups) < at_least:
+            continue
+        others = np.concatenate([owner[s : s + c] for s, c in zip(starts[groups], counts[groups])])
+        tally = np.bincount(others[others > i], minlength=n)
+        found.append(i * n + np.flatnonzero(tally >= at_least))
+    keys = np.concatenate(found) if found else np.empty(0, np.int64)
+    return keys, values[counts > cutoff]
 
 
-def _count(tally: Counter[int], keys: list[np.ndarray]) -> None:
-    if keys:
-        values, counts = np.unique(np.concatenate(keys), return_counts=True)
-        tally.update(dict(zip(values.tolist(), counts.tolist())))
+@dataclass(frozen=True)
+class Prepared:
+    """A document's fingerprints once the common ones are out, as sets for quick pairing."""
+
+    doc: Document
+    code: frozenset[int]
+    text: frozenset[int]
+    unit_totals: Counter[int]
 
 
-def measure(a: Document, b: Document, common: np.ndarray, common_text: np.ndarray) -> Pair:
+def prepare(doc: Document, common: frozenset[int], common_text: frozenset[int]) -> Prepared:
+    code = frozenset(doc.units_of) - common
+    totals: Counter[int] = Counter(u for h in code for u in doc.units_of[h])
+    return Prepared(doc, code, frozenset(doc.text.tolist()) - common_text, totals)
+
+
+def measure(a: Prepared, b: Prepared) -> Pair:
     """Shares of each side matched (common fingerprints count on neither side)."""
-    matched = np.setdiff1d(np.intersect1d(a.code, b.code), common, assume_unique=True)
-    text = np.setdiff1d(np.intersect1d(a.text, b.text), common_text, assume_unique=True)
-    side_a, side_b = _side(a, matched, common), _side(b, matched, common)
+    matched = a.code & b.code
+    text = a.text & b.text
     return Pair(
-        side_a,
-        side_b,
+        _side(a, matched),
+        _side(b, matched),
         len(matched),
-        _share(a.text, text, common_text),
-        _share(b.text, text, common_text),
+        len(text) / len(a.text) if a.text else 0.0,
+        len(text) / len(b.text) if b.text else 0.0,
         len(text),
         (),
     )
 
 
-def _share(own: np.ndarray, matched: np.ndarray, common: np.ndarray) -> float:
-    total = len(own) - int(np.isin(own, common, assume_unique=True).sum())
-    return len(matched) / total if total else 0.0
-
-
-def _side(doc: Document, matched: np.ndarray, common: np.ndarray) -> Side:
-    total = len(doc.code) - int(np.isin(doc.code, common, assume_unique=True).sum())
-    mine = ~np.isin(doc.unit_hashes, common)
-    hit = np.isin(doc.unit_hashes, matched)
-    units = len(doc.units)
-    totals = np.bincount(doc.unit_ids[mine], minlength=units)
-    hits = np.bincount(doc.unit_ids[hit], minlength=units)
-    functions = tuple(
-        (doc.units[u], hits[u] / totals[u], int(hits[u])) for u in np.flatnonzero(hits)
-    )
-    return Side(doc.name, len(matched) / total if total else 0.0, functions)
+def _side(side: Prepared, matched: frozenset[int]) -> Side:
+    doc = side.doc
+    hits: Counter[int] = Counter(u for h in matched for u in doc.units_of[h])
+    functions = tuple((doc.units[u], hits[u] / side.unit_totals[u], hits[u]) for u in sorted(hits))
+    share = len(matched) / len(side.code) if side.code else 0.0
+    return Side(doc.name, share, functions)
 
 
 def judge(pair: Pair, settings: Settings) -> Pair | None:

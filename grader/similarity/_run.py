@@ -5,20 +5,29 @@ the pairs that share enough of them, and write what is flagged for a human to lo
 from __future__ import annotations
 
 import functools
+import itertools
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from grader.results import _tables
 from grader.results._cells import StoredCells
 from grader.similarity import _html
 from grader.similarity._documents import Cells, Document, Template, document, template_of
-from grader.similarity._pairs import Pair, Settings, judge, measure, shared
+from grader.similarity._pairs import Pair, Prepared, Settings, judge, measure, prepare, shared
 
 PAIRS_CSV = "similarity.csv"
 CLUSTERS_CSV = "similarity-clusters.csv"
 HTML = "similarity.html"
+#: Classes this large build their documents in worker processes (spawning them costs ~1 s).
+PARALLEL_FROM = 200
+MAX_WORKERS = 2
+BATCH = 200
 _NO_TEMPLATE = template_of([])
 
 
@@ -48,10 +57,24 @@ def similarity(out: Path, settings: Settings | None = None) -> Findings:
 
 
 def _documents(stored: StoredCells, templates: dict[str, Template]) -> list[Document]:
-    return [
-        document(name, cells, templates.get(sha, _NO_TEMPLATE))
-        for name, sha, cells in stored.submissions()
-    ]
+    """Built in worker processes for a large class (tokenizing is most of the work)."""
+    make = functools.partial(_document, templates)
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if stored.count() < PARALLEL_FROM or workers < 2:
+        return [make(row) for row in stored.submissions()]
+    context = multiprocessing.get_context("spawn")
+    docs: list[Document] = []
+    rows = stored.submissions()
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        # map() takes its whole input at once: batches keep the cells in flight bounded.
+        while batch := list(itertools.islice(rows, BATCH)):
+            docs.extend(pool.map(make, batch, chunksize=BATCH // (4 * workers)))
+    return docs
+
+
+def _document(templates: dict[str, Template], row: tuple[str, str, Cells]) -> Document:
+    name, sha, cells = row
+    return document(name, cells, templates.get(sha, _NO_TEMPLATE))
 
 
 def _cells(
@@ -64,20 +87,25 @@ def _cells(
 def find(docs: list[Document], settings: Settings) -> Findings:
     """Flagged pairs, highest score first, and the clusters of three or more they form."""
     cutoff = settings.cutoff(len(docs))
-    code, common = shared([d.code for d in docs], cutoff)
-    text, common_text = shared([d.text for d in docs], cutoff)
+    code, common = shared([d.code for d in docs], cutoff, settings.min_matches)
+    text, common_text = shared([d.text for d in docs], cutoff, settings.min_matches)
     n = len(docs)
-    keys = {k for tally in (code, text) for k, c in tally.items() if c >= settings.min_matches}
+    keys = np.union1d(code, text).tolist()
+    ignored = frozenset(common.tolist()), frozenset(common_text.tolist())
+    prepared: dict[int, Prepared] = {}
+
+    def side(index: int) -> Prepared:
+        if index not in prepared:
+            prepared[index] = prepare(docs[index], *ignored)
+        return prepared[index]
+
     pairs = []
-    for key in sorted(keys):
-        pair = judge(measure(docs[key // n], docs[key % n], common, common_text), settings)
+    for key in keys:
+        pair = judge(measure(side(key // n), side(key % n)), settings)
         if pair is not None:
             pairs.append(pair)
     pairs.sort(key=lambda p: (-p.score, p.a.name, p.b.name))
-    found = clusters(pairs)
-    return Findings(
-        n, cutoff, frozenset(common.tolist()), frozenset(common_text.tolist()), pairs, found
-    )
+    return Findings(n, cutoff, *ignored, pairs, clusters(pairs))
 
 
 def clusters(pairs: list[Pair]) -> list[list[str]]:

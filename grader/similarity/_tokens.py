@@ -69,7 +69,8 @@ def _split(source: str) -> list[tuple[str, int, str]]:
         else:
             top[number] = line
     found = [(name or TOP_LEVEL, first, "\n".join(body)) for name, first, body in units]
-    return [(TOP_LEVEL, 0, "\n".join(top)), *found]
+    rest = [(TOP_LEVEL, 0, "\n".join(top))] if any(line.strip() for line in top) else []
+    return [*rest, *found]
 
 
 def _decorated(current: list[str]) -> bool:
@@ -82,14 +83,14 @@ def normalise(text: str, template_lines: frozenset[str]) -> tuple[tuple[str, ...
     """The unit's tokens and their 0-based lines; a tokenizer error keeps what came before it."""
     tokens: list[str] = []
     lines: list[int] = []
-    source = text.splitlines()
+    from_template = [line.strip() in template_lines for line in text.splitlines()]
     previous = ""
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text + "\n").readline):
             word = _word(tok, previous)
             previous = tok.string
             row = tok.start[0] - 1
-            if word is None or (row < len(source) and source[row].strip() in template_lines):
+            if word is None or (row < len(from_template) and from_template[row]):
                 continue
             tokens.append(word)
             lines.append(row)

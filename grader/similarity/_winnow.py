@@ -46,12 +46,10 @@ def _hash(text: str) -> int:
 
 def winnow(hashes: list[int], w: int) -> list[int]:
     """Positions kept: the rightmost minimum of each window of ``w``, each position once."""
-    if len(hashes) <= w:
-        return [min(range(len(hashes)), key=lambda i: (hashes[i], -i))] if hashes else []
+    keyed = [(h, -i) for i, h in enumerate(hashes)]  # the smallest tuple: rightmost minimum
     kept: list[int] = []
-    for start in range(len(hashes) - w + 1):
-        window = range(start, start + w)
-        best = min(window, key=lambda i: (hashes[i], -i))
+    for start in range(max(len(hashes) - w + 1, 1) if hashes else 0):
+        best = -min(keyed[start : start + w])[1]
         if not kept or kept[-1] != best:
             kept.append(best)
     return kept
