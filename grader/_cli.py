@@ -327,6 +327,9 @@ def similarity(out: Path, threshold: float, common_share: float) -> None:
         f"{len(found.clusters)} cluster(s) of three or more; fingerprints in more than "
         f"{found.cutoff} notebooks ignored ({len(found.common)} of them)."
     )
+    if found.without_cells:
+        names = neutralise(", ".join(found.without_cells))
+        click.echo(f"Warning: not compared (graded by an older grader, no cells kept): {names}")
     for pair in found.pairs[:10]:
         names = neutralise(f"{pair.a.name} ~ {pair.b.name}")
         click.echo(f"  {pair.score:.2f}  {names}")

@@ -97,3 +97,19 @@ def test_similarity_refuses_a_folder_without_a_store_or_cells(tmp_path):
     run = grader("similarity", tmp_path)
     _one_clear_error(run)
     assert "keeps no notebook cells" in run.stderr
+
+
+def test_submissions_graded_without_cells_are_named_not_compared(graded, tmp_path):
+    """A store resumed from an older grader holds results without cells."""
+    out = tmp_path / "out"
+    shutil.copytree(graded, out)
+    db = sqlite3.connect(out / "results.sqlite")
+    db.execute("DELETE FROM sources WHERE submission = 'bob_loops'")
+    db.commit()
+    db.close()
+    run = grader("similarity", out)
+    assert run.returncode == 0, run.stderr
+    assert "Warning: not compared (graded by an older grader, no cells kept): bob_loops" in (
+        run.stdout
+    )
+    assert "1 pair(s) flagged" in run.stdout

@@ -37,6 +37,15 @@ class StoredCells:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM sources").fetchone()[0])
 
+    def without_cells(self) -> list[str]:
+        """Submissions graded (a result stored) whose cells are not: resumed from an older
+        grader's store. They cannot be compared."""
+        rows = self._db.execute(
+            "SELECT submission FROM results WHERE submission NOT IN (SELECT submission FROM "
+            "sources) ORDER BY submission"
+        )
+        return [row[0] for row in rows]
+
     def templates(self) -> dict[str, Cells]:
         return {
             sha: json.loads(cells) for sha, cells in self._db.execute("SELECT * FROM templates")
