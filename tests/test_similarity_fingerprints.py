@@ -8,9 +8,11 @@ import random
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from grader.similarity._documents import document, template_of
 from grader.similarity._pairs import Settings
-from grader.similarity._run import Findings, find
+from grader.similarity._run import Findings, find, write_csvs
 from grader.similarity._tokens import code_units, normalise
 from grader.similarity._winnow import code_prints, winnow
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES
@@ -195,3 +197,16 @@ def test_a_class_of_thirty_sharing_natural_formulas_is_not_flagged_thanks_to_the
     assert findings.cutoff == 10 and len(findings.common) >= 5
     assert flagged(findings) == {("s03", "s29")}
     assert findings.pairs[0].a.share == 1.0  # only the helper counts, and it is all copied
+
+
+def test_three_copies_of_one_notebook_form_a_cluster(tmp_path):
+    copy = cells_of(FILES / "similar_disguised_copy_of_alice.ipynb")
+    named = {**examples(*STYLES), "copy_1": copy, "copy_2": copy}
+    findings = compare(named)
+    assert findings.clusters == [["alice_numpy", "copy_1", "copy_2"]]
+    write_csvs(tmp_path, findings)
+    clusters = pd.read_csv(tmp_path / "similarity-clusters.csv")
+    assert clusters.to_dict("records") == [
+        {"cluster": 1, "size": 3, "submissions": "alice_numpy copy_1 copy_2"}
+    ]
+    assert len(pd.read_csv(tmp_path / "similarity.csv")) == 3

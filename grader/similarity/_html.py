@@ -39,12 +39,22 @@ def write(
     cached = functools.lru_cache(maxsize=64)(lambda name: parts(*load(name)))
     with path.open("w", encoding="utf-8") as handle:
         handle.write(_HEAD)
-        if not pairs:
-            handle.write("<p>No pair is flagged.</p>\n")
+        handle.write("".join(_contents(pairs)))
         for number, pair in enumerate(pairs, 1):
             a, b = cached(pair.a.name), cached(pair.b.name)
             handle.write("".join(_section(number, pair, a, b, common, common_text)))
         handle.write("</body></html>\n")
+
+
+def _contents(pairs: list[Pair]) -> Iterator[str]:
+    if not pairs:
+        yield "<p>No pair is flagged.</p>\n"
+        return
+    yield "<ol>\n"
+    for number, pair in enumerate(pairs, 1):
+        names = f"{escape(pair.a.name)} and {escape(pair.b.name)}"
+        yield f'<li><a href="#pair-{number}">{names}</a>: {pair.score:.2f}</li>\n'
+    yield "</ol>\n"
 
 
 def _section(
