@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
+import time
 
 import pandas as pd
 import pytest
 
 from grader import grade_batch
+from grader.grading._sources import graded_cells
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES
 from tests.test_cli import _one_clear_error, grader
 
@@ -113,3 +116,18 @@ def test_submissions_graded_without_cells_are_named_not_compared(graded, tmp_pat
         run.stdout
     )
     assert "1 pair(s) flagged" in run.stdout
+
+
+def test_cells_are_read_from_this_batchs_executed_notebook_else_the_submission(tmp_path):
+    """The executed copy has capped outputs (a submission may carry 30 MB of stale ones); an
+    executed notebook another batch left is never taken for this one's."""
+    submission, executed = tmp_path / "s.ipynb", tmp_path / "executed.ipynb"
+    shutil.copy(EXAMPLES / "alice_numpy.ipynb", submission)
+    shutil.copy(EXAMPLES / "bob_loops.ipynb", executed)
+    since = time.time() - 60
+    fresh = graded_cells(submission, executed, since)
+    assert any("for p_i in p:" in c["source"] for c in fresh)  # bob's, the executed one
+    os.utime(executed, (since - 60, since - 60))
+    stale = graded_cells(submission, executed, since)
+    assert any("np.where(p > 0, p, 1.0)" in c["source"] for c in stale)  # alice's
+    assert graded_cells(tmp_path / "gone.ipynb", tmp_path / "none.ipynb", since) == []

@@ -179,10 +179,12 @@ def _run(
     template: tuple[str, _sources.Cells],
 ) -> None:
     paths = {path.stem: path for path in todo}
+    since = time.time()  # an executed notebook older than this is another batch's
 
     def record(result: SubmissionResult) -> None:
         store.put(result, hashes[result.submission])  # type: ignore[attr-defined]
-        cells = _sources.notebook_cells(paths[result.submission])
+        executed = out / "executed" / f"{result.submission}.ipynb"
+        cells = _sources.graded_cells(paths[result.submission], executed, since)
         store.put_sources(result.submission, template, cells)  # type: ignore[attr-defined]
         if progress is not None:
             progress(result)

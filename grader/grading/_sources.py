@@ -1,8 +1,10 @@
 """What the store keeps for similarity: each notebook's code and markdown cells as graded, and
 the assignment's student notebook they answered (the template, which is never evidence).
 
-Read in the coordinating process with the same bounded reader that grading uses, so a hostile
-file costs no more here than it did there; a notebook that cannot be read keeps no cells.
+Read in the coordinating process from the executed notebook the worker kept (its outputs are
+capped, so 30 MB of stale output in a submission costs nothing here), or, where none was written
+in this batch, from the submission with the bounded reader grading uses. A notebook that cannot
+be read keeps no cells.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ def notebook_cells(path: Path) -> Cells:
         for cell in nb.cells
         if cell.cell_type in ("code", "markdown")
     ]
+
+
+def graded_cells(submission: Path, executed: Path, since: float) -> Cells:
+    """The cells as graded: from ``executed`` when the worker wrote it after ``since``."""
+    try:
+        fresh = executed.stat().st_mtime >= since
+    except OSError:
+        fresh = False
+    return notebook_cells(executed if fresh else submission)
 
 
 def template_cells(student_notebook: Path) -> tuple[str, Cells]:

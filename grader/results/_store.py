@@ -58,6 +58,7 @@ class Store:
         if not resume:
             self._db.execute("DELETE FROM results")
             self._db.execute("DELETE FROM sources")
+            self._db.execute("DELETE FROM templates")
         with self._db:
             self._db.execute("DELETE FROM meta")
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
