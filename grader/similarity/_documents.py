@@ -1,8 +1,8 @@
 """Each submission as the fingerprints of what its student wrote: the template's lines and
 fingerprints taken out (the template is never evidence), code and prose kept apart.
 
-A document holds only sorted hash arrays and unit numbers, so a class of thousands fits in a
-few megabytes; the text is read again only for the pairs that are shown.
+A document holds only its fingerprints (a sorted array, and which functions each is in), so a
+class of a thousand takes tens of megabytes; the text is read again only for the pairs shown.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class Settings:
     """``threshold``: share of a notebook (or of one function) matched that flags a pair.
     ``common_share``/``common_min``: a fingerprint in more than this share of the class, and
     in more than ``common_min`` notebooks, is common and ignored. ``min_matches``: fewest
-    fingerprints (about 3-4 tokens each) a flagged pair shares, in code or in prose."""
+    fingerprints (one per 3-4 tokens of code) a flagged pair shares, in code or in prose."""
 
     threshold: float = 0.5
     common_share: float = 0.2
