@@ -210,3 +210,14 @@ def test_three_copies_of_one_notebook_form_a_cluster(tmp_path):
         {"cluster": 1, "size": 3, "submissions": "alice_numpy copy_1 copy_2"}
     ]
     assert len(pd.read_csv(tmp_path / "similarity.csv")) == 3
+
+
+def test_magics_are_skipped_and_a_cell_that_does_not_tokenize_keeps_what_came_before():
+    code = "%timeit f(1)\n!ls\ndef f(a):\n    total = np.sum(a) * 2\n    return total\n"
+    units = code_units([code], frozenset())
+    assert [u.name for u in units] == ["f"]
+    assert units[0].lines[0] == 2  # lines count from the cell's top, magics included
+    broken = "def g(a):\n    b = np.log(a) + 1\n    s = 'never closed\n    return b\n"
+    tokens, _ = normalise(broken, frozenset())
+    start = ("def", "V", "(", "V", ")", ":", ";", "{", "V", "=", "V", ".", "log", "(", "V", ")")
+    assert tokens[: len(start)] == start

@@ -18,7 +18,8 @@ _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
 _SKIP |= {getattr(tokenize, n) for n in ("FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
 _STRINGS = {tokenize.STRING} | {getattr(tokenize, "FSTRING_START", tokenize.STRING)}
 TOP_LEVEL = "(top level)"
-_LAYOUT = {";", "{", "}"}
+_LAYOUT_OF = {tokenize.NEWLINE: ";", tokenize.INDENT: "{", tokenize.DEDENT: "}"}
+_LAYOUT = set(_LAYOUT_OF.values())
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def normalise(text: str, template_lines: frozenset[str]) -> tuple[tuple[str, ...
 
 
 def _word(tok: tokenize.TokenInfo, previous: str) -> str | None:
-    if tok.type in _SKIP:
+    if tok.type in _LAYOUT_OF:
+        return _LAYOUT_OF[tok.type]
+    if tok.type in _SKIP or not tok.string.strip():  # whitespace error tokens too
         return None
     if tok.type == tokenize.NAME:
         if keyword.iskeyword(tok.string) or previous == ".":
@@ -112,13 +115,7 @@ def _word(tok: tokenize.TokenInfo, previous: str) -> str | None:
         return "0"
     if tok.type in _STRINGS:
         return "S"
-    if tok.type == tokenize.NEWLINE:
-        return ";"
-    if tok.type == tokenize.INDENT:
-        return "{"
-    if tok.type == tokenize.DEDENT:
-        return "}"
-    return tok.string or None
+    return tok.string
 
 
 def _drop_docstrings(
