@@ -221,3 +221,13 @@ def test_magics_are_skipped_and_a_cell_that_does_not_tokenize_keeps_what_came_be
     tokens, _ = normalise(broken, frozenset())
     start = ("def", "V", "(", "V", ")", ":", ";", "{", "V", "=", "V", ".", "log", "(", "V", ")")
     assert tokens[: len(start)] == start
+
+
+def test_a_function_whose_string_runs_at_column_zero_stays_one_unit():
+    code = (
+        'def f(a):\n    text = """\nsome words at column 0\n"""\n    return np.sum(a) + len(text)\n'
+    )
+    code += "\nx = f(np.ones(3))\n"
+    units = code_units([code, "def g(:\n    pass\n"], frozenset())
+    assert [(u.name, u.cell) for u in units] == [("(top level)", 0), ("f", 0), ("g", 1)]
+    assert "sum" in units[1].tokens and "return" in units[1].tokens

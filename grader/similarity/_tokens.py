@@ -6,10 +6,12 @@ changes no unit's tokens; what the template already held is left out line by lin
 
 from __future__ import annotations
 
+import ast
 import io
 import keyword
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass
 
 _DEF = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
@@ -49,9 +51,31 @@ def template_line_set(cells: list[str]) -> frozenset[str]:
 
 
 def _split(source: str) -> list[tuple[str, int, str]]:
-    """(name, first line, text) of each unit: a line at column 0 starting ``def``/``class``
-    (with its decorators) opens one; other top-level lines go to the cell's top-level unit."""
+    """(name, first line, text) of each unit: each top-level ``def`` or ``class`` with its
+    decorators, and the cell's other top-level code. Each unit's text keeps the cell's line
+    numbers (the other units' lines blank)."""
     lines = ["" if _MAGIC.match(line) else line for line in source.splitlines()]
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like: not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _split_by_lines(lines)
+    top = list(lines)
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            end = node.end_lineno or node.lineno
+            found.append((node.name, first, "\n".join([""] * first + lines[first:end])))
+            top[first:end] = [""] * (end - first)
+    rest = [(TOP_LEVEL, 0, "\n".join(top))] if any(line.strip() for line in top) else []
+    return [*rest, *found]
+
+
+def _split_by_lines(lines: list[str]) -> list[tuple[str, int, str]]:
+    """For a cell Python cannot parse: a line at column 0 starting ``def``/``class`` (with its
+    decorators) opens a unit; other top-level lines go to the cell's top-level unit."""
     units: list[tuple[str, int, list[str]]] = []
     top: list[str] = [""] * len(lines)
     current: list[str] | None = None
