@@ -21,14 +21,20 @@ from grader.errors import SpecError
 
 CHECKS = """
 from hypothesis import strategies as st
-from grader import Inputs
+from grader import Inputs, Property
 
 INPUTS = {
     "n": Inputs(st.fixed_dictionaries({"n": st.integers(1, 6)}), edges=({"n": 1}, {"n": 2})),
     "v": Inputs(st.fixed_dictionaries({"v": st.lists(st.integers(-5, 5), min_size=1, max_size=4)
         .map(lambda xs: [float(x) for x in xs])})),
 }
-PROPERTIES = {}
+PROPERTIES = {
+    "n_counts": Property(
+        "n counts the values of v",
+        lambda v: {"m": ("moments", (v,))},
+        lambda case, r: type(r["m"]["n"]) is int and r["m"]["n"] == len(case["v"]),
+    ),
+}
 
 
 def up_to_sign(expected, got):
@@ -72,7 +78,13 @@ CHECK_ROWS = [
     ("bool", "is_even", '{ n = "int" }', '"bool"', ""),
     ("str", "parity", '{ n = "int" }', '"str"', ""),
     ("array", "grid", '{ n = "int" }', '"array"', ""),
-    ("record", "moments", '{ v = "vector" }', '{ mu = "scalar", n = "int" }', ""),
+    (
+        "record",
+        "moments",
+        '{ v = "vector" }',
+        '{ mu = "scalar", n = "int" }',
+        'properties = ["n_counts"]',
+    ),
     ("tuple", "pair", '{ n = "int" }', '["int", "scalar"]', ""),
     ("list", "divisors", '{ n = "int" }', '{ list_of = "int" }', ""),
     ("nested", "nested", '{ n = "int" }', '{ items = { list_of = "int" }, flag = "bool" }', ""),
@@ -244,6 +256,13 @@ def test_a_nested_mismatch_does_not_show_the_expected_value(graded):
     _, results = graded
     feedback = results["wrong"]["nested"].feedback  # nested(n=2) is {"items": [0, 1], ...}
     assert "[0, 2]" in feedback and "[0, 1]" not in feedback and "Expected" not in feedback
+
+
+def test_a_hint_sees_an_answer_of_any_shape(graded):
+    _, results = graded
+    feedback = results["wrong"]["record"].feedback
+    assert "Hint: the sheet says n counts the values of v, but for v=" in feedback
+    assert "your functions give m={'mu': " in feedback
 
 
 def test_proportional_credit_runs_every_case_and_pays_the_share(graded):

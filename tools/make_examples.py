@@ -1,10 +1,12 @@
-"""Write the example submissions of the Variational Inference sheet (examples/submissions/).
+"""Write the example submissions of both sheets (examples/submissions/, examples/mean_field_vi/).
 
-Each is the sheet's solution with some function bodies (and perhaps the import cell) replaced:
+Each is a copy of its sheet with some function bodies (and perhaps the import cell) replaced:
 three correct ones in different styles and several with seeded bugs, used to exercise the
 grader. The markdown, signatures and docstrings come from the assignment's source notebook, so
-they never drift from what students get; a body not given here is the solution's. Cell ids are
-the source's, so regenerating gives byte-identical files.
+they never drift from what students get; a body not given here is the copy's (the solution's for
+the first sheet; the mean-field examples start from the student copy and give every body, in
+tools/mean_field_examples.py). Cell ids are the source's, so regenerating gives byte-identical
+files.
 
 Usage::
 
@@ -17,6 +19,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import mean_field_examples
 import nbformat
 
 from grader.assignment._source import STUB, split_source
@@ -24,6 +27,8 @@ from grader.assignment._source import STUB, split_source
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT_DIR = ROOT / "assignments" / "variational_inference"
 SUBMISSION_DIR = ROOT / "examples" / "submissions"
+MEAN_FIELD_DIR = ROOT / "assignments" / "mean_field_vi"
+MEAN_FIELD_EXAMPLES = ROOT / "examples" / "mean_field_vi"
 DEFAULT_IMPORTS = "import math\nimport numpy as np"
 STUB_BODY = "\n".join(STUB)
 _REGION = re.compile(r"\n(?P<indent>[ \t]*)# BEGIN SOLUTION\n.*?# END SOLUTION(?=\n|$)", re.S)
@@ -269,17 +274,24 @@ IVAN = {
 }
 
 
-def build_notebook(bodies: dict[str, str], imports: str) -> nbformat.NotebookNode:
-    """The solution, with ``bodies`` (by function name) in place of the solution regions."""
-    source = nbformat.read(ASSIGNMENT_DIR / "source.ipynb", as_version=4)
+def build_notebook(
+    bodies: dict[str, str],
+    imports: str,
+    assignment_dir: Path = ASSIGNMENT_DIR,
+    student: bool = False,
+) -> nbformat.NotebookNode:
+    """The solution (or the student copy), with ``bodies`` (by function name) in place of the
+    solution regions."""
+    source = nbformat.read(assignment_dir / "source.ipynb", as_version=4)
     regions = {c.id: c.source for c in source.cells if _REGION.search(c.source)}
-    nb = split_source(ASSIGNMENT_DIR).solution
+    split = split_source(assignment_dir)
+    nb = split.student if student else split.solution
     for cell in nb.cells:
         name = cell.id.replace("-", "_")
         if cell.id == "imports":
             cell.source = imports
         elif name in bodies:
-            body = textwrap.indent(bodies[name], "    ")
+            body = textwrap.indent(_src(bodies[name]), "    ")
             cell.source = _REGION.sub(lambda m, b=body: "\n" + b, regions[cell.id])
     nbformat.validate(nb)
     return nb
@@ -298,13 +310,19 @@ NOTEBOOKS = {
 }
 
 
+def _write(path: Path, nb: nbformat.NotebookNode) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        nbformat.write(nb, fh, version=4)
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
 def main() -> None:
     for name, (bodies, imports) in NOTEBOOKS.items():
-        path = SUBMISSION_DIR / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            nbformat.write(build_notebook(bodies, imports), fh, version=4)
-        print(f"wrote {path.relative_to(ROOT)}")
+        _write(SUBMISSION_DIR / name, build_notebook(bodies, imports))
+    for name, (bodies, imports) in mean_field_examples.NOTEBOOKS.items():
+        nb = build_notebook(bodies, imports, MEAN_FIELD_DIR, student=True)
+        _write(MEAN_FIELD_EXAMPLES / name, nb)
 
 
 if __name__ == "__main__":

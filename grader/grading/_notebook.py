@@ -109,6 +109,8 @@ class _Grader:
         self.execution = execution
         self.inventory = self._inventory()
         self.kinds = {c.function: [k for _, k in c.params] for c in plan.assignment.checks}
+        #: Functions whose answers are structured (dicts, bools, ...): hints must read them too.
+        self.rich = {c.function: not is_numeric(c.returns) for c in plan.assignment.checks}
         #: Functions that hung or killed the kernel: never called again for a hint.
         self.broken: set[str] = set()
         #: Why nothing more can be graded (the kernel is gone for good), once that is so.
@@ -358,7 +360,8 @@ class _Grader:
         values: dict[str, Any] = {}
         for fn, unique in by_function.items():
             try:
-                outcomes = self.session.call(fn, self.kinds[fn], list(unique.values()))
+                cases = list(unique.values())
+                outcomes = self.session.call(fn, self.kinds[fn], cases, rich=self.rich[fn])
             except KernelDied:
                 self.broken.add(fn)  # never called again for a hint
                 raise
