@@ -74,6 +74,22 @@ def _seeds(seeds: list[int] | None) -> str:
 INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"
 
 
+def origins_request(names: list[str]) -> str:
+    """The code asking which of ``names`` (checked functions) come from another module."""
+    return f"__grader_out__ = __grader__.origins(globals(), {[str(n) for n in names]!r})"
+
+
+def parse_origins(text: Any) -> dict[str, str]:
+    """Function name -> module; an unreadable reply counts as none imported."""
+    try:
+        raw = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def install_request() -> str:
     """Code that installs the driver as ``__grader__`` without touching the student's names."""
     source = _driver.__loader__.get_source(_driver.__name__)  # type: ignore[union-attr]
