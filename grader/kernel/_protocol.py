@@ -81,13 +81,17 @@ def origins_request(names: list[str]) -> str:
 
 def parse_origins(text: Any) -> dict[str, str]:
     """Function name -> module; an unreadable reply counts as none imported."""
+    raw = _json_object(text)
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _json_object(text: Any) -> dict[Any, Any]:
+    """A reply's JSON object; ``{}`` for anything else (a kernel can send what it likes)."""
     try:
         raw = json.loads(text) if isinstance(text, str) else None
     except (ValueError, RecursionError):
         return {}
-    if not isinstance(raw, dict):
-        return {}
-    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+    return raw if isinstance(raw, dict) else {}
 
 
 def install_request() -> str:
@@ -208,12 +212,7 @@ def _checked_rich(value: Any, depth: int, count: list[int]) -> Any:
 
 def parse_inventory(text: Any) -> dict[str, list[str] | None]:
     """The student's top-level callables; an unreadable reply counts as none."""
-    try:
-        raw = json.loads(text) if isinstance(text, str) else None
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(raw, dict):
-        return {}
+    raw = _json_object(text)
     found: dict[str, list[str] | None] = {}
     for name, params in itertools.islice(raw.items(), 10_000):
         ok = params is None or (

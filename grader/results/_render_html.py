@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 
-from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._render_text import (
     FATAL_EVENTS,
     Style,
-    check_text,
+    check_line,
     event_text,
+    points_text,
     question_text,
 )
 from grader.results._text import neutralise
@@ -66,9 +67,7 @@ def _question(
     show_expected: bool,
 ) -> list[str]:
     kind = "ok" if question.status == "ok" else "bad"
-    points = f"{question.points:g} / {question.max_points:g} points"
-    if question.status == "pending":
-        points = f"not marked yet, out of {question.max_points:g}"
+    points = points_text(question)
     head = (
         f'<h2>Question {escape(question.question)}: {points} <span class="{kind}">'
         f"({escape(question.status)})</span></h2>"
@@ -77,17 +76,7 @@ def _question(
     if question.manual or not failed:
         text = question_text(result, question, descriptions, show_expected, HTML)
         return [head, f"<p>{text}</p>"]
-    items = [_check(c, descriptions, show_expected) for c in question.checks]
+    items = [
+        f"<li>{check_line(c, descriptions, show_expected, HTML)}</li>" for c in question.checks
+    ]
     return [head, "<ul>", *items, "</ul>"]
-
-
-def _check(check: CheckResult, descriptions: dict[str, str] | None, show_expected: bool) -> str:
-    name = code(check.function)
-    if check.passed:
-        return f'<li class="ok">{name}: right on every input.</li>'
-    text = check_text(check, descriptions, show_expected, HTML)
-    text = text.removeprefix(f"{check.function}: ")
-    cases = (
-        f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
-    )
-    return f"<li>{name}{cases}: {text}</li>"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
-from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._render_text import (
     FATAL_EVENTS,
     Style,
-    check_text,
+    check_line,
     event_text,
+    points_text,
     question_text,
 )
 from grader.results._text import neutralise
@@ -63,7 +64,7 @@ def _question(
     descriptions: dict[str, str] | None,
     show_expected: bool,
 ) -> list[str]:
-    head = f"## Question {escape(question.question)}: {_points(question)} ({question.status})"
+    head = f"## Question {escape(question.question)}: {points_text(question)} ({question.status})"
     failed = [c for c in question.checks if not c.passed]
     if question.manual or not failed:
         return [
@@ -74,23 +75,5 @@ def _question(
         ]
     lines = [head, ""]
     for check in question.checks:
-        lines.append(_check(check, descriptions, show_expected))
+        lines.append("- " + check_line(check, descriptions, show_expected, MARKDOWN))
     return [*lines, ""]
-
-
-def _check(check: CheckResult, descriptions: dict[str, str] | None, show_expected: bool) -> str:
-    name = code(check.function)
-    if check.passed:
-        return f"- {name}: right on every input."
-    text = check_text(check, descriptions, show_expected, MARKDOWN)
-    text = text.removeprefix(f"{check.function}: ")
-    cases = (
-        f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
-    )
-    return f"- {name}{cases}: {text}"
-
-
-def _points(question: QuestionResult) -> str:
-    if question.status == "pending":
-        return f"not marked yet, out of {question.max_points:g}"
-    return f"{question.points:g} / {question.max_points:g} points"

@@ -61,6 +61,27 @@ def question_text(
     return cap(" ".join(dict.fromkeys(texts)))
 
 
+def check_line(
+    check: CheckResult, descriptions: dict[str, str] | None, show_expected: bool, style: Style
+) -> str:
+    """One check in a letter: its name, how many inputs it got right, what went wrong."""
+    name = style.value(check.function)
+    if check.passed:
+        return f"{name}: right on every input."
+    text = check_text(check, descriptions, show_expected, style)
+    text = text.removeprefix(f"{check.function}: ")
+    cases = (
+        f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
+    )
+    return f"{name}{cases}: {text}"
+
+
+def points_text(question: QuestionResult) -> str:
+    if question.status == "pending":
+        return f"not marked yet, out of {question.max_points:g}"
+    return f"{question.points:g} / {question.max_points:g} points"
+
+
 def _pending(question: QuestionResult) -> str:
     if question.status == "pending":
         return "Graded by hand: not marked yet."
