@@ -122,7 +122,11 @@ def test_an_imported_function_is_said_not_taken_silently(graded):
     out, scores = graded
     notes = scores.loc[("broken_imported_function", "1a"), "notes"]
     assert "entropy is imported from scipy.stats" in notes
-    assert "entropy is imported from" in _letter(out, "broken_imported_function", "md")
+    letter = _letter(out, "broken_imported_function", "md")
+    assert "- `entropy`: right on every input, but imported from `scipy.stats" in letter
+    checks = pd.read_csv(out / "checks.csv", keep_default_na=False)
+    row = checks[(checks.submission == "broken_imported_function") & (checks.function == "entropy")]
+    assert list(zip(row.status, row.reason)) == [("ok", "imported")]
 
 
 def test_notes_never_show_where_the_grader_or_its_python_is_installed(graded):

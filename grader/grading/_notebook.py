@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,8 @@ def grade_notebook(
             why = f"The kernel died: {clean(str(exc))}."
             return zero_result(plan, name, "kernel_died", why, start)
         grader = _Grader(plan, session, execution)
-        questions = tuple(grader.question(q) for q in plan.assignment.questions)
         imported = grader.imported()
+        questions = tuple(grader.question(q) for q in plan.assignment.questions)
     events = execution_events(session.execution, submission.repairs, plan.limits.memory_mb)
     events += imported
     if session.survivors:  # checked through the submission's cgroup once it was torn down
@@ -104,6 +105,8 @@ class _Grader:
         self.broken: set[str] = set()
         #: Why nothing more can be graded (the kernel is gone for good), once that is so.
         self.dead: dict[str, Any] = {}
+        #: Checked functions the notebook imported: name -> module.
+        self.origins: dict[str, str] = {}
         if execution.gave_up:
             self.dead = {"cells": [i + 1 for i in execution.skipped]}
 
@@ -114,7 +117,7 @@ class _Grader:
             return {}
 
     def question(self, question: Question) -> QuestionResult:
-        results = tuple(self.check(check) for check in question.checks)
+        results = tuple(self._origin(self.check(check)) for check in question.checks)
         weight = sum(r.weight for r in results)
         earned = sum(r.weight * r.earned for r in results)
         points = round(question.points * earned / weight, 6)
@@ -131,9 +134,19 @@ class _Grader:
         if self.dead or not names:
             return []
         try:
-            return imported_events(self.session.origins(names), names)
+            origins = self.session.origins(names)
         except KernelDied:
             return []
+        events = imported_events(origins, names)
+        self.origins = {e.params["function"]: e.params["module"] for e in events}
+        return events
+
+    def _origin(self, result: CheckResult) -> CheckResult:
+        """A passing check of an imported function says so: it is not the student's code."""
+        module = self.origins.get(result.function)
+        if module is None or not result.passed:
+            return result
+        return replace(result, reason=Reason("imported", {"module": module}))
 
     def check(self, check: Check) -> CheckResult:
         if self.dead:

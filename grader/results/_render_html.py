@@ -72,8 +72,8 @@ def _question(
         f'<h2>Question {escape(question.question)}: {points} <span class="{kind}">'
         f"({escape(question.status)})</span></h2>"
     )
-    failed = [c for c in question.checks if not c.passed]
-    if question.manual or not failed:
+    noted = [c for c in question.checks if not c.passed or c.reason is not None]
+    if question.manual or not noted:
         text = question_text(result, question, descriptions, show_expected, HTML)
         return [head, f"<p>{text}</p>"]
     items = [

@@ -65,8 +65,8 @@ def _question(
     show_expected: bool,
 ) -> list[str]:
     head = f"## Question {escape(question.question)}: {points_text(question)} ({question.status})"
-    failed = [c for c in question.checks if not c.passed]
-    if question.manual or not failed:
+    noted = [c for c in question.checks if not c.passed or c.reason is not None]
+    if question.manual or not noted:
         return [
             head,
             "",
