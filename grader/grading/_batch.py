@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,7 @@ from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
 from grader.results import _tables
 from grader.results._model import SubmissionResult
+from grader.results._outputs import context_for, write_outputs
 
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -141,12 +143,17 @@ def _grade_into(
         _run(plan, todo, out, pool, workers, store, hashes, progress, template)
         names = [p.stem for p in files]
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
-        scores = _tables.scores_frame(store.results(names), versions)
+        stored = list(store.results(names))
+        store.set_info(
+            {
+                "assignment_folder": str(assignment.folder.resolve()),
+                "versions": json.dumps(versions),
+                "submissions": json.dumps(names),
+            }
+        )
     finally:
         store.close()
-    gradebook = _tables.gradebook_frame(scores, [q.id for q in assignment.questions])
-    _tables.write_csv(scores, out / "scores.csv")
-    _tables.write_csv(gradebook, out / "gradebook.csv")
+    scores, gradebook = _write_report(out, assignment, stored, versions)
     return BatchReport(
         out,
         scores,
@@ -155,6 +162,20 @@ def _grade_into(
         len(files) - len(todo),
         round(time.monotonic() - start, 3),
     )
+
+
+def _write_report(
+    out: Path,
+    assignment: Assignment,
+    stored: list[tuple[SubmissionResult, str]],
+    versions: dict[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every output file, and the two tables the API returns."""
+    results = [result for result, _ in stored]
+    context = context_for(assignment, versions, {r.submission: sha for r, sha in stored})
+    write_outputs(out, results, context)
+    scores = _tables.scores_frame(stored, versions, context.descriptions, assignment.show_expected)
+    return scores, _tables.gradebook_frame(scores, context.questions)
 
 
 def _prepare_out(out: Path) -> None:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from grader.errors import OutputError
-from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import CheckResult, Event, QuestionResult, Reason, SubmissionResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
     submission TEXT PRIMARY KEY,
     notebook_sha256 TEXT NOT NULL,
@@ -35,19 +36,13 @@ CREATE TABLE IF NOT EXISTS sources (
 
 
 class Store:
-    """``OUT/results.sqlite``: the run's identity (meta) and one row per graded submission."""
+    """``OUT/results.sqlite``: the run's identity (meta), what ``grader report`` needs to write
+    the outputs again (info: the assignment's folder, the versions, the submissions in order),
+    and one row per graded submission."""
 
     def __init__(self, path: Path, meta: dict[str, str], resume: bool) -> None:
         self.path = path
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise OutputError(
-                f"{path} is not a results store this grader can use ({exc})"
-            ) from None
+        self._db = _connect(path)
         stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if resume and stored and stored != meta:
             changed = sorted(k for k in set(stored) | set(meta) if stored.get(k) != meta.get(k))
@@ -62,6 +57,30 @@ class Store:
         with self._db:
             self._db.execute("DELETE FROM meta")
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+
+    @classmethod
+    def existing(cls, path: Path) -> Store:
+        """The store of an earlier run, opened as it is (for ``grader report``)."""
+        if not path.is_file():
+            raise OutputError(
+                f"no results store at {path}: grade into that folder first (grader grade ... "
+                f"--out {path.parent})"
+            )
+        store = cls.__new__(cls)
+        store.path = path
+        store._db = _connect(path)
+        return store
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+
+    def info(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM info").fetchall())
+
+    def set_info(self, info: dict[str, str]) -> None:
+        """Kept apart from meta: a run resumes whatever these say."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", info.items())
 
     def done(self) -> dict[str, str]:
         """Submission name -> hash of the notebook that was graded."""
@@ -105,19 +124,46 @@ class Store:
         self._db.close()
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
+    return db
+
+
 def _load(raw: dict[str, Any]) -> SubmissionResult:
-    questions = tuple(
-        QuestionResult(
-            **{k: v for k, v in q.items() if k != "checks"},
-            checks=tuple(CheckResult(**c) for c in q["checks"]),
-        )
-        for q in raw["questions"]
-    )
+    """A stored result; rows of an earlier schema load too, with defaults for what they lack
+    (and their keys this schema no longer has are dropped)."""
+    questions = tuple(_question(q) for q in raw["questions"])
     return SubmissionResult(
         submission=raw["submission"],
         questions=questions,
-        notes=raw["notes"],
-        seconds=raw["seconds"],
+        notes=raw.get("notes", ""),
+        seconds=raw.get("seconds", 0.0),
         extra=raw.get("extra", {}),
         usage=raw.get("usage", {}),
+        events=tuple(Event(**_known(Event, e)) for e in raw.get("events", ())),
     )
+
+
+def _question(raw: dict[str, Any]) -> QuestionResult:
+    kept = _known(QuestionResult, raw)
+    kept["checks"] = tuple(_check(c) for c in raw.get("checks", ()))
+    return QuestionResult(**kept)
+
+
+def _check(raw: dict[str, Any]) -> CheckResult:
+    kept = _known(CheckResult, raw)
+    if isinstance(kept.get("reason"), dict):
+        kept["reason"] = Reason(**_known(Reason, kept["reason"]))
+    kept["properties_broken"] = tuple(kept.get("properties_broken", ()))
+    return CheckResult(**kept)
+
+
+def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in raw.items() if k in names}
