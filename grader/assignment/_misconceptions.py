@@ -96,8 +96,8 @@ def without_catalogue(source: bytes) -> bytes:
         return source
     lines = source.splitlines(keepends=True)
     removed: set[int] = set()  # 0-based line numbers
-    for run in _runs(sorted(drop)):
-        removed.update(_block(body, run, lines))
+    for index in sorted(drop):
+        removed.update(_block(body, index, drop, lines))
     kept_lines = {
         line
         for index, node in enumerate(body)
@@ -109,31 +109,31 @@ def without_catalogue(source: bytes) -> bytes:
     return b"".join(line for number, line in enumerate(lines) if number not in removed)
 
 
-def _runs(indices: list[int]) -> list[range]:
-    """Consecutive statement indices, as runs: what lies between two of them goes with them."""
-    runs: list[range] = []
-    for index in indices:
-        if runs and runs[-1].stop == index:
-            runs[-1] = range(runs[-1].start, index + 1)
-        else:
-            runs.append(range(index, index + 1))
-    return runs
-
-
-def _block(body: list[ast.stmt], run: range, lines: list[bytes]) -> range:
-    """A run of statements' lines (0-based) with the comment lines just above it; when a blank
-    line or the end of the file follows it, also every blank and comment line back to the
-    statement before (the separator it added, and a heading over the catalogue)."""
-    node, end = body[run.start], body[run.stop - 1]
+def _start(body: list[ast.stmt], index: int, lines: list[bytes]) -> int:
+    """A statement's first line (0-based), with its decorators and the comments just above."""
+    node = body[index]
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
-    last = end.end_lineno or end.lineno  # 1-based, so the next line's 0-based index
-    floor = (body[run.start - 1].end_lineno or 0) if run.start else 0
+    floor = (body[index - 1].end_lineno or 0) if index else 0
     while first > floor and lines[first - 1].lstrip().startswith(b"#"):
         first -= 1
-    if last >= len(lines) or not lines[last].strip():
+    return first
+
+
+def _block(body: list[ast.stmt], index: int, drop: set[int], lines: list[bytes]) -> range:
+    """A statement's lines (0-based) with the comments just above it. When a blank line or the
+    end of the file follows it (or follows the catalogue statements right below it), also every
+    blank and comment line back to the statement before: the separator it added, and a heading
+    over the catalogue. Otherwise the blank lines above it separate what was there before."""
+    first = _start(body, index, lines)
+    end = index
+    while end + 1 in drop and _start(body, end + 1, lines) == body[end].end_lineno:
+        end += 1
+    after = body[end].end_lineno or body[end].lineno  # the 0-based index of the next line
+    floor = (body[index - 1].end_lineno or 0) if index else 0
+    if after >= len(lines) or not lines[after].strip():
         while first > floor and _blank_or_comment(lines[first - 1]):
             first -= 1
-    return range(first, last)
+    return range(first, body[index].end_lineno or body[index].lineno)
 
 
 def _blank_or_comment(line: bytes) -> bool:

@@ -10,6 +10,7 @@ import difflib
 import json
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
 from grader.grading._compare import normalise, show, show_call
+from grader.grading._misconceptions import name_misconception
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._verdict import sampled, why_not
 from grader.kernel import _client, _protocol
@@ -168,22 +170,33 @@ class _Grader:
             outcome, reason = sampled(check, group, expected) if n > 1 else (group[0], None)
             if n == 1:
                 reason = self._judge(check, outcome, expected)
-            if reason is not None:
+            if reason is not None:  # every failure: the misconceptions are tried on them all
                 failures.append((case, outcome, expected, reason))
-                if not every:
-                    break
         if not failures:
             return CheckResult(check.function, "ok", check.weight)
+        misconception = self._misconception(check, failures)
         case, outcome, expected, reason = failures[0]
         status = _status(outcome)
         if status == "timeout":
             self.broken.add(check.function)
         text = self._explain(check, case, outcome, expected, reason)
         if not every:
-            return CheckResult(check.function, status, check.weight, text)
+            return CheckResult(
+                check.function, status, check.weight, text, misconception=misconception
+            )
         right = len(cases) - len(failures)
         text = f"{check.function} is right on {right} of {len(cases)} inputs. {text}"
-        return CheckResult(check.function, status, check.weight, text, right / len(cases))
+        share = right / len(cases)
+        return CheckResult(
+            check.function, status, check.weight, text, share, misconception=misconception
+        )
+
+    def _misconception(self, check: Check, failures: list[Any]) -> str | None:
+        """The catalogue's name for the mistake behind every failure, if one explains them."""
+        if not self.plan.assignment.misconceptions:
+            return None
+        judge = partial(self._judge, check)
+        return name_misconception(self.plan.assignment, check, failures, judge)
 
     def _variable(self, check: Check) -> CheckResult:
         """A value the notebook computed at top level: read once, compared like an answer."""
@@ -200,7 +213,9 @@ class _Grader:
         if reason is None:
             return CheckResult(check.function, "ok", check.weight)
         text = self._explain(check, {}, outcome, expected, reason)
-        return CheckResult(check.function, _status(outcome), check.weight, text)
+        misconception = self._misconception(check, [({}, outcome, expected, reason)])
+        status = _status(outcome)
+        return CheckResult(check.function, status, check.weight, text, misconception=misconception)
 
     def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
         """Why an outcome earns nothing, or None: by the check's comparator when it names one
