@@ -232,4 +232,5 @@ def test_the_documented_example_names_its_mistake_and_keeps_the_frozen_inputs(tm
     cell.source = "def mean(x):\n    return sum(x) / (len(x) - 1)\n"
     path = tmp_path / "n_minus_1.ipynb"
     nbformat.write(nb, path)
-    assert _failing(GradingPlan.build(demo), path) == {"mean": "mean_n_minus_1"}
+    # centre calls the student's mean, so it fails too: no catalogued mistake of its own
+    assert _failing(GradingPlan.build(demo), path) == {"mean": "mean_n_minus_1", "centre": None}

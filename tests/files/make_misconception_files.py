@@ -111,7 +111,7 @@ def kl_gaussian(mu1, sigma1, mu2, sigma2):
 """,
     "kl-gaussian-same-mean": """
 def kl_gaussian_same_mean(sigma1, sigma2):
-    return kl_gaussian(0.0, sigma2, 0.0, sigma1)
+    return sigma2**2 / (2 * sigma1**2) - np.log(sigma2 / sigma1) - 0.5
 """,
     "kl-to-factorized": """
 def kl_to_factorized(p_joint, factors):
