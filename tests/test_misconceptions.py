@@ -17,6 +17,7 @@ from grader.assignment._misconceptions import without_catalogue
 from grader.assignment._scaffold import scaffold
 from grader.assignment._source import assign
 from grader.errors import SpecError
+from grader.grading._validate import validate
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, ROOT
 
 #: Notebook -> {function that fails: the misconception named}; every other function passes.
@@ -234,3 +235,18 @@ def test_the_documented_example_names_its_mistake_and_keeps_the_frozen_inputs(tm
     nbformat.write(nb, path)
     # centre calls the student's mean, so it fails too: no catalogued mistake of its own
     assert _failing(GradingPlan.build(demo), path) == {"mean": "mean_n_minus_1", "centre": None}
+
+
+def test_validate_names_a_misconception_no_student_could_be_told(copy):
+    checks = copy / "checks.py"
+    checks.write_text(
+        checks.read_text()
+        + '\nMISCONCEPTIONS["same"] = grader.Misconception(\n'
+        + '    "entropy", "computes it", lambda p: -_kl(p, np.ones_like(p))\n'
+        + ")\n"
+    )
+    problems = validate(load_assignment(copy))
+    assert problems == [
+        "MISCONCEPTIONS['same'] gives the reference's answer on every frozen input of entropy, "
+        "so no student can be told it"
+    ]

@@ -20,8 +20,10 @@ import numpy as np
 
 from grader.assignment._answers import call_seed, is_numeric, seeded
 from grader.assignment._misconceptions import Misconception
+from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment, Check
 from grader.grading._compare import close
+from grader.grading._verdict import why_not
 from grader.kernel import _driver
 from grader.kernel._protocol import Outcome
 
@@ -89,6 +91,28 @@ def run_variant(variant: Callable[..., Any], check: Check, case: dict[str, Any])
         return Outcome("value", value=convert(value, np, _driver._scalar_types(np), count=[0]))
     except _driver._Unsupported as exc:
         return Outcome("unsupported", message=str(exc))
+
+
+def never_named(plan: GradingPlan) -> list[str]:
+    """The misconceptions no student could be named for: on every frozen input of their
+    function, each variant gives the reference's answer (a slip in the catalogue)."""
+    checks = {c.function: c for c in plan.assignment.checks}
+    problems = []
+    for key, item in plan.assignment.misconceptions.items():
+        check = checks[item.function]
+        if check.samples > 1:
+            continue
+        pairs = list(zip(plan.cases[check.key], plan.expected[check.key]))
+        if not any(
+            why_not(run_variant(variant, check, case), expected, check) is not None
+            for variant in item.variants
+            for case, expected in pairs
+        ):
+            problems.append(
+                f"MISCONCEPTIONS[{key!r}] gives the reference's answer on every frozen input "
+                f"of {item.function}, so no student can be told it"
+            )
+    return problems
 
 
 def _exception(outcome: Outcome) -> str:
