@@ -45,6 +45,12 @@ NAMED = {
         "kl_divergence": "kl_nan_at_zero",
         "kl_to_factorized": "kl_to_factorized_nan_at_zero",
     },
+    # Loops with math.log: the first zero raises, with the variant's exception and message.
+    FILES / "misconception_log_of_zero.ipynb": {
+        "entropy": "entropy_log_of_zero",
+        "cross_entropy": "cross_entropy_log_of_zero",
+        "kl_divergence": "kl_log_of_zero",
+    },
     FILES / "misconception_kl_reversed.ipynb": {
         "kl_divergence": "kl_reversed",
         "kl_gaussian": "kl_gaussian_reversed",

@@ -324,6 +324,9 @@ _NAN = (
     "computes the term of an outcome with p_i = 0 too: in NumPy 0 * log(0) is nan, and the nan "
     "spreads to the whole sum"
 )
+_LOG_OF_ZERO = (
+    "calls math.log on a probability of 0, and math.log(0) raises ValueError (math domain error)"
+)
 _REVERSED = "computes the divergence with its two distributions swapped, KL(q || p)"
 _WRONG_AXIS = (
     "sums p_joint over axis j, which removes variable j: what is left is a distribution over "
@@ -345,6 +348,18 @@ MISCONCEPTIONS = {
     "kl_nan_at_zero": _M("kl_divergence", _NAN, _naive_kl),
     "kl_to_factorized_nan_at_zero": _M(
         "kl_to_factorized", _NAN, lambda p_joint, factors: _naive_kl(p_joint, _product(factors))
+    ),
+    "entropy_log_of_zero": _M(
+        "entropy", _LOG_OF_ZERO, lambda p: -sum(p_i * math.log(p_i) for p_i in p)
+    ),
+    "cross_entropy_log_of_zero": _M(
+        "cross_entropy", _LOG_OF_ZERO, lambda p, q: -sum(a * math.log(b) for a, b in zip(p, q))
+    ),
+    "kl_log_of_zero": _M(
+        "kl_divergence",
+        "calls math.log(p_i / q_i) also where p_i = 0: math.log(0) raises ValueError (math domain "
+        "error), and where q_i is 0 too, 0 / 0 is nan",
+        lambda p, q: sum(a * math.log(a / b) for a, b in zip(p, q)),
     ),
     "cross_entropy_eps": _M(
         "cross_entropy", _EPS, tuple(_cross_entropy_eps(e, c) for e in _EPSILONS for c in (0, 1))

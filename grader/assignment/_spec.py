@@ -271,14 +271,12 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
         manual_questions=tuple(q for q in every if isinstance(q, ManualQuestion)),
         oracles=oracles,
         hooks=hooks,
-        misconceptions=read_catalogue(path, hooks, [c.function for c in _checks(questions)]),
+        misconceptions=read_catalogue(
+            path, hooks, (c.function for q in questions for c in q.checks)
+        ),
     )
     _resolve_names(path, assignment)
     return assignment
-
-
-def _checks(questions: tuple[Question, ...]) -> list[Check]:
-    return [c for q in questions for c in q.checks]
 
 
 def _question(path: Path, raw: Any) -> Question | ManualQuestion:

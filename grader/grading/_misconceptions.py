@@ -1,11 +1,13 @@
 """Naming the mistake behind a failed check, from the assignment's misconception catalogue.
 
 A variant runs here, in the grader's process, on the failing inputs as the student's function
-received them (arrays, floats), and its answer is converted as a student's would be. A
-misconception is named only when, on every input the student failed, the variant is wrong too
-and the student's answer agrees with it within the check's tolerances (nan with nan, inf with
-inf; raising the same exception counts as agreeing). The inputs the student got right are not
-asked: a misconception often gives the right answer where it does not matter (log 2 of p = 1).
+received them (arrays, floats), and its answer is converted as a student's would be (the
+kernel driver's own conversions). A misconception is named only when, on every input the
+student failed, the variant is wrong too and the student's answer agrees with it within the
+check's tolerances: nan with nan, inf with inf, and an exception with the same exception and
+message (the kernel runs the grader's own interpreter, so ``math.log(0.0)`` fails alike in
+both). The inputs the student got right are not asked: a misconception often gives the right
+answer where it does not matter (the base 2 entropy of p = [1.0]).
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ def _agrees(
 ) -> bool:
     """The variant is wrong on this case and the student's outcome is what it gives."""
     answer = run_variant(variant, check, case)
-    if answer.kind == "error" or outcome.kind == "error":
-        return answer.kind == outcome.kind and _exception(answer) == _exception(outcome)
+    if answer.kind == "error" or outcome.kind == "error":  # the same exception, same message
+        return answer.kind == outcome.kind and answer.message == outcome.message
     if answer.kind != "value" or outcome.kind != "value" or judge(answer, expected) is None:
         return False
     return same(answer.value, outcome.value, check.rtol, check.atol)
@@ -85,7 +87,7 @@ def run_variant(variant: Callable[..., Any], check: Check, case: dict[str, Any])
             warnings.simplefilter("ignore")
             value = variant(*args)
     except Exception as exc:  # a variant raising is an answer too: agreeing with a student's
-        return Outcome("error", message=type(exc).__name__)
+        return Outcome("error", message=_driver._error_text(exc))
     convert = _driver._plain if is_numeric(check.returns) else _driver._rich
     try:
         return Outcome("value", value=convert(value, np, _driver._scalar_types(np), count=[0]))
@@ -113,11 +115,6 @@ def never_named(plan: GradingPlan) -> list[str]:
                 f"of {item.function}, so no student can be told it"
             )
     return problems
-
-
-def _exception(outcome: Outcome) -> str:
-    """The exception's type name, from "ValueError: math domain error" or "ValueError"."""
-    return outcome.message.split(":", 1)[0].strip()
 
 
 def same(a: Any, b: Any, rtol: float, atol: float) -> bool:

@@ -100,6 +100,27 @@ def kl_to_factorized(p_joint, factors):
 """,
 }
 
+LOG_OF_ZERO = {
+    "entropy": """
+def entropy(p):
+    h = 0.0
+    for p_i in p:
+        h -= p_i * math.log(p_i)
+    return h
+""",
+    "cross-entropy": """
+def cross_entropy(p, q):
+    return -sum(p[i] * math.log(q[i]) for i in range(len(p)))
+""",
+    "kl-divergence": """
+def kl_divergence(p, q):
+    total = 0.0
+    for p_i, q_i in zip(p, q):
+        total += p_i * math.log(p_i / q_i)
+    return total
+""",
+}
+
 KL_REVERSED = {
     "kl-divergence": """
 def kl_divergence(q, p):
@@ -183,6 +204,7 @@ NOTEBOOKS = {
     "misconception_sigma_as_variance.ipynb": SIGMA_AS_VARIANCE,
     "misconception_eps_clipped.ipynb": EPS_CLIPPED,
     "misconception_nan_at_zero.ipynb": NAN_AT_ZERO,
+    "misconception_log_of_zero.ipynb": LOG_OF_ZERO,
     "misconception_kl_reversed.ipynb": KL_REVERSED,
     "misconception_wrong_axis.ipynb": WRONG_AXIS,
     "misconception_none.ipynb": NONE,
