@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader.assignment._misconceptions import descriptions
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment
 from grader.errors import OutputError, SubmissionsError
@@ -147,10 +146,7 @@ def _grade_into(
         store.close()
     results = [result for result, _ in stored]
     context = OutputContext(
-        assignment,
-        descriptions=descriptions(assignment.misconceptions),
-        versions=versions,
-        hashes={r.submission: sha for r, sha in stored},
+        assignment, versions=versions, hashes={r.submission: sha for r, sha in stored}
     )
     write_outputs(out, results, context)
     scores = _tables.scores_frame(stored, versions)
