@@ -314,23 +314,28 @@ def _kl_gaussian(mu1: float, sigma1: float, mu2: float, sigma2: float) -> float:
     return math.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
 
 
-_LOG2 = "takes logarithms in base 2 (np.log2, or math.log(x, 2)), so it measures in bits"
-_VARIANCE = "uses sigma as if it were the variance: it is not squared where the formula squares it"
+# Each describe completes "This looks like a known mistake: ..." in the feedback: what the code
+# seems to do, never the right answer.
+_LOG2 = "the code takes logarithms in base 2 (np.log2, math.log(x, 2)), so it measures in bits"
+_VARIANCE = (
+    "the code uses sigma as if it were the variance, so it is not squared where it should be"
+)
 _EPS = (
-    "adds a small eps to the probabilities (or clips them to at least eps) before taking the "
-    "log, so where q_i = 0 < p_i the answer is a large finite number that depends on eps"
+    "the code adds a small eps to the probabilities (or clips them to at least eps) before "
+    "taking the log, so where q_i = 0 < p_i it gives a large finite number that depends on eps"
 )
 _NAN = (
-    "computes the term of an outcome with p_i = 0 too: in NumPy 0 * log(0) is nan, and the nan "
-    "spreads to the whole sum"
+    "the code computes the term of an outcome with p_i = 0 too: in NumPy 0 * log(0) is nan, "
+    "and the nan spreads to the whole sum"
 )
 _LOG_OF_ZERO = (
-    "calls math.log on a probability of 0, and math.log(0) raises ValueError (math domain error)"
+    "the code calls math.log on a probability of 0, and math.log(0) raises ValueError "
+    "(math domain error)"
 )
-_REVERSED = "computes the divergence with its two distributions swapped, KL(q || p)"
+_REVERSED = "the code computes the divergence with its two distributions swapped, KL(q || p)"
 _WRONG_AXIS = (
-    "sums p_joint over axis j, which removes variable j: what is left is a distribution over "
-    "the other variables"
+    "the code sums p_joint over axis j, which removes variable j: what is left is a "
+    "distribution over the other variables"
 )
 _M = grader.Misconception
 
@@ -357,8 +362,8 @@ MISCONCEPTIONS = {
     ),
     "kl_log_of_zero": _M(
         "kl_divergence",
-        "calls math.log(p_i / q_i) also where p_i = 0: math.log(0) raises ValueError (math domain "
-        "error), and where q_i is 0 too, 0 / 0 is nan",
+        "the code calls math.log(p_i / q_i) also where p_i = 0: math.log(0) raises ValueError "
+        "(math domain error), and where q_i is 0 too, 0 / 0 is nan",
         lambda p, q: sum(a * math.log(a / b) for a, b in zip(p, q)),
     ),
     "cross_entropy_eps": _M(
