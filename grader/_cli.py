@@ -195,6 +195,18 @@ class _Progress:
 
 
 @main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+def report(out: Path) -> None:
+    """Write every output in OUT again from OUT/results.sqlite, without grading."""
+    from grader.results._rebuild import rebuild
+
+    results = rebuild(out)
+    click.echo(
+        f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
+    )
+
+
+@main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--assignment",
