@@ -9,9 +9,10 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
-from grader import GradingPlan, grade_notebook, load_assignment
+from grader import GradingPlan, grade_batch, grade_notebook, load_assignment
 from grader.assignment._frozen import freeze, inputs_hash, load_frozen
 from grader.assignment._misconceptions import without_catalogue
 from grader.assignment._scaffold import scaffold
@@ -158,7 +159,9 @@ def test_editing_the_catalogue_needs_no_freeze_but_editing_the_inputs_does(copy,
         "\n\n# An added mistake.\ndef _xlogy(p, q):\n    return -float(special.xlogy(p, q).sum())\n"
         '\n\nMISCONCEPTIONS["sign"] = grader.Misconception("cross_entropy", "flips", _xlogy)\n'
     )
-    text = text.replace(_LOG2_WORDS, "takes logarithms in base 2")
+    words = assignment.misconceptions["entropy_log2"].describe
+    assert words in text
+    text = text.replace(words, "takes logarithms in base 2")
     checks.write_text(text)
     edited = load_assignment(copy, oracles=False)
     assert "sign" in edited.misconceptions
@@ -169,9 +172,6 @@ def test_editing_the_catalogue_needs_no_freeze_but_editing_the_inputs_does(copy,
         text.replace("min_value=1e-3, max_value=1.0", "min_value=1e-2, max_value=1.0")
     )
     assert inputs_hash(load_assignment(copy, oracles=False)) != inputs_hash(assignment)
-
-
-_LOG2_WORDS = "takes logarithms in base 2 (np.log2, or math.log(x, 2)), so it measures in bits"
 
 
 ORIGINAL = (
@@ -256,3 +256,20 @@ def test_validate_names_a_misconception_no_student_could_be_told(copy):
         "MISCONCEPTIONS['same'] gives the reference's answer on every frozen input of entropy, "
         "so no student can be told it"
     ]
+
+
+def test_a_batch_stores_and_shows_the_misconception_never_the_expected_value(tmp_path, assignment):
+    handins = tmp_path / "handins"
+    handins.mkdir()
+    shutil.copy(FILES / "misconception_sigma_as_variance.ipynb", handins / "erin.ipynb")
+    out = tmp_path / "out"
+    grade_batch(assignment, [handins], out, workers=1)
+    checks = pd.read_csv(out / "checks.csv").set_index("function")
+    assert checks.loc["kl_gaussian", "misconception"] == "kl_gaussian_sigma_as_variance"
+    assert checks["misconception"].notna().sum() == 3
+    letter = (out / "feedback" / "erin.md").read_text(encoding="utf-8")
+    assert (
+        "This looks like a known mistake: the code uses sigma as if it were the variance" in letter
+    )
+    # kl_gaussian(mu1=0.0, sigma1=2.0, mu2=0.0, sigma2=1.0) is 0.8068528194400547: hidden
+    assert "0.80685" not in letter
