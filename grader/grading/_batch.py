@@ -152,11 +152,7 @@ def _grade_into(
         )
     finally:
         store.close()
-    results = [result for result, _ in stored]
-    context = context_for(assignment, versions, {r.submission: sha for r, sha in stored})
-    write_outputs(out, results, context)
-    scores = _tables.scores_frame(stored, versions, context.descriptions, assignment.show_expected)
-    gradebook = _tables.gradebook_frame(scores, context.questions)
+    scores, gradebook = _write_report(out, assignment, stored, versions)
     return BatchReport(
         out,
         scores,
@@ -165,6 +161,20 @@ def _grade_into(
         len(files) - len(todo),
         round(time.monotonic() - start, 3),
     )
+
+
+def _write_report(
+    out: Path,
+    assignment: Assignment,
+    stored: list[tuple[SubmissionResult, str]],
+    versions: dict[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every output file, and the two tables the API returns."""
+    results = [result for result, _ in stored]
+    context = context_for(assignment, versions, {r.submission: sha for r, sha in stored})
+    write_outputs(out, results, context)
+    scores = _tables.scores_frame(stored, versions, context.descriptions, assignment.show_expected)
+    return scores, _tables.gradebook_frame(scores, context.questions)
 
 
 def _prepare_out(out: Path) -> None:
