@@ -25,6 +25,7 @@ _EXPORTS = {
     "Assignment": "grader.assignment._spec",
     "Check": "grader.assignment._spec",
     "Inputs": "grader.assignment._spec",
+    "Misconception": "grader.assignment._misconceptions",
     "Property": "grader.assignment._spec",
     "Question": "grader.assignment._spec",
     "load_assignment": "grader.assignment._spec",
@@ -41,6 +42,7 @@ __all__ = [
     "GradingPlan",
     "Inputs",
     "Limits",
+    "Misconception",
     "Property",
     "Question",
     "QuestionResult",
@@ -54,6 +56,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from grader.assignment._frozen import freeze
+    from grader.assignment._misconceptions import Misconception
     from grader.assignment._plan import GradingPlan
     from grader.assignment._spec import (
         Assignment,

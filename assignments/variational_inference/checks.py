@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+import grader
 from grader import Inputs, Property
 
 TOL = 1e-9
@@ -245,5 +246,161 @@ PROPERTIES: dict[str, Property] = {
         "KL(p || q1 q2 ...) >= 0",
         lambda p_joint, factors: {"kl": ("kl_to_factorized", (p_joint, factors))},
         lambda c, r: r["kl"] >= -TOL,
+    ),
+}
+
+
+# Misconceptions: wrong versions of the oracles, named in the feedback when a student's failing
+# answers agree with one. They are called like the student's functions (pmfs as float64 arrays)
+# and never decide the frozen inputs: editing them needs no `grader freeze`.
+
+
+def _product(factors: list[Any]) -> Any:
+    q = np.ones(())
+    for factor in factors:
+        q = np.multiply.outer(q, factor)
+    return q
+
+
+def _kl(p: Any, q: Any, log: Any = np.log) -> float:
+    """sum p log(p / q) under the sheet's conventions, in the base ``log`` gives."""
+    seen = p > 0
+    if np.any(q[seen] == 0):
+        return math.inf
+    return float(np.sum(p[seen] * log(p[seen] / q[seen])))
+
+
+def _cross_entropy_log2(p: Any, q: Any) -> float:
+    seen = p > 0
+    return float(-np.sum(p[seen] * np.log2(q[seen])))
+
+
+def _naive_kl(p: Any, q: Any) -> float:
+    return float(np.sum(p * np.log(p / q)))
+
+
+#: The sizes of eps seen in students' code and public implementations.
+_EPSILONS = (1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-16, 2.0**-52, 1e-20)
+
+
+def _kl_eps(eps: float, clip: bool) -> Any:
+    """KL with eps added to both pmfs, or both clipped to [eps, 1]."""
+
+    def variant(p: Any, q: Any) -> float:
+        if clip:
+            p, q = np.clip(p, eps, 1.0), np.clip(q, eps, 1.0)
+            return float(np.sum(p * np.log(p / q)))
+        return float(np.sum(p * np.log((p + eps) / (q + eps))))
+
+    return variant
+
+
+def _factorized(kl: Any) -> Any:
+    return lambda p_joint, factors: kl(p_joint, _product(factors))
+
+
+def _cross_entropy_eps(eps: float, clip: bool) -> Any:
+    def variant(p: Any, q: Any) -> float:
+        return float(-np.sum(p * np.log(np.clip(q, eps, 1.0) if clip else q + eps)))
+
+    return variant
+
+
+def _sigma_as_variance(mu1: float, var1: float, mu2: float, var2: float) -> float:
+    return 0.5 * math.log(var2 / var1) + (var1 + (mu1 - mu2) ** 2) / (2 * var2) - 0.5
+
+
+def _kl_gaussian(mu1: float, sigma1: float, mu2: float, sigma2: float) -> float:
+    return math.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
+
+
+# Each describe completes "This looks like a known mistake: ..." in the feedback: what the code
+# seems to do, never the right answer.
+_LOG2 = "the code takes logarithms in base 2 (np.log2, math.log(x, 2)), so it measures in bits"
+_VARIANCE = (
+    "the code uses sigma as if it were the variance, so it is not squared where it should be"
+)
+_EPS = (
+    "the code adds a small eps to the probabilities (or clips them to at least eps) before "
+    "taking the log, so where q_i = 0 < p_i it gives a large finite number that depends on eps"
+)
+_NAN = (
+    "the code computes the term of an outcome with p_i = 0 too: in NumPy 0 * log(0) is nan, "
+    "and the nan spreads to the whole sum"
+)
+_LOG_OF_ZERO = (
+    "the code calls math.log on a probability of 0, and math.log(0) raises ValueError "
+    "(math domain error)"
+)
+_REVERSED = "the code computes the divergence with its two distributions swapped, KL(q || p)"
+_WRONG_AXIS = (
+    "the code sums p_joint over axis j, which removes variable j: what is left is a "
+    "distribution over the other variables"
+)
+_M = grader.Misconception
+
+MISCONCEPTIONS = {
+    "entropy_log2": _M("entropy", _LOG2, lambda p: -_kl(p, np.ones_like(p), np.log2)),
+    "cross_entropy_log2": _M("cross_entropy", _LOG2, _cross_entropy_log2),
+    "kl_log2": _M("kl_divergence", _LOG2, lambda p, q: _kl(p, q, np.log2)),
+    "kl_to_factorized_log2": _M(
+        "kl_to_factorized", _LOG2, lambda p_joint, factors: _kl(p_joint, _product(factors), np.log2)
+    ),
+    "entropy_nan_at_zero": _M("entropy", _NAN, lambda p: float(-np.sum(p * np.log(p)))),
+    "cross_entropy_nan_at_zero": _M(
+        "cross_entropy", _NAN, lambda p, q: float(-np.sum(p * np.log(q)))
+    ),
+    "kl_nan_at_zero": _M("kl_divergence", _NAN, _naive_kl),
+    "kl_to_factorized_nan_at_zero": _M(
+        "kl_to_factorized", _NAN, lambda p_joint, factors: _naive_kl(p_joint, _product(factors))
+    ),
+    "entropy_log_of_zero": _M(
+        "entropy", _LOG_OF_ZERO, lambda p: -sum(p_i * math.log(p_i) for p_i in p)
+    ),
+    "cross_entropy_log_of_zero": _M(
+        "cross_entropy", _LOG_OF_ZERO, lambda p, q: -sum(a * math.log(b) for a, b in zip(p, q))
+    ),
+    "kl_log_of_zero": _M(
+        "kl_divergence",
+        "the code calls math.log(p_i / q_i) also where p_i = 0: math.log(0) raises ValueError "
+        "(math domain error), and where q_i is 0 too, 0 / 0 is nan",
+        lambda p, q: sum(a * math.log(a / b) for a, b in zip(p, q)),
+    ),
+    "cross_entropy_eps": _M(
+        "cross_entropy", _EPS, tuple(_cross_entropy_eps(e, c) for e in _EPSILONS for c in (0, 1))
+    ),
+    "kl_eps": _M("kl_divergence", _EPS, tuple(_kl_eps(e, c) for e in _EPSILONS for c in (0, 1))),
+    "kl_to_factorized_eps": _M(
+        "kl_to_factorized",
+        _EPS,
+        tuple(_factorized(_kl_eps(e, c)) for e in _EPSILONS for c in (0, 1)),
+    ),
+    "kl_reversed": _M("kl_divergence", _REVERSED, lambda p, q: _kl(q, p)),
+    "kl_to_factorized_reversed": _M(
+        "kl_to_factorized", _REVERSED, lambda p_joint, factors: _kl(_product(factors), p_joint)
+    ),
+    "kl_gaussian_sigma_as_variance": _M("kl_gaussian", _VARIANCE, _sigma_as_variance),
+    "kl_gaussian_same_mean_sigma_as_variance": _M(
+        "kl_gaussian_same_mean",
+        _VARIANCE,
+        lambda sigma1, sigma2: _sigma_as_variance(0, sigma1, 0, sigma2),
+    ),
+    "kl_gaussian_same_variance_sigma_as_variance": _M(
+        "kl_gaussian_same_variance",
+        _VARIANCE,
+        lambda mu1, mu2, sigma: (mu1 - mu2) ** 2 / (2 * sigma),
+    ),
+    "kl_gaussian_reversed": _M(
+        "kl_gaussian",
+        _REVERSED,
+        lambda mu1, sigma1, mu2, sigma2: _kl_gaussian(mu2, sigma2, mu1, sigma1),
+    ),
+    "kl_gaussian_same_mean_reversed": _M(
+        "kl_gaussian_same_mean",
+        _REVERSED,
+        lambda sigma1, sigma2: _kl_gaussian(0, sigma2, 0, sigma1),
+    ),
+    "optimal_factor_wrong_axis": _M(
+        "optimal_factor", _WRONG_AXIS, lambda p_joint, j: p_joint.sum(axis=j)
     ),
 }

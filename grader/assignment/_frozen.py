@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._files import write_atomic
+from grader.assignment._misconceptions import without_catalogue
 from grader.assignment._spec import Assignment, Check
 from grader.errors import FrozenInputsError
 
@@ -37,15 +38,16 @@ class FrozenInputs:
 
 def inputs_hash(assignment: Assignment) -> str:
     """What decides the drawn inputs, and nothing else: the assignment's name and seed, each
-    check's key, arguments, strategy and count, and checks.py (strategies and edges). Points,
-    tolerances, credit rules, comparators named by the spec, manual questions and feedback keys
-    can change without a redraw: the same inputs, the same frozen file."""
+    check's key, arguments, strategy and count, and checks.py (strategies and edges) without its
+    misconception catalogue. Points, tolerances, credit rules, comparators named by the spec,
+    manual questions, feedback keys and misconceptions can change without a redraw: the same
+    inputs, the same frozen file."""
     checks = [[c.key, list(c.param_names), c.inputs, c.examples] for c in assignment.checks]
     text = json.dumps([assignment.name, assignment.seed, checks], sort_keys=True)
     digest = hashlib.sha256(text.encode())
     hooks = assignment.hooks
     if hooks is not None and getattr(hooks, "__file__", None):
-        digest.update(Path(hooks.__file__).read_bytes())
+        digest.update(without_catalogue(Path(hooks.__file__).read_bytes()))
     return digest.hexdigest()
 
 

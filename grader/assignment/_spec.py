@@ -34,6 +34,7 @@ from grader.assignment._fields import spec_file as _file
 from grader.assignment._fields import table_list as _list
 from grader.assignment._fields import unique as _unique
 from grader.assignment._fields import whole_number as _int
+from grader.assignment._misconceptions import Misconception, read_catalogue
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
@@ -134,6 +135,10 @@ class Assignment:
     hooks: ModuleType | None = field(default=None, compare=False, repr=False)
     #: Graded by hand: not in ``questions``, ``total_points`` or the report.
     manual_questions: tuple[ManualQuestion, ...] = ()
+    #: checks.py's ``MISCONCEPTIONS`` (empty in a student bundle, which has no checks.py).
+    misconceptions: Mapping[str, Misconception] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -266,6 +271,9 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
         manual_questions=tuple(q for q in every if isinstance(q, ManualQuestion)),
         oracles=oracles,
         hooks=hooks,
+        misconceptions=read_catalogue(
+            path, hooks, (c.function for q in questions for c in q.checks)
+        ),
     )
     _resolve_names(path, assignment)
     return assignment

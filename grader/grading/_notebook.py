@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from grader.assignment._spec import Check, Question
 from grader.grading._events import execution_events, imported_events
 from grader.grading._explain import clean, died, reason_of, received
 from grader.grading._hints import broken_properties
+from grader.grading._misconceptions import name_misconception
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._verdict import sampled, why_not
 from grader.kernel import _protocol
@@ -175,6 +177,7 @@ class _Grader:
         groups = [outcomes[i : i + n] for i in range(0, len(outcomes), n)]
         run = passed = 0
         first = None
+        failures = []
         for index, (expected, group) in enumerate(zip(self.plan.expected[check.key], groups)):
             outcome, why = sampled(check, group, expected) if n > 1 else (group[0], None)
             if n == 1:
@@ -182,14 +185,23 @@ class _Grader:
             run += outcome.kind != "skipped"
             if why is None:
                 passed += 1
-            elif first is None:
-                first = (index, outcome, expected, why)
+            else:  # every failure: the misconceptions are tried on them all
+                failures.append((cases[index], outcome, expected, why))
+                first = first or (index, outcome, expected, why)
         if first is None:
             return CheckResult(
                 check.function, "ok", check.weight, cases_run=run, cases_passed=passed
             )
         share = passed / len(cases) if check.credit == "proportional" else None
-        return self._failure(check, first, share, run, passed)
+        result = self._failure(check, first, share, run, passed)
+        return replace(result, misconception=self._misconception(check, failures))
+
+    def _misconception(self, check: Check, failures: list[Any]) -> str | None:
+        """The catalogue's name for the mistake behind every failure, if one explains them."""
+        if not self.plan.assignment.misconceptions:
+            return None
+        judge = partial(self._judge, check)
+        return name_misconception(self.plan.assignment, check, failures, judge)
 
     def _failure(
         self,
@@ -240,7 +252,9 @@ class _Grader:
         why = self._judge(check, outcome, expected)
         if why is None:
             return CheckResult(check.function, "ok", check.weight, cases_run=1, cases_passed=1)
-        return self._failure(check, (0, outcome, expected, why), None, 1, 0)
+        result = self._failure(check, (0, outcome, expected, why), None, 1, 0)
+        misconception = self._misconception(check, [({}, outcome, expected, why)])
+        return replace(result, misconception=misconception)
 
     def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
         """Why an outcome earns nothing, or None: by the check's comparator when it names one

@@ -22,6 +22,7 @@ from grader.assignment._plan import GradingPlan, plain_answer
 from grader.assignment._source import render, source_path, split_source
 from grader.assignment._spec import Assignment
 from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
+from grader.grading._misconceptions import never_named
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.results._render_text import question_text
@@ -37,6 +38,7 @@ def validate(assignment: Assignment, limits: Limits | None = None) -> list[str]:
     plan = _plan(assignment, limits, problems.append)
     if plan is not None:
         _oracle_on_public_cases(plan, problems.append)
+        problems.extend(never_named(plan))
         _graded(plan, problems.append)
     return problems
 

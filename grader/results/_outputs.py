@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.assignment._misconceptions import descriptions
 from grader.assignment._spec import Assignment
 from grader.results import _tables
 from grader.results._checks import write_checks
@@ -45,10 +46,9 @@ def context_for(
     roster: dict[str, dict[str, str]] | None = None,
 ) -> OutputContext:
     """The context of a batch: the misconceptions' descriptions come from the assignment's
-    ``MISCONCEPTIONS`` (key -> an object with ``describe``), where its checks module has one."""
-    catalogue = getattr(assignment.hooks, "MISCONCEPTIONS", None) or {}
-    descriptions = {str(k): str(getattr(m, "describe", "")) for k, m in catalogue.items()}
-    return OutputContext(assignment, descriptions, versions, hashes, roster)
+    catalogue (checks.py's ``MISCONCEPTIONS``, checked when the spec loaded)."""
+    words = descriptions(assignment.misconceptions)
+    return OutputContext(assignment, words, versions, hashes, roster)
 
 
 Writer = Callable[[Path, list[SubmissionResult], OutputContext], None]
