@@ -34,6 +34,13 @@ from grader.results._model import SubmissionResult
 #: one retry). A cluster started elsewhere uses its scheduler's own
 #: ``distributed.scheduler.allowed-failures``.
 ALLOWED_FAILURES = 1
+#: The scheduler's settings for a cluster started here (``local:N``); a cluster started elsewhere
+#: should use the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is
+#: grading, so one that dies takes no innocent notebook's try with it.
+CLUSTER_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
 #: Seconds to wait for a scheduler at an address before giving up.
 CONNECT_SECONDS = 20
 #: Notebooks in flight per worker thread: enough to keep each busy, few enough that the
@@ -80,9 +87,8 @@ class DaskRunner:
                 return cls(Client(value, timeout=CONNECT_SECONDS))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {value}: {exc}") from None
-        config = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
         # Workers start with SIGINT ignored, as the pool's: Ctrl-C is the coordinator's.
-        with dask.config.set(config), _ignoring_sigint():
+        with dask.config.set(CLUSTER_CONFIG), _ignoring_sigint():
             cluster = LocalCluster(
                 n_workers=value,
                 threads_per_worker=1,
