@@ -27,6 +27,7 @@ from grader.assignment._plan import GradingPlan
 from grader.errors import GraderError
 from grader.grading._batch import Batch
 from grader.grading._notebook import zero_result
+from grader.integrations import _dask_task
 from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_task
 from grader.results._model import SubmissionResult
 
@@ -69,39 +70,65 @@ def parse_scheduler(text: str) -> tuple[str, Any]:
 
 
 class DaskRunner:
-    """Grades a batch's notebooks as tasks on a Dask cluster (see ``grader.grading._batch``)."""
+    """Grades a batch's notebooks as tasks on a Dask cluster (see ``grader.grading._batch``).
 
-    def __init__(self, client: Any, cluster: Any = None) -> None:
-        self.client = client
-        self.cluster = cluster
+    A cluster started here (``local:N``) starts in the background, while the batch is planned,
+    as the process pool does; ``client`` waits for it."""
+
+    def __init__(self, client: Any = None, cluster: Any = None) -> None:
+        self._client, self.cluster = client, cluster
+        self._starting: threading.Thread | None = None
+        self._failed: BaseException | None = None
         self._window = (0.0, IN_FLIGHT_PER_THREAD)
 
     @classmethod
     def start(cls, scheduler: str) -> DaskRunner:
         kind, value = parse_scheduler(scheduler)
-        import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         if kind == "address":
             try:
                 return cls(Client(value, timeout=CONNECT_SECONDS))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {value}: {exc}") from None
-        # Workers start with SIGINT ignored, as the pool's: Ctrl-C is the coordinator's.
-        with dask.config.set(CLUSTER_CONFIG), _ignoring_sigint():
-            cluster = LocalCluster(
-                n_workers=value,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.CRITICAL,
-                memory_limit=0,  # kernels have their own caps; a worker is small
-                local_directory=tempfile.gettempdir(),
-            )
-        return cls(Client(cluster), cluster)
+        runner = cls()
+        runner._starting = threading.Thread(target=runner._start_local, args=(value,), daemon=True)
+        runner._starting.start()
+        return runner
+
+    def _start_local(self, workers: int) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        try:
+            with dask.config.set(CLUSTER_CONFIG):
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                    memory_limit=0,  # kernels have their own caps; a worker is small
+                    local_directory=tempfile.gettempdir(),
+                    preload=[_dask_task.__name__],  # Ctrl-C is the coordinator's
+                )
+            self._client = Client(self.cluster)
+        except BaseException as exc:
+            self._failed = exc
+
+    @property
+    def client(self) -> Any:
+        if self._starting is not None:
+            self._starting.join()
+        if self._failed is not None:
+            raise ClusterError(f"could not start a local Dask cluster: {self._failed}")
+        return self._client
 
     def close(self) -> None:
-        self.client.close()
+        if self._starting is not None:
+            self._starting.join()
+        if self._client is not None:
+            self._client.close()
         if self.cluster is not None:
             self.cluster.close()
 

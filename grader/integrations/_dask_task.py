@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from dataclasses import dataclass, replace
@@ -88,6 +89,14 @@ class ShippedPlan:
 def _made(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def dask_setup(worker: Any) -> None:
+    """Run by each worker of a cluster started by ``--scheduler local:N`` as it starts (a
+    preload): a Ctrl-C in the terminal reaches the whole process group, and is the
+    coordinator's to handle, as with the process pool's workers."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def grade_task(
