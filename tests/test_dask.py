@@ -7,13 +7,16 @@ would differ from the local pool's.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import dask
@@ -22,8 +25,10 @@ import pytest
 from distributed import Client, LocalCluster
 
 from grader import grade_batch
+from grader.grading._notebook import grade_notebook
 from grader.integrations._dask import CLUSTER_CONFIG, ClusterError, DaskRunner
-from grader.kernel._sandbox import sandbox_description
+from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_task
+from grader.kernel._sandbox import isolation_level, sandbox_description
 from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._tables import MEASURED_COLUMNS, scores_frame
 from tests.conftest import EXAMPLES, FILES, ROOT
@@ -145,6 +150,32 @@ def test_a_worker_weaker_than_the_coordinator_refuses_naming_itself(
     assert "weaker than the coordinator's 'bwrap'" in message
     assert "1 submission(s) not graded (alice_numpy)" in message
     assert _stored(tmp_path / "out") == 0
+
+
+def test_a_task_grades_the_bytes_it_is_given_without_the_assignment_folder(plan, tmp_path):
+    """As on a machine with no checkout: the plan's folder is shipped, the notebook is bytes."""
+    shipped = ShippedPlan.of(plan)
+    assert plan.assignment.folder.name == shipped.folder_name
+    shipped = replace(shipped, key=f"test-{tmp_path.name}")  # written afresh under tmp
+    data = (EXAMPLES / "erin_variance_bug.ipynb").read_bytes()
+
+    try:
+        result, executed = grade_task(shipped, "erin", data, isolation_level())
+    finally:
+        shutil.rmtree(Path(tempfile.gettempdir()) / "grader-plans" / shipped.key)
+
+    want = grade_notebook(plan, EXAMPLES / "erin_variance_bug.ipynb", "erin")
+    assert [(q.points, q.status, q.feedback) for q in result.questions] == [
+        (q.points, q.status, q.feedback) for q in want.questions
+    ]
+    assert result.extra["sandbox"] == sandbox_description()
+    assert json.loads(executed)["cells"], "the executed notebook came back as text"
+
+
+def test_a_worker_with_another_grader_version_refuses(plan):
+    shipped = replace(ShippedPlan.of(plan), version="0.0.1")
+    with pytest.raises(WorkerRefused, match=r"runs grader .*, the coordinator 0\.0\.1"):
+        grade_task(shipped, "erin", b"{}", isolation_level())
 
 
 def test_the_report_shows_the_sandbox_each_submission_was_graded_in():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader import __version__
 from grader.assignment._plan import GradingPlan
 from grader.errors import GraderError
 from grader.grading import _worker
@@ -46,6 +47,8 @@ class ShippedPlan:
     """
 
     key: str
+    #: The coordinator's grader version: a worker with another grades nothing.
+    version: str
     folder_name: str
     files: dict[str, bytes]
     rebuild: Any
@@ -61,7 +64,7 @@ class ShippedPlan:
             if path.is_file() and "__pycache__" not in path.parts
         }
         key = f"{plan.assignment.spec_hash[:16]}-{plan.frozen_sha256[:16]}"
-        return cls(key, folder.name, files, rebuild, tuple(fields))
+        return cls(key, __version__, folder.name, files, rebuild, tuple(fields))
 
     def plan(self) -> GradingPlan:
         """The plan on this worker, its folder written under the temporary folder once."""
@@ -105,6 +108,11 @@ def grade_task(
     """Grade one notebook given as bytes; its result (with this worker's sandbox in ``extra``)
     and the executed notebook's text, or None where none was kept."""
     where = worker_name()
+    if shipped.version != __version__:
+        raise WorkerRefused(
+            f"worker {where} runs grader {__version__}, the coordinator {shipped.version}: "
+            "install the same version on both"
+        )
     sandbox = check_isolation(isolation, where)
     try:
         plan = shipped.plan()
