@@ -22,37 +22,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import (
-    ASSIGNMENT,
-    GRADER_CMD,
-    ROOT,
-    TreeWatch,
-    machine,
-    make_submissions,
-)
-
-
-def grade(subs: Path, out: Path, how: list[str], log: Path) -> tuple[float, TreeWatch]:
-    """Wall seconds of one ``grader grade`` command, and what its process tree used."""
-    cmd = [*GRADER_CMD, "grade", str(ASSIGNMENT), str(subs), "--out", str(out), *how]
-    with open(log, "wb") as sink:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
-        watch = TreeWatch(proc.pid)
-        watch.start()
-        code = proc.wait()
-        seconds = time.perf_counter() - start
-        watch.stop()
-    if code != 0:
-        sys.exit(f"{' '.join(how)} exited with {code}:\n{log.read_text()[-3000:]}")
-    return seconds, watch
+from throughput import ASSIGNMENT, grade_command, machine, make_submissions
 
 
 def compare(tmp: Path, n: int, rounds: int) -> float:
@@ -65,7 +41,7 @@ def compare(tmp: Path, n: int, rounds: int) -> float:
     for index in range(rounds):
         for method, how in methods.items():
             out = tmp / f"out-{index}-{method.split()[0]}"
-            seconds, watch = grade(subs, out, how, tmp / "compare.log")
+            seconds, watch = grade_command(subs, out, how, tmp / "compare.log")
             books.add((out / "gradebook.csv").read_text())
             best[method] = min(best.get(method, seconds), seconds)
             print(
@@ -87,7 +63,9 @@ def scale(tmp: Path, sizes: list[int]) -> dict[int, float]:
         subs = tmp / f"scale-{n}"
         make_submissions(subs, n)
         out = tmp / f"out-scale-{n}"
-        seconds, watch = grade(subs, out, ["--scheduler", "local:2"], tmp / f"scale-{n}.log")
+        seconds, watch = grade_command(
+            subs, out, ["--scheduler", "local:2"], tmp / f"scale-{n}.log"
+        )
         per_notebook[n] = seconds / n
         workers = [p.peak_kib / 1024 for p in watch.procs.values() if p.role == "worker"]
         print(
@@ -123,7 +101,7 @@ def store_report_resume(tmp: Path, n: int) -> None:
     _tables.write_csv(scores, tmp / "scores.csv")
     _tables.write_csv(_tables.gradebook_frame(scores, questions), tmp / "gradebook.csv")
     report_s = time.perf_counter() - start
-    resume_s, _ = grade(
+    resume_s, _ = grade_command(
         tmp / f"scale-{n}", out, ["--scheduler", "local:2", "--resume"], tmp / "resume.log"
     )
     print(f"\nat N={n}: store {store_s:.2f} s ({len(stored)} results, one commit each)")
