@@ -156,6 +156,8 @@ def test_a_task_grades_the_bytes_it_is_given_without_the_assignment_folder(plan,
     """As on a machine with no checkout: the plan's folder is shipped, the notebook is bytes."""
     shipped = ShippedPlan.of(plan)
     assert plan.assignment.folder.name == shipped.folder_name
+    assert shipped.files["solution.ipynb"] == shipped.files["source.ipynb"] == b""
+    assert shipped.files["checks.py"] == (plan.assignment.folder / "checks.py").read_bytes()
     shipped = replace(shipped, key=f"test-{tmp_path.name}")  # written afresh under tmp
     data = (EXAMPLES / "erin_variance_bug.ipynb").read_bytes()
 

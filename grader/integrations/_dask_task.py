@@ -58,8 +58,11 @@ class ShippedPlan:
     def of(cls, plan: GradingPlan) -> ShippedPlan:
         rebuild, (folder, *fields) = plan.__reduce__()
         folder = Path(folder)
+        # The solution and its source stay here: grading never reads them, and an empty file
+        # stands for the solution the spec names.
+        withheld = {folder / "source.ipynb", plan.assignment.solution_notebook}
         files = {
-            str(path.relative_to(folder)): path.read_bytes()
+            str(path.relative_to(folder)): b"" if path in withheld else path.read_bytes()
             for path in sorted(folder.rglob("*"))
             if path.is_file() and "__pycache__" not in path.parts
         }
