@@ -41,7 +41,7 @@ NOTEBOOKS = ("alice_numpy", "erin_variance_bug", "frank_wrong_axis", "grace_zero
 def cluster():
     with dask.config.set(CLUSTER_CONFIG):
         local = LocalCluster(
-            n_workers=2, threads_per_worker=1, dashboard_address=None, memory_limit=0
+            n_workers=2, threads_per_worker=1, dashboard_address=":0", memory_limit=0
         )
     with local, Client(local) as client:
         yield client
@@ -114,7 +114,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_report_is_the_same(
     _same_rows(report.scores, reference)
 
 
-def test_a_notebook_that_kills_its_worker_each_time_is_kernel_died_after_two_tries(
+def test_a_notebook_that_kills_its_worker_each_time_is_kernel_died_as_with_the_pool(
     assignment, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("GRADER_SANDBOX", "none")  # where the kernel can see its worker
@@ -130,6 +130,8 @@ def test_a_notebook_that_kills_its_worker_each_time_is_kernel_died_after_two_tri
         "Grading this notebook crashed the grader's worker process twice."
     }
     assert rows.loc["alice_numpy", "points"].sum() == report.gradebook["total"].max() == 10
+    pool = grade_batch(assignment, [folder], tmp_path / "pool", workers=2)
+    _same_rows(report.scores, pool.scores)
 
 
 def test_a_worker_weaker_than_the_coordinator_refuses_naming_itself(
@@ -137,7 +139,7 @@ def test_a_worker_weaker_than_the_coordinator_refuses_naming_itself(
 ):
     monkeypatch.setenv("GRADER_SANDBOX", "none")  # the workers' level: their env is this one
     with dask.config.set(CLUSTER_CONFIG):
-        weak = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None)
+        weak = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0")
     monkeypatch.delenv("GRADER_SANDBOX")  # the coordinator's: bubblewrap
     folder = _copy(tmp_path, ("alice_numpy",))
     with weak, DaskRunner(Client(weak)) as runner:

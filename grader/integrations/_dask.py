@@ -106,7 +106,7 @@ class DaskRunner:
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # no fixed port: other clusters may run here
                     silence_logs=logging.CRITICAL,
                     memory_limit=0,  # kernels have their own caps; a worker is small
                     local_directory=tempfile.gettempdir(),
