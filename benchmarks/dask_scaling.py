@@ -25,10 +25,12 @@ import sqlite3
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import ASSIGNMENT, grade_command, machine, make_submissions
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's grader
+from throughput import ASSIGNMENT, SOURCES, grade_command, machine, make_submissions
 
 
 def compare(tmp: Path, n: int, rounds: int) -> float:
@@ -76,36 +78,57 @@ def scale(tmp: Path, sizes: list[int]) -> dict[int, float]:
     return per_notebook
 
 
-def store_report_resume(tmp: Path, n: int) -> None:
-    """At the large size: the store, the report and ``--resume``, each on its own."""
+def store_report_resume(tmp: Path, graded: int, n: int) -> None:
+    """At size ``n``: storing every result, the report from the store, and ``--resume``.
+
+    Where ``n`` was not graded (``--replicate``), its store is made from the ``graded`` run's:
+    notebook ``i`` is a copy of source ``i % 10`` in both, so its result is that one renamed.
+    """
     from grader.assignment._plan import GradingPlan
     from grader.assignment._spec import load_assignment
     from grader.results import _tables
     from grader.results._store import Store
 
-    out = tmp / f"out-scale-{n}"
-    names = sorted(p.stem for p in (tmp / f"scale-{n}").glob("*.ipynb"))
-    with sqlite3.connect(out / "results.sqlite") as db:
+    source_out = tmp / f"out-scale-{graded}"
+    with sqlite3.connect(source_out / "results.sqlite") as db:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-    source = Store(out / "results.sqlite", meta, resume=True)
-    stored = list(source.results(names))
+    by_name = dict(
+        (r.submission, (r, sha))
+        for r, sha in Store(source_out / "results.sqlite", meta, resume=True).results(
+            [f"sub_{i:03d}" for i in range(graded)]
+        )
+    )
+    if n == graded:
+        subs, out = tmp / f"scale-{n}", source_out
+    else:
+        subs, out = tmp / f"replicated-{n}", tmp / f"out-replicated-{n}"
+        make_submissions(subs, n)
+    names = sorted(p.stem for p in subs.glob("*.ipynb"))
+    rows = []
+    for index, name in enumerate(names):
+        result, sha = by_name[f"sub_{index % len(SOURCES):03d}"]
+        rows.append((replace(result, submission=name), sha))
+    start = time.perf_counter()
+    out.mkdir(exist_ok=True)
+    store = Store(out / "results.sqlite", meta, resume=True)
+    for result, sha in rows:
+        store.put(result, sha)
+    store_s = time.perf_counter() - start
     plan = GradingPlan.build(load_assignment(ASSIGNMENT))
     start = time.perf_counter()
-    fresh = Store(tmp / "fresh.sqlite", {"x": "y"}, resume=False)
-    for result, sha in stored:
-        fresh.put(result, sha)
-    store_s = time.perf_counter() - start
-    start = time.perf_counter()
-    scores = _tables.scores_frame(fresh.results(names), plan.versions())
+    scores = _tables.scores_frame(store.results(names), plan.versions())
     questions = [q.id for q in plan.assignment.questions]
     _tables.write_csv(scores, tmp / "scores.csv")
     _tables.write_csv(_tables.gradebook_frame(scores, questions), tmp / "gradebook.csv")
     report_s = time.perf_counter() - start
-    resume_s, _ = grade_command(
-        tmp / f"scale-{n}", out, ["--scheduler", "local:2", "--resume"], tmp / "resume.log"
-    )
-    print(f"\nat N={n}: store {store_s:.2f} s ({len(stored)} results, one commit each)")
-    print(f"report from the store {report_s:.2f} s; --resume command {resume_s:.2f} s")
+    store.close()
+    options = ["--scheduler", "local:2", "--resume"]
+    resume_s, watch = grade_command(subs, out, options, tmp / "resume.log")
+    assert "0 now" in (tmp / "resume.log").read_text(), "--resume graded something again"
+    print(f"\nat N={n}{' (replicated)' if n != graded else ''}: store {store_s:.2f} s")
+    print(f"(one commit per result); report from the store {report_s:.2f} s")
+    print(f"--resume command (nothing left to grade) {resume_s:.2f} s")
+    print(f"(coordinator peak RSS during --resume {watch.peak_mib(('grader',)):.1f} MiB)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -114,6 +137,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--large", type=int, default=2000, metavar="N")
     parser.add_argument("--skip-compare", action="store_true")
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time the store, the report and --resume at N from the --large run's results",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="grader-dask-bench-"))
@@ -124,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"dask_vs_pool: {ratio:.3f}")
         sizes = sorted({min(100, args.large), args.large})
         per_notebook = scale(tmp, sizes)
-        store_report_resume(tmp, args.large)
+        store_report_resume(tmp, args.large, args.replicate or args.large)
         small, large = per_notebook[sizes[0]], per_notebook[sizes[-1]]
         print(f"s_per_nb_large_vs_100: {large / small:.3f}")
     finally:
