@@ -105,8 +105,8 @@ def store_report_resume(tmp: Path, graded: int, n: int) -> None:
         make_submissions(subs, n)
     names = sorted(p.stem for p in subs.glob("*.ipynb"))
     rows = []
-    for index, name in enumerate(names):
-        result, sha = by_name[f"sub_{index % len(SOURCES):03d}"]
+    for name in names:
+        result, sha = by_name[f"sub_{int(name.removeprefix('sub_')) % len(SOURCES):03d}"]
         rows.append((replace(result, submission=name), sha))
     start = time.perf_counter()
     out.mkdir(exist_ok=True)
