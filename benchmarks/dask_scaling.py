@@ -27,6 +27,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's grader
@@ -92,22 +93,13 @@ def store_report_resume(tmp: Path, graded: int, n: int) -> None:
     source_out = tmp / f"out-scale-{graded}"
     with sqlite3.connect(source_out / "results.sqlite") as db:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-    by_name = dict(
-        (r.submission, (r, sha))
-        for r, sha in Store(source_out / "results.sqlite", meta, resume=True).results(
-            [f"sub_{i:03d}" for i in range(graded)]
-        )
-    )
     if n == graded:
         subs, out = tmp / f"scale-{n}", source_out
     else:
         subs, out = tmp / f"replicated-{n}", tmp / f"out-replicated-{n}"
         make_submissions(subs, n)
     names = sorted(p.stem for p in subs.glob("*.ipynb"))
-    rows = []
-    for name in names:
-        result, sha = by_name[f"sub_{int(name.removeprefix('sub_')) % len(SOURCES):03d}"]
-        rows.append((replace(result, submission=name), sha))
+    rows = _results_of(Store(source_out / "results.sqlite", meta, resume=True), graded, names)
     start = time.perf_counter()
     out.mkdir(exist_ok=True)
     store = Store(out / "results.sqlite", meta, resume=True)
@@ -131,6 +123,18 @@ def store_report_resume(tmp: Path, graded: int, n: int) -> None:
     print(f"(coordinator peak RSS during --resume {watch.peak_mib(('grader',)):.1f} MiB)")
 
 
+def _results_of(store: Any, graded: int, names: list[str]) -> list[tuple[Any, str]]:
+    """The stored result of each of ``names``: that of the graded copy of the same source."""
+    by_name = {
+        r.submission: (r, sha) for r, sha in store.results([f"sub_{i:03d}" for i in range(graded)])
+    }
+    rows = []
+    for name in names:
+        result, sha = by_name[f"sub_{int(name.removeprefix('sub_')) % len(SOURCES):03d}"]
+        rows.append((replace(result, submission=name), sha))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--compare", type=int, default=20, metavar="N")
@@ -146,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
+    if args.replicate and args.large < len(SOURCES):
+        parser.error(f"--replicate needs --large >= {len(SOURCES)}: one graded copy per source")
     tmp = Path(tempfile.mkdtemp(prefix="grader-dask-bench-"))
     print(machine())
     try:
