@@ -309,10 +309,9 @@ def run_bare(paths: list[Path], work: Path) -> Run:
     return Run("bare nbclient (1 process)", sum(times.values()), len(paths), watch, notes)
 
 
-def run_grader(subs: Path, out: Path, workers: int, n: int, logs: Path) -> Run:
-    cmd = [*GRADER_CMD, "grade", str(ASSIGNMENT), str(subs), "--out", str(out)]
-    cmd += ["--workers", str(workers)]
-    log = logs / f"grader_w{workers}.log"
+def grade_command(subs: Path, out: Path, options: list[str], log: Path) -> tuple[float, TreeWatch]:
+    """Wall seconds of one ``grader grade`` command, and what its process tree used."""
+    cmd = [*GRADER_CMD, "grade", str(ASSIGNMENT), str(subs), "--out", str(out), *options]
     with open(log, "wb") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -322,7 +321,13 @@ def run_grader(subs: Path, out: Path, workers: int, n: int, logs: Path) -> Run:
         seconds = time.perf_counter() - start
         watch.stop()
     if code != 0:
-        sys.exit(f"grader --workers {workers} exited with {code}:\n{log.read_text()}")
+        sys.exit(f"grader {' '.join(options)} exited with {code}:\n{log.read_text()[-3000:]}")
+    return seconds, watch
+
+
+def run_grader(subs: Path, out: Path, workers: int, n: int, logs: Path) -> Run:
+    log = logs / f"grader_w{workers}.log"
+    seconds, watch = grade_command(subs, out, ["--workers", str(workers)], log)
     inside = _seconds_in_notebooks(out / "scores.csv")
     notes = f"per-notebook seconds (scores.csv) sum to {inside:.1f} s"
     if workers == 1:

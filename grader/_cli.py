@@ -7,9 +7,11 @@ or bad input (missing assignment, no submissions, stale frozen inputs), printed 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -98,6 +100,12 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
     help="Submissions graded at once (default: the number of cores).",
 )
 @click.option("--resume", is_flag=True, help="Keep results already stored in --out.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT|local:N",
+    help="Grade on a Dask cluster: a scheduler's address, or local:N worker processes here.",
+)
 @_with_limits
 def grade(
     assignment: str,
@@ -105,6 +113,7 @@ def grade(
     out: Path,
     workers: int | None,
     resume: bool,
+    scheduler: str | None,
     cell_timeout: float,
     call_cpu: float,
     memory_mb: int,
@@ -115,19 +124,23 @@ def grade(
     notice = isolation_notice()
     if notice:
         click.echo(f"Warning: {notice}", err=True)
-    progress = _Progress(len(files))
-    try:
-        report = _batch.grade_batch(
-            spec,
-            files,
-            out,
-            workers=workers,
-            resume=resume,
-            limits=_limits(cell_timeout, call_cpu, memory_mb),
-            progress=progress,
-        )
-    finally:
-        progress.close()
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
+    with _runner(scheduler) as runner:
+        progress = _Progress(len(files))
+        try:
+            report = _batch.grade_batch(
+                spec,
+                files,
+                out,
+                workers=workers,
+                resume=resume,
+                limits=_limits(cell_timeout, call_cpu, memory_mb),
+                progress=progress,
+                runner=runner,
+            )
+        finally:
+            progress.close()
     book = report.gradebook
     mean = book["total"].mean() if len(book) else 0.0
     failed = int((book["total"] < spec.total_points).sum())
@@ -138,6 +151,18 @@ def grade(
     )
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
+
+
+@contextlib.contextmanager
+def _runner(scheduler: str | None) -> Iterator[_batch.Runner | None]:
+    """The Dask runner for ``--scheduler`` (distributed is imported only then), else None."""
+    if scheduler is None:
+        yield None
+        return
+    from grader.integrations._dask import DaskRunner
+
+    with DaskRunner.start(scheduler) as runner:
+        yield runner
 
 
 class _Progress:

@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -36,6 +37,28 @@ from grader.results._outputs import context_for, write_outputs
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
 STOP_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a runner grades: the notebooks still to do, for one plan, into one store."""
+
+    plan: GradingPlan
+    todo: tuple[Path, ...]
+    out: Path
+    #: The coordinator's isolation level: wherever a notebook is graded, none weaker.
+    isolation: str
+    #: Stores a result (the coordinator is the store's only writer) and shows progress.
+    record: Callable[[SubmissionResult], None]
+
+
+class Runner(Protocol):
+    """Where a batch's notebooks are graded. The default is this module's process pool; other
+    runners (a Dask cluster, in ``grader.integrations``) plug in here, so the core never
+    imports them. ``run`` returns once every notebook in ``batch.todo`` was recorded, and on
+    KeyboardInterrupt records what is already graded, stops the rest and re-raises."""
+
+    def run(self, batch: Batch) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -91,15 +114,21 @@ def grade_batch(
     resume: bool = False,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    runner: Runner | None = None,
 ) -> BatchReport:
-    """Grade every submission into ``out``; ``resume`` skips those already stored there."""
+    """Grade every submission into ``out``; ``resume`` skips those already stored there.
+
+    ``runner`` grades the notebooks elsewhere (``workers`` then has no say); the store, the
+    report and ``resume`` stay here, so they work the same whoever graded."""
     start = time.monotonic()
     files = collect_submissions(submissions)
     _prepare_out(out)
     workers = min(workers or os.cpu_count() or 1, len(files))
-    pool = _start_pool(workers) if workers > 1 else None  # starts while the plan is built
+    # The pool starts while the plan is built.
+    pool = _start_pool(workers) if workers > 1 and runner is None else None
+    where = runner or _PoolRunner(pool, workers)
     try:
-        return _grade_into(assignment, files, out, pool, workers, resume, limits, progress, start)
+        return _grade_into(assignment, files, out, where, resume, limits, progress, start)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -109,8 +138,7 @@ def _grade_into(
     assignment: Assignment,
     files: list[Path],
     out: Path,
-    pool: ProcessPoolExecutor | None,
-    workers: int,
+    runner: Runner,
     resume: bool,
     limits: Limits | None,
     progress: Progress | None,
@@ -140,7 +168,8 @@ def _grade_into(
             )
         todo = [p for p in files if p.stem not in done]
         template = _sources.template_cells(assignment.student_notebook)
-        _run(plan, todo, out, pool, workers, store, hashes, progress, template)
+        record = _recorder(store, hashes, progress, out, todo, template)
+        _run(Batch(plan, tuple(todo), out, isolation, record), runner)
         names = [p.stem for p in files]
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
@@ -188,17 +217,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _run(
-    plan: GradingPlan,
-    todo: list[Path],
-    out: Path,
-    pool: ProcessPoolExecutor | None,
-    workers: int,
+def _recorder(
     store: object,
     hashes: dict[str, str],
     progress: Progress | None,
+    out: Path,
+    todo: list[Path],
     template: tuple[str, _sources.Cells],
-) -> None:
+) -> Callable[[SubmissionResult], None]:
+    """Stores each result with the cells it was graded on (for ``grader similarity``)."""
     paths = {path.stem: path for path in todo}
     since = time.time()  # an executed notebook older than this is another batch's
 
@@ -210,11 +237,28 @@ def _run(
         if progress is not None:
             progress(result)
 
-    if pool is None or len(todo) <= 1:
-        for path in todo:
-            record(_worker.grade_safely(plan, path, out))
-        return
-    _run_pool(plan, todo, out, pool, workers, record)
+    return record
+
+
+def _run(batch: Batch, runner: Runner) -> None:
+    if batch.todo:
+        runner.run(batch)
+
+
+@dataclass(frozen=True)
+class _PoolRunner:
+    """The default: worker processes on this machine (or this process, for one worker)."""
+
+    pool: ProcessPoolExecutor | None
+    workers: int
+
+    def run(self, batch: Batch) -> None:
+        if self.pool is None or len(batch.todo) <= 1:
+            for path in batch.todo:
+                batch.record(_worker.grade_safely(batch.plan, path, batch.out))
+            return
+        todo = list(batch.todo)
+        _run_pool(batch.plan, todo, batch.out, self.pool, self.workers, batch.record)
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:

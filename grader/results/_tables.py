@@ -30,7 +30,9 @@ def scores_frame(
     descriptions: dict[str, str] | None = None,
     show_expected: bool = False,
 ) -> pd.DataFrame:
-    """Long form: ``submission, question, points, max_points, status, feedback`` first."""
+    """Long form: ``submission, question, points, max_points, status, feedback`` first.
+
+    ``versions`` are the run's; a result's ``extra`` overrides those it names (``sandbox``)."""
     rows = []
     for result, sha in results:
         for q in result.questions:
@@ -48,6 +50,8 @@ def scores_frame(
                     "memory_peak_mb": result.usage.get("memory_peak_mb"),
                     "notebook_sha256": sha,
                     **versions,
+                    # What graded this one where it differs by submission (a cluster's worker).
+                    **{k: v for k, v in result.extra.items() if k in versions},
                 }
             )
     columns = [*LONG_COLUMNS, "notes", *MEASURED_COLUMNS]

@@ -592,6 +592,11 @@ FILES: dict[str, Builder] = {
     "hostile_sigkill_cell.ipynb": lambda: added(
         "import os\nimport signal\nos.kill(os.getpid(), signal.SIGKILL)"
     ),
+    # Kills the process that started its kernel (the grader's worker), where it can see it: with
+    # GRADER_SANDBOX=none. Under bubblewrap its parent is the sandbox's init, which ignores it.
+    "hostile_kills_its_worker.ipynb": lambda: added(
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+    ),
     "hostile_exits_in_function.ipynb": lambda: replaced("kl-gaussian-same-mean", EXITS_IN_FUNCTION),
     "hostile_exit_in_function.ipynb": lambda: replaced("kl-to-factorized", EXIT_IN_FUNCTION),
     "hostile_hint_kills_kernel.ipynb": lambda: added(HINT_KILLS_KERNEL, after="kl-divergence"),

@@ -1,0 +1,242 @@
+"""Grading a batch on a Dask cluster: ``grader grade ... --scheduler tcp://HOST:8786|local:N``.
+
+The coordinator (this process) keeps what it keeps with the process pool: it reads the
+submissions, writes the store and the report, shows progress and handles Ctrl-C. Workers get
+the plan once and each notebook as bytes, and send back plain results. A worker that dies
+mid-task has its task retried elsewhere by the scheduler; a notebook whose workers keep dying
+gets ``kernel_died`` once the scheduler gives up on it (``KilledWorker``).
+
+Loaded only when ``--scheduler`` is given: the core never imports this module or distributed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import signal
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from grader._files import write_atomic
+from grader.assignment._plan import GradingPlan
+from grader.errors import GraderError
+from grader.grading._batch import Batch
+from grader.grading._notebook import zero_result
+from grader.integrations import _dask_task
+from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_task
+from grader.results._model import SubmissionResult
+
+#: Tries of a notebook whose worker died before it is ``kernel_died`` (as with the local pool:
+#: one retry). A cluster started elsewhere uses its scheduler's own
+#: ``distributed.scheduler.allowed-failures``.
+ALLOWED_FAILURES = 1
+#: The scheduler's settings for a cluster started here (``local:N``); a cluster started elsewhere
+#: should use the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is
+#: grading, so one that dies takes no innocent notebook's try with it.
+CLUSTER_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
+#: Seconds to wait for a scheduler at an address before giving up.
+CONNECT_SECONDS = 20
+#: Notebooks in flight per worker thread: enough to keep each busy, few enough that the
+#: coordinator never holds the whole batch's bytes.
+IN_FLIGHT_PER_THREAD = 2
+_ADDRESS = re.compile(r"^[a-z][a-z0-9+]*://\S+$")
+_LOCAL = re.compile(r"^local:(\d+)$")
+
+
+class ClusterError(GraderError):
+    """The cluster cannot be reached or used, or some of its workers refused to grade."""
+
+
+def parse_scheduler(text: str) -> tuple[str, Any]:
+    """``("local", N)`` for ``local:N``, ``("address", text)`` for ``tcp://HOST:PORT`` and the
+    like; anything else is an error saying what is accepted."""
+    local = _LOCAL.match(text.strip())
+    if local and int(local.group(1)) >= 1:
+        return "local", int(local.group(1))
+    if _ADDRESS.match(text.strip()):
+        return "address", text.strip()
+    raise ClusterError(
+        f"--scheduler {text!r} is not a Dask scheduler: give its address "
+        "(tcp://HOST:8786) or local:N to start N worker processes here (N >= 1)"
+    )
+
+
+class DaskRunner:
+    """Grades a batch's notebooks as tasks on a Dask cluster (see ``grader.grading._batch``).
+
+    A cluster started here (``local:N``) starts in the background, while the batch is planned,
+    as the process pool does; ``client`` waits for it."""
+
+    def __init__(self, client: Any = None, cluster: Any = None) -> None:
+        self._client, self.cluster = client, cluster
+        self._starting: threading.Thread | None = None
+        self._failed: BaseException | None = None
+        self._window = (0.0, IN_FLIGHT_PER_THREAD)
+
+    @classmethod
+    def start(cls, scheduler: str) -> DaskRunner:
+        kind, value = parse_scheduler(scheduler)
+        from distributed import Client
+
+        if kind == "address":
+            try:
+                return cls(Client(value, timeout=CONNECT_SECONDS))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ClusterError(f"cannot reach the Dask scheduler at {value}: {exc}") from None
+        runner = cls()
+        runner._starting = threading.Thread(target=runner._start_local, args=(value,), daemon=True)
+        runner._starting.start()
+        return runner
+
+    def _start_local(self, workers: int) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        try:
+            with dask.config.set(CLUSTER_CONFIG):
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # no fixed port: other clusters may run here
+                    silence_logs=logging.CRITICAL,
+                    memory_limit=0,  # kernels have their own caps; a worker is small
+                    local_directory=tempfile.gettempdir(),
+                    preload=[_dask_task.__name__],  # Ctrl-C is the coordinator's
+                )
+            self._client = Client(self.cluster)
+        except BaseException as exc:
+            self._failed = exc
+
+    @property
+    def client(self) -> Any:
+        if self._starting is not None:
+            self._starting.join()
+        if self._failed is not None:
+            raise ClusterError(f"could not start a local Dask cluster: {self._failed}")
+        return self._client
+
+    def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+        if self._client is not None:
+            self._client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def __enter__(self) -> DaskRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, batch: Batch) -> None:
+        from distributed import as_completed
+
+        shipped = self.client.scatter(ShippedPlan.of(batch.plan), broadcast=True, hash=False)
+        queue = deque(batch.todo)
+        running: dict[Any, Path] = {}
+        completed = as_completed()
+        refused: dict[str, str] = {}
+        try:
+            self._top_up(batch, shipped, queue, running, completed)
+            for future in completed:
+                self._collect(batch, future, running.pop(future), refused)
+                self._top_up(batch, shipped, queue, running, completed)
+        except KeyboardInterrupt:
+            self._stop(batch, running, refused)
+            raise
+        if refused:
+            raise ClusterError(_refusal(refused))
+
+    def _top_up(
+        self, batch: Batch, shipped: Any, queue: deque[Path], running: dict[Any, Path], done: Any
+    ) -> None:
+        window = self._in_flight()
+        while queue and len(running) < window:
+            path = queue.popleft()
+            future = self.client.submit(
+                grade_task, shipped, path.stem, path.read_bytes(), batch.isolation, pure=False
+            )
+            running[future] = path
+            done.add(future)
+
+    def _in_flight(self) -> int:
+        """How many notebooks to keep on the cluster: per worker thread, asked once a second
+        (a cluster may grow or shrink during the batch)."""
+        asked, window = self._window
+        if time.monotonic() - asked > 1.0:
+            threads = sum(self.client.nthreads().values())
+            window = max(IN_FLIGHT_PER_THREAD, IN_FLIGHT_PER_THREAD * threads)
+            self._window = (time.monotonic(), window)
+        return window
+
+    def _collect(self, batch: Batch, future: Any, path: Path, refused: dict[str, str]) -> None:
+        from distributed import KilledWorker
+
+        try:
+            result, executed = future.result()
+        except KilledWorker as exc:
+            batch.record(_killed(batch.plan, path, exc))
+            return
+        except WorkerRefused as exc:
+            refused[path.stem] = str(exc)
+            return
+        except Exception as exc:
+            raise ClusterError(
+                f"the cluster failed on {path.name} ({type(exc).__name__}: {exc}); results "
+                "graded so far are kept: run again with --resume"
+            ) from None
+        if executed is not None:
+            write_atomic(batch.out / "executed" / f"{path.stem}.ipynb", executed)
+        batch.record(result)
+
+    def _stop(self, batch: Batch, running: dict[Any, Path], refused: dict[str, str]) -> None:
+        """Ctrl-C: keep every result already back, cancel the rest. A cluster started here is
+        closed next (its workers' kernels die with them); on a cluster started elsewhere a
+        notebook already running finishes there and its result is dropped."""
+        with _ignoring_sigint():
+            for future, path in running.items():
+                if future.status == "finished":
+                    with contextlib.suppress(ClusterError):
+                        self._collect(batch, future, path, refused)
+            self.client.cancel(list(running), force=True)
+
+
+def _killed(plan: GradingPlan, path: Path, exc: Exception) -> SubmissionResult:
+    tries = getattr(exc, "allowed_failures", ALLOWED_FAILURES) + 1
+    why = f"Grading this notebook crashed the grader's worker process {_times(tries)}."
+    return zero_result(plan, path.stem, "kernel_died", why)
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _refusal(refused: dict[str, str]) -> str:
+    reasons = sorted(set(refused.values()))
+    names = ", ".join(sorted(refused)[:5]) + (", ..." if len(refused) > 5 else "")
+    return (
+        f"{len(refused)} submission(s) not graded ({names}): {'; '.join(reasons)}. Results "
+        "graded elsewhere are kept: fix those workers and run again with --resume."
+    )
+
+
+@contextlib.contextmanager
+def _ignoring_sigint() -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
