@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment._source import STUB, split_source
+from grader.assignment._source import ANSWER_PLACEHOLDER, STUB, split_source
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT_DIR = ROOT / "assignments" / "variational_inference"
@@ -269,14 +269,43 @@ IVAN = {
 }
 
 
-def build_notebook(bodies: dict[str, str], imports: str) -> nbformat.NotebookNode:
-    """The solution, with ``bodies`` (by function name) in place of the solution regions."""
+# Written answers (graded by hand), by question id; a notebook not listed keeps the placeholder.
+WRITTEN = {
+    "alice_numpy.ipynb": {
+        "1a-prose": _src("""
+            KL(p||q) measures how different q is from p: the extra nats needed on average to
+            encode samples of p with a code made for q. It is always >= 0, it is 0 only when
+            p = q, and it is not symmetric, so it is not a distance.
+            KL(p||q) = H(p, q) - H(p).
+        """),
+        "1c-derivation": _src("""
+            Only the term $-\\sum_Z p(Z) \\ln q_j(Z_j)$ depends on $q_j$. Adding
+            $\\lambda (\\sum_z q_j(z) - 1)$ and setting the derivative to zero gives
+            $\\lambda q_j(z) = p(Z_j = z)$; summing over $z$ gives $\\lambda = 1$, so
+            $q_j^* = p(Z_j)$, the marginal.
+        """),
+    },
+    "bob_loops.ipynb": {
+        "1a-prose": "It is the distance between two distributions; it is symmetric and >= 0.",
+    },
+}
+
+
+def build_notebook(
+    bodies: dict[str, str], imports: str, written: dict[str, str] | None = None
+) -> nbformat.NotebookNode:
+    """The solution, with ``bodies`` (by function name) in place of the solution regions and
+    ``written`` (by question id) in the answer cells graded by hand."""
     source = nbformat.read(ASSIGNMENT_DIR / "source.ipynb", as_version=4)
     regions = {c.id: c.source for c in source.cells if _REGION.search(c.source)}
-    nb = split_source(ASSIGNMENT_DIR).solution
+    split = split_source(ASSIGNMENT_DIR)
+    answer_of = {cell_id: qid for qid, cell_id in split.answer_cells}
+    nb = split.solution
     for cell in nb.cells:
         name = cell.id.replace("-", "_")
-        if cell.id == "imports":
+        if cell.id in answer_of:
+            cell.source = (written or {}).get(answer_of[cell.id], ANSWER_PLACEHOLDER)
+        elif cell.id == "imports":
             cell.source = imports
         elif name in bodies:
             body = textwrap.indent(bodies[name], "    ")
@@ -303,7 +332,7 @@ def main() -> None:
         path = SUBMISSION_DIR / name
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="\n") as fh:
-            nbformat.write(build_notebook(bodies, imports), fh, version=4)
+            nbformat.write(build_notebook(bodies, imports, WRITTEN.get(name)), fh, version=4)
         print(f"wrote {path.relative_to(ROOT)}")
 
 
