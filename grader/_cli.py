@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from grader.assignment._frozen import freeze as freeze_inputs
-from grader.assignment._spec import load_assignment
+from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
 from grader.grading import _batch
 from grader.kernel._limits import Limits
@@ -128,16 +128,27 @@ def grade(
         )
     finally:
         progress.close()
-    book = report.gradebook
-    mean = book["total"].mean() if len(book) else 0.0
-    failed = int((book["total"] < spec.total_points).sum())
-    click.echo(
-        f"Graded {len(book)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
-        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g}, "
-        f"{failed} below full marks."
-    )
+    click.echo(_summary(spec, report))
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
+
+
+def _summary(spec: Assignment, report: _batch.BatchReport) -> str:
+    """Full marks count the automatic questions only: those graded by hand are marked later."""
+    scores = report.scores
+    automatic = scores[scores["question"].isin([q.id for q in spec.questions])]
+    totals = automatic.groupby("submission", sort=False)["points"].sum()
+    mean = totals.mean() if len(totals) else 0.0
+    failed = int((totals < spec.total_points - 1e-9).sum())
+    text = (
+        f"Graded {len(totals)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
+        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g} on the automatic "
+        f"questions, {failed} below full marks."
+    )
+    pending = int((scores["status"] == "pending").sum())
+    if pending:
+        text += f" {pending} answer(s) to mark by hand: see manual-template.csv."
+    return text
 
 
 class _Progress:
@@ -276,6 +287,25 @@ def validate(assignment: str) -> None:
     for problem in problems:
         click.echo(f"  - {problem}")
     sys.exit(EXIT_NOT_FULL_MARKS)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--manual",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A filled copy of OUT/manual-template.csv to merge into the store first.",
+)
+@click.option("--assignment", default=None, help="Assignment folder or name (default: the run's).")
+def report(out: Path, manual: Path | None, assignment: str | None) -> None:
+    """Rebuild every output under OUT from its results store, merging manual marks first."""
+    from grader.grading._report import report as rebuild
+
+    merged = rebuild(out, assignment, manual)
+    if manual is not None:
+        click.echo(f"Merged {merged} manual mark(s) from {manual}.")
+    click.echo(f"Rebuilt the report in {out}.")
 
 
 @main.command()

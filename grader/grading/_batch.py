@@ -29,6 +29,7 @@ from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
 from grader.results import _tables
+from grader.results._manual import marked_results
 from grader.results._model import SubmissionResult
 from grader.results._outputs import OutputContext, write_outputs
 
@@ -144,13 +145,12 @@ def _grade_into(
         stored = list(store.results(names))
     finally:
         store.close()
-    results = [result for result, _ in stored]
-    context = OutputContext(
-        assignment, versions=versions, hashes={r.submission: sha for r, sha in stored}
-    )
+    graded = {r.submission: sha for r, sha in stored}
+    results = marked_results(out, [result for result, _ in stored], assignment, graded)
+    context = OutputContext(assignment, versions=versions, hashes=graded)
     write_outputs(out, results, context)
-    scores = _tables.scores_frame(stored, versions)
-    gradebook = _tables.gradebook_frame(scores, context.questions)
+    scores = _tables.scores_frame(((r, graded[r.submission]) for r in results), versions)
+    gradebook = _tables.gradebook_frame(scores, context.questions, context.manual_questions)
     return BatchReport(
         out,
         scores,

@@ -19,6 +19,7 @@ from grader.assignment._spec import Check, Question
 from grader.grading._compare import normalise, show, show_call
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._verdict import sampled, why_not
+from grader.grading._written import written_answers
 from grader.kernel import _client, _protocol
 from grader.kernel._session import (
     Execution,
@@ -57,12 +58,14 @@ def grade_notebook(
     submission = read_submission(path)
     if submission.nb is None:
         return zero_result(plan, name, "invalid_notebook", submission.problem, start)
+    answers = written_answers(plan.assignment, submission.nb)
     with KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb) as session:
         session.deadline = start + plan.limits.notebook_seconds
         try:
             execution = session.run_notebook()
         except KernelDied as exc:
-            return zero_result(plan, name, "kernel_died", f"The kernel died: {exc}.", start)
+            died = zero_result(plan, name, "kernel_died", f"The kernel died: {exc}.", start)
+            return replace(died, extra=answers)
         grader = _Grader(plan, session, execution)
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
     notes = _notes(session.execution, submission.repairs)
@@ -72,7 +75,7 @@ def grade_notebook(
     if keep_executed is not None and not write_executed(session.nb, keep_executed, name):
         notes = normalise(f"{notes}; the executed notebook could not be kept".lstrip("; "))
     seconds = round(time.monotonic() - start, 3)
-    return SubmissionResult(name, questions, notes, seconds, usage=session.usage)
+    return SubmissionResult(name, questions, notes, seconds, extra=answers, usage=session.usage)
 
 
 def zero_result(

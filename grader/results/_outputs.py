@@ -15,6 +15,7 @@ from pathlib import Path
 
 from grader.assignment._spec import Assignment
 from grader.results import _tables
+from grader.results._manual import write_manual_template
 from grader.results._model import SubmissionResult
 
 
@@ -32,8 +33,13 @@ class OutputContext:
 
     @property
     def questions(self) -> list[str]:
-        """The question ids of the gradebook's columns, in the spec's order."""
-        return [q.id for q in self.assignment.questions]
+        """The question ids of the gradebook's columns: those graded automatically in the spec's
+        order, then those graded by hand."""
+        return [q.id for q in self.assignment.questions] + self.manual_questions
+
+    @property
+    def manual_questions(self) -> list[str]:
+        return [q.id for q in self.assignment.manual_questions]
 
 
 Writer = Callable[[Path, list[SubmissionResult], OutputContext], None]
@@ -46,7 +52,9 @@ def write_scores(out: Path, results: list[SubmissionResult], context: OutputCont
 
 def write_gradebook(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
     """``gradebook.csv``: one row per submission, a column per question, and the total."""
-    gradebook = _tables.gradebook_frame(_scores(results, context), context.questions)
+    gradebook = _tables.gradebook_frame(
+        _scores(results, context), context.questions, context.manual_questions
+    )
     _tables.write_csv(gradebook, out / "gradebook.csv")
 
 
@@ -56,7 +64,7 @@ def _scores(results: list[SubmissionResult], context: OutputContext):  # type: i
 
 
 #: The writers run by :func:`write_outputs`, in order.
-WRITERS: list[Writer] = [write_scores, write_gradebook]
+WRITERS: list[Writer] = [write_scores, write_gradebook, write_manual_template]
 
 
 def write_outputs(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
