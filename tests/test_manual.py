@@ -116,7 +116,7 @@ def test_a_bad_mark_is_refused_naming_its_row_and_nothing_is_merged(out, tmp_pat
 def test_merged_marks_change_the_totals_and_survive_a_rebuild(out, tmp_path):
     marks = _marks(
         tmp_path,
-        "alice_numpy,1a-prose,ignored,2,1.5,\"No formula for KL = H(p,q) - H(p).\"\n"
+        'alice_numpy,1a-prose,ignored,2,1.5,"No formula for KL = H(p,q) - H(p)."\n'
         "alice_numpy,1c-derivation,,3,3,\n"
         "ivan_unfinished,1c-derivation,,3,0,Not answered.\n"
         "ivan_unfinished,1a-prose,,2,,\n",  # not marked yet: skipped
