@@ -97,8 +97,19 @@ def test_unmarked_answers_are_pending_never_zero(out):
         ("ivan_unfinished,2,,2,1,", "no question '2' is graded by hand"),
         ("ivan_unfinished,1a,,3,1,", "'1a' is graded automatically"),
         ("ivan_unfinished,1a-prose,,2,,Nice.", "a comment without points"),
+        ("alice_numpy,1a-prose,,2,1,", "marked again (first in row 2)"),
     ],
-    ids=["above", "negative", "word", "nan", "submission", "question", "automatic", "comment"],
+    ids=[
+        "above",
+        "negative",
+        "word",
+        "nan",
+        "submission",
+        "question",
+        "automatic",
+        "comment",
+        "twice",
+    ],
 )
 def test_a_bad_mark_is_refused_naming_its_row_and_nothing_is_merged(out, tmp_path, row, says):
     before = (out / "gradebook.csv").read_bytes()
@@ -185,3 +196,12 @@ def test_a_changed_notebook_sends_its_mark_back_for_review(out, tmp_path):
     row = template.set_index(["submission", "question"]).loc[("alice_numpy", "1a-prose")]
     assert row["answer"] == "'=HYPERLINK(0)\\x1b[2J rewritten after marking"
     assert row["points"] == "" and "earlier version" in row["note"]
+
+
+def test_full_marks_count_the_automatic_questions_only():
+    run = grader("check", ALICE, "--assignment", "variational_inference")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "10/10 points on all checks" in run.stdout
+    assert "Graded by hand later, not counted here: 1a-prose, 1c-derivation (5 points)." in (
+        run.stdout
+    )

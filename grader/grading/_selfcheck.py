@@ -36,6 +36,10 @@ def self_check(
             echo(f"      {q.feedback}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")
+    if spec.manual_questions:
+        names = ", ".join(q.id for q in spec.manual_questions)
+        points = sum(q.points for q in spec.manual_questions)
+        echo(f"Graded by hand later, not counted here: {names} ({points:g} points).")
     if public:
         echo(
             "These are the public checks only: the final grade also uses hidden checks, "

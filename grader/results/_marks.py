@@ -64,15 +64,18 @@ def merge_marks(out: Path, marks_csv: Path, assignment: Assignment) -> int:
     path = out / STORE
     if not path.is_file():
         raise OutputError(f"{out} holds no results store ({STORE}); grade into it first")
-    with closing(sqlite3.connect(path)) as db:
-        db.executescript(_SCHEMA)
-        graded = dict(db.execute("SELECT submission, notebook_sha256 FROM results"))
-        marks = _checked_rows(marks_csv, assignment, graded)
-        with db:
-            db.executemany(
-                "INSERT OR REPLACE INTO manual_marks VALUES (?, ?, ?, ?, ?)",
-                [(s, q, m.points, m.comment, m.notebook_sha256) for (s, q), m in marks.items()],
-            )
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            db.executescript(_SCHEMA)
+            graded = dict(db.execute("SELECT submission, notebook_sha256 FROM results"))
+            marks = _checked_rows(marks_csv, assignment, graded)
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO manual_marks VALUES (?, ?, ?, ?, ?)",
+                    [(s, q, m.points, m.comment, m.notebook_sha256) for (s, q), m in marks.items()],
+                )
+    except sqlite3.DatabaseError as exc:
+        raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
     return len(marks)
 
 
@@ -140,5 +143,12 @@ def _rows(marks_csv: Path) -> list[tuple[int, dict[str, str]]]:
         if not any(cell.strip() for cell in record):
             continue
         cells = dict(zip(header, record))
-        rows.append((number, {name: cells.get(name, "") for name in REQUIRED}))
+        rows.append((number, {name: _unquoted(cells.get(name, "")) for name in REQUIRED}))
     return rows
+
+
+def _unquoted(text: str) -> str:
+    """The text without the quote the template put before what a spreadsheet would evaluate."""
+    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return text[1:]
+    return text
