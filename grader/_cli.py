@@ -20,6 +20,7 @@ from grader.errors import GraderError
 from grader.grading import _batch
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
+from grader.results._manual import automatic_totals
 from grader.results._model import SubmissionResult
 from grader.results._text import neutralise
 
@@ -174,7 +175,8 @@ class _Progress:
 
     def __call__(self, result: SubmissionResult) -> None:
         self.done += 1
-        if result.total < result.max_total:
+        earned, possible = automatic_totals(result)
+        if earned < possible:
             self.failures += 1
         if self.bar is not None:
             self.bar.set_postfix(below_full=self.failures)

@@ -132,7 +132,8 @@ class Assignment:
     spec_hash: str
     oracles: ModuleType | None = field(default=None, compare=False, repr=False)
     hooks: ModuleType | None = field(default=None, compare=False, repr=False)
-    #: Graded by hand: not in ``questions``, ``total_points`` or the report.
+    #: Graded by hand: not in ``questions`` or ``total_points`` (the automatic full marks); the
+    #: outputs add them as pending until the instructor's marks are merged.
     manual_questions: tuple[ManualQuestion, ...] = ()
 
     @property

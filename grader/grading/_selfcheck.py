@@ -16,6 +16,7 @@ from grader.assignment._spec import SPEC_FILE, load_assignment
 from grader.errors import AssignmentNotFoundError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._manual import automatic_totals
 from grader.results._text import neutralise
 
 
@@ -29,7 +30,8 @@ def self_check(
     result = grade_notebook(plan, notebook)
     echo = _neutralised(echo)
     kind = "public checks" if public else "all checks"
-    echo(f"{notebook.name}: {result.total:g}/{result.max_total:g} points on {kind}")
+    earned, possible = automatic_totals(result)
+    echo(f"{notebook.name}: {earned:g}/{possible:g} points on {kind}")
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != "ok":
@@ -45,7 +47,7 @@ def self_check(
             "These are the public checks only: the final grade also uses hidden checks, "
             "so passing them all is not a guarantee of full marks."
         )
-    return result.total >= result.max_total
+    return earned >= possible
 
 
 def _neutralised(echo: Callable[[str], None]) -> Callable[[str], None]:

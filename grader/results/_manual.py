@@ -33,6 +33,15 @@ TEMPLATE = "manual-template.csv"
 TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 
 
+def automatic_totals(result: SubmissionResult) -> tuple[float, float]:
+    """Points earned and possible on the questions graded automatically: what "full marks"
+    means to ``grader check``, ``grader validate`` and a batch's count below full marks, since
+    marks given by hand come later (or never, for a student checking their own notebook)."""
+    automatic = [q for q in result.questions if not q.manual]
+    earned = round(sum(q.points for q in automatic), 6)
+    return earned, round(sum(q.max_points for q in automatic), 6)
+
+
 def marked_results(
     out: Path, results: list[SubmissionResult], assignment: Assignment, hashes: dict[str, str]
 ) -> list[SubmissionResult]:
