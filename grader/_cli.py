@@ -208,6 +208,31 @@ class _Progress:
 
 
 @main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option(
+    "--manual",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A filled copy of OUT/manual-template.csv: marks to merge into the store first.",
+)
+def report(out: Path, manual: Path | None) -> None:
+    """Write every output in OUT again from OUT/results.sqlite, without grading."""
+    from grader.results._rebuild import rebuild
+
+    results = rebuild(out, manual)
+    if manual is not None:
+        by_hand = [q for r in results for q in r.questions if q.manual]
+        pending = sum(q.status == "pending" for q in by_hand)
+        click.echo(
+            f"Merged {manual}: {len(by_hand) - pending} answer(s) marked by hand, "
+            f"{pending} pending."
+        )
+    click.echo(
+        f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
+    )
+
+
+@main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--assignment",
@@ -289,25 +314,6 @@ def validate(assignment: str) -> None:
     for problem in problems:
         click.echo(f"  - {problem}")
     sys.exit(EXIT_NOT_FULL_MARKS)
-
-
-@main.command()
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--manual",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="A filled copy of OUT/manual-template.csv to merge into the store first.",
-)
-@click.option("--assignment", default=None, help="Assignment folder or name (default: the run's).")
-def report(out: Path, manual: Path | None, assignment: str | None) -> None:
-    """Rebuild every output under OUT from its results store, merging manual marks first."""
-    from grader.grading._report import report as rebuild
-
-    merged = rebuild(out, assignment, manual)
-    if manual is not None:
-        click.echo(f"Merged {merged} manual mark(s) from {manual}.")
-    click.echo(f"Rebuilt the report in {out}.")
 
 
 @main.command()

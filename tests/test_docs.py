@@ -38,4 +38,4 @@ def test_the_authoring_walk_through_runs_as_written(tmp_path):
     assert book.loc["alice", "total"] == 6.0  # 5 automatic, 1 marked by hand
     assert book.loc["bob", "total"] == 0.0
     assert book["pending"].isna().all()
-    assert "Merged 2 manual mark(s)" in run.stdout
+    assert "2 answer(s) marked by hand, 0 pending" in run.stdout

@@ -134,7 +134,7 @@ def test_merged_marks_change_the_totals_and_survive_a_rebuild(out, tmp_path):
     )
     run = grader("report", out, "--manual", marks)
     assert run.returncode == 0, run.stderr
-    assert "Merged 3 manual mark(s)" in run.stdout
+    assert "3 answer(s) marked by hand, 1 pending" in run.stdout
     book = _book(out)
     assert book.loc["alice_numpy", "total"] == 14.5
     assert book.loc["alice_numpy", "pending"] == ""

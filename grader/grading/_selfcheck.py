@@ -17,6 +17,7 @@ from grader.errors import AssignmentNotFoundError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.results._manual import automatic_totals
+from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
 
@@ -35,7 +36,7 @@ def self_check(
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != "ok":
-            echo(f"      {q.feedback}")
+            echo(f"      {question_text(result, q, show_expected=plan.show_expected)}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")
     if spec.manual_questions:

@@ -4,9 +4,9 @@ The graded results hold only what the grader checked, plus the text of each answ
 by hand (``extra["answer:ID"]``, as the student wrote it). Every output sees them through
 :func:`with_marks`, which adds one question per manual question of the spec: ``pending`` (no
 points, never a zero) until a mark is merged, then the mark's points and comment; a mark given
-against another version of the notebook is not counted but flagged for review. The template
-the instructor fills in is written from the same view, so a rebuilt report writes it again,
-byte for byte.
+against another version of the notebook is not counted but flagged for review, in the notes
+(the instructor's, not the student's letter). The template the instructor fills in is written
+from the same view and the store, so a rebuilt report writes it again, byte for byte.
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ import pandas as pd
 from grader.assignment._spec import Assignment, ManualQuestion
 from grader.results import _tables
 from grader.results._marks import Mark, load_marks
-from grader.results._model import Event, QuestionResult, SubmissionResult
+from grader.results._model import QuestionResult, SubmissionResult
 
 if TYPE_CHECKING:  # the writers' registry imports this module
     from grader.results._outputs import OutputContext
 
 #: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand.
 ANSWER_KEY = "answer:"
-#: An event recording that a mark was given against an earlier version of the notebook.
-STALE_MARK = "manual_mark_stale"
 TEMPLATE = "manual-template.csv"
 TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 
@@ -68,18 +66,17 @@ def _marked(
 ) -> SubmissionResult:
     by_hand = {q.id for q in assignment.manual_questions}
     questions = [q for q in result.questions if q.question not in by_hand]
-    events, notes = list(result.events), [result.notes] if result.notes else []
+    notes = [result.notes] if result.notes else []
     for question in assignment.manual_questions:
         mark = marks.get((result.submission, question.id))
         if mark is not None and mark.notebook_sha256 != sha:
-            events.append(Event(STALE_MARK, {"question": question.id, "points": mark.points}))
             notes.append(
                 f"{question.id} was marked {mark.points:g}/{question.points:g} on an earlier "
                 "version of this notebook: mark it again"
             )
             mark = None
         questions.append(_question(question, mark))
-    return replace(result, questions=tuple(questions), events=tuple(events), notes="; ".join(notes))
+    return replace(result, questions=tuple(questions), notes="; ".join(notes))
 
 
 def _question(question: ManualQuestion, mark: Mark | None) -> QuestionResult:
@@ -103,8 +100,9 @@ def write_manual_template(
     answer; points and comment empty until marked. Only for assignments with such questions."""
     if not context.assignment.manual_questions:
         return
+    marks = load_marks(out)
     rows = [
-        _template_row(result, question)
+        _template_row(result, question, marks, context.hashes.get(result.submission, ""))
         for result in results
         for question in result.questions
         if question.manual
@@ -112,17 +110,17 @@ def write_manual_template(
     _tables.write_csv(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), out / TEMPLATE)
 
 
-def _template_row(result: SubmissionResult, question: QuestionResult) -> dict[str, object]:
+def _template_row(
+    result: SubmissionResult,
+    question: QuestionResult,
+    marks: dict[tuple[str, str], Mark],
+    sha: str,
+) -> dict[str, object]:
     answer = result.extra.get(ANSWER_KEY + question.question)
-    stale = [e for e in result.events if e.code == STALE_MARK]
-    note = next(
-        (
-            f"marked {e.params['points']:g} on an earlier version of this notebook"
-            for e in stale
-            if e.params.get("question") == question.question
-        ),
-        "",
-    )
+    mark = marks.get((result.submission, question.question))
+    note = ""
+    if mark is not None and mark.notebook_sha256 != sha:
+        note = f"marked {mark.points:g} on an earlier version of this notebook"
     if answer is None:
         note = "; ".join(filter(None, [note, "no answer cell found in this notebook"]))
     marked = question.status != "pending"
