@@ -17,11 +17,12 @@ from pathlib import Path
 import click
 
 from grader.assignment._frozen import freeze as freeze_inputs
-from grader.assignment._spec import load_assignment
+from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
 from grader.grading import _batch
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
+from grader.results._manual import automatic_totals
 from grader.results._model import SubmissionResult
 from grader.results._text import neutralise
 
@@ -141,14 +142,7 @@ def grade(
             )
         finally:
             progress.close()
-    book = report.gradebook
-    mean = book["total"].mean() if len(book) else 0.0
-    failed = int((book["total"] < spec.total_points).sum())
-    click.echo(
-        f"Graded {len(book)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
-        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g}, "
-        f"{failed} below full marks."
-    )
+    click.echo(_summary(spec, report))
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
 
@@ -163,6 +157,24 @@ def _runner(scheduler: str | None) -> Iterator[_batch.Runner | None]:
 
     with DaskRunner.start(scheduler) as runner:
         yield runner
+
+
+def _summary(spec: Assignment, report: _batch.BatchReport) -> str:
+    """Full marks count the automatic questions only: those graded by hand are marked later."""
+    scores = report.scores
+    automatic = scores[scores["question"].isin([q.id for q in spec.questions])]
+    totals = automatic.groupby("submission", sort=False)["points"].sum()
+    mean = totals.mean() if len(totals) else 0.0
+    failed = int((totals < spec.total_points - 1e-9).sum())
+    text = (
+        f"Graded {len(totals)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
+        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g} on the automatic "
+        f"questions, {failed} below full marks."
+    )
+    pending = int((scores["status"] == "pending").sum())
+    if pending:
+        text += f" {pending} answer(s) to mark by hand: see manual-template.csv."
+    return text
 
 
 class _Progress:
@@ -188,7 +200,8 @@ class _Progress:
 
     def __call__(self, result: SubmissionResult) -> None:
         self.done += 1
-        if result.total < result.max_total:
+        earned, possible = automatic_totals(result)
+        if earned < possible:
             self.failures += 1
         if self.bar is not None:
             self.bar.set_postfix(below_full=self.failures)
@@ -221,11 +234,24 @@ class _Progress:
 
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path))
-def report(out: Path) -> None:
+@click.option(
+    "--manual",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A filled copy of OUT/manual-template.csv: marks to merge into the store first.",
+)
+def report(out: Path, manual: Path | None) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
     from grader.results._rebuild import rebuild
 
-    results = rebuild(out)
+    results = rebuild(out, manual)
+    if manual is not None:
+        by_hand = [q for r in results for q in r.questions if q.manual]
+        pending = sum(q.status == "pending" for q in by_hand)
+        click.echo(
+            f"Merged {manual}: {len(by_hand) - pending} answer(s) marked by hand, "
+            f"{pending} pending."
+        )
     click.echo(
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )

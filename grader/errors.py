@@ -80,3 +80,15 @@ class SandboxUnavailableError(KernelStartError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem} {fix}.")
+
+
+class ManualMarksError(GraderError):
+    """A file of manual marks cannot be merged: nothing of it was, and each problem names its row
+    (as a spreadsheet numbers them: the header is row 1)."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        shown = "; ".join(problems[:10])
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        super().__init__(f"{path}: {shown}{more}. Nothing was merged; fix the file and run again.")

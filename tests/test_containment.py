@@ -168,6 +168,7 @@ def test_busy_processes_slow_only_their_own_submission(assignment, tmp_path):
         )  # fmt: skip
     scores = report.scores.set_index("submission")
     honest = scores.loc["honest_slow_entropy"]
+    honest = honest[honest.question.isin(["1a", "1b", "1c"])]  # the others are marked by hand
     assert report.gradebook.set_index("submission").loc["honest_slow_entropy", "total"] == 10.0
     assert (honest.status == "ok").all(), honest.feedback.tolist()
     assert float(honest.cpu_seconds.iloc[0]) >= 5.0  # its own cgroup counted its calls

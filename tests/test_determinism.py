@@ -36,6 +36,7 @@ def test_alone_or_in_a_batch_gives_identical_rows(plan, assignment, tmp_path):
     others = [EXAMPLES / "dave_log2.ipynb", EXAMPLES / "alice_numpy.ipynb", BUGGY]
     report = grade_batch(assignment, others, tmp_path, workers=2)
     batch = report.scores[report.scores.submission == "erin_variance_bug"]
+    batch = batch[~batch.question.isin(["1a-prose", "1c-derivation"])]  # pending: marked by hand
     assert list(batch.points) == [q.points for q in alone.questions]
     words = descriptions(assignment.misconceptions)  # erin's mistakes are in the catalogue
     assert list(batch.feedback) == list(feedback_by_question(alone, words).values())

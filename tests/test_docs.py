@@ -19,7 +19,7 @@ def _bash_blocks(text: str) -> list[str]:
 
 def test_the_authoring_walk_through_runs_as_written(tmp_path):
     blocks = _bash_blocks(DOC.read_text(encoding="utf-8"))
-    assert len(blocks) == 4 and blocks[0].strip() == "grader new demo"
+    assert len(blocks) == 5 and blocks[0].strip() == "grader new demo"
     # `grader` is this checkout's, whatever an installed script points at.
     script = 'set -euo pipefail\ngrader() { python -m grader "$@"; }\n' + "\n".join(blocks)
     run = subprocess.run(
@@ -34,6 +34,8 @@ def test_the_authoring_walk_through_runs_as_written(tmp_path):
     assert "demo: valid" in run.stdout
     assert (tmp_path / "dist" / "demo" / "public.json").is_file()
     book = pd.read_csv(tmp_path / "results" / "gradebook.csv").set_index("submission")
-    assert list(book.columns) == ["1", "2", "total"]  # question 3 is graded by hand
-    assert book.loc["alice", "total"] == 5.0
+    assert list(book.columns) == ["1", "2", "3", "total", "pending"]  # 3 is graded by hand
+    assert book.loc["alice", "total"] == 6.0  # 5 automatic, 1 marked by hand
     assert book.loc["bob", "total"] == 0.0
+    assert book["pending"].isna().all()
+    assert "2 answer(s) marked by hand, 0 pending" in run.stdout

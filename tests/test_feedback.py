@@ -89,8 +89,8 @@ def test_a_letter_says_what_happened_to_the_notebook(graded):
     out, _ = graded
     letter = _letter(out, "heidi_syntax_error", "md")
     assert "## Your notebook" in letter
-    assert "- cell 9: error (`SyntaxError: incomplete input (cell 9, line 17)`)" in letter
-    assert "Cell 9, which defines it, did not run" in letter
+    assert "- cell 11: error (`SyntaxError: incomplete input (cell 11, line 17)`)" in letter
+    assert "Cell 11, which defines it, did not run" in letter
 
 
 def test_a_failing_cell_is_not_blamed_for_a_function_it_does_not_define(graded):

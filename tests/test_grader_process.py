@@ -117,7 +117,8 @@ def _rows(path: Path) -> dict[str, dict[str, object]]:
     import pandas as pd
 
     scores = pd.read_csv(path, keep_default_na=False)
-    totals = scores.groupby("submission")["points"].sum()
+    # a question graded by hand is pending, its points empty
+    totals = pd.to_numeric(scores["points"], errors="coerce").groupby(scores["submission"]).sum()
     return {
         name: {"notes": group["notes"].iloc[0], "total": totals[name]}
         for name, group in scores.groupby("submission")
@@ -206,7 +207,7 @@ def test_the_issues_300000_cells_cost_little_time(small_plan, tmp_path):
     result = grade_notebook(small_plan, path)
     assert time.monotonic() - start < 5  # measured: about 0.05 s
     assert {q.status for q in result.questions} == {"invalid_notebook"}
-    assert "300014 cells" in result.notes and result.seconds < 5
+    assert "300018 cells" in result.notes and result.seconds < 5
 
 
 def test_a_json_bomb_is_refused_before_it_is_parsed(small_plan, tmp_path):

@@ -60,9 +60,10 @@ def test_report_files_have_the_documented_columns(example_report):
         "feedback",
     ]
     book = pd.read_csv(example_report.gradebook_csv)
-    assert list(book.columns) == ["submission", *QUESTIONS, "total"]
+    by_hand = ["1a-prose", "1c-derivation"]  # graded by hand, after the automatic ones
+    assert list(book.columns) == ["submission", *QUESTIONS, *by_hand, "total", "pending"]
     assert sorted(book["submission"]) == sorted(p.stem for p in EXAMPLES.glob("*.ipynb"))
-    assert len(scores) == 3 * len(book)
+    assert len(scores) == 5 * len(book)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_BUG))
@@ -93,8 +94,8 @@ def test_missing_function_feedback_names_similar_names_and_the_failed_cell(examp
     assert (row.status, row.points) == ("partial", 2.0)
     assert "kl_gaussian" in row.feedback and "SyntaxError" in row.feedback
     # The cell that defines it is named, and its line is given by cell, not by ipykernel's file.
-    assert "Cell 9, which defines it, did not run" in row.feedback
-    assert "(cell 9, line 17)" in row.feedback and ".py, line" not in row.feedback
+    assert "Cell 11, which defines it, did not run" in row.feedback
+    assert "(cell 11, line 17)" in row.feedback and ".py, line" not in row.feedback
 
 
 def test_feedback_does_not_show_expected_values_by_default(example_report):

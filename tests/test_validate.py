@@ -60,7 +60,7 @@ def test_a_stub_left_in_the_solution(copy):
     text = "\n".join(lines)
     assert "optimal_factor (question 1c) is still a stub" in text
     assert (
-        "solution.ipynb is not what source.ipynb gives (first at cell 13, id 'optimal-factor')"
+        "solution.ipynb is not what source.ipynb gives (first at cell 15, id 'optimal-factor')"
         in text
     )
     assert "question 1c earns only 1.5/3" in text
@@ -81,7 +81,7 @@ def test_an_unbalanced_marker(copy):
     code, lines = _validate(copy)
     assert code == 1
     assert len(lines) == 2, lines
-    assert "cell 9 (id 'kl-gaussian'): line 13: BEGIN SOLUTION is never closed" in lines[1]
+    assert "cell 11 (id 'kl-gaussian'): line 13: BEGIN SOLUTION is never closed" in lines[1]
 
 
 def test_a_stale_frozen_file(copy):

@@ -22,7 +22,7 @@ from pathlib import Path
 import mean_field_examples
 import nbformat
 
-from grader.assignment._source import STUB, split_source
+from grader.assignment._source import ANSWER_PLACEHOLDER, STUB, split_source
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT_DIR = ROOT / "assignments" / "variational_inference"
@@ -274,21 +274,47 @@ IVAN = {
 }
 
 
+# Written answers (graded by hand), by question id; a notebook not listed keeps the placeholder.
+WRITTEN = {
+    "alice_numpy.ipynb": {
+        "1a-prose": _src("""
+            KL(p||q) measures how different q is from p: the extra nats needed on average to
+            encode samples of p with a code made for q. It is always >= 0, it is 0 only when
+            p = q, and it is not symmetric, so it is not a distance.
+            KL(p||q) = H(p, q) - H(p).
+        """),
+        "1c-derivation": _src("""
+            Only the term $-\\sum_Z p(Z) \\ln q_j(Z_j)$ depends on $q_j$. Adding
+            $\\lambda (\\sum_z q_j(z) - 1)$ and setting the derivative to zero gives
+            $\\lambda q_j(z) = p(Z_j = z)$; summing over $z$ gives $\\lambda = 1$, so
+            $q_j^* = p(Z_j)$, the marginal.
+        """),
+    },
+    "bob_loops.ipynb": {
+        "1a-prose": "It is the distance between two distributions; it is symmetric and >= 0.",
+    },
+}
+
+
 def build_notebook(
     bodies: dict[str, str],
     imports: str,
+    written: dict[str, str] | None = None,
     assignment_dir: Path = ASSIGNMENT_DIR,
     student: bool = False,
 ) -> nbformat.NotebookNode:
     """The solution (or the student copy), with ``bodies`` (by function name) in place of the
-    solution regions."""
+    solution regions and ``written`` (by question id) in the answer cells graded by hand."""
     source = nbformat.read(assignment_dir / "source.ipynb", as_version=4)
     regions = {c.id: c.source for c in source.cells if _REGION.search(c.source)}
     split = split_source(assignment_dir)
+    answer_of = {cell_id: qid for qid, cell_id in split.answer_cells}
     nb = split.student if student else split.solution
     for cell in nb.cells:
         name = cell.id.replace("-", "_")
-        if cell.id == "imports":
+        if cell.id in answer_of:
+            cell.source = (written or {}).get(answer_of[cell.id], ANSWER_PLACEHOLDER)
+        elif cell.id == "imports":
             cell.source = imports
         elif name in bodies:
             body = textwrap.indent(_src(bodies[name]), "    ")
@@ -319,9 +345,9 @@ def _write(path: Path, nb: nbformat.NotebookNode) -> None:
 
 def main() -> None:
     for name, (bodies, imports) in NOTEBOOKS.items():
-        _write(SUBMISSION_DIR / name, build_notebook(bodies, imports))
+        _write(SUBMISSION_DIR / name, build_notebook(bodies, imports, WRITTEN.get(name)))
     for name, (bodies, imports) in mean_field_examples.NOTEBOOKS.items():
-        nb = build_notebook(bodies, imports, MEAN_FIELD_DIR, student=True)
+        nb = build_notebook(bodies, imports, None, MEAN_FIELD_DIR, student=True)
         _write(MEAN_FIELD_EXAMPLES / name, nb)
 
 

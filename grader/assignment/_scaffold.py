@@ -61,7 +61,7 @@ points = 3
 id = "3"
 title = "Why centre a sample?"
 points = 1
-manual = true                         # graded by hand: in the notebooks, not in the report
+manual = true                         # graded by hand: see OUT/manual-template.csv
 """
 
 _CHECKS = '''\

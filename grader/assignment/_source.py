@@ -49,6 +49,9 @@ class Split:
     solution: nbformat.NotebookNode
     #: The questions that have a markdown answer cell graded by hand.
     manual: frozenset[str] = frozenset()
+    #: (question, cell id) of each answer cell graded by hand, in notebook order: how the
+    #: grader finds a student's answer (the student copy keeps the ids, not the tags).
+    answer_cells: tuple[tuple[str, str], ...] = ()
 
 
 def source_path(folder: Path) -> Path:
@@ -68,7 +71,7 @@ def split_source(folder: Path) -> Split:
         raise SourceNotebookError(path, "the assignment", "there is no source notebook") from None
     except Exception as exc:  # nbformat raises many kinds for a file that is not a notebook
         raise SourceNotebookError(path, "the file", f"not a readable notebook ({exc})") from None
-    student, solution, manual = [], [], set()
+    student, solution, answers = [], [], []
     for index, cell in enumerate(source.cells):
         where = f"cell {index + 1} (id {cell.get('id', f'cell-{index + 1}')!r})"
         tags = list(cell.get("metadata", {}).get("tags", []))
@@ -79,13 +82,15 @@ def split_source(folder: Path) -> Split:
             )
         student_text, solution_text = _split_text(path, where, cell)
         if MANUAL in tags:
-            manual.add(_manual_question(path, where, cell, tags, by_hand))
+            qid = _manual_question(path, where, cell, tags, by_hand)
+            answers.append((qid, cell.get("id") or f"cell-{index + 1}"))
             student_text = ANSWER_PLACEHOLDER
         if SOLUTION_ONLY not in tags:
             student.append(_copy(cell, index, student_text))
         if STUDENT_ONLY not in tags:
             solution.append(_copy(cell, index, solution_text))
-    return Split(_notebook(source, student), _notebook(source, solution), frozenset(manual))
+    manual = frozenset(qid for qid, _ in answers)
+    return Split(_notebook(source, student), _notebook(source, solution), manual, tuple(answers))
 
 
 def assign(folder: Path) -> tuple[Path, Path]:

@@ -133,7 +133,8 @@ class Assignment:
     spec_hash: str
     oracles: ModuleType | None = field(default=None, compare=False, repr=False)
     hooks: ModuleType | None = field(default=None, compare=False, repr=False)
-    #: Graded by hand: not in ``questions``, ``total_points`` or the report.
+    #: Graded by hand: not in ``questions`` or ``total_points`` (the automatic full marks); the
+    #: outputs add them as pending until the instructor's marks are merged.
     manual_questions: tuple[ManualQuestion, ...] = ()
     #: checks.py's ``MISCONCEPTIONS`` (empty in a student bundle, which has no checks.py).
     misconceptions: Mapping[str, Misconception] = field(

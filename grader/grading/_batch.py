@@ -31,6 +31,7 @@ from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
 from grader.results import _tables
+from grader.results._manual import marked_results
 from grader.results._model import SubmissionResult
 from grader.results._outputs import context_for, write_outputs
 
@@ -200,11 +201,13 @@ def _write_report(
     versions: dict[str, str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every output file, and the two tables the API returns."""
-    results = [result for result, _ in stored]
-    context = context_for(assignment, versions, {r.submission: sha for r, sha in stored})
+    graded = {r.submission: sha for r, sha in stored}
+    context = context_for(assignment, versions, graded)
+    results = marked_results(out, [result for result, _ in stored], assignment, graded)
     write_outputs(out, results, context)
-    scores = _tables.scores_frame(stored, versions, context.descriptions, assignment.show_expected)
-    return scores, _tables.gradebook_frame(scores, context.questions)
+    pairs = ((r, graded[r.submission]) for r in results)
+    scores = _tables.scores_frame(pairs, versions, context.descriptions, assignment.show_expected)
+    return scores, _tables.gradebook_frame(scores, context.questions, context.manual_questions)
 
 
 def _prepare_out(out: Path) -> None:

@@ -24,6 +24,7 @@ from grader.grading._hints import broken_properties
 from grader.grading._misconceptions import name_misconception
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._verdict import sampled, why_not
+from grader.grading._written import written_answers
 from grader.kernel import _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
 from grader.results._model import CheckResult, Event, QuestionResult, Reason, SubmissionResult
@@ -57,13 +58,14 @@ def grade_notebook(
     submission = read_submission(path)
     if submission.nb is None:
         return zero_result(plan, name, "invalid_notebook", submission.problem, start)
+    answers = written_answers(plan.assignment, submission.nb)
     with KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb) as session:
         session.deadline = start + plan.limits.notebook_seconds
         try:
             execution = session.run_notebook()
         except KernelDied as exc:
             why = f"The kernel died: {clean(str(exc))}."
-            return zero_result(plan, name, "kernel_died", why, start)
+            return replace(zero_result(plan, name, "kernel_died", why, start), extra=answers)
         grader = _Grader(plan, session, execution)
         imported = grader.imported()
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
@@ -76,7 +78,13 @@ def grade_notebook(
         events.append(Event("executed_not_kept"))
     seconds = round(time.monotonic() - start, 3)
     return SubmissionResult(
-        name, questions, notes_text(events), seconds, usage=session.usage, events=tuple(events)
+        name,
+        questions,
+        notes_text(events),
+        seconds,
+        extra=answers,
+        usage=session.usage,
+        events=tuple(events),
     )
 
 

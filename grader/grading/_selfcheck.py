@@ -16,6 +16,7 @@ from grader.assignment._spec import SPEC_FILE, load_assignment
 from grader.errors import AssignmentNotFoundError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._manual import automatic_totals
 from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
@@ -30,19 +31,24 @@ def self_check(
     result = grade_notebook(plan, notebook)
     echo = _neutralised(echo)
     kind = "public checks" if public else "all checks"
-    echo(f"{notebook.name}: {result.total:g}/{result.max_total:g} points on {kind}")
+    earned, possible = automatic_totals(result)
+    echo(f"{notebook.name}: {earned:g}/{possible:g} points on {kind}")
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != "ok":
             echo(f"      {question_text(result, q, show_expected=plan.show_expected)}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")
+    if spec.manual_questions:
+        names = ", ".join(q.id for q in spec.manual_questions)
+        points = sum(q.points for q in spec.manual_questions)
+        echo(f"Graded by hand later, not counted here: {names} ({points:g} points).")
     if public:
         echo(
             "These are the public checks only: the final grade also uses hidden checks, "
             "so passing them all is not a guarantee of full marks."
         )
-    return result.total >= result.max_total
+    return earned >= possible
 
 
 def _neutralised(echo: Callable[[str], None]) -> Callable[[str], None]:

@@ -25,6 +25,7 @@ from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
 from grader.grading._misconceptions import never_named
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._manual import automatic_totals
 from grader.results._render_text import question_text
 
 Report = Callable[[str], None]
@@ -242,7 +243,8 @@ def _graded(plan: GradingPlan, report: Report) -> None:
     assignment = plan.assignment
     if assignment.solution_notebook is not None:
         result = grade_notebook(plan, assignment.solution_notebook)
-        for q, spec in zip(result.questions, assignment.questions):
+        automatic = [q for q in result.questions if not q.manual]
+        for q, spec in zip(automatic, assignment.questions):
             if q.max_points != spec.points:
                 report(
                     f"question {q.question} is graded out of {q.max_points:g}, "
@@ -254,14 +256,14 @@ def _graded(plan: GradingPlan, report: Report) -> None:
                     f"{q.points:g}/{q.max_points:g} ({q.status}): "
                     f"{question_text(result, q, show_expected=True)}"
                 )
-        if result.max_total != assignment.total_points:
+        if automatic_totals(result)[1] != assignment.total_points:
             report(
-                f"the questions add up to {result.max_total:g}, "
+                f"the questions add up to {automatic_totals(result)[1]:g}, "
                 f"the spec to {assignment.total_points:g}"
             )
     result = grade_notebook(plan, assignment.student_notebook)
     for q in result.questions:
-        if q.points > 0:
+        if q.points > 0 and not q.manual:
             report(
                 f"{assignment.student_notebook.name}: question {q.question} already earns "
                 f"{q.points:g}/{q.max_points:g}: a stub passes the checks, or the answer is in it"

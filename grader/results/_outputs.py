@@ -18,6 +18,7 @@ from grader.assignment._spec import Assignment
 from grader.results import _tables
 from grader.results._checks import write_checks
 from grader.results._feedback import write_feedback
+from grader.results._manual import write_manual_template
 from grader.results._model import SubmissionResult
 
 
@@ -35,8 +36,13 @@ class OutputContext:
 
     @property
     def questions(self) -> list[str]:
-        """The question ids of the gradebook's columns, in the spec's order."""
-        return [q.id for q in self.assignment.questions]
+        """The question ids of the gradebook's columns: those graded automatically in the spec's
+        order, then those graded by hand."""
+        return [q.id for q in self.assignment.questions] + self.manual_questions
+
+    @property
+    def manual_questions(self) -> list[str]:
+        return [q.id for q in self.assignment.manual_questions]
 
 
 def context_for(
@@ -61,7 +67,9 @@ def write_scores(out: Path, results: list[SubmissionResult], context: OutputCont
 
 def write_gradebook(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
     """``gradebook.csv``: one row per submission, a column per question, and the total."""
-    gradebook = _tables.gradebook_frame(_scores(results, context), context.questions)
+    gradebook = _tables.gradebook_frame(
+        _scores(results, context), context.questions, context.manual_questions
+    )
     _tables.write_csv(gradebook, out / "gradebook.csv")
 
 
@@ -72,7 +80,13 @@ def _scores(results: list[SubmissionResult], context: OutputContext):  # type: i
 
 
 #: The writers run by :func:`write_outputs`, in order.
-WRITERS: list[Writer] = [write_scores, write_gradebook, write_checks, write_feedback]
+WRITERS: list[Writer] = [
+    write_scores,
+    write_gradebook,
+    write_checks,
+    write_feedback,
+    write_manual_template,
+]
 
 
 def write_outputs(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:

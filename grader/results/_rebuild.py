@@ -12,6 +12,8 @@ from pathlib import Path
 
 from grader.assignment._spec import load_assignment
 from grader.errors import OutputError
+from grader.results._manual import marked_results
+from grader.results._marks import merge_marks
 from grader.results._model import SubmissionResult
 from grader.results._outputs import OutputContext, context_for, write_outputs
 from grader.results._store import Store
@@ -38,8 +40,12 @@ def stored_batch(out: Path) -> tuple[list[SubmissionResult], OutputContext]:
     return [result for result, _ in stored], context
 
 
-def rebuild(out: Path) -> list[SubmissionResult]:
-    """Write every output of ``out`` again from its store; the results written."""
+def rebuild(out: Path, manual: Path | None = None) -> list[SubmissionResult]:
+    """Write every output of ``out`` again from its store, with the marks given by hand (those
+    of the file ``manual`` merged first); the results written."""
     results, context = stored_batch(out)
+    if manual is not None:
+        merge_marks(out, manual, context.assignment)
+    results = marked_results(out, results, context.assignment, context.hashes)
     write_outputs(out, results, context)
     return results

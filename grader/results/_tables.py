@@ -8,7 +8,7 @@ never become one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +40,8 @@ def scores_frame(
                 {
                     "submission": result.submission,
                     "question": q.question,
-                    "points": q.points,
+                    # a question not marked yet has no points (it is not a zero)
+                    "points": None if q.status == "pending" else q.points,
                     "max_points": q.max_points,
                     "status": q.status,
                     "feedback": question_text(result, q, descriptions, show_expected),
@@ -59,15 +60,30 @@ def scores_frame(
     return pd.DataFrame(rows, columns=columns)
 
 
-def gradebook_frame(scores: pd.DataFrame, questions: list[str]) -> pd.DataFrame:
-    """Wide form: one row per submission, a column per question, and the total."""
-    wide = scores.pivot_table(
-        index="submission", columns="question", values="points", aggfunc="sum", sort=False
-    ).reindex(columns=questions)
+def gradebook_frame(
+    scores: pd.DataFrame, questions: list[str], manual: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Wide form: one row per submission, a column per question, and the total.
+
+    A question graded by hand and not marked yet is an empty cell, not a zero; the total adds
+    what is marked, and with ``manual`` questions a ``pending`` column names those still to mark
+    (the total is final when it is empty).
+    """
+    submissions = list(dict.fromkeys(scores["submission"]))
+    wide = (
+        scores.set_index(["submission", "question"])["points"]
+        .unstack("question")
+        .reindex(index=submissions, columns=questions)
+        .astype(float)
+    )
+    wide.index.name, wide.columns.name = "submission", None
     wide = wide.reset_index()
-    wide.columns.name = None
     wide["total"] = wide[questions].sum(axis=1).round(6)
-    return wide[["submission", *questions, "total"]]
+    if not manual:
+        return wide[["submission", *questions, "total"]]
+    waiting = scores[scores["status"] == "pending"].groupby("submission", sort=False)["question"]
+    wide["pending"] = wide["submission"].map(waiting.agg(" ".join)).fillna("")
+    return wide[["submission", *questions, "total", "pending"]]
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,135 @@
+"""Questions graded by hand in the outputs: pending until marked, then the instructor's points.
+
+The graded results hold only what the grader checked, plus the text of each answer cell graded
+by hand (``extra["answer:ID"]``, as the student wrote it). Every output sees them through
+:func:`with_marks`, which adds one question per manual question of the spec: ``pending`` (no
+points, never a zero) until a mark is merged, then the mark's points and comment; a mark given
+against another version of the notebook is not counted but flagged for review, in the notes
+(the instructor's, not the student's letter). The template the instructor fills in is written
+from the same view and the store, so a rebuilt report writes it again, byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from grader.assignment._spec import Assignment, ManualQuestion
+from grader.results import _tables
+from grader.results._marks import Mark, load_marks
+from grader.results._model import QuestionResult, SubmissionResult
+
+if TYPE_CHECKING:  # the writers' registry imports this module
+    from grader.results._outputs import OutputContext
+
+#: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand.
+ANSWER_KEY = "answer:"
+TEMPLATE = "manual-template.csv"
+TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
+
+
+def automatic_totals(result: SubmissionResult) -> tuple[float, float]:
+    """Points earned and possible on the questions graded automatically: what "full marks"
+    means to ``grader check``, ``grader validate`` and a batch's count below full marks, since
+    marks given by hand come later (or never, for a student checking their own notebook)."""
+    automatic = [q for q in result.questions if not q.manual]
+    earned = round(sum(q.points for q in automatic), 6)
+    return earned, round(sum(q.max_points for q in automatic), 6)
+
+
+def marked_results(
+    out: Path, results: list[SubmissionResult], assignment: Assignment, hashes: dict[str, str]
+) -> list[SubmissionResult]:
+    """``results`` with the manual questions of the spec, as marked in ``out``'s store."""
+    return with_marks(results, load_marks(out), assignment, hashes)
+
+
+def with_marks(
+    results: list[SubmissionResult],
+    marks: dict[tuple[str, str], Mark],
+    assignment: Assignment,
+    hashes: dict[str, str],
+) -> list[SubmissionResult]:
+    if not assignment.manual_questions:
+        return results
+    return [_marked(r, marks, assignment, hashes.get(r.submission, "")) for r in results]
+
+
+def _marked(
+    result: SubmissionResult,
+    marks: dict[tuple[str, str], Mark],
+    assignment: Assignment,
+    sha: str,
+) -> SubmissionResult:
+    by_hand = {q.id for q in assignment.manual_questions}
+    questions = [q for q in result.questions if q.question not in by_hand]
+    notes = [result.notes] if result.notes else []
+    for question in assignment.manual_questions:
+        mark = marks.get((result.submission, question.id))
+        if mark is not None and mark.notebook_sha256 != sha:
+            notes.append(
+                f"{question.id} was marked {mark.points:g}/{question.points:g} on an earlier "
+                "version of this notebook: mark it again"
+            )
+            mark = None
+        questions.append(_question(question, mark))
+    return replace(result, questions=tuple(questions), notes="; ".join(notes))
+
+
+def _question(question: ManualQuestion, mark: Mark | None) -> QuestionResult:
+    if mark is None:
+        return QuestionResult(question.id, 0.0, question.points, "pending", manual=True)
+    if mark.points >= question.points:
+        status = "ok"
+    elif mark.points > 0:
+        status = "partial"
+    else:
+        status = "wrong"
+    return QuestionResult(
+        question.id, mark.points, question.points, status, manual=True, comment=mark.comment
+    )
+
+
+def write_manual_template(
+    out: Path, results: list[SubmissionResult], context: OutputContext
+) -> None:
+    """``manual-template.csv``: a row per submission and question graded by hand, with the
+    answer; points and comment empty until marked. Only for assignments with such questions."""
+    if not context.assignment.manual_questions:
+        return
+    marks = load_marks(out)
+    rows = [
+        _template_row(result, question, marks, context.hashes.get(result.submission, ""))
+        for result in results
+        for question in result.questions
+        if question.manual
+    ]
+    _tables.write_csv(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), out / TEMPLATE)
+
+
+def _template_row(
+    result: SubmissionResult,
+    question: QuestionResult,
+    marks: dict[tuple[str, str], Mark],
+    sha: str,
+) -> dict[str, object]:
+    answer = result.extra.get(ANSWER_KEY + question.question)
+    mark = marks.get((result.submission, question.question))
+    note = ""
+    if mark is not None and mark.notebook_sha256 != sha:
+        note = f"marked {mark.points:g} on an earlier version of this notebook"
+    if answer is None:
+        note = "; ".join(filter(None, [note, "no answer cell found in this notebook"]))
+    marked = question.status != "pending"
+    return {
+        "submission": result.submission,
+        "question": question.question,
+        "answer": answer or "",
+        "max_points": question.max_points,
+        "points": question.points if marked else None,
+        "comment": question.comment if marked else "",
+        "note": note,
+    }

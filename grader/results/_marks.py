@@ -1,0 +1,154 @@
+"""Marks given by hand, kept in ``OUT/results.sqlite`` in a table of their own.
+
+The graded results of a run are rewritten by every ``grader grade`` without ``--resume``; the
+instructor's marks are not work to redo, so they live apart, keyed by submission and question,
+each with the hash of the notebook it was given against: a regrade of an unchanged notebook
+keeps its mark, and one of a changed notebook sends it back for review. A file of marks is
+checked whole before anything is stored: one bad row and nothing is merged.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.assignment._spec import Assignment
+from grader.errors import ManualMarksError, OutputError
+
+STORE = "results.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS manual_marks (
+    submission TEXT NOT NULL,
+    question TEXT NOT NULL,
+    points REAL NOT NULL,
+    comment TEXT NOT NULL,
+    notebook_sha256 TEXT NOT NULL,
+    PRIMARY KEY (submission, question)
+);
+"""
+#: The columns a file of marks must have; others (the answer, max_points, note) are ignored.
+REQUIRED = ("submission", "question", "points", "comment")
+
+
+@dataclass(frozen=True)
+class Mark:
+    points: float
+    comment: str
+    #: The notebook the mark was given against.
+    notebook_sha256: str
+
+
+def load_marks(out: Path) -> dict[tuple[str, str], Mark]:
+    """Every stored mark by (submission, question); none where no store or table exists."""
+    path = out / STORE
+    if not path.is_file():
+        return {}
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(_SCHEMA)
+        rows = db.execute(
+            "SELECT submission, question, points, comment, notebook_sha256 FROM manual_marks"
+        ).fetchall()
+    return {(s, q): Mark(p, c, sha) for s, q, p, c, sha in rows}
+
+
+def merge_marks(out: Path, marks_csv: Path, assignment: Assignment) -> int:
+    """Check every row of ``marks_csv``, then store them all at once; return how many.
+
+    A row with empty points is skipped (not marked yet). Raises :class:`ManualMarksError`
+    listing each bad row, with nothing stored.
+    """
+    path = out / STORE
+    if not path.is_file():
+        raise OutputError(f"{out} holds no results store ({STORE}); grade into it first")
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            db.executescript(_SCHEMA)
+            graded = dict(db.execute("SELECT submission, notebook_sha256 FROM results"))
+            marks = _checked_rows(marks_csv, assignment, graded)
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO manual_marks VALUES (?, ?, ?, ?, ?)",
+                    [(s, q, m.points, m.comment, m.notebook_sha256) for (s, q), m in marks.items()],
+                )
+    except sqlite3.DatabaseError as exc:
+        raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
+    return len(marks)
+
+
+def _checked_rows(
+    marks_csv: Path, assignment: Assignment, graded: dict[str, str]
+) -> dict[tuple[str, str], Mark]:
+    maximum = {q.id: q.points for q in assignment.manual_questions}
+    automatic = {q.id for q in assignment.questions}
+    marks: dict[tuple[str, str], Mark] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    problems: list[str] = []
+    for number, row in _rows(marks_csv):
+        key = (row["submission"], row["question"])
+        problem = _row_problem(row, maximum, automatic, graded)
+        if problem is None and key in first_row:
+            problem = f"{key[0]} {key[1]} is marked again (first in row {first_row[key]})"
+        if problem is not None:
+            problems.append(f"row {number}: {problem}")
+        elif row["points"].strip():
+            first_row[key] = number
+            marks[key] = Mark(float(row["points"]), row["comment"], graded[key[0]])
+    if problems:
+        raise ManualMarksError(marks_csv, problems)
+    return marks
+
+
+def _row_problem(
+    row: dict[str, str], maximum: dict[str, float], automatic: set[str], graded: dict[str, str]
+) -> str | None:
+    """What is wrong with one row, in words, or None."""
+    submission, question, points = row["submission"], row["question"], row["points"].strip()
+    if submission not in graded:
+        return f"no graded submission is named {submission!r}"
+    if question in automatic:
+        return f"question {question!r} is graded automatically, not by hand"
+    if question not in maximum:
+        known = ", ".join(maximum) or "none"
+        return f"no question {question!r} is graded by hand (those: {known})"
+    if not points:
+        return "a comment without points; give the points too" if row["comment"].strip() else None
+    try:
+        value = float(points)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        return f"points {points!r} for {question} is not a number"
+    if not 0 <= value <= maximum[question]:
+        return f"points {points} for {question} is outside 0..{maximum[question]:g}"
+    return None
+
+
+def _rows(marks_csv: Path) -> list[tuple[int, dict[str, str]]]:
+    """The data rows with their spreadsheet row numbers (the header is row 1)."""
+    try:
+        with marks_csv.open(encoding="utf-8-sig", newline="") as fh:
+            records = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ManualMarksError(marks_csv, [f"cannot read it as a UTF-8 CSV file ({exc})"]) from None
+    header = [name.strip() for name in records[0]] if records else []
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ManualMarksError(marks_csv, [f"row 1: no column {', '.join(missing)}"])
+    rows = []
+    for number, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = dict(zip(header, record))
+        rows.append((number, {name: _unquoted(cells.get(name, "")) for name in REQUIRED}))
+    return rows
+
+
+def _unquoted(text: str) -> str:
+    """The text without the quote the template put before what a spreadsheet would evaluate."""
+    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return text[1:]
+    return text
