@@ -1,0 +1,83 @@
+"""The class roster (``--roster CSV``): which student handed in which submission.
+
+Course platforms import marks by student, not by file name; the roster joins the two. It is read
+whole and checked when the command starts, so a bad file stops the run with the row named, never
+half-way through writing the exports.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import RosterError
+
+#: Columns a roster must have; ``name`` and ``email`` may be left out (or empty).
+REQUIRED = ("submission", "student_id")
+OPTIONAL = ("name", "email")
+
+
+@dataclass(frozen=True)
+class Student:
+    submission: str
+    student_id: str
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Students in the roster file's order; ``find`` looks one up by submission name."""
+
+    path: Path
+    students: tuple[Student, ...]
+
+    def find(self, submission: str) -> Student | None:
+        for student in self.students:
+            if student.submission == submission:
+                return student
+        return None
+
+
+def load_roster(path: Path) -> Roster:
+    """Read a roster CSV (``submission, student_id, name, email``; a header row first)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is not a column name
+    except FileNotFoundError:
+        raise RosterError(path, "no such roster file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError(path, f"cannot read it as UTF-8 text ({exc})") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise RosterError(path, f"empty; it needs a header row: {', '.join(REQUIRED + OPTIONAL)}")
+    header = [h.strip().lower() for h in rows[0]]
+    absent = [c for c in REQUIRED if c not in header]
+    if absent:
+        raise RosterError(
+            path,
+            f"no column {', '.join(absent)} in the header row ({', '.join(rows[0])}); "
+            f"a roster has columns {', '.join(REQUIRED + OPTIONAL)}",
+        )
+    return Roster(path, _students(path, header, rows[1:]))
+
+
+def _students(path: Path, header: list[str], rows: list[list[str]]) -> tuple[Student, ...]:
+    students: list[Student] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
+        name = values["submission"].removesuffix(".ipynb")  # the file's name, or its stem
+        if not name or not values["student_id"]:
+            raise RosterError(path, f"row {number}: submission and student_id must not be empty")
+        if name in seen:
+            raise RosterError(
+                path, f"row {number}: submission {name!r} is already on row {seen[name]}"
+            )
+        seen[name] = number
+        students.append(
+            Student(name, values["student_id"], values.get("name", ""), values.get("email", ""))
+        )
+    return tuple(students)
