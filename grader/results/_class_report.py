@@ -66,7 +66,7 @@ class _Row:
 def write_report(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
     """Write ``OUT/report.html`` for these results (a writer of ``_outputs.WRITERS``)."""
     title = context.assignment.title or context.assignment.name
-    html = render_report(results, title, context.misconceptions, context.versions)
+    html = render_report(results, title, context.descriptions, context.versions)
     write_atomic(out / "report.html", html)
 
 

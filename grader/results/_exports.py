@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from grader._files import write_atomic
 from grader.results import _tables
 from grader.results._class_stats import check_points
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
-from grader.results._roster import Roster, Student
+from grader.results._roster import Roster
 from grader.results._text import neutralise
 
 if TYPE_CHECKING:
@@ -66,14 +67,14 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
 
 def write_gradebooks(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
     """``canvas.csv``, ``moodle.csv`` and ``unmatched.csv``, when a roster was given."""
-    roster: Roster | None = context.roster
+    roster = context.roster
     if roster is None:
         return
     title = context.assignment.title or context.assignment.name
     max_total = sum(q.points for q in context.assignment.questions)
     max_total += sum(q.points for q in context.assignment.manual_questions)
     by_name = {r.submission: r for r in results}
-    grades = [(s, _grade(by_name.get(s.submission))) for s in roster.students]
+    grades = [(_Student(n, **s), _grade(by_name.get(n))) for n, s in roster.items()]
     _tables.write_csv(_canvas(grades, title, max_total), out / "export" / "canvas.csv")
     _tables.write_csv(_moodle(grades, title), out / "export" / "moodle.csv")
     _tables.write_csv(unmatched(roster, results), out / "export" / "unmatched.csv")
@@ -85,17 +86,17 @@ def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFra
     rows = [
         {"submission": r.submission, "total": r.total, "problem": NO_STUDENT}
         for r in sorted(results, key=lambda r: r.submission)
-        if roster.find(r.submission) is None
+        if r.submission not in roster
     ]
     rows += [
-        {**_identity(s), "problem": NO_SUBMISSION}
-        for s in roster.students
-        if s.submission not in names
+        {"submission": name, **fields, "problem": NO_SUBMISSION}
+        for name, fields in roster.items()
+        if name not in names
     ]
     return pd.DataFrame(rows, columns=UNMATCHED_COLUMNS)
 
 
-def _canvas(grades: list[tuple[Student, float | None]], title: str, top: float) -> pd.DataFrame:
+def _canvas(grades: list[tuple[_Student, float | None]], title: str, top: float) -> pd.DataFrame:
     """Canvas's gradebook import: its identity columns, a ``Points Possible`` row, the marks.
     The roster's ``student_id`` is the SIS User ID, which Canvas matches students by."""
     columns = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title]
@@ -104,7 +105,7 @@ def _canvas(grades: list[tuple[Student, float | None]], title: str, top: float) 
     return pd.DataFrame(rows, columns=columns)
 
 
-def _moodle(grades: list[tuple[Student, float | None]], title: str) -> pd.DataFrame:
+def _moodle(grades: list[tuple[_Student, float | None]], title: str) -> pd.DataFrame:
     """Moodle's "Import grades from CSV": users identified by ID number or email address (its
     import page maps these columns), one column of marks for the grade item."""
     columns = ["ID number", "Email address", "Full name", title]
@@ -119,13 +120,12 @@ def _grade(result: SubmissionResult | None) -> float | None:
     return result.total
 
 
-def _identity(student: Student) -> dict[str, str]:
-    return {
-        "submission": student.submission,
-        "student_id": student.student_id,
-        "name": student.name,
-        "email": student.email,
-    }
+@dataclass(frozen=True)
+class _Student:
+    submission: str
+    student_id: str
+    name: str = ""
+    email: str = ""
 
 
 def _check_test(question: QuestionResult, check: CheckResult, number: int) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 Course platforms import marks by student, not by file name; the roster joins the two. It is read
 whole and checked when the command starts, so a bad file stops the run with the row named, never
-half-way through writing the exports.
+half-way through writing the exports. Loaded, it is what ``OutputContext.roster`` holds:
+submission name -> ``{"student_id", "name", "email"}``, in the file's order.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import RosterError
@@ -18,26 +18,7 @@ REQUIRED = ("submission", "student_id")
 OPTIONAL = ("name", "email")
 
 
-@dataclass(frozen=True)
-class Student:
-    submission: str
-    student_id: str
-    name: str = ""
-    email: str = ""
-
-
-@dataclass(frozen=True)
-class Roster:
-    """Students in the roster file's order; ``find`` looks one up by submission name."""
-
-    path: Path
-    students: tuple[Student, ...]
-
-    def find(self, submission: str) -> Student | None:
-        for student in self.students:
-            if student.submission == submission:
-                return student
-        return None
+Roster = dict[str, dict[str, str]]
 
 
 def load_roster(path: Path) -> Roster:
@@ -59,11 +40,11 @@ def load_roster(path: Path) -> Roster:
             f"no column {', '.join(absent)} in the header row ({', '.join(rows[0])}); "
             f"a roster has columns {', '.join(REQUIRED + OPTIONAL)}",
         )
-    return Roster(path, _students(path, header, rows[1:]))
+    return _students(path, header, rows[1:])
 
 
-def _students(path: Path, header: list[str], rows: list[list[str]]) -> tuple[Student, ...]:
-    students: list[Student] = []
+def _students(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    students: Roster = {}
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
@@ -77,7 +58,5 @@ def _students(path: Path, header: list[str], rows: list[list[str]]) -> tuple[Stu
                 path, f"row {number}: submission {name!r} is already on row {seen[name]}"
             )
         seen[name] = number
-        students.append(
-            Student(name, values["student_id"], values.get("name", ""), values.get("email", ""))
-        )
-    return tuple(students)
+        students[name] = {key: values.get(key, "") for key in ("student_id", "name", "email")}
+    return students

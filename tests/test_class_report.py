@@ -1,0 +1,160 @@
+"""The class report: a small class of real notebooks graded, its page parsed, checked in a real
+browser (headless Chromium), and rebuilt byte-identically from the store."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from grader.results._class_stats import class_stats
+from tests.conftest import CLASS, HOSTILE, ROOT
+
+TOOLS = ROOT / "tools"
+
+
+def grader(*args):
+    return subprocess.run(
+        [sys.executable, "-c", "from grader._cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def graded(graded_class):
+    return graded_class[0]
+
+
+class _Page(HTMLParser):
+    """Every tag with its attributes, and the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def test_the_page_parses_and_holds_the_plots(graded):
+    page = _parse((graded / "report.html").read_text(encoding="utf-8"))
+    images = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
+    assert len(images) == 3
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    text = " ".join("".join(page.text).split())
+    assert "Distribution of totals" in text and "Item analysis" in text
+    assert "6 submission(s) graded" in text
+
+
+def test_failures_are_grouped_with_their_counts(graded):
+    text = " ".join("".join(_parse((graded / "report.html").read_text()).text).split())
+    # dave_log2 and the hostile copy of it make the same mistake: one group of two.
+    groups = re.findall(r"(\d+) submissions?: (\w+) ([^:]*?) who", text)
+    assert groups, text
+    counts = {(function, what.strip()): int(n) for n, function, what in groups}
+    assert max(counts.values()) >= 2
+    assert sum(n for (f, _), n in counts.items() if f == "kl_discrete") >= 2
+    # ivan left functions unwritten: named as such, one submission.
+    assert any(n == 1 for n in counts.values())
+
+
+def test_the_page_loads_nothing_from_anywhere(graded):
+    html = (graded / "report.html").read_text(encoding="utf-8")
+    page = _parse(html)
+    assert not re.search(r"(https?:)?//[\w.-]+\.\w", html.replace("data:image/png;base64,", ""))
+    for tag, attrs in page.tags:
+        assert tag not in ("link", "iframe", "object", "embed", "base")
+        for key in ("src", "href", "action", "srcset"):
+            value = attrs.get(key)
+            if value is not None:
+                assert value.startswith(("data:image/png;base64,", "feedback/", "#")), value
+
+
+def test_student_text_stays_inert(graded):
+    html = (graded / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;&#34;mallory" in html
+    page = _parse(html)
+    assert [tag for tag, _ in page.tags].count("img") == 3  # no fourth, from the name
+    assert [tag for tag, _ in page.tags].count("script") == 1  # the page's own
+
+
+def test_the_page_links_each_students_feedback(graded):
+    page = _parse((graded / "report.html").read_text(encoding="utf-8"))
+    links = {attrs["href"] for tag, attrs in page.tags if tag == "a"}
+    for name in CLASS:
+        assert f"feedback/{name}.html" in links
+    assert "feedback/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E%22mallory.html" in links
+
+
+def test_item_analysis_figures(graded):
+    from grader.results._outputs import load_results
+
+    stats = class_stats(load_results(graded))
+    by_check = {(c.question, c.function): c for c in stats.checks}
+    # Everyone but ivan wrote kl_gaussian_1d; erin treats sigma as a variance: 4 of 6 pass.
+    assert by_check[("1b", "kl_gaussian_1d")].passed == 4
+    assert by_check[("1b", "kl_gaussian_1d")].difficulty == pytest.approx(4 / 6, abs=1e-6)
+    discriminations = [c.discrimination for c in stats.checks if c.discrimination is not None]
+    assert discriminations and all(-1 <= d <= 1 for d in discriminations)
+    assert stats.slowest[0][1] >= stats.slowest[-1][1]
+
+
+def test_report_rebuilds_byte_identical(graded):
+    before = (graded / "report.html").read_bytes()
+    (graded / "report.html").unlink()
+    run = grader("report", graded)
+    assert run.returncode == 0, run.stderr
+    assert (graded / "report.html").read_bytes() == before
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_page_renders_in_a_real_browser(graded, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium installed (.ci/run installs it): the page is not rendered")
+    url = (graded / "report.html").resolve().as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}"]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    )
+    body = re.search(r"<body[^>]*>", dom.stdout)
+    assert body, dom.stderr[-2000:]
+    # The page's own script marks the body once every plot decoded and nothing failed to load.
+    assert 'data-images="decoded"' in body.group(), body.group()
+    assert 'data-errors="0"' in body.group(), body.group()
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        [sys.executable, TOOLS / "screenshot_report.py", graded / "report.html", shot],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    png = shot.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # plots, not a blank page
