@@ -72,7 +72,8 @@ def question_statuses(questions: Sequence[QuestionStats]) -> bytes:
                 patch.set_linewidth(0.5)
         ax.invert_yaxis()
         ax.set_xlabel("submissions")
-        ax.legend(ncols=min(len(used), 5), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+        if used:
+            ax.legend(ncols=min(len(used), 5), loc="lower center", bbox_to_anchor=(0.5, 1.0))
         return _png(fig)
 
 
