@@ -20,7 +20,9 @@ from grader.errors import GraderError
 from grader.grading import _batch
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
+from grader.results._exports import unmatched_rows
 from grader.results._model import SubmissionResult
+from grader.results._roster import load_roster
 from grader.results._text import neutralise
 
 EXIT_NOT_FULL_MARKS = 1
@@ -72,6 +74,14 @@ _limit_options = [
 ]
 
 
+_roster_option = click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV (submission, student_id, name, email) joining the Canvas and Moodle exports.",
+)
+
+
 def _with_limits(func):  # type: ignore[no-untyped-def]
     for option in reversed(_limit_options):
         func = option(func)
@@ -98,6 +108,7 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
     help="Submissions graded at once (default: the number of cores).",
 )
 @click.option("--resume", is_flag=True, help="Keep results already stored in --out.")
+@_roster_option
 @_with_limits
 def grade(
     assignment: str,
@@ -105,12 +116,14 @@ def grade(
     out: Path,
     workers: int | None,
     resume: bool,
+    roster: Path | None,
     cell_timeout: float,
     call_cpu: float,
     memory_mb: int,
 ) -> None:
     """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
     spec = load_assignment(assignment)
+    students = load_roster(roster) if roster is not None else None  # refused before grading
     files = _batch.collect_submissions(list(submissions))
     notice = isolation_notice()
     if notice:
@@ -125,6 +138,7 @@ def grade(
             resume=resume,
             limits=_limits(cell_timeout, call_cpu, memory_mb),
             progress=progress,
+            roster=students,
         )
     finally:
         progress.close()
@@ -138,6 +152,24 @@ def grade(
     )
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
+    click.echo(f"Class report: {out / 'report.html'}")
+    _say_unmatched(out, students)
+
+
+def _say_unmatched(out: Path, roster: dict[str, dict[str, str]] | None) -> None:
+    """Names of the roster and the submissions that match nobody: on stderr, never dropped."""
+    if roster is None:
+        click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
+        return
+    path = out / "export" / "unmatched.csv"
+    click.echo(f"Exports: {out / 'export'}")
+    rows = unmatched_rows(path)
+    if rows:
+        listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
+        click.echo(
+            f"Warning: {len(rows)} name(s) match nobody in the roster: {listed}. Listed in {path}.",
+            err=True,
+        )
 
 
 class _Progress:

@@ -90,15 +90,19 @@ def grade_batch(
     resume: bool = False,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    roster: dict[str, dict[str, str]] | None = None,
 ) -> BatchReport:
-    """Grade every submission into ``out``; ``resume`` skips those already stored there."""
+    """Grade every submission into ``out``; ``resume`` skips those already stored there.
+    ``roster`` (``grader.results._roster.load_roster``) joins the gradebook exports."""
     start = time.monotonic()
     files = collect_submissions(submissions)
     _prepare_out(out)
     workers = min(workers or os.cpu_count() or 1, len(files))
     pool = _start_pool(workers) if workers > 1 else None  # starts while the plan is built
     try:
-        return _grade_into(assignment, files, out, pool, workers, resume, limits, progress, start)
+        return _grade_into(
+            assignment, files, out, pool, workers, resume, limits, progress, start, roster
+        )
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -114,6 +118,7 @@ def _grade_into(
     limits: Limits | None,
     progress: Progress | None,
     start: float,
+    roster: dict[str, dict[str, str]] | None = None,
 ) -> BatchReport:
     from grader.results._store import Store
 
@@ -146,7 +151,10 @@ def _grade_into(
         store.close()
     results = [result for result, _ in stored]
     context = OutputContext(
-        assignment, versions=versions, hashes={r.submission: sha for r, sha in stored}
+        assignment,
+        versions=versions,
+        hashes={r.submission: sha for r, sha in stored},
+        roster=roster,
     )
     write_outputs(out, results, context)
     scores = _tables.scores_frame(stored, versions)

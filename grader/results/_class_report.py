@@ -25,7 +25,8 @@ from grader.results._text import neutralise
 if TYPE_CHECKING:
     from grader.results._outputs import OutputContext
 
-#: What a failed check with this reason code does, in a few words (after the function's name).
+#: What a failed check with this reason code does, in a few words (after the function's name);
+#: the codes are those of ``grader.results._model.Reason``.
 REASON_PHRASES = {
     "wrong_value": "returns a wrong value",
     "not_finite": "returns nan or inf where a finite number is expected",
@@ -44,6 +45,10 @@ REASON_PHRASES = {
     "imported": "is imported from a library, not written",
     "invalid_notebook": "is in a notebook that cannot be run",
     "grader_failed": "could not be graded",
+    # A check stored without a reason (an earlier schema) is grouped by its status.
+    "wrong": "returns wrong answers",
+    "error": "raises an exception",
+    "partial": "is right on some inputs only",
 }
 
 

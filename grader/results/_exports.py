@@ -13,6 +13,7 @@ platforms skip a blank cell) rather than sent as if the missing marks were zero.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +40,10 @@ NO_SUBMISSION = "this student has no graded submission"
 def write_gradescope(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
     """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
     for result in results:
-        path = out / "export" / "gradescope" / result.submission / "results.json"
+        folder = result.submission
+        if folder in (".", ".."):  # a notebook named "..ipynb" stays inside its folder
+            folder = folder.replace(".", "%2E")
+        path = out / "export" / "gradescope" / folder / "results.json"
         write_atomic(path, json.dumps(gradescope_results(result), indent=2) + "\n")
 
 
@@ -94,6 +98,12 @@ def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFra
         if name not in names
     ]
     return pd.DataFrame(rows, columns=UNMATCHED_COLUMNS)
+
+
+def unmatched_rows(path: Path) -> list[tuple[str, str]]:
+    """``(submission, problem)`` of each row of an ``unmatched.csv`` written above."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [(row["submission"], row["problem"]) for row in csv.DictReader(handle)]
 
 
 def _canvas(grades: list[tuple[_Student, float | None]], title: str, top: float) -> pd.DataFrame:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from grader.assignment._spec import Assignment
 from grader.results import _tables
+from grader.results._class_report import write_report
+from grader.results._exports import write_gradebooks, write_gradescope
 from grader.results._model import SubmissionResult
 
 
@@ -56,7 +58,13 @@ def _scores(results: list[SubmissionResult], context: OutputContext):  # type: i
 
 
 #: The writers run by :func:`write_outputs`, in order.
-WRITERS: list[Writer] = [write_scores, write_gradebook]
+WRITERS: list[Writer] = [
+    write_scores,
+    write_gradebook,
+    write_report,
+    write_gradescope,
+    write_gradebooks,
+]
 
 
 def write_outputs(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
