@@ -153,16 +153,24 @@ def grade(
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {out / 'report.html'}")
-    _say_unmatched(out, students)
+    pending = sorted(set(report.scores.loc[report.scores["status"] == "pending", "submission"]))
+    _say_exports(out, students, len(pending))
 
 
-def _say_unmatched(out: Path, roster: dict[str, dict[str, str]] | None) -> None:
-    """Names of the roster and the submissions that match nobody: on stderr, never dropped."""
+def _say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: int) -> None:
+    """Where the exports went; names of the roster and the submissions that match nobody (on
+    stderr, never dropped), and why some gradebook cells are blank."""
     if roster is None:
         click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
         return
     path = out / "export" / "unmatched.csv"
     click.echo(f"Exports: {out / 'export'}")
+    if pending:
+        click.echo(
+            f"Note: {pending} submission(s) have questions not yet marked by hand: their Canvas "
+            "and Moodle cells stay blank until the marks are merged.",
+            err=True,
+        )
     rows = unmatched_rows(path)
     if rows:
         listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
