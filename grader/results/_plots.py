@@ -43,9 +43,10 @@ def totals_histogram(totals: Sequence[float], max_total: float) -> bytes:
     with _style():
         fig, ax = _figure(6.0, 2.8)
         top = max(max_total, max(totals, default=0.0), 1.0)
-        edges = np.linspace(0.0, top, min(int(top * 2), 20) + 1)
+        step = max(0.5, top / 20)  # bins centred on the totals (half points on a small sheet)
+        edges = np.arange(-step / 2, top + step, step)
         ax.hist(list(totals), bins=edges, color="#0072B2", edgecolor="white")
-        ax.set_xlim(0.0, top)
+        ax.set_xlim(edges[0], edges[-1])
         ax.set_xlabel(f"total points (out of {max_total:g})")
         ax.set_ylabel("submissions")
         ax.yaxis.get_major_locator().set_params(integer=True)
