@@ -23,8 +23,9 @@ SLOWEST = 10
 class QuestionStats:
     question: str
     max_points: float
-    mean: float
-    pass_rate: float
+    #: Over the marked answers; None while every answer waits to be marked by hand.
+    mean: float | None
+    pass_rate: float | None
     statuses: dict[str, int]
 
 
@@ -102,7 +103,8 @@ def check_points(question: QuestionResult, check: CheckResult) -> float:
 
 
 def failure_groups(results: Sequence[SubmissionResult]) -> tuple[FailureGroup, ...]:
-    """Failed checks grouped by function and misconception (else reason), largest group first."""
+    """Failed checks grouped by function and misconception (else reason), largest group first
+    and, among groups as large, those with a misconception first."""
     groups: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
     for result in results:
         for question in result.questions:
@@ -132,8 +134,10 @@ def _question_stats(results: Sequence[SubmissionResult]) -> tuple[QuestionStats,
             QuestionStats(
                 question=name,
                 max_points=max(q.max_points for q in answers),
-                mean=_mean([q.points for q in marked]),
-                pass_rate=_rate(sum(q.status == "ok" for q in marked), len(marked)),
+                mean=_mean([q.points for q in marked]) if marked else None,
+                pass_rate=_rate(sum(q.status == "ok" for q in marked), len(marked))
+                if marked
+                else None,
                 statuses={s: counts[s] for s in _status_order(counts)},
             )
         )
@@ -184,9 +188,10 @@ def _status_order(counts: Mapping[str, int]) -> list[str]:
     return known + sorted(s for s in counts if s not in STATUSES and counts[s])
 
 
-def _sortable(key: tuple[str, str | None, str]) -> tuple[str, str, str]:
+def _sortable(key: tuple[str, str | None, str]) -> tuple[bool, str, str, str]:
+    """Named misconceptions before bare reasons of the same size, then by name."""
     function, misconception, reason = key
-    return function, misconception or "", reason
+    return misconception is None, function, misconception or "", reason
 
 
 def _mean(values: Sequence[float]) -> float:
