@@ -33,15 +33,24 @@ def graded(graded_class):
 
 
 class _Page(HTMLParser):
-    """Every tag with its attributes, and the visible text."""
+    """Every tag with its attributes, and the visible text; every element closed in order."""
+
+    VOID = frozenset({"meta", "img", "br", "hr", "input", "link"})
 
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
+        self.open: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, (tag, self.open[-3:])
+        self.open.pop()
 
     def handle_data(self, data):
         self.text.append(data)
@@ -51,6 +60,7 @@ def _parse(html: str) -> _Page:
     page = _Page()
     page.feed(html)
     page.close()
+    assert page.open == [], page.open
     return page
 
 
