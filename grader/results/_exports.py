@@ -26,7 +26,7 @@ from grader._files import write_atomic
 from grader.results import _tables
 from grader.results._class_stats import check_points
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
-from grader.results._roster import Roster
+from grader.results._roster import Roster, keep_roster
 from grader.results._text import neutralise
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def write_gradebooks(out: Path, results: list[SubmissionResult], context: Output
     _tables.write_csv(_canvas(grades, title, max_total), out / "export" / "canvas.csv")
     _tables.write_csv(_moodle(grades, title), out / "export" / "moodle.csv")
     _tables.write_csv(unmatched(roster, results), out / "export" / "unmatched.csv")
+    keep_roster(out, roster)
 
 
 def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFrame:

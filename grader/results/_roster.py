@@ -4,13 +4,18 @@ Course platforms import marks by student, not by file name; the roster joins the
 whole and checked when the command starts, so a bad file stops the run with the row named, never
 half-way through writing the exports. Loaded, it is what ``OutputContext.roster`` holds:
 submission name -> ``{"student_id", "name", "email"}``, in the file's order.
+
+The exports keep the roster they were joined with (``OUT/export/roster.json``), so ``grader
+report OUT`` without ``--roster`` (after merging manual marks, say) joins the same students again.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
+from grader._files import write_atomic
 from grader.errors import RosterError
 
 #: Columns a roster must have; ``name`` and ``email`` may be left out (or empty).
@@ -19,6 +24,8 @@ OPTIONAL = ("name", "email")
 
 
 Roster = dict[str, dict[str, str]]
+#: Where the exports keep the roster they used, under OUT.
+KEPT = Path("export") / "roster.json"
 
 
 def load_roster(path: Path) -> Roster:
@@ -60,3 +67,20 @@ def _students(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
         seen[name] = number
         students[name] = {key: values.get(key, "") for key in ("student_id", "name", "email")}
     return students
+
+
+def keep_roster(out: Path, roster: Roster) -> None:
+    """Save the roster the exports used, for a later ``grader report OUT`` without one."""
+    write_atomic(out / KEPT, json.dumps(roster, indent=2, ensure_ascii=False) + "\n")
+
+
+def kept_roster(out: Path) -> Roster | None:
+    """The roster the last exports in ``out`` used, or None where none was given."""
+    path = out / KEPT
+    if not path.is_file():
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): {str(f): str(v) for f, v in row.items()} for k, row in kept.items()}
+    except (OSError, ValueError, AttributeError) as exc:  # JSON or UTF-8 errors, not a dict
+        raise RosterError(path, f"not a roster the grader kept ({exc}); pass --roster") from None
