@@ -22,7 +22,7 @@ from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.results._exports import unmatched_rows
 from grader.results._model import SubmissionResult
-from grader.results._roster import load_roster
+from grader.results._roster import kept_roster, load_roster
 from grader.results._text import neutralise
 
 EXIT_NOT_FULL_MARKS = 1
@@ -232,6 +232,22 @@ class _Progress:
         self._stop.set()
         if self.bar is not None:
             self.bar.close()
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@_roster_option
+def report(out: Path, roster: Path | None) -> None:
+    """Write every output in OUT again from OUT/results.sqlite, without grading."""
+    from grader.results._rebuild import rebuild
+
+    students = load_roster(roster) if roster is not None else kept_roster(out)
+    results = rebuild(out, students)
+    click.echo(
+        f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
+    )
+    pending = [r for r in results if any(q.status == "pending" for q in r.questions)]
+    _say_exports(out, students, len(pending))
 
 
 @main.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -30,7 +31,7 @@ from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
 from grader.results import _tables
 from grader.results._model import SubmissionResult
-from grader.results._outputs import OutputContext, write_outputs
+from grader.results._outputs import context_for, write_outputs
 
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -147,18 +148,16 @@ def _grade_into(
         names = [p.stem for p in files]
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
+        store.set_info(
+            {
+                "assignment_folder": str(assignment.folder.resolve()),
+                "versions": json.dumps(versions),
+                "submissions": json.dumps(names),
+            }
+        )
     finally:
         store.close()
-    results = [result for result, _ in stored]
-    context = OutputContext(
-        assignment,
-        versions=versions,
-        hashes={r.submission: sha for r, sha in stored},
-        roster=roster,
-    )
-    write_outputs(out, results, context)
-    scores = _tables.scores_frame(stored, versions)
-    gradebook = _tables.gradebook_frame(scores, context.questions)
+    scores, gradebook = _write_report(out, assignment, stored, versions, roster)
     return BatchReport(
         out,
         scores,
@@ -167,6 +166,22 @@ def _grade_into(
         len(files) - len(todo),
         round(time.monotonic() - start, 3),
     )
+
+
+def _write_report(
+    out: Path,
+    assignment: Assignment,
+    stored: list[tuple[SubmissionResult, str]],
+    versions: dict[str, str],
+    roster: dict[str, dict[str, str]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every output file, and the two tables the API returns."""
+    results = [result for result, _ in stored]
+    hashes = {r.submission: sha for r, sha in stored}
+    context = context_for(assignment, versions, hashes, roster)
+    write_outputs(out, results, context)
+    scores = _tables.scores_frame(stored, versions, context.descriptions, assignment.show_expected)
+    return scores, _tables.gradebook_frame(scores, context.questions)
 
 
 def _prepare_out(out: Path) -> None:

@@ -16,6 +16,7 @@ from grader.assignment._spec import SPEC_FILE, load_assignment
 from grader.errors import AssignmentNotFoundError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
 
@@ -33,7 +34,7 @@ def self_check(
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != "ok":
-            echo(f"      {q.feedback}")
+            echo(f"      {question_text(result, q, show_expected=plan.show_expected)}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")
     if public:

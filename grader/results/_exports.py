@@ -26,6 +26,7 @@ from grader._files import write_atomic
 from grader.results import _tables
 from grader.results._class_stats import check_points
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._render_text import PLAIN, check_line, question_text
 from grader.results._roster import Roster, keep_roster
 from grader.results._text import neutralise
 
@@ -39,27 +40,34 @@ NO_SUBMISSION = "this student has no graded submission"
 
 def write_gradescope(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
     """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
+    show_expected = context.assignment.show_expected
     for result in results:
         folder = result.submission
         if folder in (".", ".."):  # a notebook named "..ipynb" stays inside its folder
             folder = folder.replace(".", "%2E")
         path = out / "export" / "gradescope" / folder / "results.json"
-        write_atomic(path, json.dumps(gradescope_results(result), indent=2) + "\n")
+        document = gradescope_results(result, context.descriptions, show_expected)
+        write_atomic(path, json.dumps(document, indent=2) + "\n")
 
 
-def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
+def gradescope_results(
+    result: SubmissionResult, descriptions: dict[str, str], show_expected: bool
+) -> dict[str, Any]:
     """The submission in Gradescope's format: tests are the checks (a manual question is one
-    test; a pending one has no score yet, so Gradescope shows it unscored, not failed)."""
+    test; a pending one has no score yet, so Gradescope shows it unscored, not failed). Each
+    output is the feedback's plain text, shown by Gradescope as text (never as HTML)."""
     tests: list[dict[str, Any]] = []
     for question in result.questions:
-        if question.checks:
-            tests.extend(_check_test(question, c, n) for n, c in enumerate(question.checks, 1))
-        else:
-            tests.append(_question_test(question))
+        if not question.checks:
+            tests.append(_question_test(result, question, descriptions, show_expected))
+            continue
+        for number, check in enumerate(question.checks, 1):
+            output = check_line(check, descriptions, show_expected, PLAIN)
+            tests.append(_check_test(question, check, number, output))
     document: dict[str, Any] = {
         "score": result.total,
         "execution_time": round(result.seconds),
-        "output": _submission_output(result),
+        "output": neutralise(result.notes, keep_newlines=True),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
@@ -139,7 +147,9 @@ class _Student:
     email: str = ""
 
 
-def _check_test(question: QuestionResult, check: CheckResult, number: int) -> dict[str, Any]:
+def _check_test(
+    question: QuestionResult, check: CheckResult, number: int, output: str
+) -> dict[str, Any]:
     weight = sum(c.weight for c in question.checks)
     top = question.max_points * check.weight / weight if weight > 0 else 0.0
     return {
@@ -148,34 +158,26 @@ def _check_test(question: QuestionResult, check: CheckResult, number: int) -> di
         "score": round(check_points(question, check), 6),
         "max_score": round(top, 6),
         "status": "passed" if check.passed else "failed",
-        "output": _check_output(question, check),
+        "output": neutralise(output, keep_newlines=True),
         "visibility": "visible",
     }
 
 
-def _question_test(question: QuestionResult) -> dict[str, Any]:
+def _question_test(
+    result: SubmissionResult,
+    question: QuestionResult,
+    descriptions: dict[str, str],
+    show_expected: bool,
+) -> dict[str, Any]:
+    output = question_text(result, question, descriptions, show_expected)
     test: dict[str, Any] = {
         "name": f"{question.question} (marked by hand)" if question.manual else question.question,
         "number": question.question,
         "max_score": question.max_points,
-        "output": _question_output(question),
+        "output": neutralise(output, keep_newlines=True),
         "visibility": "visible",
     }
     if question.status != "pending":
         test["score"] = question.points
         test["status"] = "passed" if question.status == "ok" else "failed"
     return test
-
-
-def _check_output(question: QuestionResult, check: CheckResult) -> str:
-    return neutralise(check.feedback, keep_newlines=True)
-
-
-def _question_output(question: QuestionResult) -> str:
-    if question.status == "pending":
-        return "Not marked yet: this question is graded by hand."
-    return neutralise(question.comment or question.feedback, keep_newlines=True)
-
-
-def _submission_output(result: SubmissionResult) -> str:
-    return neutralise(result.notes, keep_newlines=True)
