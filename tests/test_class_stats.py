@@ -56,8 +56,9 @@ def test_failures_group_by_misconception_then_reason():
 
 def test_the_page_says_the_misconception_in_words_with_its_count():
     html = render_report(CLASS, "Sheet", DESCRIPTIONS, {})
-    assert "2 submissions:</span> <code>kl_gaussian</code> treats sigma as a variance" in html
-    assert "1 submission:</span> <code>kl_gaussian</code> returns a wrong value" in html
+    said = '{} submission{}:</span> <code>kl_gaussian</code> <span class="what">{}</span>'
+    assert said.format(2, "s", "treats sigma as a variance") in html
+    assert said.format(1, "", "returns a wrong value") in html
     assert "5 still wait for questions marked by hand (pending, not zero)" in html
     assert '<td class="num">pending</td><td class="num">pending</td>' in html
 
