@@ -22,8 +22,10 @@ from grader.errors import GraderError
 from grader.grading import _batch
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
+from grader.results._exports import unmatched_rows
 from grader.results._manual import automatic_totals
 from grader.results._model import SubmissionResult
+from grader.results._roster import kept_roster, load_roster
 from grader.results._text import neutralise
 
 EXIT_NOT_FULL_MARKS = 1
@@ -75,6 +77,14 @@ _limit_options = [
 ]
 
 
+_roster_option = click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV (submission, student_id, name, email) joining the Canvas and Moodle exports.",
+)
+
+
 def _with_limits(func):  # type: ignore[no-untyped-def]
     for option in reversed(_limit_options):
         func = option(func)
@@ -107,6 +117,7 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
     metavar="tcp://HOST:PORT|local:N",
     help="Grade on a Dask cluster: a scheduler's address, or local:N worker processes here.",
 )
+@_roster_option
 @_with_limits
 def grade(
     assignment: str,
@@ -115,12 +126,14 @@ def grade(
     workers: int | None,
     resume: bool,
     scheduler: str | None,
+    roster: Path | None,
     cell_timeout: float,
     call_cpu: float,
     memory_mb: int,
 ) -> None:
     """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
     spec = load_assignment(assignment)
+    students = load_roster(roster) if roster is not None else None  # refused before grading
     files = _batch.collect_submissions(list(submissions))
     notice = isolation_notice()
     if notice:
@@ -139,12 +152,39 @@ def grade(
                 limits=_limits(cell_timeout, call_cpu, memory_mb),
                 progress=progress,
                 runner=runner,
+                roster=students,
             )
         finally:
             progress.close()
     click.echo(_summary(spec, report))
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
+    click.echo(f"Class report: {out / 'report.html'}")
+    pending = sorted(set(report.scores.loc[report.scores["status"] == "pending", "submission"]))
+    _say_exports(out, students, len(pending))
+
+
+def _say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: int) -> None:
+    """Where the exports went; names of the roster and the submissions that match nobody (on
+    stderr, never dropped), and why some gradebook cells are blank."""
+    if roster is None:
+        click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
+        return
+    path = out / "export" / "unmatched.csv"
+    click.echo(f"Exports: {out / 'export'}")
+    if pending:
+        click.echo(
+            f"Note: {pending} submission(s) have questions not yet marked by hand: their Canvas "
+            "and Moodle cells stay blank until the marks are merged.",
+            err=True,
+        )
+    rows = unmatched_rows(path)
+    if rows:
+        listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
+        click.echo(
+            f"Warning: {len(rows)} name(s) match nobody in the roster: {listed}. Listed in {path}.",
+            err=True,
+        )
 
 
 @contextlib.contextmanager
@@ -240,11 +280,13 @@ class _Progress:
     default=None,
     help="A filled copy of OUT/manual-template.csv: marks to merge into the store first.",
 )
-def report(out: Path, manual: Path | None) -> None:
+@_roster_option
+def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
     from grader.results._rebuild import rebuild
 
-    results = rebuild(out, manual)
+    students = load_roster(roster) if roster is not None else kept_roster(out)
+    results = rebuild(out, manual, students)
     if manual is not None:
         by_hand = [q for r in results for q in r.questions if q.manual]
         pending = sum(q.status == "pending" for q in by_hand)
@@ -255,6 +297,8 @@ def report(out: Path, manual: Path | None) -> None:
     click.echo(
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )
+    pending = [r for r in results if any(q.status == "pending" for q in r.questions)]
+    _say_exports(out, students, len(pending))
 
 
 @main.command()

@@ -69,6 +69,15 @@ class OutputError(GraderError):
     """The output folder cannot hold a report (it is a file, or belongs to another run)."""
 
 
+class RosterError(GraderError):
+    """A ``--roster`` file cannot be read or joined: the message names the file and the row."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
 class KernelStartError(GraderError):
     """No kernel could be started at all: the grader's own environment is broken."""
 

@@ -24,3 +24,45 @@ def assignment():
 @pytest.fixture(scope="session")
 def plan(assignment):
     return GradingPlan.build(assignment)
+
+
+#: A small class graded once for the report and export tests: five example notebooks and a copy
+#: of dave_log2 whose file name is markup (it must reach every page as inert text).
+CLASS = ["alice_numpy", "dave_log2", "erin_variance_bug", "frank_wrong_axis", "ivan_unfinished"]
+HOSTILE = '<img src=x onerror=alert(1)>"mallory'
+#: The class's roster: ivan_unfinished has no row, zoe_absent handed nothing in.
+ROSTER = (
+    "submission,student_id,name,email\n"
+    "alice_numpy,s001,Alice Numpy,alice@example.org\n"
+    "dave_log2.ipynb,s004,Dave Log,dave@example.org\n"
+    "erin_variance_bug,s005,Erin Variance,erin@example.org\n"
+    "frank_wrong_axis,s006,Frank Axis,frank@example.org\n"
+    '"<img src=x onerror=alert(1)>""mallory",s013,Mallory,mallory@example.org\n'
+    "zoe_absent,s026,Zoe Absent,zoe@example.org\n"
+)
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """``grader grade`` (the CLI, real kernels) of the class with its roster: (OUT, the run)."""
+    import shutil
+    import subprocess
+    import sys
+
+    handins = tmp_path_factory.mktemp("handins")
+    for name in CLASS:
+        shutil.copy(EXAMPLES / f"{name}.ipynb", handins / f"{name}.ipynb")
+    shutil.copy(EXAMPLES / "dave_log2.ipynb", handins / f"{HOSTILE}.ipynb")
+    roster = handins.parent / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = tmp_path_factory.mktemp("out")
+    args = ["grade", "variational_inference", handins, "--out", out, "--workers", 2]
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", *map(str, args), "--roster", str(roster)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    return out, run

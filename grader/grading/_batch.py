@@ -116,11 +116,13 @@ def grade_batch(
     limits: Limits | None = None,
     progress: Progress | None = None,
     runner: Runner | None = None,
+    roster: dict[str, dict[str, str]] | None = None,
 ) -> BatchReport:
     """Grade every submission into ``out``; ``resume`` skips those already stored there.
 
     ``runner`` grades the notebooks elsewhere (``workers`` then has no say); the store, the
-    report and ``resume`` stay here, so they work the same whoever graded."""
+    report and ``resume`` stay here, so they work the same whoever graded. ``roster``
+    (``grader.results._roster.load_roster``) joins the gradebook exports."""
     start = time.monotonic()
     files = collect_submissions(submissions)
     _prepare_out(out)
@@ -129,7 +131,7 @@ def grade_batch(
     pool = _start_pool(workers) if workers > 1 and runner is None else None
     where = runner or _PoolRunner(pool, workers)
     try:
-        return _grade_into(assignment, files, out, where, resume, limits, progress, start)
+        return _grade_into(assignment, files, out, where, resume, limits, progress, start, roster)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -144,6 +146,7 @@ def _grade_into(
     limits: Limits | None,
     progress: Progress | None,
     start: float,
+    roster: dict[str, dict[str, str]] | None = None,
 ) -> BatchReport:
     from grader.results._store import Store
 
@@ -183,7 +186,7 @@ def _grade_into(
         )
     finally:
         store.close()
-    scores, gradebook = _write_report(out, assignment, stored, versions)
+    scores, gradebook = _write_report(out, assignment, stored, versions, roster)
     return BatchReport(
         out,
         scores,
@@ -199,10 +202,11 @@ def _write_report(
     assignment: Assignment,
     stored: list[tuple[SubmissionResult, str]],
     versions: dict[str, str],
+    roster: dict[str, dict[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every output file, and the two tables the API returns."""
     graded = {r.submission: sha for r, sha in stored}
-    context = context_for(assignment, versions, graded)
+    context = context_for(assignment, versions, graded, roster)
     results = marked_results(out, [result for result, _ in stored], assignment, graded)
     write_outputs(out, results, context)
     pairs = ((r, graded[r.submission]) for r in results)

@@ -17,6 +17,8 @@ from grader.assignment._misconceptions import descriptions
 from grader.assignment._spec import Assignment
 from grader.results import _tables
 from grader.results._checks import write_checks
+from grader.results._class_report import write_report
+from grader.results._exports import write_gradebooks, write_gradescope
 from grader.results._feedback import write_feedback
 from grader.results._manual import write_manual_template
 from grader.results._model import SubmissionResult
@@ -85,6 +87,9 @@ WRITERS: list[Writer] = [
     write_gradebook,
     write_checks,
     write_feedback,
+    write_report,
+    write_gradescope,
+    write_gradebooks,
     write_manual_template,
 ]
 

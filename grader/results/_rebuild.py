@@ -8,6 +8,7 @@ byte-identical to those ``grader grade`` wrote.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from grader.assignment._spec import load_assignment
@@ -16,6 +17,7 @@ from grader.results._manual import marked_results
 from grader.results._marks import merge_marks
 from grader.results._model import SubmissionResult
 from grader.results._outputs import OutputContext, context_for, write_outputs
+from grader.results._roster import kept_roster
 from grader.results._store import Store
 
 STORE_NAME = "results.sqlite"
@@ -40,12 +42,16 @@ def stored_batch(out: Path) -> tuple[list[SubmissionResult], OutputContext]:
     return [result for result, _ in stored], context
 
 
-def rebuild(out: Path, manual: Path | None = None) -> list[SubmissionResult]:
+def rebuild(
+    out: Path, manual: Path | None = None, roster: dict[str, dict[str, str]] | None = None
+) -> list[SubmissionResult]:
     """Write every output of ``out`` again from its store, with the marks given by hand (those
-    of the file ``manual`` merged first); the results written."""
+    of the file ``manual`` merged first); the results written. The exports join ``roster``,
+    else the one they kept (``grader.results._roster.kept_roster``)."""
     results, context = stored_batch(out)
     if manual is not None:
         merge_marks(out, manual, context.assignment)
     results = marked_results(out, results, context.assignment, context.hashes)
-    write_outputs(out, results, context)
+    roster = roster if roster is not None else kept_roster(out)
+    write_outputs(out, results, replace(context, roster=roster))
     return results

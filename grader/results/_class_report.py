@@ -1,0 +1,155 @@
+"""``OUT/report.html``: how the class did, on one page that needs nothing but a browser.
+
+The page loads nothing from anywhere: plots are PNG data URIs, style and script are inline, and a
+Content-Security-Policy forbids every other load, so it opens from a USB stick and a student's
+text cannot make it fetch anything. It is rendered by a Jinja2 template with autoescaping on:
+submission names, function names and every reason's text are escaped, never pasted in as HTML.
+Built only from stored results, so ``grader report`` rebuilds it byte-identically.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from grader._files import write_atomic
+from grader.results import _plots
+from grader.results._class_stats import ClassStats, FailureGroup, class_stats
+from grader.results._model import SubmissionResult
+from grader.results._text import neutralise
+
+if TYPE_CHECKING:
+    from grader.results._outputs import OutputContext
+
+#: What a failed check with this reason code does, in a few words (after the function's name);
+#: the codes are those of ``grader.results._model.Reason``.
+REASON_PHRASES = {
+    "wrong_value": "returns a wrong value",
+    "not_finite": "returns nan or inf where a finite number is expected",
+    "wrong_shape": "returns an answer of the wrong shape",
+    "wrong_type": "returns an answer of the wrong type",
+    "returned_none": "returns None",
+    "raised": "raises an exception",
+    "not_implemented": "is not implemented yet",
+    "missing": "is missing",
+    "timeout": "runs out of time",
+    "kernel_died": "kills the kernel",
+    "resource_limit": "hits a resource limit",
+    "too_large": "returns an answer too large to read",
+    "unreadable": "returns an answer the grader cannot read",
+    "syntax_error": "sits in a cell with a syntax error",
+    "imported": "is imported from a library, not written",
+    "invalid_notebook": "is in a notebook that cannot be run",
+    "grader_failed": "could not be graded",
+    # A check stored without a reason (an earlier schema) is grouped by its status.
+    "wrong": "returns wrong answers",
+    "error": "raises an exception",
+    "partial": "is right on some inputs only",
+}
+
+
+@dataclass(frozen=True)
+class _Group:
+    function: str
+    text: str
+    count: int
+    submissions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Row:
+    name: str
+    total: float
+    max_total: float
+    pending: bool
+
+
+def write_report(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+    """Write ``OUT/report.html`` for these results (a writer of ``_outputs.WRITERS``)."""
+    title = context.assignment.title or context.assignment.name
+    html = render_report(results, title, context.descriptions, context.versions)
+    write_atomic(out / "report.html", html)
+
+
+def render_report(
+    results: Sequence[SubmissionResult],
+    title: str,
+    misconceptions: Mapping[str, str],
+    versions: Mapping[str, str],
+) -> str:
+    """The page as text: the same results give the same bytes."""
+    stats = class_stats(results)
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=neutralise(title),
+        stats=stats,
+        plots=_plots_base64(stats),
+        groups=[_group(g, misconceptions) for g in stats.failures],
+        submissions=_rows(results),
+        colours=_plots.STATUS_COLOURS,
+        version=versions.get("grader_version", ""),
+        num=_number,
+        pct=lambda rate: f"{100 * rate:.0f}%",
+        feedback_href=lambda name: "feedback/" + quote(f"{name}.html"),
+    )
+
+
+def failure_text(group: FailureGroup, misconceptions: Mapping[str, str]) -> str:
+    """What the group's submissions did, after the function's name: the misconception's plain
+    words when there is one, else the reason code's phrase."""
+    if group.misconception is not None:
+        described = misconceptions.get(group.misconception)
+        return neutralise(described or group.misconception.replace("_", " "))
+    return REASON_PHRASES.get(group.reason, group.reason.replace("_", " "))
+
+
+def _group(group: FailureGroup, misconceptions: Mapping[str, str]) -> _Group:
+    return _Group(
+        function=neutralise(group.function),
+        text=failure_text(group, misconceptions),
+        count=group.count,
+        submissions=tuple(neutralise(n) for n in group.submissions),
+    )
+
+
+def _rows(results: Sequence[SubmissionResult]) -> list[_Row]:
+    return [
+        _Row(
+            name=neutralise(r.submission),
+            total=r.total,
+            max_total=r.max_total,
+            pending=any(q.status == "pending" for q in r.questions),
+        )
+        for r in sorted(results, key=lambda r: r.submission)
+    ]
+
+
+def _plots_base64(stats: ClassStats) -> dict[str, str]:
+    images = {
+        "totals": _plots.totals_histogram(stats.totals, stats.max_total),
+        "questions": _plots.question_statuses(stats.questions),
+        "checks": _plots.check_pass_rates(stats.checks),
+    }
+    return {name: base64.b64encode(png).decode("ascii") for name, png in images.items()}
+
+
+def _number(value: float) -> str:
+    """At most two decimals, no trailing zeros, and never ``-0``."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _environment() -> Any:
+    """Jinja2 with autoescaping on for every template: text reaches the page escaped."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.results", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )

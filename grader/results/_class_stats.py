@@ -1,0 +1,212 @@
+"""How the class did, as numbers: what the class report shows, computed once from the results.
+
+Kept apart from the page (``_class_report``) so the figures can be tested without HTML and read
+by other outputs. Pass rates count a question or check as passed only with status ``ok``;
+discrimination is the point-biserial correlation of passing a check with the rest of the total
+(the total without that check's own points), so a check does not correlate with itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from grader.results._model import STATUSES, CheckResult, QuestionResult, SubmissionResult
+
+#: How many of the slowest submissions the report lists.
+SLOWEST = 10
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    question: str
+    max_points: float
+    #: Over the marked answers; None while every answer waits to be marked by hand.
+    mean: float | None
+    pass_rate: float | None
+    statuses: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CheckStats:
+    """One check across the class: its difficulty and discrimination (item analysis)."""
+
+    question: str
+    function: str
+    graded: int
+    passed: int
+    difficulty: float
+    #: None when it cannot be computed: everyone passed, nobody did, or the rest never varies.
+    discrimination: float | None
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Submissions whose check failed the same way: by misconception, else by reason code."""
+
+    function: str
+    misconception: str | None
+    reason: str
+    submissions: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.submissions)
+
+
+@dataclass(frozen=True)
+class ClassStats:
+    count: int
+    max_total: float
+    totals: tuple[float, ...]
+    mean: float
+    median: float
+    full_marks: int
+    pending: int
+    questions: tuple[QuestionStats, ...]
+    checks: tuple[CheckStats, ...]
+    statuses: dict[str, int]
+    failures: tuple[FailureGroup, ...]
+    slowest: tuple[tuple[str, float], ...]
+
+
+def class_stats(results: Sequence[SubmissionResult]) -> ClassStats:
+    """Every figure of the class report, from the submissions' results (any order)."""
+    results = sorted(results, key=lambda r: r.submission)
+    totals = tuple(r.total for r in results)
+    statuses = Counter(q.status for r in results for q in r.questions)
+    slowest = sorted(results, key=lambda r: (-r.seconds, r.submission))[:SLOWEST]
+    return ClassStats(
+        count=len(results),
+        max_total=max((r.max_total for r in results), default=0.0),
+        totals=totals,
+        mean=_mean(totals),
+        median=_median(totals),
+        full_marks=sum(1 for r in results if r.questions and r.total >= r.max_total),
+        pending=sum(1 for r in results if any(q.status == "pending" for q in r.questions)),
+        questions=_question_stats(results),
+        checks=_check_stats(results),
+        statuses={s: statuses[s] for s in _status_order(statuses)},
+        failures=failure_groups(results),
+        slowest=tuple((r.submission, r.seconds) for r in slowest),
+    )
+
+
+def check_points(question: QuestionResult, check: CheckResult) -> float:
+    """The points one check earned: its weight's part of the question, times what it earned."""
+    weight = sum(c.weight for c in question.checks)
+    if weight <= 0:
+        return 0.0
+    return question.max_points * check.weight / weight * check.earned
+
+
+def failure_groups(results: Sequence[SubmissionResult]) -> tuple[FailureGroup, ...]:
+    """Failed checks grouped by function and misconception (else reason), largest group first
+    and, among groups as large, those with a misconception first."""
+    groups: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
+    for result in results:
+        for question in result.questions:
+            for check in question.checks:
+                if check.passed:
+                    continue
+                reason = check.reason.code if check.reason is not None else check.status
+                key = (check.function, check.misconception, "" if check.misconception else reason)
+                groups[key].add(result.submission)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), *_sortable(item[0])))
+    return tuple(
+        FailureGroup(function, misconception, reason, tuple(sorted(names)))
+        for (function, misconception, reason), names in ordered
+    )
+
+
+def _question_stats(results: Sequence[SubmissionResult]) -> tuple[QuestionStats, ...]:
+    by_question: dict[str, list[QuestionResult]] = defaultdict(list)
+    for result in results:
+        for question in result.questions:
+            by_question[question.question].append(question)
+    stats = []
+    for name, answers in by_question.items():
+        marked = [q for q in answers if q.status != "pending"]
+        counts = Counter(q.status for q in answers)
+        stats.append(
+            QuestionStats(
+                question=name,
+                max_points=max(q.max_points for q in answers),
+                mean=_mean([q.points for q in marked]) if marked else None,
+                pass_rate=_rate(sum(q.status == "ok" for q in marked), len(marked))
+                if marked
+                else None,
+                statuses={s: counts[s] for s in _status_order(counts)},
+            )
+        )
+    return tuple(stats)
+
+
+def _check_stats(results: Sequence[SubmissionResult]) -> tuple[CheckStats, ...]:
+    """Difficulty and discrimination of each (question, function) across the class."""
+    rows: dict[tuple[str, str], list[tuple[bool, float]]] = defaultdict(list)
+    for result in results:
+        for question in result.questions:
+            for check in question.checks:
+                rest = result.total - check_points(question, check)
+                rows[(question.question, check.function)].append((check.passed, rest))
+    stats = []
+    for (question, function), pairs in rows.items():
+        passed = sum(p for p, _ in pairs)
+        stats.append(
+            CheckStats(
+                question=question,
+                function=function,
+                graded=len(pairs),
+                passed=passed,
+                difficulty=_rate(passed, len(pairs)),
+                discrimination=_correlation([float(p) for p, _ in pairs], [r for _, r in pairs]),
+            )
+        )
+    return tuple(stats)
+
+
+def _correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's r, or None where either side never varies (it is undefined there)."""
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 1e-12 or syy <= 1e-12:
+        return None
+    return round(sxy / math.sqrt(sxx * syy), 6)
+
+
+def _status_order(counts: Mapping[str, int]) -> list[str]:
+    """Statuses in the model's order, then any unknown ones (an older store) by name."""
+    known = [s for s in STATUSES if counts.get(s)]
+    return known + sorted(s for s in counts if s not in STATUSES and counts[s])
+
+
+def _sortable(key: tuple[str, str | None, str]) -> tuple[bool, str, str, str]:
+    """Named misconceptions before bare reasons of the same size, then by name."""
+    function, misconception, reason = key
+    return misconception is None, function, misconception or "", reason
+
+
+def _mean(values: Sequence[float]) -> float:
+    return round(sum(values) / len(values), 6) if values else 0.0
+
+
+def _median(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return round((ordered[mid - 1] + ordered[mid]) / 2, 6)
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0

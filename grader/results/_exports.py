@@ -1,0 +1,183 @@
+"""Marks for course platforms, under ``OUT/export/``.
+
+- ``gradescope/<submission>/results.json``: Gradescope's autograder results format (a top-level
+  ``score`` and one test per check, each with ``name``, ``score``, ``max_score``, ``status``,
+  ``output`` and ``visibility``), for an autograder that uploads what the grader computed.
+- ``canvas.csv`` and ``moodle.csv`` (with a roster): a gradebook in the columns each platform's
+  CSV import reads, one row per student of the roster. A submission that matches nobody in the
+  roster, and a student without a submission, are listed in ``unmatched.csv``, never dropped.
+
+A total with a question still waiting to be marked by hand is left blank in the gradebooks (the
+platforms skip a blank cell) rather than sent as if the missing marks were zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from grader._files import write_atomic
+from grader.results import _tables
+from grader.results._class_stats import check_points
+from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._render_text import PLAIN, check_line, question_text
+from grader.results._roster import Roster, keep_roster
+from grader.results._text import neutralise
+
+if TYPE_CHECKING:
+    from grader.results._outputs import OutputContext
+
+UNMATCHED_COLUMNS = ["submission", "student_id", "name", "email", "total", "problem"]
+NO_STUDENT = "no student in the roster has this submission"
+NO_SUBMISSION = "this student has no graded submission"
+
+
+def write_gradescope(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+    """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
+    show_expected = context.assignment.show_expected
+    for result in results:
+        folder = result.submission
+        if folder in (".", ".."):  # a notebook named "..ipynb" stays inside its folder
+            folder = folder.replace(".", "%2E")
+        path = out / "export" / "gradescope" / folder / "results.json"
+        document = gradescope_results(result, context.descriptions, show_expected)
+        write_atomic(path, json.dumps(document, indent=2) + "\n")
+
+
+def gradescope_results(
+    result: SubmissionResult, descriptions: dict[str, str], show_expected: bool
+) -> dict[str, Any]:
+    """The submission in Gradescope's format: tests are the checks (a manual question is one
+    test; a pending one has no score yet, so Gradescope shows it unscored, not failed). Each
+    output is the feedback's plain text, shown by Gradescope as text (never as HTML)."""
+    tests: list[dict[str, Any]] = []
+    for question in result.questions:
+        if not question.checks:
+            tests.append(_question_test(result, question, descriptions, show_expected))
+            continue
+        for number, check in enumerate(question.checks, 1):
+            output = check_line(check, descriptions, show_expected, PLAIN)
+            tests.append(_check_test(question, check, number, output))
+    document: dict[str, Any] = {
+        "score": result.total,
+        "execution_time": round(result.seconds),
+        "output": neutralise(result.notes, keep_newlines=True),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
+        "visibility": "visible",
+        "tests": tests,
+    }
+    return document
+
+
+def write_gradebooks(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+    """``canvas.csv``, ``moodle.csv`` and ``unmatched.csv``, when a roster was given."""
+    roster = context.roster
+    if roster is None:
+        return
+    title = context.assignment.title or context.assignment.name
+    max_total = sum(q.points for q in context.assignment.questions)
+    max_total += sum(q.points for q in context.assignment.manual_questions)
+    by_name = {r.submission: r for r in results}
+    grades = [(_Student(n, **s), _grade(by_name.get(n))) for n, s in roster.items()]
+    _tables.write_csv(_canvas(grades, title, max_total), out / "export" / "canvas.csv")
+    _tables.write_csv(_moodle(grades, title), out / "export" / "moodle.csv")
+    _tables.write_csv(unmatched(roster, results), out / "export" / "unmatched.csv")
+    keep_roster(out, roster)
+
+
+def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFrame:
+    """Submissions no student in the roster has, then students without a graded submission."""
+    names = {r.submission for r in results}
+    rows = [
+        {"submission": r.submission, "total": r.total, "problem": NO_STUDENT}
+        for r in sorted(results, key=lambda r: r.submission)
+        if r.submission not in roster
+    ]
+    rows += [
+        {"submission": name, **fields, "problem": NO_SUBMISSION}
+        for name, fields in roster.items()
+        if name not in names
+    ]
+    return pd.DataFrame(rows, columns=UNMATCHED_COLUMNS)
+
+
+def unmatched_rows(path: Path) -> list[tuple[str, str]]:
+    """``(submission, problem)`` of each row of an ``unmatched.csv`` written above."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [(row["submission"], row["problem"]) for row in csv.DictReader(handle)]
+
+
+def _canvas(grades: list[tuple[_Student, float | None]], title: str, top: float) -> pd.DataFrame:
+    """Canvas's gradebook import: its identity columns, a ``Points Possible`` row, the marks.
+    The roster's ``student_id`` is the SIS User ID, which Canvas matches students by."""
+    columns = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title]
+    rows: list[list[Any]] = [["Points Possible", "", "", "", "", top]]
+    rows += [[s.name or s.submission, "", s.student_id, "", "", grade] for s, grade in grades]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _moodle(grades: list[tuple[_Student, float | None]], title: str) -> pd.DataFrame:
+    """Moodle's "Import grades from CSV": users identified by ID number or email address (its
+    import page maps these columns), one column of marks for the grade item."""
+    columns = ["ID number", "Email address", "Full name", title]
+    rows = [[s.student_id, s.email, s.name or s.submission, grade] for s, grade in grades]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _grade(result: SubmissionResult | None) -> float | None:
+    """The total to send, or None (a blank cell): no submission, or marks still pending."""
+    if result is None or any(q.status == "pending" for q in result.questions):
+        return None
+    return result.total
+
+
+@dataclass(frozen=True)
+class _Student:
+    submission: str
+    student_id: str
+    name: str = ""
+    email: str = ""
+
+
+def _check_test(
+    question: QuestionResult, check: CheckResult, number: int, output: str
+) -> dict[str, Any]:
+    weight = sum(c.weight for c in question.checks)
+    top = question.max_points * check.weight / weight if weight > 0 else 0.0
+    return {
+        "name": f"{question.question}: {check.function}",
+        "number": f"{question.question}.{number}",
+        "score": round(check_points(question, check), 6),
+        "max_score": round(top, 6),
+        "status": "passed" if check.passed else "failed",
+        "output": neutralise(output, keep_newlines=True),
+        "visibility": "visible",
+    }
+
+
+def _question_test(
+    result: SubmissionResult,
+    question: QuestionResult,
+    descriptions: dict[str, str],
+    show_expected: bool,
+) -> dict[str, Any]:
+    output = question_text(result, question, descriptions, show_expected)
+    test: dict[str, Any] = {
+        "name": f"{question.question} (marked by hand)" if question.manual else question.question,
+        "number": question.question,
+        "max_score": question.max_points,
+        "output": neutralise(output, keep_newlines=True),
+        "visibility": "visible",
+    }
+    if question.status != "pending":
+        test["score"] = question.points
+        test["status"] = "passed" if question.status == "ok" else "failed"
+    return test

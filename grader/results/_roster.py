@@ -1,0 +1,86 @@
+"""The class roster (``--roster CSV``): which student handed in which submission.
+
+Course platforms import marks by student, not by file name; the roster joins the two. It is read
+whole and checked when the command starts, so a bad file stops the run with the row named, never
+half-way through writing the exports. Loaded, it is what ``OutputContext.roster`` holds:
+submission name -> ``{"student_id", "name", "email"}``, in the file's order.
+
+The exports keep the roster they were joined with (``OUT/export/roster.json``), so ``grader
+report OUT`` without ``--roster`` (after merging manual marks, say) joins the same students again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from grader._files import write_atomic
+from grader.errors import RosterError
+
+#: Columns a roster must have; ``name`` and ``email`` may be left out (or empty).
+REQUIRED = ("submission", "student_id")
+OPTIONAL = ("name", "email")
+
+
+Roster = dict[str, dict[str, str]]
+#: Where the exports keep the roster they used, under OUT.
+KEPT = Path("export") / "roster.json"
+
+
+def load_roster(path: Path) -> Roster:
+    """Read a roster CSV (``submission, student_id, name, email``; a header row first)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is not a column name
+    except FileNotFoundError:
+        raise RosterError(path, "no such roster file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError(path, f"cannot read it as UTF-8 text ({exc})") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise RosterError(path, f"empty; it needs a header row: {', '.join(REQUIRED + OPTIONAL)}")
+    header = [h.strip().lower() for h in rows[0]]
+    absent = [c for c in REQUIRED if c not in header]
+    if absent:
+        raise RosterError(
+            path,
+            f"no column {', '.join(absent)} in the header row ({', '.join(rows[0])}); "
+            f"a roster has columns {', '.join(REQUIRED + OPTIONAL)}",
+        )
+    return _students(path, header, rows[1:])
+
+
+def _students(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    students: Roster = {}
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
+        name = values["submission"].removesuffix(".ipynb")  # the file's name, or its stem
+        if not name or not values["student_id"]:
+            raise RosterError(path, f"row {number}: submission and student_id must not be empty")
+        if name in seen:
+            raise RosterError(
+                path, f"row {number}: submission {name!r} is already on row {seen[name]}"
+            )
+        seen[name] = number
+        students[name] = {key: values.get(key, "") for key in ("student_id", "name", "email")}
+    return students
+
+
+def keep_roster(out: Path, roster: Roster) -> None:
+    """Save the roster the exports used, for a later ``grader report OUT`` without one."""
+    write_atomic(out / KEPT, json.dumps(roster, indent=2, ensure_ascii=False) + "\n")
+
+
+def kept_roster(out: Path) -> Roster | None:
+    """The roster the last exports in ``out`` used, or None where none was given."""
+    path = out / KEPT
+    if not path.is_file():
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): {str(f): str(v) for f, v in row.items()} for k, row in kept.items()}
+    except (OSError, ValueError, AttributeError) as exc:  # JSON or UTF-8 errors, not a dict
+        raise RosterError(path, f"not a roster the grader kept ({exc}); pass --roster") from None

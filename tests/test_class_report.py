@@ -1,0 +1,197 @@
+"""The class report: a small class of real notebooks graded, its page parsed, checked in a real
+browser (headless Chromium), and rebuilt byte-identically from the store."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.conftest import CLASS, HOSTILE, ROOT
+
+TOOLS = ROOT / "tools"
+
+
+def grader(*args):
+    return subprocess.run(
+        [sys.executable, "-c", "from grader._cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def graded(graded_class):
+    return graded_class[0]
+
+
+class _Page(HTMLParser):
+    """Every tag with its attributes, and the visible text; every element closed in order."""
+
+    VOID = frozenset({"meta", "img", "br", "hr", "input", "link"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, (tag, self.open[-3:])
+        self.open.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    assert page.open == [], page.open
+    return page
+
+
+def test_the_page_parses_and_holds_the_plots(graded):
+    page = _parse((graded / "report.html").read_text(encoding="utf-8"))
+    images = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
+    assert len(images) == 3
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    text = " ".join("".join(page.text).split())
+    assert "Distribution of totals" in text and "Item analysis" in text
+    assert "6 submission(s) graded" in text
+
+
+def test_failures_are_grouped_with_their_counts(graded):
+    html = (graded / "report.html").read_text(encoding="utf-8")
+    pattern = r'"count">(\d+) submissions?:</span> <code>(\w+)</code> <span class="what">([^<]*)<'
+    counts = {(function, what): int(n) for n, function, what in re.findall(pattern, html)}
+    # dave_log2 and the copy of it make the same mistake: one group of two for each function.
+    for function in ("entropy", "cross_entropy", "kl_divergence"):
+        assert [n for (f, _), n in counts.items() if f == function] == [2], counts
+    # ivan left kl_gaussian unwritten and erin got it wrong: two groups of one.
+    assert sorted(n for (f, _), n in counts.items() if f == "kl_gaussian") == [1, 1], counts
+    # Said in words, never as a bare reason code.
+    said = {what for function, what in counts if function == "kl_gaussian"}
+    assert said & {"is not implemented yet", "raises an exception"}, counts
+    assert not any("_" in what for _, what in counts), counts
+
+
+def test_the_page_loads_nothing_from_anywhere(graded):
+    html = (graded / "report.html").read_text(encoding="utf-8")
+    page = _parse(html)
+    assert not re.search(r"(https?:)?//[\w.-]+\.\w", html.replace("data:image/png;base64,", ""))
+    for tag, attrs in page.tags:
+        assert tag not in ("link", "iframe", "object", "embed", "base")
+        for key in ("src", "href", "action", "srcset"):
+            value = attrs.get(key)
+            if value is not None:
+                assert value.startswith(("data:image/png;base64,", "feedback/", "#")), value
+
+
+def test_student_text_stays_inert(graded):
+    html = (graded / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;&#34;mallory" in html
+    page = _parse(html)
+    assert [tag for tag, _ in page.tags].count("img") == 3  # no fourth, from the name
+    assert [tag for tag, _ in page.tags].count("script") == 1  # the page's own
+
+
+def test_the_page_links_each_students_feedback(graded):
+    page = _parse((graded / "report.html").read_text(encoding="utf-8"))
+    links = {attrs["href"] for tag, attrs in page.tags if tag == "a"}
+    for name in CLASS:
+        assert f"feedback/{name}.html" in links
+    assert "feedback/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E%22mallory.html" in links
+
+
+def _item_rows(html: str) -> dict[tuple[str, str], list[str]]:
+    """The item analysis table: (question, check) -> [passed, difficulty, discrimination]."""
+    section = html.split('id="checks"', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)[1:]:
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        rows[(cells[0], cells[1])] = cells[2:]
+    return rows
+
+
+def test_item_analysis_figures(graded):
+    rows = _item_rows((graded / "report.html").read_text(encoding="utf-8"))
+    assert len(rows) == 8  # every check of the three questions
+    # ivan did not write kl_gaussian, erin treats sigma as a variance: 4 of 6 pass.
+    assert rows[("1b", "kl_gaussian")][:2] == ["4/6", "0.67"]
+    # entropy: the two who fail it have 7 other points, the four who pass 9, 5, 7.5 and 2 (a mean
+    # of 5.875): passing it goes with a lower rest of the total here, a negative discrimination.
+    passed, difficulty, discrimination = rows[("1a", "entropy")]
+    assert passed == "4/6" and -1 <= float(discrimination) < 0
+    for _, difficulty, discrimination in rows.values():
+        assert 0 <= float(difficulty) <= 1
+        assert discrimination == "" or -1 <= float(discrimination) <= 1
+
+
+def test_the_slowest_come_first(graded):
+    html = (graded / "report.html").read_text(encoding="utf-8")
+    section = html.split('id="slowest"', 1)[1].split("</table>", 1)[0]
+    seconds = [float(s) for s in re.findall(r'class="num">([\d.]+)</td>', section)]
+    assert len(seconds) == 6 and seconds == sorted(seconds, reverse=True)
+
+
+def test_report_rebuilds_the_page_and_exports_byte_identical(graded):
+    """Without --roster, ``grader report`` joins the roster the exports kept."""
+    files = [graded / "report.html", *sorted((graded / "export").rglob("*.*"))]
+    assert graded / "export" / "canvas.csv" in files and len(files) > 8
+    before = {path: path.read_bytes() for path in files}
+    for path in files:
+        if path.name != "roster.json":  # what the exports kept of the roster
+            path.unlink()
+    run = grader("report", graded)
+    assert run.returncode == 0, run.stderr
+    for path, data in before.items():
+        assert path.read_bytes() == data, path
+    assert "zoe_absent" in run.stderr  # the unmatched names are said again
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_page_renders_in_a_real_browser(graded, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium installed (.ci/run installs it): the page is not rendered")
+    url = (graded / "report.html").resolve().as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}"]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    )
+    body = re.search(r"<body[^>]*>", dom.stdout)
+    assert body, dom.stderr[-2000:]
+    # The page's own script marks the body once every plot decoded and nothing failed to load.
+    assert 'data-images="decoded"' in body.group(), body.group()
+    assert 'data-errors="0"' in body.group(), body.group()
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        [sys.executable, TOOLS / "screenshot_report.py", graded / "report.html", shot],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    png = shot.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # plots, not a blank page
