@@ -18,6 +18,7 @@ from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import load_assignment
 from grader.errors import GraderError
 from grader.grading import _batch
+from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.results._model import SubmissionResult
@@ -202,18 +203,63 @@ class _Progress:
     default=None,
     help="Assignment folder or name (default: the bundle this notebook sits in).",
 )
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write JUnit XML here: one test case per check.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the result as JSON here.",
+)
 @_with_limits
 def check(
-    notebook: Path, assignment: str | None, cell_timeout: float, call_cpu: float, memory_mb: int
+    notebook: Path,
+    assignment: str | None,
+    junit: Path | None,
+    json_path: Path | None,
+    cell_timeout: float,
+    call_cpu: float,
+    memory_mb: int,
 ) -> None:
-    """Grade one NOTEBOOK and print its result per question; exit 0 only with full marks."""
-    from grader.grading._selfcheck import self_check
+    """Check one NOTEBOOK: exit 0 when every check passes, 1 when some fail, 2 when it cannot
+    be graded. In a student bundle only the public checks run."""
+    from grader.grading._selfcheck import print_check, run_check
 
     notice = isolation_notice()
     if notice:
         click.echo(f"Note: {notice}", err=True)
-    full = self_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb), click.echo)
-    sys.exit(0 if full else EXIT_NOT_FULL_MARKS)
+    checked = run_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb))
+    _write_check_outputs(checked, junit, json_path)
+    if checked.invalid:
+        raise click.UsageError(neutralise(f"{notebook} cannot be graded: {checked.result.notes}"))
+    print_check(checked, click.echo)
+    sys.exit(0 if checked.passed else EXIT_NOT_FULL_MARKS)
+
+
+def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path | None) -> None:
+    """JUnit, JSON and (where GitHub Actions asks for it) the step summary."""
+    import os
+
+    from grader._files import write_atomic
+    from grader.results import _ci
+
+    args = (checked.result, checked.assignment.name, checked.public)
+    try:
+        if junit is not None:
+            write_atomic(junit, _ci.junit_xml(*args))
+        if json_path is not None:
+            write_atomic(json_path, _ci.check_json(*args))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(_ci.step_summary(*args))
+    except OSError as exc:
+        raise click.UsageError(f"cannot write the check's output: {exc}") from None
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -37,6 +38,7 @@ def _check(notebook, cwd):
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's grader, from any folder
         timeout=300,
     )
 

@@ -1,0 +1,128 @@
+"""One notebook's check result for CI: JUnit XML, JSON and a Markdown step summary.
+
+CI systems, IDEs and GitHub's checks tab read JUnit: one test case per check of the sheet, so a
+student sees which function fails and why without opening a log. Each format is written from
+the same ``SubmissionResult`` and the same feedback text as the terminal, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from typing import Any
+
+from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._text import neutralise
+
+
+def check_feedback(check: CheckResult) -> str:
+    """The feedback of one check as a student reads it (one line, safe to print)."""
+    if check.status == "ok":
+        return ""
+    return neutralise(check.feedback)
+
+
+def passed(result: SubmissionResult) -> bool:
+    """Every check agrees with the reference on every case it ran."""
+    return all(q.status == "ok" for q in result.questions)
+
+
+def _failures(result: SubmissionResult) -> list[tuple[QuestionResult, CheckResult]]:
+    return [(q, c) for q, c in _checks(result) if c.status != "ok"]
+
+
+def _checks(result: SubmissionResult) -> list[tuple[QuestionResult, CheckResult]]:
+    """Each check with its question; a question graded as a whole (the notebook could not run)
+    stands for its own check."""
+    pairs = []
+    for q in result.questions:
+        checks = q.checks or (CheckResult(q.question, q.status, 1.0, q.feedback),)
+        pairs.extend((q, c) for c in checks)
+    return pairs
+
+
+def summary_line(result: SubmissionResult, public: bool) -> str:
+    """The last line of ``grader check``: what passed, never a claim about the grade."""
+    kind = "public checks" if public else "checks"
+    hidden = "; hidden checks also count" if public else ""
+    if passed(result):
+        return f"all {kind} pass{hidden}"
+    failing, total = len(_failures(result)), len(_checks(result))
+    return f"{failing} of {total} {kind} fail{hidden}"
+
+
+def junit_xml(result: SubmissionResult, assignment: str, public: bool) -> str:
+    """JUnit XML: a test suite for the notebook, a test case per check named ``question.function``
+    (class name = question), a ``<failure>`` holding the feedback for each check that fails."""
+    pairs = _checks(result)
+    suite = ET.Element(
+        "testsuite",
+        name=f"{assignment} ({'public checks' if public else 'all checks'})",
+        tests=str(len(pairs)),
+        failures=str(len(_failures(result))),
+        errors="0",
+        time=f"{result.seconds:.3f}",
+    )
+    for question, check in pairs:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"{assignment}.{question.question}", name=check.function
+        )
+        if check.status != "ok":
+            text = check_feedback(check)
+            failure = ET.SubElement(case, "failure", type=check.status, message=text[:200])
+            failure.text = text
+    if result.notes:
+        ET.SubElement(suite, "system-out").text = neutralise(f"Notebook: {result.notes}")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def check_document(result: SubmissionResult, assignment: str, public: bool) -> dict[str, Any]:
+    """The same as data: every field of each check, its feedback rendered, the verdict."""
+    pairs = _checks(result)
+    questions = []
+    for question in result.questions:
+        checks = [{**asdict(c), "feedback": check_feedback(c)} for q, c in pairs if q is question]
+        fields = {k: v for k, v in asdict(question).items() if k != "checks"}
+        questions.append({**fields, "checks": checks})
+    return {
+        "notebook": result.submission,
+        "assignment": assignment,
+        "scope": "public" if public else "all",
+        "passed": passed(result),
+        "summary": summary_line(result, public),
+        "points": result.total,
+        "max_points": result.max_total,
+        "notes": neutralise(result.notes),
+        "questions": questions,
+    }
+
+
+def check_json(result: SubmissionResult, assignment: str, public: bool) -> str:
+    document = check_document(result, assignment, public)
+    return json.dumps(document, indent=1, allow_nan=False, default=str) + "\n"
+
+
+def _cell(text: str) -> str:
+    return neutralise(text).replace("|", "\\|")
+
+
+def step_summary(result: SubmissionResult, assignment: str, public: bool) -> str:
+    """A Markdown table for ``GITHUB_STEP_SUMMARY``: one row per check."""
+    lines = [
+        f"### {_cell(assignment)}: {_cell(result.submission)}",
+        "",
+        "| question | check | result | feedback |",
+        "| --- | --- | --- | --- |",
+    ]
+    for question, check in _checks(result):
+        mark = "pass" if check.status == "ok" else check.status
+        row = [question.question, check.function, mark, check_feedback(check)]
+        lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
+    if result.notes:
+        lines += ["", f"Notebook: {_cell(result.notes)}"]
+    lines += ["", f"**{summary_line(result, public)}**", ""]
+    return "\n".join(lines) + "\n"
