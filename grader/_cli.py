@@ -283,11 +283,18 @@ def freeze(assignment: str) -> None:
     required=True,
     help="Folder to write the student bundle to.",
 )
-def release(assignment: str, out: Path) -> None:
-    """Write the student bundle of ASSIGNMENT: notebook and public checks, no answers."""
+@click.option(
+    "--wheel",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The grader's wheel to put in the bundle (default: built from this checkout).",
+)
+def release(assignment: str, out: Path, wheel: Path | None) -> None:
+    """Write the student bundle of ASSIGNMENT: notebook, public checks, the grader's wheel and
+    a GitHub Actions workflow running the checks; no answers."""
     from grader.assignment._release import release_bundle
 
-    path = release_bundle(load_assignment(assignment), out)
+    path = release_bundle(load_assignment(assignment), out, wheel)
     click.echo(f"Student bundle written to {path}")
 
 

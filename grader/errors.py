@@ -80,3 +80,7 @@ class SandboxUnavailableError(KernelStartError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem} {fix}.")
+
+
+class ReleaseError(GraderError):
+    """The student bundle cannot be completed (no wheel of the grader to put in it)."""

@@ -24,9 +24,11 @@ def bundle(assignment, tmp_path_factory):
 
 
 def pytest_run(*args, cwd):
-    """A pytest of its own, with the plugin loaded as the entry point loads it."""
+    """A pytest of its own, with this checkout's plugin (``no:grader`` blocks an entry point an
+    installed grader may have registered)."""
+    plugins = ["-p", "no:grader", "-p", PLUGIN, "-p", "no:cacheprovider"]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", *map(str, args)],
+        [sys.executable, "-m", "pytest", *plugins, *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,

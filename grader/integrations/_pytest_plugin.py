@@ -76,6 +76,7 @@ class GradedNotebook(pytest.File):
         from grader.kernel._limits import Limits
 
         self.checked: Any = None
+        self.error = ""
         self.plan = plan_for(self.path, self.config.getoption("grade_assignment"), Limits())
         graded = getattr(self.config, "_graded_notebooks", [])
         self.config._graded_notebooks = [*graded, self]  # type: ignore[attr-defined]
@@ -83,11 +84,22 @@ class GradedNotebook(pytest.File):
             yield GradedQuestion.from_parent(self, name=question.id, question=question)
 
     def result(self) -> Any:
+        """Graded once for all its items; the grader's own error (no sandbox, say) is each
+        item's one-line failure, never a traceback through pytest."""
+        from grader.errors import GraderError
+
+        if self.error:
+            raise CheckFailed(self.error)
         if self.checked is None:
             from grader.grading._notebook import grade_notebook
             from grader.grading._selfcheck import Checked
+            from grader.results._text import neutralise
 
-            result = grade_notebook(self.plan, self.path)
+            try:
+                result = grade_notebook(self.plan, self.path)
+            except GraderError as exc:
+                self.error = neutralise(f"Error: {exc}")
+                raise CheckFailed(self.error) from None
             public = self.plan.assignment.oracles is None
             self.checked = Checked(self.plan.assignment, result, public)
         return self.checked.result
