@@ -30,6 +30,7 @@ from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
 from grader.results import _tables
 from grader.results._model import SubmissionResult
+from grader.results._outputs import OutputContext, write_outputs
 
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -140,12 +141,16 @@ def _grade_into(
         _run(plan, todo, out, pool, workers, store, hashes, progress)
         names = [p.stem for p in files]
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
-        scores = _tables.scores_frame(store.results(names), versions)
+        stored = list(store.results(names))
     finally:
         store.close()
-    gradebook = _tables.gradebook_frame(scores, [q.id for q in assignment.questions])
-    _tables.write_csv(scores, out / "scores.csv")
-    _tables.write_csv(gradebook, out / "gradebook.csv")
+    results = [result for result, _ in stored]
+    context = OutputContext(
+        assignment, versions=versions, hashes={r.submission: sha for r, sha in stored}
+    )
+    write_outputs(out, results, context)
+    scores = _tables.scores_frame(stored, versions)
+    gradebook = _tables.gradebook_frame(scores, context.questions)
     return BatchReport(
         out,
         scores,

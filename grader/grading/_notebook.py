@@ -80,7 +80,7 @@ def zero_result(
 ) -> SubmissionResult:
     """Every question gets the same zero and reason when the notebook as a whole failed."""
     questions = tuple(
-        QuestionResult(q.id, 0.0, q.points, status, why) for q in plan.assignment.questions
+        QuestionResult(q.id, 0.0, q.points, status, feedback=why) for q in plan.assignment.questions
     )
     seconds = round(time.monotonic() - start, 3) if start is not None else 0.0
     return SubmissionResult(name, questions, why, seconds)
@@ -136,17 +136,19 @@ class _Grader:
         else:
             feedback = f"All {len(results)} function(s) agree with the reference on every input."
         return QuestionResult(
-            question.id, points, question.points, status, normalise(feedback), results
+            question.id, points, question.points, status, results, feedback=normalise(feedback)
         )
 
     def check(self, check: Check) -> CheckResult:
         if self.dead:
             text = f"Not graded: {self.dead}."
-            return CheckResult(check.function, "kernel_died", check.weight, text)
+            return CheckResult(check.function, "kernel_died", check.weight, feedback=text)
         if check.variable:
             return self._variable(check)
         if check.function not in self.inventory:
-            return CheckResult(check.function, "missing", check.weight, self._missing(check))
+            return CheckResult(
+                check.function, "missing", check.weight, feedback=self._missing(check)
+            )
         cases = self.plan.cases[check.key]
         every = check.credit == "proportional"
         n = check.samples
@@ -180,10 +182,10 @@ class _Grader:
             self.broken.add(check.function)
         text = self._explain(check, case, outcome, expected, reason)
         if not every:
-            return CheckResult(check.function, status, check.weight, text)
+            return CheckResult(check.function, status, check.weight, feedback=text)
         right = len(cases) - len(failures)
         text = f"{check.function} is right on {right} of {len(cases)} inputs. {text}"
-        return CheckResult(check.function, status, check.weight, text, right / len(cases))
+        return CheckResult(check.function, status, check.weight, right / len(cases), feedback=text)
 
     def _variable(self, check: Check) -> CheckResult:
         """A value the notebook computed at top level: read once, compared like an answer."""
@@ -192,7 +194,9 @@ class _Grader:
         except KernelDied as exc:
             return self._died(check, exc)
         if outcome.kind == "missing":
-            return CheckResult(check.function, "missing", check.weight, self._missing(check))
+            return CheckResult(
+                check.function, "missing", check.weight, feedback=self._missing(check)
+            )
         if not self.plan.expected[check.key]:  # a student bundle: the value is not public
             return CheckResult(check.function, "ok", check.weight)
         expected = self.plan.expected[check.key][0]
@@ -200,7 +204,7 @@ class _Grader:
         if reason is None:
             return CheckResult(check.function, "ok", check.weight)
         text = self._explain(check, {}, outcome, expected, reason)
-        return CheckResult(check.function, _status(outcome), check.weight, text)
+        return CheckResult(check.function, _status(outcome), check.weight, feedback=text)
 
     def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
         """Why an outcome earns nothing, or None: by the check's comparator when it names one
@@ -254,7 +258,7 @@ class _Grader:
             text = f"{check.function}: the kernel died while this function ran on its inputs."
         if self._revive():
             text += " The kernel was restarted for the remaining functions."
-        return CheckResult(check.function, status, check.weight, text)
+        return CheckResult(check.function, status, check.weight, feedback=text)
 
     def _revive(self) -> bool:
         """A fresh kernel after one died; once that is impossible, say why for what is left."""

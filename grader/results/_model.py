@@ -1,23 +1,32 @@
-"""Results of grading: plain, frozen data, ready for the store and the report.
+"""Results of grading: plain, frozen data, ready for the store and every rendering of it.
 
-Statuses (a row's ``status``):
+The model holds what happened, never sentences about it: each output (the CSV feedback column,
+the terminal, Markdown and HTML letters) is rendered from these fields in one place per format
+(``_render_text``, ``_render_markdown``, ``_render_html``). Everything here is JSON-able through
+``dataclasses.asdict``; inputs and returned values are tagged JSON (``grader.results._values``).
+
+Statuses (a question's or a check's ``status``):
 
 - ``ok``: every check of the question agrees with the reference;
+- ``partial``: the question earned some but not all of its points;
 - ``wrong``: an answer disagrees (or is not a number, or has the wrong shape);
 - ``error``: the function raised an exception;
 - ``missing``: the notebook defines no function of that name;
 - ``timeout``: a call or cell ran out of time;
 - ``kernel_died``: the kernel died and could not be brought back for this question;
 - ``resource_limit``: the code hit the memory or another resource cap;
-- ``invalid_notebook``: the file is not a notebook that can be run.
+- ``invalid_notebook``: the file is not a notebook that can be run;
+- ``pending``: a question graded by hand that the instructor has not marked yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 STATUSES = (
     "ok",
+    "partial",
     "wrong",
     "error",
     "missing",
@@ -25,19 +34,51 @@ STATUSES = (
     "kernel_died",
     "resource_limit",
     "invalid_notebook",
+    "pending",
 )
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a check (or the notebook) failed, as data: a stable code and its parameters.
+
+    Codes: ``wrong_value``, ``not_finite``, ``wrong_shape``, ``wrong_type``, ``returned_none``,
+    ``raised``, ``not_implemented``, ``missing``, ``timeout``, ``kernel_died``,
+    ``resource_limit``, ``too_large``, ``unreadable``, ``syntax_error``, ``imported``,
+    ``invalid_notebook``, ``grader_failed``. ``params`` are JSON-able (exception name and
+    message, cell number, the limit hit, tolerances, ...).
+    """
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """One function of a question: passed on every input, or the first input that failed."""
+    """One check (one function or variable) of a question, and its first failing case."""
 
     function: str
     status: str
     weight: float
-    feedback: str = ""
-    #: With ``credit = "proportional"``: the share of its inputs it got right.
+    #: With ``credit = "proportional"``: the share of its cases it got right.
     share: float | None = None
+    cases_run: int = 0
+    cases_passed: int = 0
+    #: The first failing case's arguments by parameter name, as the function received them.
+    failing_input: dict[str, Any] | None = None
+    #: What came back for that case (tagged JSON); None if nothing did.
+    returned: Any = None
+    reason: Reason | None = None
+    #: Key in the assignment's misconception catalogue, when the wrong answers match one.
+    misconception: str | None = None
+    #: Whether the failing case is one of the public cases (a student may see those answers).
+    public: bool = True
+    #: Properties of the sheet the answers break: an explanation, never marks.
+    properties_broken: tuple[str, ...] = ()
+    #: The reference's answer on the failing case: only filled when the spec shows it.
+    expected: Any = None
+    #: Deprecated, kept for one commit while grading moves to ``reason``: rendered text.
+    feedback: str = ""
 
     @property
     def passed(self) -> bool:
@@ -57,13 +98,27 @@ class QuestionResult:
     points: float
     max_points: float
     status: str
-    feedback: str
     checks: tuple[CheckResult, ...] = ()
+    #: Graded by hand: the points come from the instructor's marks.
+    manual: bool = False
+    #: The instructor's comment on a manual question.
+    comment: str = ""
+    #: Deprecated, kept for one commit while feedback moves to the renderers: rendered text.
+    feedback: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to the notebook itself (a cell failed, a limit was hit)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """Everything graded for one notebook. ``notes`` say what happened to the notebook itself."""
+    """Everything graded for one notebook. ``events`` say what happened to the notebook itself;
+    ``notes`` is their rendering as one line of text, kept for the CSV and the terminal."""
 
     submission: str
     questions: tuple[QuestionResult, ...]
@@ -73,6 +128,7 @@ class SubmissionResult:
     #: What grading it used, from its cgroup (``cpu_seconds``, ``memory_peak_mb``, ``cgroups``):
     #: measurements like ``seconds``, so they differ between two gradings of the same notebook.
     usage: dict[str, str] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
 
     @property
     def total(self) -> float:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from grader.errors import OutputError
-from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import CheckResult, Event, QuestionResult, Reason, SubmissionResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,18 +78,34 @@ class Store:
 
 
 def _load(raw: dict[str, Any]) -> SubmissionResult:
-    questions = tuple(
-        QuestionResult(
-            **{k: v for k, v in q.items() if k != "checks"},
-            checks=tuple(CheckResult(**c) for c in q["checks"]),
-        )
-        for q in raw["questions"]
-    )
+    """A stored result; rows of an earlier schema load too, with defaults for what they lack
+    (and their keys this schema no longer has are dropped)."""
+    questions = tuple(_question(q) for q in raw["questions"])
     return SubmissionResult(
         submission=raw["submission"],
         questions=questions,
-        notes=raw["notes"],
-        seconds=raw["seconds"],
+        notes=raw.get("notes", ""),
+        seconds=raw.get("seconds", 0.0),
         extra=raw.get("extra", {}),
         usage=raw.get("usage", {}),
+        events=tuple(Event(**_known(Event, e)) for e in raw.get("events", ())),
     )
+
+
+def _question(raw: dict[str, Any]) -> QuestionResult:
+    kept = _known(QuestionResult, raw)
+    kept["checks"] = tuple(_check(c) for c in raw.get("checks", ()))
+    return QuestionResult(**kept)
+
+
+def _check(raw: dict[str, Any]) -> CheckResult:
+    kept = _known(CheckResult, raw)
+    if isinstance(kept.get("reason"), dict):
+        kept["reason"] = Reason(**_known(Reason, kept["reason"]))
+    kept["properties_broken"] = tuple(kept.get("properties_broken", ()))
+    return CheckResult(**kept)
+
+
+def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in raw.items() if k in names}
