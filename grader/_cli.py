@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from grader.assignment._frozen import freeze as freeze_inputs
-from grader.assignment._spec import load_assignment
+from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
 from grader.grading import _batch
 from grader.grading._selfcheck import Checked
@@ -311,7 +311,19 @@ def assign(assignment: str) -> None:
 
 @main.command()
 @click.argument("assignment")
-def validate(assignment: str) -> None:
+@click.option(
+    "--mutants",
+    "with_mutants",
+    is_flag=True,
+    help="Also grade mutants of the solution and report how many the checks catch.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Mutants graded at once (default: the number of cores).",
+)
+def validate(assignment: str, with_mutants: bool, workers: int | None) -> None:
     """Check ASSIGNMENT is ready to grade; exit 1 naming each problem found."""
     from grader.grading._validate import validate as find_problems
 
@@ -324,11 +336,24 @@ def validate(assignment: str) -> None:
             f"copy none; the source, the notebooks and the frozen inputs agree."
             + (f" {by_hand:g} more point(s) are graded by hand." if by_hand else "")
         )
-        return
-    click.echo(f"{spec.name}: {len(problems)} problem(s):")
-    for problem in problems:
-        click.echo(f"  - {problem}")
-    sys.exit(EXIT_NOT_FULL_MARKS)
+    if with_mutants and not problems:
+        problems = _mutants_report(spec, workers)
+    elif with_mutants:
+        click.echo("Mutants not graded: the solution must validate first.")
+    if problems:
+        click.echo(f"{spec.name}: {len(problems)} problem(s):")
+        for problem in problems:
+            click.echo(f"  - {neutralise(problem)}")
+        sys.exit(EXIT_NOT_FULL_MARKS)
+
+
+def _mutants_report(spec: Assignment, workers: int | None) -> list[str]:
+    from grader.grading._mutation import run_mutants
+
+    report = run_mutants(spec, workers)
+    for line in report.lines():
+        click.echo(neutralise(line, keep_newlines=True))
+    return report.problems()
 
 
 @main.command()
