@@ -122,3 +122,4 @@ def test_what_cannot_be_graded_exits_2_with_one_error_line(bundle, tmp_path, not
         assert "cannot be graded" in run.stderr
         failure = next(ET.parse(tmp_path / "j.xml").getroot().iter("failure"))
         assert failure.get("type") == "invalid_notebook"
+        assert len(failure.text) > 20 and failure.text in run.stderr  # the reason, as printed

@@ -28,18 +28,22 @@ def passed(result: SubmissionResult) -> bool:
     return all(q.status == "ok" for q in result.questions)
 
 
-def _failures(result: SubmissionResult) -> list[tuple[QuestionResult, CheckResult]]:
-    return [(q, c) for q, c in _checks(result) if c.status != "ok"]
+Row = tuple[QuestionResult, CheckResult, str]
 
 
-def _checks(result: SubmissionResult) -> list[tuple[QuestionResult, CheckResult]]:
-    """Each check with its question; a question graded as a whole (the notebook could not run)
-    stands for its own check."""
-    pairs = []
+def _failures(result: SubmissionResult) -> list[Row]:
+    return [row for row in _checks(result) if row[1].status != "ok"]
+
+
+def _checks(result: SubmissionResult) -> list[Row]:
+    """Each check with its question and feedback; a question graded as a whole (the notebook
+    could not run) stands for its own check, its feedback the notebook's reason."""
+    rows = []
     for q in result.questions:
-        checks = q.checks or (CheckResult(q.question, q.status, 1.0, q.feedback),)
-        pairs.extend((q, c) for c in checks)
-    return pairs
+        if not q.checks:
+            rows.append((q, CheckResult(q.question, q.status, 1.0), neutralise(result.notes)))
+        rows.extend((q, c, check_feedback(c)) for c in q.checks)
+    return rows
 
 
 def summary_line(result: SubmissionResult, public: bool) -> str:
@@ -55,21 +59,20 @@ def summary_line(result: SubmissionResult, public: bool) -> str:
 def junit_xml(result: SubmissionResult, assignment: str, public: bool) -> str:
     """JUnit XML: a test suite for the notebook, a test case per check named ``question.function``
     (class name = question), a ``<failure>`` holding the feedback for each check that fails."""
-    pairs = _checks(result)
+    rows = _checks(result)
     suite = ET.Element(
         "testsuite",
         name=f"{assignment} ({'public checks' if public else 'all checks'})",
-        tests=str(len(pairs)),
+        tests=str(len(rows)),
         failures=str(len(_failures(result))),
         errors="0",
         time=f"{result.seconds:.3f}",
     )
-    for question, check in pairs:
+    for question, check, text in rows:
         case = ET.SubElement(
             suite, "testcase", classname=f"{assignment}.{question.question}", name=check.function
         )
         if check.status != "ok":
-            text = check_feedback(check)
             failure = ET.SubElement(case, "failure", type=check.status, message=text[:200])
             failure.text = text
     if result.notes:
@@ -82,10 +85,10 @@ def junit_xml(result: SubmissionResult, assignment: str, public: bool) -> str:
 
 def check_document(result: SubmissionResult, assignment: str, public: bool) -> dict[str, Any]:
     """The same as data: every field of each check, its feedback rendered, the verdict."""
-    pairs = _checks(result)
+    rows = _checks(result)
     questions = []
     for question in result.questions:
-        checks = [{**asdict(c), "feedback": check_feedback(c)} for q, c in pairs if q is question]
+        checks = [{**asdict(c), "feedback": text} for q, c, text in rows if q is question]
         fields = {k: v for k, v in asdict(question).items() if k != "checks"}
         questions.append({**fields, "checks": checks})
     return {
@@ -118,9 +121,9 @@ def step_summary(result: SubmissionResult, assignment: str, public: bool) -> str
         "| question | check | result | feedback |",
         "| --- | --- | --- | --- |",
     ]
-    for question, check in _checks(result):
+    for question, check, text in _checks(result):
         mark = "pass" if check.status == "ok" else check.status
-        row = [question.question, check.function, mark, check_feedback(check)]
+        row = [question.question, check.function, mark, text]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
     if result.notes:
         lines += ["", f"Notebook: {_cell(result.notes)}"]
