@@ -140,3 +140,8 @@ def test_every_mutant_of_the_sheet_that_changes_a_result_is_caught():
     assert run.returncode == 0, run.stdout + run.stderr
     assert "mutants caught: 93/96" in run.stdout.splitlines()
     assert run.stdout.count("equivalent (allow-listed: ") == 3
+
+
+def test_without_a_solution_notebook_mutants_are_one_clear_error(assignment):
+    with pytest.raises(SpecError, match="--mutants needs the solution notebook"):
+        mutants(replace(assignment, solution_notebook=None))

@@ -23,6 +23,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 
 from grader.assignment._spec import Assignment
+from grader.errors import SpecError
 from grader.grading._validate import _top_level_functions
 
 
@@ -52,7 +53,11 @@ class Mutant:
 
 def mutants(assignment: Assignment) -> list[Mutant]:
     """Every distinct mutant of every function the checks call, in the solution's order."""
-    assert assignment.solution_notebook is not None
+    if assignment.solution_notebook is None:
+        raise SpecError(
+            assignment.folder / "spec.toml",
+            "--mutants needs the solution notebook (solution_notebook in the spec)",
+        )
     defined = _top_level_functions(assignment.solution_notebook)
     found: dict[str, Mutant] = {}
     for check in assignment.checks:
