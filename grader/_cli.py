@@ -196,6 +196,18 @@ class _Progress:
 
 
 @main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+def report(out: Path) -> None:
+    """Write every output in OUT again from OUT/results.sqlite, without grading."""
+    from grader.results._rebuild import rebuild
+
+    results = rebuild(out)
+    click.echo(
+        f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
+    )
+
+
+@main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--assignment",
@@ -248,7 +260,7 @@ def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path |
     from grader._files import write_atomic
     from grader.results import _ci
 
-    args = (checked.result, checked.assignment.name, checked.public)
+    args = (checked.result, checked.assignment.name, checked.public, checked.show_expected)
     try:
         if junit is not None:
             write_atomic(junit, _ci.junit_xml(*args))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -18,6 +19,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import GradingPlan, freeze, grade_notebook, load_assignment
 from grader.errors import SpecError
+from grader.results._model import QuestionResult
+from grader.results._render_text import feedback_by_question
 
 CHECKS = """
 from hypothesis import strategies as st
@@ -179,6 +182,17 @@ def _write_assignment(root: Path, rows=CHECK_ROWS) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class _Graded:
+    """A question's result and its plain feedback, as the CSV shows it."""
+
+    question: QuestionResult
+    feedback: str
+
+    def __getattr__(self, name: str):  # points, status, ... of the question
+        return getattr(self.question, name)
+
+
 def _notebook(path: Path, source: str) -> Path:
     nb = new_notebook(cells=[new_code_cell(textwrap.dedent(source))])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -197,7 +211,8 @@ def graded(tmp_path_factory):
     missing = RIGHT.replace("fit = ", "fit_ = ")
     for name, source in (("right", RIGHT), ("wrong", WRONG), ("missing", missing)):
         result = grade_notebook(plan, _notebook(root / f"{name}.ipynb", source))
-        results[name] = {q.question: q for q in result.questions}
+        texts = feedback_by_question(result)
+        results[name] = {q.question: _Graded(q, texts[q.question]) for q in result.questions}
     return plan, results
 
 
@@ -213,7 +228,8 @@ WRONG_FEEDBACK = {
     "str": r"^parity\(n=1\) returned 'Odd': that is not the right value\.$",
     "array": r"^grid\(n=1\) returned \[\[1\.0\], \[1\.0\]\]: an array of shape \(1, 2\) was "
     r"expected, not of shape \(2, 1\)\.$",
-    "record": r"^moments\(v=\[.*\]\) returned \{.*\}: field n: a whole number \(int\) was exp",
+    "record": r"^moments\(v=np\.array\(\[.*\]\)\) returned \{.*\}: field n: a whole number "
+    r"\(int\) was exp",
     "tuple": r"^pair\(n=1\) returned \[1, 0\.5, 0\]: 2 items were expected, not 3\.$",
     "list": r"^divisors\(n=1\) returned a dict whose keys are not all strings, which the grader",
     "nested": r"^nested\(n=2\) returned \{.*\}: field items, item 1: that is not the right value",
@@ -304,7 +320,7 @@ def test_a_student_bundle_without_the_comparators_says_what_it_compared(graded, 
     )
     for question in ("eigvec", "unordered"):
         assert scores[question].points == 0
-        assert note in scores[question].feedback
+        assert note in feedback_by_question(result, show_expected=True)[question]
 
 
 def test_a_variable_the_notebook_never_assigns_is_missing(graded):

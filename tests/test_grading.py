@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from grader import grade_batch, grade_notebook
+from grader.results._render_text import feedback_by_question
 from tests.conftest import ASSIGNMENT, EXAMPLES
 
 QUESTIONS = ["1a", "1b", "1c"]
@@ -39,7 +40,7 @@ def test_untouched_student_notebook_scores_zero(plan):
     result = grade_notebook(plan, ASSIGNMENT / "student.ipynb")
     assert result.total == 0.0
     assert {q.status for q in result.questions} == {"error"}
-    assert "NotImplementedError" in result.questions[0].feedback
+    assert "NotImplementedError" in feedback_by_question(result)["1a"]
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +89,12 @@ def test_unfinished_notebook_keeps_its_finished_question(example_report):
 def test_missing_function_feedback_names_similar_names_and_the_failed_cell(example_report):
     scores = example_report.scores
     row = scores[(scores.submission == "heidi_syntax_error") & (scores.question == "1b")].iloc[0]
-    assert row.status == "missing"
+    # 2 of 4 points: the question is partial, never "missing" beside its points.
+    assert (row.status, row.points) == ("partial", 2.0)
     assert "kl_gaussian" in row.feedback and "SyntaxError" in row.feedback
+    # The cell that defines it is named, and its line is given by cell, not by ipykernel's file.
+    assert "Cell 9, which defines it, did not run" in row.feedback
+    assert "(cell 9, line 17)" in row.feedback and ".py, line" not in row.feedback
 
 
 def test_feedback_does_not_show_expected_values_by_default(example_report):

@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 
 from grader import Limits, grade_batch, grade_notebook
+from grader.results._render_text import feedback_by_question
 from tests.conftest import FILES
 
 FULL = {"1a": 3.0, "1b": 4.0, "1c": 3.0}
@@ -31,15 +32,15 @@ def test_float_subclass_with_rigged_eq_is_refused(plan):
     result = grade_notebook(plan, FILES / "tamper_float_subclass_eq.ipynb")
     _attacked_question_only(result, "1a", 1.0)
     row = result.questions[0]
-    assert row.status == "wrong" and "subclass" in row.feedback
+    assert row.status == "partial" and "subclass" in feedback_by_question(result)["1a"]
 
 
 def test_monkeypatched_comparisons_gain_nothing(plan):
     result = grade_notebook(plan, FILES / "tamper_monkeypatch_comparisons.ipynb")
     # kl_gaussian (weight 2 of 4 in 1b) returns 0.0 with isclose & co. patched to say True.
     _attacked_question_only(result, "1b", 2.0)
-    assert result.questions[1].status == "wrong"
-    assert "returned 0.0" in result.questions[1].feedback
+    assert result.questions[1].status == "partial"  # 2 of its 4 points: not "wrong"
+    assert "returned 0.0" in feedback_by_question(result)["1b"]
 
 
 def test_printed_scores_and_written_csvs_are_ignored(assignment, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -30,7 +31,7 @@ from grader.kernel import _sandbox
 from grader.kernel._limits import Limits
 from grader.results import _tables
 from grader.results._model import SubmissionResult
-from grader.results._outputs import OutputContext, write_outputs
+from grader.results._outputs import context_for, write_outputs
 
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -142,14 +143,19 @@ def _grade_into(
         names = [p.stem for p in files]
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
+        store.set_info(
+            {
+                "assignment_folder": str(assignment.folder.resolve()),
+                "versions": json.dumps(versions),
+                "submissions": json.dumps(names),
+            }
+        )
     finally:
         store.close()
     results = [result for result, _ in stored]
-    context = OutputContext(
-        assignment, versions=versions, hashes={r.submission: sha for r, sha in stored}
-    )
+    context = context_for(assignment, versions, {r.submission: sha for r, sha in stored})
     write_outputs(out, results, context)
-    scores = _tables.scores_frame(stored, versions)
+    scores = _tables.scores_frame(stored, versions, context.descriptions, assignment.show_expected)
     gradebook = _tables.gradebook_frame(scores, context.questions)
     return BatchReport(
         out,

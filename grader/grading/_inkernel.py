@@ -80,16 +80,21 @@ def selfcheck(question: str | None = None, notebook: str | Path | None = None) -
         known = ", ".join(questions)
         return SelfCheck(message=f"No question {question!r} in this sheet; it has {known}.")
     rows = tuple(
-        (q.question, c.function, "pass" if c.status == "ok" else c.status, check_feedback(c))
+        (
+            q.question,
+            c.function,
+            "pass" if c.status == "ok" else c.status,
+            check_feedback(c, checked.show_expected),
+        )
         for q in checked.result.questions
         if question in (None, q.question)
         for c in q.checks or ()
     )
-    warnings = tuple(differences(path, shell)) if shell is not None else ()
-    if checked.invalid:
+    if checked.invalid:  # nothing to compare the kernel's history with
         return SelfCheck(
             message=neutralise(f"{path.name} cannot be graded: {checked.result.notes}")
         )
+    warnings = tuple(differences(path, shell)) if shell is not None else ()
     return SelfCheck(rows, warnings, summary_line(checked.result, checked.public), "", checked)
 
 

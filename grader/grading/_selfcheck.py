@@ -19,6 +19,7 @@ from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.results._ci import passed, summary_line
 from grader.results._model import SubmissionResult
+from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
 
@@ -29,6 +30,8 @@ class Checked:
     assignment: Assignment
     result: SubmissionResult
     public: bool
+    #: Whether feedback may show the expected answers (always, for the public cases).
+    show_expected: bool = False
 
     @property
     def passed(self) -> bool:
@@ -49,7 +52,7 @@ def plan_for(notebook: Path, assignment: str | Path | None, limits: Limits) -> G
 def run_check(notebook: Path, assignment: str | Path | None, limits: Limits) -> Checked:
     plan = plan_for(notebook, assignment, limits)
     result = grade_notebook(plan, notebook)
-    return Checked(plan.assignment, result, plan.assignment.oracles is None)
+    return Checked(plan.assignment, result, plan.assignment.oracles is None, plan.show_expected)
 
 
 def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
@@ -61,7 +64,7 @@ def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != "ok":
-            echo(f"      {q.feedback}")
+            echo(f"      {question_text(result, q, show_expected=checked.show_expected)}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")
     if public:

@@ -24,6 +24,7 @@ from grader.assignment._spec import Assignment
 from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._render_text import question_text
 
 Report = Callable[[str], None]
 
@@ -248,7 +249,8 @@ def _graded(plan: GradingPlan, report: Report) -> None:
             if q.points < q.max_points:
                 report(
                     f"{assignment.solution_notebook.name}: question {q.question} earns only "
-                    f"{q.points:g}/{q.max_points:g} ({q.status}): {q.feedback}"
+                    f"{q.points:g}/{q.max_points:g} ({q.status}): "
+                    f"{question_text(result, q, show_expected=True)}"
                 )
         if result.max_total != assignment.total_points:
             report(

@@ -101,7 +101,7 @@ class GradedNotebook(pytest.File):
                 self.error = neutralise(f"Error: {exc}")
                 raise CheckFailed(self.error) from None
             public = self.plan.assignment.oracles is None
-            self.checked = Checked(self.plan.assignment, result, public)
+            self.checked = Checked(self.plan.assignment, result, public, self.plan.show_expected)
         return self.checked.result
 
 
@@ -130,7 +130,9 @@ class GradedCheck(pytest.Item):
         if check is None:  # the notebook as a whole could not be graded
             raise CheckFailed(f"{question.status}: {result.notes}")
         if check.status != "ok":
-            raise CheckFailed(f"{check.status}: {check_feedback(check)}")
+            raise CheckFailed(
+                f"{check.status}: {check_feedback(check, notebook.plan.show_expected)}"
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailed):

@@ -75,6 +75,26 @@ def _seeds(seeds: list[int] | None) -> str:
 INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"
 
 
+def origins_request(names: list[str]) -> str:
+    """The code asking which of ``names`` (checked functions) come from another module."""
+    return f"__grader_out__ = __grader__.origins(globals(), {[str(n) for n in names]!r})"
+
+
+def parse_origins(text: Any) -> dict[str, str]:
+    """Function name -> module; an unreadable reply counts as none imported."""
+    raw = _json_object(text)
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _json_object(text: Any) -> dict[Any, Any]:
+    """A reply's JSON object; ``{}`` for anything else (a kernel can send what it likes)."""
+    try:
+        raw = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
 def install_request() -> str:
     """Code that installs the driver as ``__grader__`` without touching the student's names."""
     # From its file: under the pytest plugin the loader is pytest's assertion rewriter (it
@@ -195,12 +215,7 @@ def _checked_rich(value: Any, depth: int, count: list[int]) -> Any:
 
 def parse_inventory(text: Any) -> dict[str, list[str] | None]:
     """The student's top-level callables; an unreadable reply counts as none."""
-    try:
-        raw = json.loads(text) if isinstance(text, str) else None
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(raw, dict):
-        return {}
+    raw = _json_object(text)
     found: dict[str, list[str] | None] = {}
     for name, params in itertools.islice(raw.items(), 10_000):
         ok = params is None or (

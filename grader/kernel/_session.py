@@ -288,6 +288,10 @@ class KernelSession:
     def inventory(self) -> dict[str, list[str] | None]:
         return _protocol.parse_inventory(self._request(_protocol.INVENTORY_REQUEST, 30))
 
+    def origins(self, names: list[str]) -> dict[str, str]:
+        """Which of ``names`` the notebook imported, and from which module."""
+        return _protocol.parse_origins(self._request(_protocol.origins_request(names), 30))
+
     def call(
         self,
         function: str,

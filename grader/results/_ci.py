@@ -13,19 +13,22 @@ from dataclasses import asdict
 from typing import Any
 
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._render_text import check_text
 from grader.results._text import neutralise
 
 
-def check_feedback(check: CheckResult) -> str:
-    """The feedback of one check as a student reads it (one line, safe to print)."""
+def check_feedback(check: CheckResult, show_expected: bool = False) -> str:
+    """The feedback of one check as a student reads it (one line, safe to print), worded by
+    the text renderer as the terminal and the CSVs word it."""
     if check.status == "ok":
         return ""
-    return neutralise(check.feedback)
+    return neutralise(check_text(check, None, show_expected))
 
 
 def passed(result: SubmissionResult) -> bool:
-    """Every check agrees with the reference on every case it ran."""
-    return all(q.status == "ok" for q in result.questions)
+    """Every automatic check agrees with the reference on every case it ran (a question graded
+    by hand is not checked here)."""
+    return all(q.status == "ok" for q in result.questions if not q.manual)
 
 
 Row = tuple[QuestionResult, CheckResult, str]
@@ -35,14 +38,16 @@ def _failures(result: SubmissionResult) -> list[Row]:
     return [row for row in _checks(result) if row[1].status != "ok"]
 
 
-def _checks(result: SubmissionResult) -> list[Row]:
+def _checks(result: SubmissionResult, show_expected: bool = False) -> list[Row]:
     """Each check with its question and feedback; a question graded as a whole (the notebook
     could not run) stands for its own check, its feedback the notebook's reason."""
     rows = []
     for q in result.questions:
+        if q.manual:
+            continue
         if not q.checks:
             rows.append((q, CheckResult(q.question, q.status, 1.0), neutralise(result.notes)))
-        rows.extend((q, c, check_feedback(c)) for c in q.checks)
+        rows.extend((q, c, check_feedback(c, show_expected)) for c in q.checks)
     return rows
 
 
@@ -56,10 +61,12 @@ def summary_line(result: SubmissionResult, public: bool) -> str:
     return f"{failing} of {total} {kind} fail{hidden}"
 
 
-def junit_xml(result: SubmissionResult, assignment: str, public: bool) -> str:
+def junit_xml(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> str:
     """JUnit XML: a test suite for the notebook, a test case per check named ``question.function``
     (class name = question), a ``<failure>`` holding the feedback for each check that fails."""
-    rows = _checks(result)
+    rows = _checks(result, show_expected)
     suite = ET.Element(
         "testsuite",
         name=f"{assignment} ({'public checks' if public else 'all checks'})",
@@ -83,9 +90,11 @@ def junit_xml(result: SubmissionResult, assignment: str, public: bool) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def check_document(result: SubmissionResult, assignment: str, public: bool) -> dict[str, Any]:
+def check_document(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> dict[str, Any]:
     """The same as data: every field of each check, its feedback rendered, the verdict."""
-    rows = _checks(result)
+    rows = _checks(result, show_expected)
     questions = []
     for question in result.questions:
         checks = [{**asdict(c), "feedback": text} for q, c, text in rows if q is question]
@@ -104,8 +113,10 @@ def check_document(result: SubmissionResult, assignment: str, public: bool) -> d
     }
 
 
-def check_json(result: SubmissionResult, assignment: str, public: bool) -> str:
-    document = check_document(result, assignment, public)
+def check_json(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> str:
+    document = check_document(result, assignment, public, show_expected)
     return json.dumps(document, indent=1, allow_nan=False, default=str) + "\n"
 
 
@@ -113,7 +124,9 @@ def _cell(text: str) -> str:
     return neutralise(text).replace("|", "\\|")
 
 
-def step_summary(result: SubmissionResult, assignment: str, public: bool) -> str:
+def step_summary(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> str:
     """A Markdown table for ``GITHUB_STEP_SUMMARY``: one row per check."""
     lines = [
         f"### {_cell(assignment)}: {_cell(result.submission)}",
@@ -121,7 +134,7 @@ def step_summary(result: SubmissionResult, assignment: str, public: bool) -> str
         "| question | check | result | feedback |",
         "| --- | --- | --- | --- |",
     ]
-    for question, check, text in _checks(result):
+    for question, check, text in _checks(result, show_expected):
         mark = "pass" if check.status == "ok" else check.status
         row = [question.question, check.function, mark, text]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")

@@ -77,8 +77,6 @@ class CheckResult:
     properties_broken: tuple[str, ...] = ()
     #: The reference's answer on the failing case: only filled when the spec shows it.
     expected: Any = None
-    #: Deprecated, kept for one commit while grading moves to ``reason``: rendered text.
-    feedback: str = ""
 
     @property
     def passed(self) -> bool:
@@ -103,8 +101,6 @@ class QuestionResult:
     manual: bool = False
     #: The instructor's comment on a manual question.
     comment: str = ""
-    #: Deprecated, kept for one commit while feedback moves to the renderers: rendered text.
-    feedback: str = ""
 
 
 @dataclass(frozen=True)

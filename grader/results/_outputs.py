@@ -15,6 +15,8 @@ from pathlib import Path
 
 from grader.assignment._spec import Assignment
 from grader.results import _tables
+from grader.results._checks import write_checks
+from grader.results._feedback import write_feedback
 from grader.results._model import SubmissionResult
 
 
@@ -36,6 +38,19 @@ class OutputContext:
         return [q.id for q in self.assignment.questions]
 
 
+def context_for(
+    assignment: Assignment,
+    versions: dict[str, str],
+    hashes: dict[str, str],
+    roster: dict[str, dict[str, str]] | None = None,
+) -> OutputContext:
+    """The context of a batch: the misconceptions' descriptions come from the assignment's
+    ``MISCONCEPTIONS`` (key -> an object with ``describe``), where its checks module has one."""
+    catalogue = getattr(assignment.hooks, "MISCONCEPTIONS", None) or {}
+    descriptions = {str(k): str(getattr(m, "describe", "")) for k, m in catalogue.items()}
+    return OutputContext(assignment, descriptions, versions, hashes, roster)
+
+
 Writer = Callable[[Path, list[SubmissionResult], OutputContext], None]
 
 
@@ -52,11 +67,12 @@ def write_gradebook(out: Path, results: list[SubmissionResult], context: OutputC
 
 def _scores(results: list[SubmissionResult], context: OutputContext):  # type: ignore[no-untyped-def]
     pairs = ((r, context.hashes.get(r.submission, "")) for r in results)
-    return _tables.scores_frame(pairs, context.versions)
+    show_expected = context.assignment.show_expected
+    return _tables.scores_frame(pairs, context.versions, context.descriptions, show_expected)
 
 
 #: The writers run by :func:`write_outputs`, in order.
-WRITERS: list[Writer] = [write_scores, write_gradebook]
+WRITERS: list[Writer] = [write_scores, write_gradebook, write_checks, write_feedback]
 
 
 def write_outputs(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:

@@ -18,6 +18,7 @@ from grader.results._model import CheckResult, Event, QuestionResult, Reason, Su
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
     submission TEXT PRIMARY KEY,
     notebook_sha256 TEXT NOT NULL,
@@ -27,19 +28,13 @@ CREATE TABLE IF NOT EXISTS results (
 
 
 class Store:
-    """``OUT/results.sqlite``: the run's identity (meta) and one row per graded submission."""
+    """``OUT/results.sqlite``: the run's identity (meta), what ``grader report`` needs to write
+    the outputs again (info: the assignment's folder, the versions, the submissions in order),
+    and one row per graded submission."""
 
     def __init__(self, path: Path, meta: dict[str, str], resume: bool) -> None:
         self.path = path
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise OutputError(
-                f"{path} is not a results store this grader can use ({exc})"
-            ) from None
+        self._db = _connect(path)
         stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if resume and stored and stored != meta:
             changed = sorted(k for k in set(stored) | set(meta) if stored.get(k) != meta.get(k))
@@ -52,6 +47,30 @@ class Store:
         with self._db:
             self._db.execute("DELETE FROM meta")
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+
+    @classmethod
+    def existing(cls, path: Path) -> Store:
+        """The store of an earlier run, opened as it is (for ``grader report``)."""
+        if not path.is_file():
+            raise OutputError(
+                f"no results store at {path}: grade into that folder first (grader grade ... "
+                f"--out {path.parent})"
+            )
+        store = cls.__new__(cls)
+        store.path = path
+        store._db = _connect(path)
+        return store
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+
+    def info(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM info").fetchall())
+
+    def set_info(self, info: dict[str, str]) -> None:
+        """Kept apart from meta: a run resumes whatever these say."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", info.items())
 
     def done(self) -> dict[str, str]:
         """Submission name -> hash of the notebook that was graded."""
@@ -75,6 +94,17 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
+    return db
 
 
 def _load(raw: dict[str, Any]) -> SubmissionResult:

@@ -16,6 +16,7 @@ import pandas as pd
 from grader._files import write_atomic
 from grader.results import _text
 from grader.results._model import SubmissionResult
+from grader.results._render_text import question_text
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
 #: Columns that measure a grading (time, CPU, memory): they differ between two identical runs.
@@ -24,7 +25,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def scores_frame(
-    results: Iterable[tuple[SubmissionResult, str]], versions: dict[str, str]
+    results: Iterable[tuple[SubmissionResult, str]],
+    versions: dict[str, str],
+    descriptions: dict[str, str] | None = None,
+    show_expected: bool = False,
 ) -> pd.DataFrame:
     """Long form: ``submission, question, points, max_points, status, feedback`` first."""
     rows = []
@@ -37,7 +41,7 @@ def scores_frame(
                     "points": q.points,
                     "max_points": q.max_points,
                     "status": q.status,
-                    "feedback": q.feedback,
+                    "feedback": question_text(result, q, descriptions, show_expected),
                     "notes": result.notes,
                     "seconds": result.seconds,
                     "cpu_seconds": result.usage.get("cpu_seconds"),

@@ -1,0 +1,82 @@
+"""A submission's feedback letter as one self-contained HTML page (no script, no external URL).
+
+The same letter as the Markdown one. Every piece of text is HTML-escaped, the notebook's own in
+``<code>``: a ``<script>`` or an ``<img src=http://...>`` in a student's output is shown as text
+and never loads or runs.
+"""
+
+from __future__ import annotations
+
+import html
+
+from grader.results._model import QuestionResult, SubmissionResult
+from grader.results._render_text import (
+    FATAL_EVENTS,
+    Style,
+    check_line,
+    event_text,
+    points_text,
+    question_text,
+)
+from grader.results._text import neutralise
+
+
+def escape(text: str) -> str:
+    return html.escape(neutralise(text), quote=True)
+
+
+def code(text: str) -> str:
+    return f"<code>{escape(text)}</code>" if text else ""
+
+
+HTML = Style(value=code, words=escape)
+
+_CSS = (
+    "body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.45}"
+    "code{background:#f3f3f3;padding:0 .2em;word-break:break-all}"
+    ".ok{color:#176117}.bad{color:#9b1c1c}li{margin:.3em 0}"
+)
+
+
+def render_html(
+    result: SubmissionResult, descriptions: dict[str, str] | None, show_expected: bool
+) -> str:
+    name = escape(result.submission)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Feedback for {name}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Feedback for {name}</h1>",
+        f"<p><strong>Total: {result.total:g} / {result.max_total:g} points</strong></p>",
+    ]
+    for question in result.questions:
+        parts += _question(result, question, descriptions, show_expected)
+    problems = [e for e in result.events if e.code not in FATAL_EVENTS]
+    if problems:
+        parts.append("<h2>Your notebook</h2><ul>")
+        parts += [f"<li>{event_text(e, HTML)}</li>" for e in problems]
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _question(
+    result: SubmissionResult,
+    question: QuestionResult,
+    descriptions: dict[str, str] | None,
+    show_expected: bool,
+) -> list[str]:
+    kind = "ok" if question.status == "ok" else "bad"
+    points = points_text(question)
+    head = (
+        f'<h2>Question {escape(question.question)}: {points} <span class="{kind}">'
+        f"({escape(question.status)})</span></h2>"
+    )
+    noted = [c for c in question.checks if not c.passed or c.reason is not None]
+    if question.manual or not noted:
+        text = question_text(result, question, descriptions, show_expected, HTML)
+        return [head, f"<p>{text}</p>"]
+    items = [
+        f"<li>{check_line(c, descriptions, show_expected, HTML)}</li>" for c in question.checks
+    ]
+    return [head, "<ul>", *items, "</ul>"]

@@ -1,0 +1,79 @@
+"""A submission's feedback letter in Markdown: what a teaching assistant would write back.
+
+Each question's points, each failing check's input and what came back (the misconception, if
+the answers match one), and what happened to the notebook. Everything from the notebook is in
+a code span (no Markdown or HTML inside one acts) and other free text is backslash-escaped, so
+a ``<script>`` or an image link in a student's output stays text. Never a hidden expected value
+unless the spec shows it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.results._model import QuestionResult, SubmissionResult
+from grader.results._render_text import (
+    FATAL_EVENTS,
+    Style,
+    check_line,
+    event_text,
+    points_text,
+    question_text,
+)
+from grader.results._text import neutralise
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")
+
+
+def code(text: str) -> str:
+    """``text`` as a code span, fenced by more backticks than it holds in a row."""
+    text = neutralise(text)
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def escape(text: str) -> str:
+    """Free text with every character Markdown could act on escaped."""
+    return _SPECIAL.sub(r"\\\1", neutralise(text))
+
+
+MARKDOWN = Style(value=code, words=escape)
+
+
+def render_markdown(
+    result: SubmissionResult, descriptions: dict[str, str] | None, show_expected: bool
+) -> str:
+    total = f"{result.total:g} / {result.max_total:g}"
+    lines = [f"# Feedback for {escape(result.submission)}", "", f"**Total: {total} points**", ""]
+    for question in result.questions:
+        lines += _question(result, question, descriptions, show_expected)
+    problems = [e for e in result.events if e.code not in FATAL_EVENTS]
+    if problems:
+        lines += ["## Your notebook", ""]
+        lines += [f"- {event_text(e, MARKDOWN)}" for e in problems]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _question(
+    result: SubmissionResult,
+    question: QuestionResult,
+    descriptions: dict[str, str] | None,
+    show_expected: bool,
+) -> list[str]:
+    head = f"## Question {escape(question.question)}: {points_text(question)} ({question.status})"
+    noted = [c for c in question.checks if not c.passed or c.reason is not None]
+    if question.manual or not noted:
+        return [
+            head,
+            "",
+            question_text(result, question, descriptions, show_expected, MARKDOWN),
+            "",
+        ]
+    lines = [head, ""]
+    for check in question.checks:
+        lines.append("- " + check_line(check, descriptions, show_expected, MARKDOWN))
+    return [*lines, ""]

@@ -1,0 +1,310 @@
+"""Feedback as plain text (the CSV feedback column, the notes, the terminal), worded from the
+results' data; the Markdown and HTML renderers word it here too, through their own :class:`Style`.
+
+Every piece of text that came from a notebook (a value shown, an exception's message, a name it
+defines) goes through ``style.value``; other text that may hold markup characters (instructors'
+statements and descriptions, the comparisons' phrases) through ``style.words``. The fixed words
+written here hold no markup character, so a style that escapes those two pieces makes the whole
+sentence safe in its format. Plain text is neutralised where it is written (``_tables``,
+``_selfcheck``). A hidden expected value is shown only when ``show_expected`` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from grader.results._model import CheckResult, Event, QuestionResult, SubmissionResult
+from grader.results._values import show
+
+#: Longest feedback of one question, and longest notes, in characters.
+FEEDBACK_CAP = 1500
+#: Codes of a wrong answer that came back (as opposed to none coming back).
+VALUE_CODES = ("wrong_value", "not_finite", "wrong_shape", "wrong_type", "returned_none")
+#: Events that stand for the whole notebook (it was not graded question by question).
+FATAL_EVENTS = ("invalid_notebook", "kernel_died", "grader_failed")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a format shows a notebook's text (``value``) and other free text (``words``)."""
+
+    value: Callable[[str], str] = _same
+    words: Callable[[str], str] = _same
+
+
+PLAIN = Style()
+
+
+def question_text(
+    result: SubmissionResult,
+    question: QuestionResult,
+    descriptions: dict[str, str] | None = None,
+    show_expected: bool = False,
+    style: Style = PLAIN,
+) -> str:
+    """One question's feedback: each failing check's sentences, each said once."""
+    if question.manual:
+        return style.words(question.comment) if question.comment else _pending(question)
+    if not question.checks:
+        fatal = [e for e in result.events if e.code in FATAL_EVENTS]
+        return event_text(fatal[0], style) if fatal else ""
+    failed = [c for c in question.checks if not c.passed]
+    if not failed:
+        return f"All {len(question.checks)} function(s) agree with the reference on every input."
+    texts = [check_text(c, descriptions, show_expected, style) for c in failed]
+    return cap(" ".join(dict.fromkeys(texts)))
+
+
+def check_line(
+    check: CheckResult, descriptions: dict[str, str] | None, show_expected: bool, style: Style
+) -> str:
+    """One check in a letter: its name, how many inputs it got right, what went wrong."""
+    name = style.value(check.function)
+    if check.passed and check.reason is not None and check.reason.code == "imported":
+        module = style.value(check.reason.params.get("module", ""))
+        return f"{name}: right on every input, but imported from {module}, not written here."
+    if check.passed:
+        return f"{name}: right on every input."
+    text = check_text(check, descriptions, show_expected, style)
+    text = text.removeprefix(f"{check.function}: ")
+    cases = (
+        f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
+    )
+    return f"{name}{cases}: {text}"
+
+
+def points_text(question: QuestionResult) -> str:
+    if question.status == "pending":
+        return f"not marked yet, out of {question.max_points:g}"
+    return f"{question.points:g} / {question.max_points:g} points"
+
+
+def _pending(question: QuestionResult) -> str:
+    if question.status == "pending":
+        return "Graded by hand: not marked yet."
+    return "Graded by hand."
+
+
+def check_text(
+    check: CheckResult,
+    descriptions: dict[str, str] | None = None,
+    show_expected: bool = False,
+    style: Style = PLAIN,
+) -> str:
+    """What went wrong with one check, with its input, what came back, and the hints."""
+    if check.passed:
+        return ""
+    reason = check.reason
+    if reason is None:  # a result stored before reasons were data
+        return f"{check.function}: {check.status}."
+    params = reason.params
+    text = _WORDING.get(reason.code, _unknown)(check, params, style)
+    if check.share is not None:
+        right = f"{check.function} is right on {check.cases_passed} of {check.cases_run} inputs."
+        text = f"{right} {text}"
+    if reason.code in VALUE_CODES and show_expected and check.expected is not None:
+        text += f" Expected {style.value(show(check.expected))}."
+    hint = params.get("hint")
+    if hint:
+        text += " " + _hint(hint, style)
+    description = (descriptions or {}).get(check.misconception or "")
+    if description:
+        text += " " + sentence(f"This looks like a known mistake: {style.words(description)}")
+    return text
+
+
+def _call(check: CheckResult, style: Style) -> str:
+    """The failing call as the function received it: ``entropy(p=np.array([0.5, 0.5]))``."""
+    if check.failing_input is None:
+        return style.value(check.function)
+    args = ", ".join(f"{k}={show(v, 120)}" for k, v in check.failing_input.items())
+    return style.value(f"{check.function}({args})")
+
+
+def _value(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    call = _call(check, style)
+    detail = params.get("detail", "that is not the right value")
+    if "samples" in params:
+        return sentence(f"{call} over {params['samples']} seeded calls: {style.words(detail)}")
+    if "returned_kind" in params:
+        kind = style.value(params["returned_kind"])
+        if params.get("numeric", True):
+            return f"{call} returned {kind}, not a number or a list of numbers."
+        verb = "is" if check.failing_input is None else "returned"
+        return f"{call} {verb} {kind}, which the grader cannot compare."
+    verb = "is" if check.failing_input is None else "returned"
+    shown = style.value(show(check.returned))
+    return sentence(f"{call} {verb} {shown}: {style.words(detail)}")
+
+
+def _raised(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    raised = params.get("exception", "an exception")
+    if params.get("message"):
+        raised += f": {params['message']}"
+    text = sentence(f"{_call(check, style)} raised {style.value(raised)}")
+    if "takes" in params:
+        fn = check.function
+        takes, asked = ", ".join(params["takes"]), ", ".join(params["asked"])
+        text += f" Your {fn} takes ({style.value(takes)}); the sheet asks for {fn}({asked})."
+    return text
+
+
+def _not_implemented(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    return f"{_call(check, style)} is not implemented yet (it raised NotImplementedError)."
+
+
+def _resource(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    limit = params.get("limit", "memory")
+    if "exception" in params:  # it raised MemoryError, whose message is often empty
+        said = params.get("message")
+        raised = style.value(f"MemoryError: {said}" if said else "MemoryError")
+        text = sentence(f"{_call(check, style)} raised {raised}")
+        return f"{text} It went over the grader's limit ({limit})."
+    message = params.get("message") or f"it went over the grader's limit ({limit})"
+    return f"{check.function}: while it ran on its inputs, {style.value(message)}." + _restarted(
+        params
+    )
+
+
+def _timeout(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    if params.get("ignored_timeout"):
+        return (
+            f"{check.function} kept running past its time limits on its inputs (it ignored the "
+            "time-out), so the kernel was stopped." + _restarted(params)
+        )
+    return sentence(f"{_call(check, style)} did not finish: {style.value(params['message'])}")
+
+
+def _died(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    if "cells" in params:
+        cells = ", ".join(str(c) for c in params["cells"])
+        return (
+            f"Not graded: cells {cells} each killed or hung the kernel, so the notebook never ran."
+        )
+    if "message" in params:
+        message = style.value(params["message"])
+        return f"Not graded: the kernel died and could not be restarted ({message})."
+    return f"{check.function}: the kernel died while this function ran on its inputs." + _restarted(
+        params
+    )
+
+
+def _restarted(params: dict[str, Any]) -> str:
+    return (
+        " The kernel was restarted for the remaining functions." if params.get("restarted") else ""
+    )
+
+
+def _too_large(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    return (
+        f"{check.function}: the answer was too large (its reply on the sheet's inputs went past "
+        f"the grader's cap of {params.get('cap_mib', '?')} MiB, so it was not read)."
+    )
+
+
+def _unreadable(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    message = params.get("message") or "no answer came back"
+    return sentence(f"{_call(check, style)}: {style.value(message)}")
+
+
+def _missing(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    what = "variable" if params.get("variable") else "function"
+    text = f"{check.function}: the notebook defines no {what} with this exact name."
+    if params.get("similar"):
+        text += f" Similar names found: {style.value(', '.join(params['similar']))}."
+    if params.get("cell"):
+        error = style.value(params.get("cell_error", ""))
+        text += f" Cell {params['cell']}, which defines it, did not run ({error})."
+    return text
+
+
+def _unknown(check: CheckResult, params: dict[str, Any], style: Style) -> str:
+    return f"{check.function}: {check.status}."
+
+
+_WORDING: dict[str, Callable[[CheckResult, dict[str, Any], Style], str]] = {
+    **{code: _value for code in VALUE_CODES},
+    "raised": _raised,
+    "not_implemented": _not_implemented,
+    "resource_limit": _resource,
+    "timeout": _timeout,
+    "kernel_died": _died,
+    "too_large": _too_large,
+    "unreadable": _unreadable,
+    "missing": _missing,
+    "syntax_error": _missing,
+}
+
+
+def _hint(hint: dict[str, Any], style: Style) -> str:
+    args = ", ".join(f"{k}={show(v, 80)}" for k, v in hint.get("args", {}).items())
+    values = ", ".join(f"{k}={show(v, 80)}" for k, v in hint.get("values", {}).items())
+    statement = style.words(hint.get("statement", ""))
+    return (
+        f"Hint: the sheet says {statement}, but for {style.value(args)} "
+        f"your functions give {style.value(values)}."
+    )
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in one full stop: never ``..`` after a message that ends in one."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def cap(text: str, limit: int = FEEDBACK_CAP) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def notes_text(events: Iterable[Event], style: Style = PLAIN) -> str:
+    """What happened to the notebook itself, in one line: the ``notes`` column."""
+    return cap("; ".join(event_text(e, style) for e in events))
+
+
+def event_text(event: Event, style: Style = PLAIN) -> str:
+    params = event.params
+    code = event.code
+    if code in ("cell_failed", "timeout", "limit_hit"):
+        message = params.get("message", "")
+        if code == "limit_hit":
+            over = f"it went over the grader's limit ({params.get('limit')})"
+            message = f"{message}: {over}" if message else over
+        return f"cell {params.get('cell')}: {params.get('status', code)} ({style.value(message)})"
+    if code == "kernel_restarted":
+        text = f"the kernel was restarted {params.get('restarts')} time(s) and the notebook rerun"
+        if params.get("skipped"):
+            text += f" without cell(s) {', '.join(str(c) for c in params['skipped'])}"
+        return text
+    if code == "imported":
+        module = style.value(params.get("module", ""))
+        return (
+            f"{params.get('function')} is imported from {module}, not written in the notebook "
+            "(it was graded as it is)"
+        )
+    fixed = _FIXED_EVENTS.get(code)
+    if fixed:
+        return fixed
+    return style.value(str(params.get("message", params.get("what", code))))
+
+
+_FIXED_EVENTS = {
+    "output_dropped": "output beyond the cap was dropped",
+    "processes_survived": "some of its processes could not be killed",
+    "executed_not_kept": "the executed notebook could not be kept",
+}
+
+
+def feedback_by_question(
+    result: SubmissionResult,
+    descriptions: dict[str, str] | None = None,
+    show_expected: bool = False,
+) -> dict[str, str]:
+    """Question id -> its plain feedback: the CSV column of one submission."""
+    return {
+        q.question: question_text(result, q, descriptions, show_expected) for q in result.questions
+    }
