@@ -30,6 +30,7 @@ _EXPORTS = {
     "Question": "grader.assignment._spec",
     "load_assignment": "grader.assignment._spec",
     "GraderError": "grader.errors",
+    "selfcheck": "grader.grading._inkernel",
 }
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "grade_batch",
     "grade_notebook",
     "load_assignment",
+    "selfcheck",
 ]
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
     )
     from grader.errors import GraderError
     from grader.grading._batch import BatchReport, grade_batch
+    from grader.grading._inkernel import selfcheck
     from grader.grading._notebook import grade_notebook
     from grader.kernel._limits import Limits
     from grader.results._model import STATUSES, CheckResult, QuestionResult, SubmissionResult

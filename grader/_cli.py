@@ -20,6 +20,7 @@ from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
 from grader.grading import _batch
+from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.results._exports import unmatched_rows
@@ -309,18 +310,63 @@ def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     default=None,
     help="Assignment folder or name (default: the bundle this notebook sits in).",
 )
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write JUnit XML here: one test case per check.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the result as JSON here.",
+)
 @_with_limits
 def check(
-    notebook: Path, assignment: str | None, cell_timeout: float, call_cpu: float, memory_mb: int
+    notebook: Path,
+    assignment: str | None,
+    junit: Path | None,
+    json_path: Path | None,
+    cell_timeout: float,
+    call_cpu: float,
+    memory_mb: int,
 ) -> None:
-    """Grade one NOTEBOOK and print its result per question; exit 0 only with full marks."""
-    from grader.grading._selfcheck import self_check
+    """Check one NOTEBOOK: exit 0 when every check passes, 1 when some fail, 2 when it cannot
+    be graded. In a student bundle only the public checks run."""
+    from grader.grading._selfcheck import print_check, run_check
 
     notice = isolation_notice()
     if notice:
         click.echo(f"Note: {notice}", err=True)
-    full = self_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb), click.echo)
-    sys.exit(0 if full else EXIT_NOT_FULL_MARKS)
+    checked = run_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb))
+    _write_check_outputs(checked, junit, json_path)
+    if checked.invalid:
+        raise click.UsageError(neutralise(f"{notebook} cannot be graded: {checked.result.notes}"))
+    print_check(checked, click.echo)
+    sys.exit(0 if checked.passed else EXIT_NOT_FULL_MARKS)
+
+
+def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path | None) -> None:
+    """JUnit, JSON and (where GitHub Actions asks for it) the step summary."""
+    import os
+
+    from grader._files import write_atomic
+    from grader.results import _ci
+
+    args = (checked.result, checked.assignment.name, checked.public, checked.show_expected)
+    try:
+        if junit is not None:
+            write_atomic(junit, _ci.junit_xml(*args))
+        if json_path is not None:
+            write_atomic(json_path, _ci.check_json(*args))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(_ci.step_summary(*args))
+    except OSError as exc:
+        raise click.UsageError(f"cannot write the check's output: {exc}") from None
 
 
 @main.command()
@@ -344,11 +390,18 @@ def freeze(assignment: str) -> None:
     required=True,
     help="Folder to write the student bundle to.",
 )
-def release(assignment: str, out: Path) -> None:
-    """Write the student bundle of ASSIGNMENT: notebook and public checks, no answers."""
+@click.option(
+    "--wheel",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The grader's wheel to put in the bundle (default: built from this checkout).",
+)
+def release(assignment: str, out: Path, wheel: Path | None) -> None:
+    """Write the student bundle of ASSIGNMENT: notebook, public checks, the grader's wheel and
+    a GitHub Actions workflow running the checks; no answers."""
     from grader.assignment._release import release_bundle
 
-    path = release_bundle(load_assignment(assignment), out)
+    path = release_bundle(load_assignment(assignment), out, wheel)
     click.echo(f"Student bundle written to {path}")
 
 
@@ -365,7 +418,19 @@ def assign(assignment: str) -> None:
 
 @main.command()
 @click.argument("assignment")
-def validate(assignment: str) -> None:
+@click.option(
+    "--mutants",
+    "with_mutants",
+    is_flag=True,
+    help="Also grade mutants of the solution and report how many the checks catch.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Mutants graded at once (default: the number of cores).",
+)
+def validate(assignment: str, with_mutants: bool, workers: int | None) -> None:
     """Check ASSIGNMENT is ready to grade; exit 1 naming each problem found."""
     from grader.grading._validate import validate as find_problems
 
@@ -378,11 +443,24 @@ def validate(assignment: str) -> None:
             f"copy none; the source, the notebooks and the frozen inputs agree."
             + (f" {by_hand:g} more point(s) are graded by hand." if by_hand else "")
         )
-        return
-    click.echo(f"{spec.name}: {len(problems)} problem(s):")
-    for problem in problems:
-        click.echo(f"  - {problem}")
-    sys.exit(EXIT_NOT_FULL_MARKS)
+    if with_mutants and not problems:
+        problems = _mutants_report(spec, workers)
+    elif with_mutants:
+        click.echo("Mutants not graded: the solution must validate first.")
+    if problems:
+        click.echo(f"{spec.name}: {len(problems)} problem(s):")
+        for problem in problems:
+            click.echo(f"  - {neutralise(problem)}")
+        sys.exit(EXIT_NOT_FULL_MARKS)
+
+
+def _mutants_report(spec: Assignment, workers: int | None) -> list[str]:
+    from grader.grading._mutation import run_mutants
+
+    report = run_mutants(spec, workers)
+    for line in report.lines():
+        click.echo(neutralise(line, keep_newlines=True))
+    return report.problems()
 
 
 @main.command()

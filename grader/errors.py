@@ -101,3 +101,7 @@ class ManualMarksError(GraderError):
         shown = "; ".join(problems[:10])
         more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
         super().__init__(f"{path}: {shown}{more}. Nothing was merged; fix the file and run again.")
+
+
+class ReleaseError(GraderError):
+    """The student bundle cannot be completed (no wheel of the grader to put in it)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
 
 import pytest
 
+from grader.assignment._bundle_ci import build_wheel
 from grader.assignment._release import release_bundle
 from tests.conftest import ASSIGNMENT, EXAMPLES, ROOT
 
@@ -18,14 +20,23 @@ def bundle(assignment, tmp_path_factory):
 
 
 def test_bundle_holds_the_notebook_spec_and_public_cases_only(bundle):
-    assert sorted(p.name for p in bundle.iterdir()) == ["public.json", "spec.toml", "student.ipynb"]
+    files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
+    assert files == [
+        ".github/workflows/grade.yml",
+        "grader-0.1.0-py3-none-any.whl",  # its contents: test_the_wheel_ships_no_oracle...
+        "public.json",
+        "spec.toml",
+        "student.ipynb",
+    ]
     oracle_source = (ROOT / "reference" / "variational_inference.py").read_text()
     bodies = [line.strip() for line in oracle_source.splitlines() if "return" in line]
-    for path in bundle.iterdir():
-        text = path.read_text()
+    for name in files:
+        if name.endswith(".whl"):
+            continue
+        text = (bundle / name).read_text()
         for line in bodies:
             if len(line) > 20:
-                assert line not in text, (path.name, line)
+                assert line not in text, (name, line)
     spec = (bundle / "spec.toml").read_text()
     for private in ("reference", "checks.py", "solution"):
         assert private not in spec
@@ -37,6 +48,7 @@ def _check(notebook, cwd):
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's grader, from any folder
         timeout=300,
     )
 
@@ -58,23 +70,9 @@ def test_buggy_notebook_fails_the_public_checks_and_sees_expected_values(bundle)
 
 
 def test_the_wheel_ships_no_oracle_and_no_assignment(tmp_path):
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (wheel,) = tmp_path.glob("grader-*.whl")
+    wheel = build_wheel(tmp_path)  # built from a scratch copy: nothing left in the checkout
     names = zipfile.ZipFile(wheel).namelist()
+    entry_points = zipfile.ZipFile(wheel).read("grader-0.1.0.dist-info/entry_points.txt").decode()
+    assert "[pytest11]\ngrader = grader.integrations._pytest_plugin" in entry_points
     assert any(n.startswith("grader/grading/_notebook.py") for n in names)
     assert not [n for n in names if n.startswith(("reference/", "assignments/", "tests/"))]

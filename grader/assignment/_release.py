@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._files import write_atomic
+from grader.assignment._bundle_ci import add_wheel, add_workflow
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import SPEC_FILE, Assignment
 from grader.errors import FrozenInputsError, OutputError
@@ -19,8 +20,9 @@ from grader.errors import FrozenInputsError, OutputError
 PUBLIC_FORMAT = 1
 
 
-def release_bundle(assignment: Assignment, out: Path) -> Path:
-    """Write ``out/<assignment name>/`` with spec, student notebook, data files, public.json."""
+def release_bundle(assignment: Assignment, out: Path, wheel: Path | None = None) -> Path:
+    """Write ``out/<assignment name>/`` with spec, student notebook, data files, public.json,
+    the grader's wheel (``wheel``, or one built from this checkout) and a CI workflow."""
     plan = GradingPlan.build(assignment)
     folder = out / assignment.name
     if folder.exists() and not folder.is_dir():
@@ -39,6 +41,8 @@ def release_bundle(assignment: Assignment, out: Path) -> Path:
         }
     document = {"format": PUBLIC_FORMAT, "assignment": assignment.name, "checks": checks}
     write_atomic(folder / "public.json", json.dumps(document, indent=1, allow_nan=True) + "\n")
+    built = add_wheel(folder, wheel)
+    add_workflow(folder, assignment.student_notebook.name, built.name)
     return folder
 
 

@@ -8,54 +8,95 @@ and notes quote the notebook, which must not reach the terminal as control seque
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment._plan import GradingPlan
 from grader.assignment._release import public_plan
-from grader.assignment._spec import SPEC_FILE, load_assignment
+from grader.assignment._spec import SPEC_FILE, Assignment, load_assignment
 from grader.errors import AssignmentNotFoundError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._ci import passed, summary_line
 from grader.results._manual import automatic_totals
+from grader.results._model import SubmissionResult
 from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
 
-def self_check(
-    notebook: Path, assignment: str | None, limits: Limits, echo: Callable[[str], None]
-) -> bool:
-    """Grade ``notebook``, print per question, and say whether it earned full marks."""
-    spec = load_assignment(assignment or _bundle_of(notebook), bundle_ok=True)
-    public = spec.oracles is None
-    plan = public_plan(spec, limits) if public else GradingPlan.build(spec, limits)
+@dataclass(frozen=True)
+class Checked:
+    """A checked notebook: its result, and whether only the public checks ran."""
+
+    assignment: Assignment
+    result: SubmissionResult
+    public: bool
+    #: Whether feedback may show the expected answers (always, for the public cases).
+    show_expected: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return passed(self.result)
+
+    @property
+    def invalid(self) -> bool:
+        """The file is not a notebook the grader can run: nothing was checked."""
+        return any(q.status == "invalid_notebook" for q in self.result.questions)
+
+
+def plan_for(notebook: Path, assignment: str | Path | None, limits: Limits) -> GradingPlan:
+    """The bundle's public plan (found from the notebook's folders), or an assignment's full one."""
+    spec = load_assignment(assignment or bundle_of(notebook), bundle_ok=True)
+    return public_plan(spec, limits) if spec.oracles is None else GradingPlan.build(spec, limits)
+
+
+def run_check(notebook: Path, assignment: str | Path | None, limits: Limits) -> Checked:
+    plan = plan_for(notebook, assignment, limits)
     result = grade_notebook(plan, notebook)
+    return Checked(plan.assignment, result, plan.assignment.oracles is None, plan.show_expected)
+
+
+def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
+    """Per question, its feedback where it fails, and last the verdict on a line of its own."""
+    result, public = checked.result, checked.public
     echo = _neutralised(echo)
     kind = "public checks" if public else "all checks"
     earned, possible = automatic_totals(result)
-    echo(f"{notebook.name}: {earned:g}/{possible:g} points on {kind}")
+    echo(f"{result.submission}: {earned:g}/{possible:g} points on {kind}")
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != "ok":
-            echo(f"      {question_text(result, q, show_expected=plan.show_expected)}")
+            echo(f"      {question_text(result, q, show_expected=checked.show_expected)}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")
-    if spec.manual_questions:
-        names = ", ".join(q.id for q in spec.manual_questions)
-        points = sum(q.points for q in spec.manual_questions)
+    manual = checked.assignment.manual_questions
+    if manual:
+        names = ", ".join(q.id for q in manual)
+        points = sum(q.points for q in manual)
         echo(f"Graded by hand later, not counted here: {names} ({points:g} points).")
     if public:
         echo(
             "These are the public checks only: the final grade also uses hidden checks, "
             "so passing them all is not a guarantee of full marks."
         )
-    return earned >= possible
+    echo(summary_line(result, public))
+
+
+def self_check(
+    notebook: Path, assignment: str | None, limits: Limits, echo: Callable[[str], None]
+) -> bool:
+    """Grade ``notebook``, print per question, and say whether every check passed."""
+    checked = run_check(notebook, assignment, limits)
+    print_check(checked, echo)
+    return checked.passed
 
 
 def _neutralised(echo: Callable[[str], None]) -> Callable[[str], None]:
     return lambda line: echo(neutralise(line))
 
 
-def _bundle_of(notebook: Path) -> Path:
+def bundle_of(notebook: Path) -> Path:
+    """The student bundle (a folder with a spec) the notebook sits in."""
     for folder in notebook.resolve().parents:
         if (folder / SPEC_FILE).is_file():
             return folder

@@ -1,0 +1,185 @@
+"""``grader validate --mutants``: how strong are the checks? The share of mutants they catch.
+
+Every mutant of the solution is graded like a student's notebook, in a real kernel, by the batch
+machinery (workers in parallel). A mutant is caught when it loses a mark. A survivor is either a
+blind spot of the checks or an equivalent mutant (same results on every valid input); it may be
+called equivalent only when fresh inputs, drawn independently of the frozen ones (edges
+included, ``FRESH_EXAMPLES`` of them), find no difference from the oracle either, and only
+through the assignment's allow-list (``mutants.toml``), each entry with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from grader.assignment._frozen import draw_cases
+from grader.assignment._plan import GradingPlan, _answers
+from grader.assignment._spec import Assignment, Check
+from grader.grading._batch import grade_batch
+from grader.grading._mutants import Mutant, mutants, write_mutant
+from grader.grading._notebook import grade_notebook
+from grader.kernel._limits import Limits
+from grader.results._render_text import check_text
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ALLOW_LIST = "mutants.toml"
+#: Fresh inputs per check a survivor must agree on before it may be called equivalent.
+FRESH_EXAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Survivor:
+    mutant: Mutant
+    #: The first fresh input where it differs from the oracle (feedback), "" if none.
+    difference: str
+    #: The allow-list's reason, where it lists this mutant as equivalent.
+    allowed: str = ""
+
+
+@dataclass(frozen=True)
+class MutationReport:
+    mutants: tuple[Mutant, ...]
+    caught: frozenset[str]
+    survivors: tuple[Survivor, ...]
+    stale: tuple[str, ...]  # allow-list ids that are no longer mutants of the solution
+    seconds: float  # grading every mutant, in parallel
+    fresh_seconds: float  # drawing fresh inputs for the survivors and grading them on those
+    fresh: int
+
+    def problems(self) -> list[str]:
+        """Survivors the checks must catch: not allow-listed, or allow-listed but different."""
+        found = []
+        for s in self.survivors:
+            if s.difference:
+                found.append(
+                    f"mutant {s.mutant.id} survives the checks but differs on {s.difference}"
+                )
+            elif not s.allowed:
+                found.append(
+                    f"mutant {s.mutant.id} survives; {self.fresh} fresh inputs find no difference: "
+                    f"if it is equivalent, add it to {ALLOW_LIST} with the reason"
+                )
+        return found
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Mutants of the solution's functions: {len(self.mutants)} graded in "
+            f"{self.seconds:.0f} s, survivors tried on fresh inputs in {self.fresh_seconds:.0f} s"
+        ]
+        for question in dict.fromkeys(m.question for m in self.mutants):
+            mine = [m for m in self.mutants if m.question == question]
+            caught = sum(m.id in self.caught for m in mine)
+            out.append(f"  {question}  caught {caught}/{len(mine)}")
+        for s in self.survivors:
+            verdict = (
+                f"differs on fresh inputs: {s.difference}"
+                if s.difference
+                else f"equivalent (allow-listed: {s.allowed})"
+                if s.allowed
+                else f"no difference on {self.fresh} fresh inputs per check"
+            )
+            out += [f"Survivor {s.mutant.id} ({s.mutant.change}): {verdict}", s.mutant.diff()]
+        out += [f"Allow-list entry {i} is no longer a mutant of the solution" for i in self.stale]
+        out.append(f"mutants caught: {len(self.caught)}/{len(self.mutants)}")
+        return out
+
+
+def run_mutants(
+    assignment: Assignment,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    fresh: int = FRESH_EXAMPLES,
+) -> MutationReport:
+    """Grade every mutant (in parallel), then put each survivor to fresh inputs."""
+    start = time.monotonic()
+    every = tuple(mutants(assignment))
+    allowed = load_allow_list(assignment)
+    with tempfile.TemporaryDirectory(prefix="grader-mutants-") as scratch:
+        folder = Path(scratch) / "mutants"
+        folder.mkdir()
+        solution = assignment.solution_notebook or Path()  # mutants() required it
+        files = {
+            m.id: write_mutant(solution, m, folder / f"{i:03d}_{m.id}.ipynb")
+            for i, m in enumerate(every)
+        }
+        report = grade_batch(
+            assignment, list(files.values()), Path(scratch) / "out", workers=workers, limits=limits
+        )
+        lost = report.scores[report.scores["points"] < report.scores["max_points"]]
+        caught_files = set(lost["submission"])
+        caught = frozenset(m.id for m in every if files[m.id].stem in caught_files)
+        alive = [m for m in every if m.id not in caught]
+        graded = time.monotonic()
+        survivors = tuple(
+            Survivor(
+                m, _difference(assignment, m, files[m.id], fresh, limits), allowed.get(m.id, "")
+            )
+            for m in alive
+        )
+    ids = {m.id for m in every}
+    stale = tuple(i for i in allowed if i not in ids)
+    seconds = (graded - start, time.monotonic() - graded)
+    return MutationReport(every, caught, survivors, stale, *seconds, fresh)
+
+
+def load_allow_list(assignment: Assignment) -> dict[str, str]:
+    """``[[equivalent]]`` entries of ``mutants.toml``: id -> reason (a reason is required)."""
+    from grader.errors import SpecError
+
+    path = assignment.folder / ALLOW_LIST
+    if not path.is_file():
+        return {}
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])
+        allowed = {str(e["id"]): str(e["reason"]).strip() for e in entries}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SpecError(path, f"each [[equivalent]] needs an id and a reason ({exc!r})") from None
+    empty = [i for i, reason in allowed.items() if not reason]
+    if empty:
+        raise SpecError(path, f"{', '.join(empty)}: an equivalent mutant needs its reason")
+    return allowed
+
+
+def fresh_seed(assignment: Assignment, check: Check) -> int:
+    """Not the frozen inputs' seed: the fresh draw is independent of what the checks use."""
+    text = f"fresh/{assignment.name}/{assignment.seed}/{check.key}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+def _difference(
+    assignment: Assignment, mutant: Mutant, notebook: Path, fresh: int, limits: Limits | None
+) -> str:
+    """Grade the mutant on fresh inputs of its own function: the first failing feedback."""
+    plan = _fresh_plan(assignment, mutant.function, fresh, limits)
+    result = grade_notebook(plan, notebook)
+    failing = [c for q in result.questions for c in q.checks if c.status != "ok"]
+    return check_text(failing[0], None, show_expected=True) if failing else ""
+
+
+def _fresh_plan(
+    assignment: Assignment, function: str, fresh: int, limits: Limits | None
+) -> GradingPlan:
+    """A plan of just the checks of ``function``, on fresh draws with the oracle's answers."""
+    checks = [c for c in assignment.checks if c.function == function]
+    cases, expected = {}, {}
+    for check in checks:
+        drawn = draw_cases(
+            assignment, replace(check, examples=fresh), fresh_seed(assignment, check)
+        )
+        cases[check.key] = tuple(drawn)
+        expected[check.key] = _answers(assignment, check, cases[check.key])
+    questions = tuple(
+        replace(q, checks=tuple(c for c in q.checks if c in checks))
+        for q in assignment.questions
+        if any(c in checks for c in q.checks)
+    )
+    only = replace(assignment, questions=questions)
+    return GradingPlan(only, cases, expected, limits or Limits(), "fresh", show_expected=True)

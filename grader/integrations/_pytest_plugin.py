@@ -1,0 +1,143 @@
+"""``pytest --grade NOTEBOOK``: each check of the sheet as a pytest item.
+
+Registered through the ``pytest11`` entry point, so it loads in every pytest run where the
+grader is installed: without ``--grade`` it does nothing, and it imports nothing of the grader
+until asked. The notebook is graded once, as ``grader check`` grades it (the same plan, result and
+feedback), when the first item runs; each item then reports its own check. pytest's options
+(``-k 1b``, ``-x``, ``--junitxml``), IDEs and CI parsers work on it as on any test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_OPTION = "grade"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "grading a notebook with the grader")
+    group.addoption(
+        "--grade",
+        dest=_OPTION,
+        metavar="NOTEBOOK",
+        default=None,
+        help="Check NOTEBOOK against its assignment's public checks: one item per check.",
+    )
+    group.addoption(
+        "--grade-assignment",
+        dest="grade_assignment",
+        metavar="ASSIGNMENT",
+        default=None,
+        help="Assignment folder or name (default: the bundle the notebook sits in).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The notebook is what is collected: alone, or beside the paths given on the command line."""
+    notebook = config.getoption(_OPTION)
+    if notebook is None:
+        return
+    if not Path(notebook).is_file():
+        raise pytest.UsageError(f"--grade: no such notebook: {notebook}")
+    if config.args_source == pytest.Config.ArgsSource.ARGS and config.args:
+        config.args.append(notebook)
+    else:
+        config.args[:] = [notebook]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    notebook = parent.config.getoption(_OPTION)
+    if notebook is None or file_path.resolve() != Path(notebook).resolve():
+        return None
+    return GradedNotebook.from_parent(parent, path=file_path)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The same last word as ``grader check``: never a claim about the grade."""
+    for notebook in getattr(config, "_graded_notebooks", ()):
+        if notebook.checked is not None:
+            from grader.results._ci import summary_line
+
+            checked = notebook.checked
+            terminalreporter.write_line(
+                f"{notebook.path.name}: {summary_line(checked.result, checked.public)}"
+            )
+
+
+class GradedNotebook(pytest.File):
+    """A notebook: one collector per question of its assignment, graded when first needed."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        from grader.grading._selfcheck import plan_for
+        from grader.kernel._limits import Limits
+
+        self.checked: Any = None
+        self.error = ""
+        self.plan = plan_for(self.path, self.config.getoption("grade_assignment"), Limits())
+        graded = getattr(self.config, "_graded_notebooks", [])
+        self.config._graded_notebooks = [*graded, self]  # type: ignore[attr-defined]
+        for question in self.plan.assignment.questions:
+            yield GradedQuestion.from_parent(self, name=question.id, question=question)
+
+    def result(self) -> Any:
+        """Graded once for all its items; the grader's own error (no sandbox, say) is each
+        item's one-line failure, never a traceback through pytest."""
+        from grader.errors import GraderError
+
+        if self.error:
+            raise CheckFailed(self.error)
+        if self.checked is None:
+            from grader.grading._notebook import grade_notebook
+            from grader.grading._selfcheck import Checked
+            from grader.results._text import neutralise
+
+            try:
+                result = grade_notebook(self.plan, self.path)
+            except GraderError as exc:
+                self.error = neutralise(f"Error: {exc}")
+                raise CheckFailed(self.error) from None
+            public = self.plan.assignment.oracles is None
+            self.checked = Checked(self.plan.assignment, result, public, self.plan.show_expected)
+        return self.checked.result
+
+
+class GradedQuestion(pytest.Collector):
+    def __init__(self, *, question: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.question = question
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for check in self.question.checks:
+            yield GradedCheck.from_parent(self, name=check.function)
+
+
+class CheckFailed(Exception):
+    """A check that does not pass; its message is the grader's feedback."""
+
+
+class GradedCheck(pytest.Item):
+    def runtest(self) -> None:
+        from grader.results._ci import check_feedback
+
+        notebook = self.parent.parent
+        result = notebook.result()
+        question = next(q for q in result.questions if q.question == self.parent.name)
+        check = next((c for c in question.checks if c.function == self.name), None)
+        if check is None:  # the notebook as a whole could not be graded
+            raise CheckFailed(f"{question.status}: {result.notes}")
+        if check.status != "ok":
+            raise CheckFailed(
+                f"{check.status}: {check_feedback(check, notebook.plan.show_expected)}"
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.parent.name}::{self.name}"

@@ -1,0 +1,144 @@
+"""One notebook's check result for CI: JUnit XML, JSON and a Markdown step summary.
+
+CI systems, IDEs and GitHub's checks tab read JUnit: one test case per check of the sheet, so a
+student sees which function fails and why without opening a log. Each format is written from
+the same ``SubmissionResult`` and the same feedback text as the terminal, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from typing import Any
+
+from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._render_text import check_text
+from grader.results._text import neutralise
+
+
+def check_feedback(check: CheckResult, show_expected: bool = False) -> str:
+    """The feedback of one check as a student reads it (one line, safe to print), worded by
+    the text renderer as the terminal and the CSVs word it."""
+    if check.status == "ok":
+        return ""
+    return neutralise(check_text(check, None, show_expected))
+
+
+def passed(result: SubmissionResult) -> bool:
+    """Every automatic check agrees with the reference on every case it ran (a question graded
+    by hand is not checked here)."""
+    return all(q.status == "ok" for q in result.questions if not q.manual)
+
+
+Row = tuple[QuestionResult, CheckResult, str]
+
+
+def _failures(result: SubmissionResult) -> list[Row]:
+    return [row for row in _checks(result) if row[1].status != "ok"]
+
+
+def _checks(result: SubmissionResult, show_expected: bool = False) -> list[Row]:
+    """Each check with its question and feedback; a question graded as a whole (the notebook
+    could not run) stands for its own check, its feedback the notebook's reason."""
+    rows = []
+    for q in result.questions:
+        if q.manual:
+            continue
+        if not q.checks:
+            rows.append((q, CheckResult(q.question, q.status, 1.0), neutralise(result.notes)))
+        rows.extend((q, c, check_feedback(c, show_expected)) for c in q.checks)
+    return rows
+
+
+def summary_line(result: SubmissionResult, public: bool) -> str:
+    """The last line of ``grader check``: what passed, never a claim about the grade."""
+    kind = "public checks" if public else "checks"
+    hidden = "; hidden checks also count" if public else ""
+    if passed(result):
+        return f"all {kind} pass{hidden}"
+    failing, total = len(_failures(result)), len(_checks(result))
+    return f"{failing} of {total} {kind} fail{hidden}"
+
+
+def junit_xml(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> str:
+    """JUnit XML: a test suite for the notebook, a test case per check named ``question.function``
+    (class name = question), a ``<failure>`` holding the feedback for each check that fails."""
+    rows = _checks(result, show_expected)
+    suite = ET.Element(
+        "testsuite",
+        name=f"{assignment} ({'public checks' if public else 'all checks'})",
+        tests=str(len(rows)),
+        failures=str(len(_failures(result))),
+        errors="0",
+        time=f"{result.seconds:.3f}",
+    )
+    for question, check, text in rows:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"{assignment}.{question.question}", name=check.function
+        )
+        if check.status != "ok":
+            failure = ET.SubElement(case, "failure", type=check.status, message=text[:200])
+            failure.text = text
+    if result.notes:
+        ET.SubElement(suite, "system-out").text = neutralise(f"Notebook: {result.notes}")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def check_document(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> dict[str, Any]:
+    """The same as data: every field of each check, its feedback rendered, the verdict."""
+    rows = _checks(result, show_expected)
+    questions = []
+    for question in result.questions:
+        checks = [{**asdict(c), "feedback": text} for q, c, text in rows if q is question]
+        fields = {k: v for k, v in asdict(question).items() if k != "checks"}
+        questions.append({**fields, "checks": checks})
+    return {
+        "notebook": result.submission,
+        "assignment": assignment,
+        "scope": "public" if public else "all",
+        "passed": passed(result),
+        "summary": summary_line(result, public),
+        "points": result.total,
+        "max_points": result.max_total,
+        "notes": neutralise(result.notes),
+        "questions": questions,
+    }
+
+
+def check_json(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> str:
+    document = check_document(result, assignment, public, show_expected)
+    return json.dumps(document, indent=1, allow_nan=False, default=str) + "\n"
+
+
+def _cell(text: str) -> str:
+    return neutralise(text).replace("|", "\\|")
+
+
+def step_summary(
+    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+) -> str:
+    """A Markdown table for ``GITHUB_STEP_SUMMARY``: one row per check."""
+    lines = [
+        f"### {_cell(assignment)}: {_cell(result.submission)}",
+        "",
+        "| question | check | result | feedback |",
+        "| --- | --- | --- | --- |",
+    ]
+    for question, check, text in _checks(result, show_expected):
+        mark = "pass" if check.status == "ok" else check.status
+        row = [question.question, check.function, mark, text]
+        lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
+    if result.notes:
+        lines += ["", f"Notebook: {_cell(result.notes)}"]
+    lines += ["", f"**{summary_line(result, public)}**", ""]
+    return "\n".join(lines) + "\n"
