@@ -1,0 +1,363 @@
+"""Probe for issue 17: kernels forked from a warm, sandboxed zygote against the cold path.
+
+    python benchmarks/warm_kernel_probe.py [--rounds 5]
+
+The zygote (``_warm_zygote.py``) runs in the real bwrap with the kernels' view and flags
+(``grader.kernel._bwrap.argv``) plus ``--cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP`` inside its
+own user namespace (still ``--disable-userns``) and a ``--tmpfs /stage``; it has ipykernel, numpy
+and scipy.stats imported. Per submission the host creates the submission's cgroups, moves the
+zygote in, asks it for a kernel over a unix socket, moves it back out, and connects with
+jupyter_client. Printed: start-to-first-reply of ``import scipy.stats; x = 1`` (best of
+``--rounds``) warm and cold (the grader's own ``KernelSession`` in bwrap), then each isolation
+property checked from inside two consecutive warm kernels, ``ok`` or ``FAILED``.
+
+Linux, bwrap >= 0.8, as the grader runs (root here: cgroups are v1 and writable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+from grader.kernel import _bwrap, _cgroup, _sandbox
+from grader.kernel._limits import Limits
+from grader.kernel._session import KernelSession
+
+ZYGOTE = Path(__file__).with_name("_warm_zygote.py")
+REPO = Path(__file__).resolve().parents[1]
+CODE = "import scipy.stats; x = 1"
+#: Run in each warm kernel: what it can see of the machine, printed as one JSON line.
+INSPECT = r"""
+import ctypes, json, os, random, subprocess, sys
+import numpy as np
+lines = open('/proc/self/status').read().splitlines()
+status = dict(l.split(':\t', 1) for l in lines if ':\t' in l)
+# unshare(CLONE_NEWUSER) needs a single-threaded caller, which the kernel is not: a fresh child.
+userns = json.loads(subprocess.run([sys.executable, '-c', 'import ctypes, json; '
+    'libc = ctypes.CDLL(None, use_errno=True); '
+    'print(json.dumps([libc.unshare(0x10000000), ctypes.get_errno()]))'],
+    capture_output=True, text=True).stdout)
+pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
+tasks = sorted({int(t) for p in pids for t in os.listdir(f'/proc/{p}/task')})
+signalable = []
+for pid in range(1, 32768):
+    try:
+        os.kill(pid, 0)
+        signalable.append(pid)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        signalable.append(pid)
+def writable(path):
+    try:
+        with open(path, 'a'):
+            return True
+    except OSError:
+        return False
+limits = {l[:26].strip(): l[26:47].strip() for l in open('/proc/self/limits').read().splitlines()}
+print(json.dumps({
+    'repo': os.path.exists(REPO), 'prefix_writable': writable(sys.prefix + '/left_by_kernel'),
+    'conn_writable': writable(CONN),
+    'limits': [limits[k] for k in ('Max address space', 'Max open files', 'Max file size',
+                                   'Max core file size')],
+    'hash': hash('the same string'),
+    'caps': {k: status[k].strip() for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')},
+    'no_new_privs': status.get('NoNewPrivs', '').strip(),
+    'uid': os.getuid(),
+    'userns': userns,
+    'pids': pids,
+    'cmdlines': [open(f'/proc/{p}/cmdline', 'rb').read().replace(b'\0', b' ').decode()[:80]
+                 for p in pids],
+    'signalable': signalable, 'tasks': tasks,
+    'inbox': sorted(os.listdir(INBOX)),
+    'tmp': sorted(os.listdir('/tmp')), 'shm': sorted(os.listdir('/dev/shm')),
+    'home': sorted(os.listdir(os.environ['HOME'])),
+    'leaky_module': 'leaky' in sys.modules,
+    'np': float(np.random.random()), 'random': random.random(),
+    'net': [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]],
+}))
+"""
+#: Run in the first warm kernel after INSPECT: what a submission might try to leave behind.
+LEAVE = r"""
+import subprocess, sys, types
+open('/tmp/left_by_1', 'w').write('x'); open('/dev/shm/left_by_1', 'w').write('x')
+open(os.environ['HOME'] + '/left_by_1', 'w').write('x')
+sys.modules['leaky'] = types.ModuleType('leaky')
+np.random.seed(1234); random.seed(1234)
+child = subprocess.Popen(['sleep', '600'], start_new_session=True)
+print(child.pid)
+"""
+
+
+class Zygote:
+    """The warm process in bwrap, and how the host asks it for one submission's kernel."""
+
+    def __init__(self, inbox: Path, limits: Limits) -> None:
+        self.inbox = inbox
+        self.limits = limits
+        zroot = Path(tempfile.mkdtemp(prefix="z-", dir=inbox.parent))
+        for name in ("work", "home", "conn"):
+            (zroot / name).mkdir(mode=0o700)
+        self.zroot = zroot
+        view = _bwrap.View(zroot / "work", zroot / "home", inbox, zroot / "conn", (), 1 << 24)
+        argv = _bwrap.argv(view, _bwrap.probe())
+        argv[argv.index("ALL") + 1 : argv.index("ALL") + 1] = [
+            "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"
+        ]  # fmt: skip
+        argv[-3:-3] = ["--tmpfs", "/stage", "--ro-bind", "/proc", "/.hostproc"]
+        assert "--disable-userns" in argv
+        host, guest = socket.socketpair()
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONNOUSERSITE": "1",
+            "HOME": str(zroot / "home"), "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+        }  # fmt: skip
+        command = [*argv, sys.executable, "-s", "-c", ZYGOTE.read_text(), str(inbox)]
+        command.append(str(guest.fileno()))
+        self.process = subprocess.Popen(command, env=env, pass_fds=(guest.fileno(),))
+        guest.close()
+        host.settimeout(60)
+        _, fds, _, _ = socket.recv_fds(host, 64, 1)
+        host.close()
+        self.pidfd = fds[0]
+        self.pid = host_pid(self.pidfd)
+
+    def fork_kernel(self, name: str, cgroup: _cgroup.SubmissionCgroup | None) -> tuple[int, Path]:
+        """A kernel for submission NAME: (pidfd of its namespace's pid 1, connection file)."""
+        own = self.inbox / name
+        for sub in ("r", "conn"):
+            (own / sub).mkdir(parents=True, mode=0o700)
+        conn = own / "conn" / "kernel.json"
+        write_connection_file(str(conn), transport="ipc", ip=str(own / "r" / "k"))
+        scratch = _sandbox.Scratch(own)
+        env = _sandbox.kernel_env(scratch)
+        request = {
+            "name": name, "env": env, "tmpfs_bytes": self.limits.scratch_mb << 20,
+            "file_size_bytes": self.limits.file_size_mb << 20,
+            "open_files": self.limits.open_files, "memory_bytes": self.limits.memory_mb << 20,
+        }  # fmt: skip
+        self._move(cgroup)
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(60)
+                sock.connect(str(self.inbox / "zygote.sock"))
+                sock.sendall(json.dumps(request).encode() + b"\n")
+                reply, fds, _, _ = socket.recv_fds(sock, 65536, 1)
+        finally:
+            self._move(None)
+        if not fds:
+            raise RuntimeError(f"the zygote refused: {reply.decode(errors='replace')}")
+        return fds[0], conn
+
+    def _move(self, cgroup: _cgroup.SubmissionCgroup | None) -> None:
+        """Into the submission's groups (v1: cgroup.procs of each), or back to the host's."""
+        if cgroup is None:
+            targets = [h.base for h in _cgroup.hierarchies().values()]
+        else:
+            targets = list(dict.fromkeys(cgroup.dirs.values()))
+        for path in dict.fromkeys(targets):
+            (path / "cgroup.procs").write_text(str(self.pid))
+
+    def close(self) -> None:
+        signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.zroot, ignore_errors=True)
+
+
+def host_pid(pidfd: int) -> int:
+    for line in Path(f"/proc/self/fdinfo/{pidfd}").read_text().splitlines():
+        if line.startswith("Pid:"):
+            return int(line.split()[1])
+    raise RuntimeError("no pid in the pidfd's fdinfo")
+
+
+def client(conn: Path) -> BlockingKernelClient:
+    kc = BlockingKernelClient(connection_file=str(conn))
+    kc.load_connection_file()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    return kc
+
+
+def run(kc: BlockingKernelClient, code: str) -> str:
+    out: list[str] = []
+
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append("\n".join(msg["content"]["traceback"]))
+
+    reply = kc.execute_interactive(code, timeout=120, output_hook=hook)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"{code[:40]!r} failed: {''.join(out)}")
+    return "".join(out)
+
+
+def warm_once(zygote: Zygote, name: str, limits: Limits) -> tuple[float, dict]:
+    """Seconds from the request to the first reply, and the pieces for the checks."""
+    start = time.perf_counter()
+    cgroup = _cgroup.SubmissionCgroup.create(limits.memory_mb, limits.max_processes)
+    pidfd, conn = zygote.fork_kernel(name, cgroup)
+    kc = client(conn)
+    run(kc, CODE)
+    seconds = time.perf_counter() - start
+    return seconds, {"pidfd": pidfd, "kc": kc, "cgroup": cgroup, "conn": conn}
+
+
+def end(zygote: Zygote, parts: dict) -> list[int]:
+    """Kill the submission's pid 1; return what is left in its cgroup a moment later."""
+    parts["kc"].stop_channels()
+    signal.pidfd_send_signal(parts["pidfd"], signal.SIGKILL)
+    os.close(parts["pidfd"])
+    left: list[int] = []
+    if parts["cgroup"] is not None:
+        for _ in range(50):
+            left = parts["cgroup"].pids()
+            if not left:
+                break
+            time.sleep(0.1)
+        parts["cgroup"].kill_all()
+        parts["cgroup"].remove()
+    shutil.rmtree(parts["conn"].parents[1], ignore_errors=True)
+    return left
+
+
+def cold_once(folder: Path) -> float:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CODE)])
+    path = folder / "cold.ipynb"
+    nbformat.write(nb, path)
+    start = time.perf_counter()
+    with KernelSession(path, Limits()) as session:
+        session._start_kernel()
+        session._run_cells()
+        seconds = time.perf_counter() - start
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    limits = Limits()
+    base = Path(tempfile.mkdtemp(prefix="warm-", dir="/tmp"))
+    inbox = base / "in"
+    inbox.mkdir(mode=0o700)
+    t0 = time.perf_counter()
+    zygote = Zygote(inbox, limits)
+    print(f"zygote ready in {time.perf_counter() - t0:.2f} s (host pid {zygote.pid})")
+    try:
+        warm, cold = [], []
+        for i in range(args.rounds):
+            seconds, parts = warm_once(zygote, f"t{i}", limits)
+            end(zygote, parts)
+            warm.append(seconds)
+            cold.append(cold_once(base))
+        print(f"warm start-to-first-reply: best {min(warm):.3f} s  all {fmt(warm)}")
+        print(f"cold start-to-first-reply: best {min(cold):.3f} s  all {fmt(cold)}")
+        print(f"warm / cold (best): {min(warm) / min(cold):.2f}")
+        checks(zygote, inbox, limits)
+    finally:
+        zygote.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def errorcode(number: int) -> str:
+    return errno.errorcode.get(number, str(number))
+
+
+def fmt(values: list[float]) -> str:
+    return " ".join(f"{v:.3f}" for v in values)
+
+
+Check = tuple[str, bool, object]
+_L = Limits()
+#: What /proc/self/limits shows for the limits the zygote sets (soft values).
+LIMITS = [str(_L.memory_mb << 20), str(_L.open_files), str(_L.file_size_mb << 20), "0"]
+
+
+def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
+    """Two consecutive submissions of one zygote: every property, checked from inside."""
+    inspect = (
+        f"INBOX, REPO = {str(inbox)!r}, {str(REPO)!r}\nCONN = INBOX + '/s%s/conn/kernel.json'\n"
+    )
+    _, one = warm_once(zygote, "s1", limits)
+    first = json.loads(run(one["kc"], inspect % 1 + INSPECT))
+    leftover = int(run(one["kc"], LEAVE).strip())
+    b_pid = host_pid(one["pidfd"])
+    in_group = set(one["cgroup"].pids()) if one["cgroup"] else set()
+    left = end(zygote, one)
+    _, two = warm_once(zygote, "s2", limits)
+    second = json.loads(run(two["kc"], inspect % 2 + INSPECT))
+    end(zygote, two)
+    results: list[Check] = [
+        ("kernel charged to the submission's cgroup", b_pid in in_group, b_pid),
+        ("zygote moved back out of it", zygote.pid not in in_group, zygote.pid),
+        *inside(first, "1"),
+        *inside(second, "2"),
+        *between(first, second),
+        (f"1's setsid sleep (pid {leftover} inside) died with its pid 1", not left, left),
+    ]
+    for name, ok, detail in results:
+        print(f"{'ok    ' if ok else 'FAILED'} {name}" + ("" if ok else f": {detail}"))
+    same = first["hash"] == second["hash"]
+    print(f"note   str hash seed {'shared by' if same else 'differs between'} the two forks")
+    print(f"properties: {sum(ok for _, ok, _ in results)}/{len(results)} hold")
+
+
+def inside(data: dict, who: str) -> list[Check]:
+    """What one kernel sees: privileges, processes, folders, network."""
+    caps, userns = data["caps"], data["userns"]
+    # ENOSPC: --disable-userns sets user.max_user_namespaces to 1 around the sandbox.
+    refused = userns[0] == -1 and userns[1] in (errno.EPERM, errno.ENOSPC)
+    own = data["pids"][:1] == [1] and not any(
+        "_warm_zygote" in c or "bwrap" in c for c in data["cmdlines"]
+    )
+    return [
+        (f"[{who}] all capability sets zero", set(caps.values()) == {"0" * 16}, caps),
+        (f"[{who}] no_new_privs", data["no_new_privs"] == "1", data["no_new_privs"]),
+        (f"[{who}] unshare(CLONE_NEWUSER) refused ({errorcode(userns[1])})", refused, userns),
+        (f"[{who}] /proc shows only its own processes", own, data["cmdlines"]),
+        (f"[{who}] signalable pids are its own", data["signalable"] == data["tasks"],
+         data["signalable"]),
+        (f"[{who}] inbox shows only its own folder", data["inbox"] == [f"s{who}"], data["inbox"]),
+        (f"[{who}] network: loopback only", data["net"] == ["lo"], data["net"]),
+        (f"[{who}] the repository is not mounted", not data["repo"], REPO),
+        (f"[{who}] the Python installation is read-only", not data["prefix_writable"], ""),
+        (f"[{who}] the connection file is read-only", not data["conn_writable"], ""),
+        (f"[{who}] rlimits: address space, files, file size, core", data["limits"] == LIMITS,
+         data["limits"]),
+    ]  # fmt: skip
+
+
+def between(first: dict, second: dict) -> list[Check]:
+    """What the second submission finds of the first (which tried to leave things behind)."""
+    found: list[Check] = [
+        (f"[2] no file of 1 in {place}", not any("left_by_1" in f for f in second[place]),
+         second[place])
+        for place in ("tmp", "shm", "home")
+    ]  # fmt: skip
+    return [
+        *found,
+        ("[2] module of 1 absent", not second["leaky_module"], ""),
+        ("numpy random state differs", first["np"] != second["np"], (first["np"], second["np"])),
+        ("random state differs", first["random"] != second["random"], ""),
+    ]
+
+
+if __name__ == "__main__":
+    main()
