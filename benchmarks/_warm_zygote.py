@@ -185,11 +185,10 @@ def serve():
     hello.close()
     while True:
         conn, _ = listener.accept()
-        request = json.loads(conn.makefile().readline())
-        if os.fork() == 0:
+        if os.fork() == 0:  # the request is read after the fork: the zygote keeps nothing of it
             listener.close()
             try:
-                spawn(conn, request)
+                spawn(conn, json.loads(conn.makefile().readline()))
             except Exception:
                 conn.sendall(json.dumps({"error": traceback.format_exc()}).encode() + b"\n")
             finally:

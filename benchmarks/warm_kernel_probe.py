@@ -62,6 +62,11 @@ for pid in range(1, 32768):
         pass
     except PermissionError:
         signalable.append(pid)
+def ls(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError as exc:
+        return exc.strerror
 def writable(path):
     try:
         with open(path, 'a'):
@@ -75,6 +80,7 @@ print(json.dumps({
     'limits': [limits[k] for k in ('Max address space', 'Max open files', 'Max file size',
                                    'Max core file size')],
     'hash': hash('the same string'),
+    'hostproc': ls('/.hostproc'),
     'caps': {k: status[k].strip() for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')},
     'no_new_privs': status.get('NoNewPrivs', '').strip(),
     'uid': os.getuid(),
@@ -270,6 +276,9 @@ def main() -> None:
         print(f"warm start-to-first-reply: best {min(warm):.3f} s  all {fmt(warm)}")
         print(f"cold start-to-first-reply: best {min(cold):.3f} s  all {fmt(cold)}")
         print(f"warm / cold (best): {min(warm) / min(cold):.2f}")
+        rss = [ln for ln in Path(f"/proc/{zygote.pid}/status").read_text().splitlines()
+               if ln.startswith("VmRSS")]  # fmt: skip
+        print(f"zygote {rss[0] if rss else 'VmRSS unknown'}")
         checks(zygote, inbox, limits)
     finally:
         zygote.close()
@@ -303,6 +312,7 @@ def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
     left = end(zygote, one)
     _, two = warm_once(zygote, "s2", limits)
     second = json.loads(run(two["kc"], inspect % 2 + INSPECT))
+    interrupted = interrupt(two["kc"])
     end(zygote, two)
     results: list[Check] = [
         ("kernel charged to the submission's cgroup", b_pid in in_group, b_pid),
@@ -311,12 +321,32 @@ def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
         *inside(second, "2"),
         *between(first, second),
         (f"1's setsid sleep (pid {leftover} inside) died with its pid 1", not left, left),
+        (
+            "interrupt_request (interrupt_mode message) stops a sleeping cell",
+            interrupted == "ok",
+            interrupted,
+        ),
     ]
     for name, ok, detail in results:
         print(f"{'ok    ' if ok else 'FAILED'} {name}" + ("" if ok else f": {detail}"))
     same = first["hash"] == second["hash"]
     print(f"note   str hash seed {'shared by' if same else 'differs between'} the two forks")
     print(f"properties: {sum(ok for _, ok, _ in results)}/{len(results)} hold")
+
+
+def interrupt(kc: BlockingKernelClient) -> str:
+    """A cell sleeping 60 s, interrupted by a message on the control channel."""
+    msg_id = kc.execute("import time; time.sleep(60)")
+    time.sleep(1)
+    kc.control_channel.send(kc.session.msg("interrupt_request", {}))
+    start = time.perf_counter()
+    while time.perf_counter() - start < 30:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            content = reply["content"]
+            ok = content.get("ename") == "KeyboardInterrupt"
+            return "ok" if ok else f"{content['status']} {content.get('ename')}"
+    return "no reply in 30 s"
 
 
 def inside(data: dict, who: str) -> list[Check]:
@@ -337,6 +367,8 @@ def inside(data: dict, who: str) -> list[Check]:
         (f"[{who}] inbox shows only its own folder", data["inbox"] == [f"s{who}"], data["inbox"]),
         (f"[{who}] network: loopback only", data["net"] == ["lo"], data["net"]),
         (f"[{who}] the repository is not mounted", not data["repo"], REPO),
+        (f"[{who}] the host's /proc (zygote only) is hidden",
+         data["hostproc"] in ([], "Permission denied"), str(data["hostproc"])[:80]),
         (f"[{who}] the Python installation is read-only", not data["prefix_writable"], ""),
         (f"[{who}] the connection file is read-only", not data["conn_writable"], ""),
         (f"[{who}] rlimits: address space, files, file size, core", data["limits"] == LIMITS,
