@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
@@ -294,6 +295,8 @@ def fmt(values: list[float]) -> str:
 
 
 Check = tuple[str, bool, object]
+#: numpy's first draw after ``np.random.seed(1234)``, as the first kernel leaves it.
+SEEDED = float(np.random.RandomState(1234).random_sample())
 _L = Limits()
 #: What /proc/self/limits shows for the limits the zygote sets (soft values).
 LIMITS = [str(_L.memory_mb << 20), str(_L.open_files), str(_L.file_size_mb << 20), "0"]
@@ -387,6 +390,7 @@ def between(first: dict, second: dict) -> list[Check]:
         *found,
         ("[2] module of 1 absent", not second["leaky_module"], ""),
         ("numpy random state differs", first["np"] != second["np"], (first["np"], second["np"])),
+        ("[2] numpy not left at 1's seed", second["np"] != SEEDED, second["np"]),
         ("random state differs", first["random"] != second["random"], ""),
     ]
 
