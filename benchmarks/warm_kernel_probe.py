@@ -110,6 +110,22 @@ print(child.pid)
 """
 
 
+#: Run in the second kernel: how many processes it can start (its cgroup caps them).
+PIDS_CAP = r"""
+import subprocess
+started = []
+for _ in range(%d):
+    try:
+        started.append(subprocess.Popen(['sleep', '60']))
+    except OSError:
+        break
+print(len(started))
+for p in started:
+    p.kill()
+    p.wait()
+"""
+
+
 class Zygote:
     """The warm process in bwrap, and how the host asks it for one submission's kernel."""
 
@@ -259,6 +275,7 @@ def cold_once(folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     limits = Limits()
     base = Path(tempfile.mkdtemp(prefix="warm-", dir="/tmp"))
@@ -266,8 +283,11 @@ def main() -> None:
     inbox.mkdir(mode=0o700)
     t0 = time.perf_counter()
     zygote = Zygote(inbox, limits)
-    print(f"zygote ready in {time.perf_counter() - t0:.2f} s (host pid {zygote.pid})")
     try:
+        if args.hold:
+            return hold(zygote, limits)
+        print(f"zygote ready in {time.perf_counter() - t0:.2f} s (host pid {zygote.pid})")
+        print(f"zygote RSS {rss_mb(zygote.pid):.1f} MiB")
         warm, cold = [], []
         for i in range(args.rounds):
             seconds, parts = warm_once(zygote, f"t{i}", limits)
@@ -277,13 +297,43 @@ def main() -> None:
         print(f"warm start-to-first-reply: best {min(warm):.3f} s  all {fmt(warm)}")
         print(f"cold start-to-first-reply: best {min(cold):.3f} s  all {fmt(cold)}")
         print(f"warm / cold (best): {min(warm) / min(cold):.2f}")
-        rss = [ln for ln in Path(f"/proc/{zygote.pid}/status").read_text().splitlines()
-               if ln.startswith("VmRSS")]  # fmt: skip
-        print(f"zygote {rss[0] if rss else 'VmRSS unknown'}")
         checks(zygote, inbox, limits)
+        print(f"zygote RSS {rss_mb(zygote.pid):.1f} MiB after {args.rounds + 2} kernels")
     finally:
         zygote.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def hold(zygote: Zygote, limits: Limits) -> None:
+    """For the death check: one kernel, its host pids on stdout, then wait to be killed."""
+    _, parts = warm_once(zygote, "held", limits)
+    reaper = host_pid(parts["pidfd"])
+    kernel = Path(f"/proc/{reaper}/task/{reaper}/children").read_text().split()
+    print(zygote.pid, reaper, *kernel, flush=True)
+    time.sleep(600)
+
+
+def death_check() -> Check:
+    """kill -9 of the process that started the zygote: zygote, reaper and kernel all end."""
+    command = [sys.executable, __file__, "--hold"]
+    holder = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    pids = [int(p) for p in holder.stdout.readline().split()]
+    holder.kill()
+    holder.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.1)
+    alive = [p for p in pids if os.path.exists(f"/proc/{p}")]
+    name = "kill -9 of the host: zygote, reaper and kernel end with it"
+    return name, len(pids) == 3 and not alive, f"pids {pids}, alive {alive}"
 
 
 def errorcode(number: int) -> str:
@@ -316,6 +366,7 @@ def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
     _, two = warm_once(zygote, "s2", limits)
     second = json.loads(run(two["kc"], inspect % 2 + INSPECT))
     interrupted = interrupt(two["kc"])
+    started = int(run(two["kc"], PIDS_CAP % (3 * limits.max_processes)).strip())
     end(zygote, two)
     results: list[Check] = [
         ("kernel charged to the submission's cgroup", b_pid in in_group, b_pid),
@@ -329,6 +380,12 @@ def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
             interrupted == "ok",
             interrupted,
         ),
+        (
+            f"[2] pids cgroup caps the kernel ({started} of {3 * limits.max_processes} started)",
+            0 < started < limits.max_processes,
+            started,
+        ),
+        death_check(),
     ]
     for name, ok, detail in results:
         print(f"{'ok    ' if ok else 'FAILED'} {name}" + ("" if ok else f": {detail}"))
