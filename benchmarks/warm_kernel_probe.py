@@ -272,7 +272,8 @@ def cold_once(folder: Path) -> float:
     return seconds
 
 
-def main() -> None:
+def main() -> int:
+    """0 when every property holds, 1 when one does not."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
@@ -285,7 +286,8 @@ def main() -> None:
     zygote = Zygote(inbox, limits)
     try:
         if args.hold:
-            return hold(zygote, limits)
+            hold(zygote, limits)
+            return 0
         print(f"zygote ready in {time.perf_counter() - t0:.2f} s (host pid {zygote.pid})")
         print(f"zygote RSS {rss_mb(zygote.pid):.1f} MiB")
         warm, cold = [], []
@@ -297,8 +299,9 @@ def main() -> None:
         print(f"warm start-to-first-reply: best {min(warm):.3f} s  all {fmt(warm)}")
         print(f"cold start-to-first-reply: best {min(cold):.3f} s  all {fmt(cold)}")
         print(f"warm / cold (best): {min(warm) / min(cold):.2f}")
-        checks(zygote, inbox, limits)
+        held = checks(zygote, inbox, limits)
         print(f"zygote RSS {rss_mb(zygote.pid):.1f} MiB after {args.rounds + 2} kernels")
+        return 0 if held else 1
     finally:
         zygote.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -352,7 +355,7 @@ _L = Limits()
 LIMITS = [str(_L.memory_mb << 20), str(_L.open_files), str(_L.file_size_mb << 20), "0"]
 
 
-def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
+def checks(zygote: Zygote, inbox: Path, limits: Limits) -> bool:
     """Two consecutive submissions of one zygote: every property, checked from inside."""
     inspect = (
         f"INBOX, REPO = {str(inbox)!r}, {str(REPO)!r}\nCONN = INBOX + '/s%s/conn/kernel.json'\n"
@@ -392,6 +395,7 @@ def checks(zygote: Zygote, inbox: Path, limits: Limits) -> None:
     same = first["hash"] == second["hash"]
     print(f"note   str hash seed {'shared by' if same else 'differs between'} the two forks")
     print(f"properties: {sum(ok for _, ok, _ in results)}/{len(results)} hold")
+    return all(ok for _, ok, _ in results)
 
 
 def interrupt(kc: BlockingKernelClient) -> str:
@@ -453,4 +457,4 @@ def between(first: dict, second: dict) -> list[Check]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
