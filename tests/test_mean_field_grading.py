@@ -46,7 +46,8 @@ def test_seeded_bug_costs_marks_in_its_question_only(report, name):
             assert points == 0
             row = scores[(scores.submission == name) & (scores.question == question)].iloc[0]
             assert row.status == "wrong"
-            assert re.search(r"^\w+\(x=(np\.array\()?\[", row.feedback), row.feedback  # names the input
+            # names the input, as the function received it
+            assert re.search(r"^\w+\(x=(np\.array\()?\[", row.feedback), row.feedback
         else:
             assert points == full, (name, question, points)
 
