@@ -521,3 +521,17 @@ def similarity(out: Path, threshold: float, common_share: float) -> None:
     click.echo(f"Pairs: {out / PAIRS_CSV}")
     click.echo(f"Clusters: {out / CLUSTERS_CSV}")
     click.echo(f"Side by side: {out / HTML}")
+    _report_similar(out)
+
+
+def _report_similar(out: Path) -> None:
+    """The class report shows the flagged pairs: written again from the store. A store the
+    report cannot be rebuilt from (its assignment folder not on this machine) leaves it as is."""
+    from grader.results._rebuild import rebuild_report
+
+    try:
+        rebuild_report(out)
+    except GraderError as exc:
+        click.echo(f"Warning: {out / 'report.html'} not rewritten: {exc}")
+        return
+    click.echo(f"Class report: {out / 'report.html'}")

@@ -196,3 +196,43 @@ def test_the_page_renders_in_a_real_browser(graded, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000  # plots, not a blank page
+
+
+def _section(html: str, anchor: str) -> str:
+    return html.split(f'id="{anchor}"', 1)[1].split("<h2", 1)[0]
+
+
+def test_before_similarity_ran_the_page_says_how_to_run_it(graded):
+    section = _section((graded / "report.html").read_text(encoding="utf-8"), "similar")
+    assert "Not compared yet: <code>grader similarity OUT</code>" in section
+    assert "similarity.html" not in section
+
+
+def test_similarity_puts_its_flagged_pairs_on_the_page_inert_and_report_keeps_them(
+    graded, tmp_path
+):
+    """The copy of dave_log2 named with markup is flagged against it; the name stays text."""
+    out = tmp_path / "out"
+    shutil.copytree(graded, out)
+    run = grader("similarity", out)
+    assert run.returncode == 0, run.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = _section(html, "similar")
+    assert "never changes a grade" in section and "Not compared yet" not in section
+    # the examples share a skeleton, so a class of six flags more pairs than the copy
+    rows = re.findall(r"<tr><td>(.*?)</tr>", section, flags=re.S)
+    escaped = "&lt;img src=x onerror=alert(1)&gt;&#34;mallory"
+    copy = [row for row in rows if "dave_log2</a>" in row and f"{escaped}</a>" in row]
+    assert len(copy) == 1 and ">1.000<" in copy[0] and "entropy 100%" in copy[0], rows
+    assert f"<li>5 submissions: {escaped} dave_log2" in section
+    page = _parse(html)
+    assert HOSTILE not in html
+    assert [tag for tag, _ in page.tags].count("img") == 3
+    assert [tag for tag, _ in page.tags].count("script") == 1
+    hrefs = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
+    assert "similarity.html" in hrefs
+    assert all(h == "similarity.html" or h.startswith(("feedback/", "#")) for h in hrefs)
+    # grader report keeps the section, byte for byte, on every rerun
+    for _ in range(2):
+        assert grader("report", out).returncode == 0
+        assert (out / "report.html").read_text(encoding="utf-8") == html

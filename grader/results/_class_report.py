@@ -20,6 +20,8 @@ from grader._files import write_atomic
 from grader.results import _plots
 from grader.results._class_stats import ClassStats, FailureGroup, class_stats
 from grader.results._model import SubmissionResult
+from grader.results._similar import HTML as SIMILARITY_HTML
+from grader.results._similar import Similar, read_similar
 from grader.results._text import neutralise
 
 if TYPE_CHECKING:
@@ -69,9 +71,11 @@ class _Row:
 
 
 def write_report(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
-    """Write ``OUT/report.html`` for these results (a writer of ``_outputs.WRITERS``)."""
+    """Write ``OUT/report.html`` for these results (a writer of ``_outputs.WRITERS``), with what
+    ``grader similarity`` last flagged in ``out``."""
     title = context.assignment.title or context.assignment.name
-    html = render_report(results, title, context.descriptions, context.versions)
+    similar = read_similar(out)
+    html = render_report(results, title, context.descriptions, context.versions, similar)
     write_atomic(out / "report.html", html)
 
 
@@ -80,6 +84,7 @@ def render_report(
     title: str,
     misconceptions: Mapping[str, str],
     versions: Mapping[str, str],
+    similar: Similar | None = None,
 ) -> str:
     """The page as text: the same results give the same bytes."""
     stats = class_stats(results)
@@ -90,6 +95,8 @@ def render_report(
         plots=_plots_base64(stats),
         groups=[_group(g, misconceptions) for g in stats.failures],
         submissions=_rows(results),
+        similar=similar,
+        similarity_href=SIMILARITY_HTML,
         colours=_plots.STATUS_COLOURS,
         version=versions.get("grader_version", ""),
         num=_number,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from grader.assignment._spec import load_assignment
 from grader.errors import OutputError
+from grader.results._class_report import write_report
 from grader.results._manual import marked_results
 from grader.results._marks import merge_marks
 from grader.results._model import SubmissionResult
@@ -48,10 +49,21 @@ def rebuild(
     """Write every output of ``out`` again from its store, with the marks given by hand (those
     of the file ``manual`` merged first); the results written. The exports join ``roster``,
     else the one they kept (``grader.results._roster.kept_roster``)."""
-    results, context = stored_batch(out)
-    if manual is not None:
-        merge_marks(out, manual, context.assignment)
-    results = marked_results(out, results, context.assignment, context.hashes)
+    results, context = _marked_batch(out, manual)
     roster = roster if roster is not None else kept_roster(out)
     write_outputs(out, results, replace(context, roster=roster))
     return results
+
+
+def rebuild_report(out: Path) -> None:
+    """Write ``OUT/report.html`` alone again, as ``rebuild`` would (``grader similarity`` calls
+    it so the page shows what it flagged, without touching the other outputs)."""
+    results, context = _marked_batch(out, None)
+    write_report(out, results, context)
+
+
+def _marked_batch(out: Path, manual: Path | None) -> tuple[list[SubmissionResult], OutputContext]:
+    results, context = stored_batch(out)
+    if manual is not None:
+        merge_marks(out, manual, context.assignment)
+    return marked_results(out, results, context.assignment, context.hashes), context

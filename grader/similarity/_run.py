@@ -18,13 +18,11 @@ import pandas as pd
 
 from grader.results import _tables
 from grader.results._cells import StoredCells
+from grader.results._similar import CLUSTERS_CSV, HTML, PAIRS_CSV
 from grader.similarity import _html
 from grader.similarity._documents import Cells, Document, Template, document, template_of
 from grader.similarity._pairs import Pair, Prepared, Settings, judge, measure, prepare, shared
 
-PAIRS_CSV = "similarity.csv"
-CLUSTERS_CSV = "similarity-clusters.csv"
-HTML = "similarity.html"
 #: Classes this large build their documents in worker processes (spawning them costs ~1 s).
 PARALLEL_FROM = 200
 MAX_WORKERS = 2
