@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from grader._console import Progress, say_exports, summary
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
@@ -23,9 +23,6 @@ from grader.grading import _batch
 from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
-from grader.results._exports import unmatched_rows
-from grader.results._manual import automatic_totals
-from grader.results._model import SubmissionResult
 from grader.results._roster import kept_roster, load_roster
 from grader.results._text import neutralise
 
@@ -142,7 +139,7 @@ def grade(
     if scheduler is not None and workers is not None:
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     with _runner(scheduler) as runner:
-        progress = _Progress(len(files))
+        progress = Progress(len(files))
         try:
             report = _batch.grade_batch(
                 spec,
@@ -157,35 +154,12 @@ def grade(
             )
         finally:
             progress.close()
-    click.echo(_summary(spec, report))
+    click.echo(summary(spec, report))
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {out / 'report.html'}")
     pending = sorted(set(report.scores.loc[report.scores["status"] == "pending", "submission"]))
-    _say_exports(out, students, len(pending))
-
-
-def _say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: int) -> None:
-    """Where the exports went; names of the roster and the submissions that match nobody (on
-    stderr, never dropped), and why some gradebook cells are blank."""
-    if roster is None:
-        click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
-        return
-    path = out / "export" / "unmatched.csv"
-    click.echo(f"Exports: {out / 'export'}")
-    if pending:
-        click.echo(
-            f"Note: {pending} submission(s) have questions not yet marked by hand: their Canvas "
-            "and Moodle cells stay blank until the marks are merged.",
-            err=True,
-        )
-    rows = unmatched_rows(path)
-    if rows:
-        listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
-        click.echo(
-            f"Warning: {len(rows)} name(s) match nobody in the roster: {listed}. Listed in {path}.",
-            err=True,
-        )
+    say_exports(out, students, len(pending))
 
 
 @contextlib.contextmanager
@@ -198,79 +172,6 @@ def _runner(scheduler: str | None) -> Iterator[_batch.Runner | None]:
 
     with DaskRunner.start(scheduler) as runner:
         yield runner
-
-
-def _summary(spec: Assignment, report: _batch.BatchReport) -> str:
-    """Full marks count the automatic questions only: those graded by hand are marked later."""
-    scores = report.scores
-    automatic = scores[scores["question"].isin([q.id for q in spec.questions])]
-    totals = automatic.groupby("submission", sort=False)["points"].sum()
-    mean = totals.mean() if len(totals) else 0.0
-    failed = int((totals < spec.total_points - 1e-9).sum())
-    text = (
-        f"Graded {len(totals)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
-        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g} on the automatic "
-        f"questions, {failed} below full marks."
-    )
-    pending = int((scores["status"] == "pending").sum())
-    if pending:
-        text += f" {pending} answer(s) to mark by hand: see manual-template.csv."
-    return text
-
-
-class _Progress:
-    """A progress bar on a terminal (done, failures, ETA). Elsewhere (CI logs, ``nohup``) a short
-    line after every twentieth of the batch or every PROGRESS_SECONDS, and one at least every
-    HEARTBEAT_SECONDS while a slow submission is graded: a long batch is never silent."""
-
-    PROGRESS_SECONDS = 10.0
-    HEARTBEAT_SECONDS = 60.0
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.failures = total, 0, 0
-        self.start = self.printed_at = time.monotonic()
-        self.printed_done = 0
-        self.bar = None
-        self._stop = threading.Event()
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="nb", desc="grading", file=sys.stderr)
-        else:
-            threading.Thread(target=self._heartbeat, daemon=True).start()
-
-    def __call__(self, result: SubmissionResult) -> None:
-        self.done += 1
-        earned, possible = automatic_totals(result)
-        if earned < possible:
-            self.failures += 1
-        if self.bar is not None:
-            self.bar.set_postfix(below_full=self.failures)
-            self.bar.update(1)
-            return
-        step = max(1, -(-self.total // 20))
-        now = time.monotonic()
-        if self.done - self.printed_done >= step or now - self.printed_at >= self.PROGRESS_SECONDS:
-            self._line()
-
-    def _line(self) -> None:
-        elapsed = time.monotonic() - self.start
-        text = f"grading: {self.done}/{self.total} done, {self.failures} below full marks, "
-        text += f"{elapsed:.0f} s"
-        if 0 < self.done < self.total:
-            text += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
-        self.printed_at, self.printed_done = time.monotonic(), self.done
-        click.echo(text, err=True)
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(self.HEARTBEAT_SECONDS / 4):
-            if time.monotonic() - self.printed_at >= self.HEARTBEAT_SECONDS:
-                self._line()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self.bar is not None:
-            self.bar.close()
 
 
 @main.command()
@@ -299,7 +200,7 @@ def report(out: Path, manual: Path | None, roster: Path | None) -> None:
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )
     pending = [r for r in results if any(q.status == "pending" for q in r.questions)]
-    _say_exports(out, students, len(pending))
+    say_exports(out, students, len(pending))
 
 
 @main.command()

@@ -64,3 +64,11 @@ def test_manual_questions_show_the_mark_or_pending_never_zero():
     assert "Good \\<b\\>start\\</b\\>." in letter
     page = render_html(RESULT, None, False)
     assert "Good &lt;b&gt;start&lt;/b&gt;." in page and "0 / 2" not in page
+
+
+def test_a_total_with_answers_still_to_mark_says_so_in_both_letters():
+    said = "Total: 1.5 / 8 points so far (2 more to be marked by hand)"
+    assert f"**{said}**" in render_markdown(RESULT, None, False)
+    assert f"<strong>{said}</strong>" in render_html(RESULT, None, False)
+    marked = SubmissionResult("amy", (QuestionResult("1b", 4.0, 4.0, "ok", (), manual=True),))
+    assert "**Total: 4 / 4 points**" in render_markdown(marked, None, False)

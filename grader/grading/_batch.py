@@ -163,14 +163,7 @@ def _grade_into(
     }
     store = Store(out / "results.sqlite", meta, resume)
     try:
-        done = store.done()
-        changed = [n for n, sha in done.items() if n in hashes and hashes[n] != sha]
-        if resume and changed:
-            raise OutputError(
-                f"cannot --resume: submission(s) {', '.join(sorted(changed))} changed since they "
-                "were graded; run again without --resume to regrade everything"
-            )
-        todo = [p for p in files if p.stem not in done]
+        todo = _still_to_grade(store.done(), files, hashes, resume)
         template = _sources.template_cells(assignment.student_notebook)
         record = _recorder(store, hashes, progress, out, todo, template)
         _run(Batch(plan, tuple(todo), out, isolation, record), runner)
@@ -195,6 +188,19 @@ def _grade_into(
         len(files) - len(todo),
         round(time.monotonic() - start, 3),
     )
+
+
+def _still_to_grade(
+    done: dict[str, str], files: list[Path], hashes: dict[str, str], resume: bool
+) -> list[Path]:
+    """The submissions not in the store; a resumed batch refuses any that changed since."""
+    changed = [n for n, sha in done.items() if n in hashes and hashes[n] != sha]
+    if resume and changed:
+        raise OutputError(
+            f"cannot --resume: submission(s) {', '.join(sorted(changed))} changed since they "
+            "were graded; run again without --resume to regrade everything"
+        )
+    return [p for p in files if p.stem not in done]
 
 
 def _write_report(

@@ -17,6 +17,7 @@ from grader.results._render_text import (
     event_text,
     points_text,
     question_text,
+    total_text,
 )
 from grader.results._text import neutralise
 
@@ -47,7 +48,7 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Feedback for {name}</title><style>{_CSS}</style></head><body>",
         f"<h1>Feedback for {name}</h1>",
-        f"<p><strong>Total: {result.total:g} / {result.max_total:g} points</strong></p>",
+        f"<p><strong>{escape(total_text(result))}</strong></p>",
     ]
     for question in result.questions:
         parts += _question(result, question, descriptions, show_expected)

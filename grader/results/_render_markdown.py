@@ -19,6 +19,7 @@ from grader.results._render_text import (
     event_text,
     points_text,
     question_text,
+    total_text,
 )
 from grader.results._text import neutralise
 
@@ -46,8 +47,7 @@ MARKDOWN = Style(value=code, words=escape)
 def render_markdown(
     result: SubmissionResult, descriptions: dict[str, str] | None, show_expected: bool
 ) -> str:
-    total = f"{result.total:g} / {result.max_total:g}"
-    lines = [f"# Feedback for {escape(result.submission)}", "", f"**Total: {total} points**", ""]
+    lines = [f"# Feedback for {escape(result.submission)}", "", f"**{total_text(result)}**", ""]
     for question in result.questions:
         lines += _question(result, question, descriptions, show_expected)
     problems = [e for e in result.events if e.code not in FATAL_EVENTS]

@@ -79,6 +79,17 @@ def check_line(
     return f"{name}{cases}: {text}"
 
 
+def total_text(result: SubmissionResult) -> str:
+    """The letter's total: while answers wait to be marked by hand, it says so, never a final
+    total that silently counts them as zero."""
+    waiting = [q for q in result.questions if q.status == "pending"]
+    total = f"Total: {result.total:g} / {result.max_total:g} points"
+    if not waiting:
+        return total
+    points = sum(q.max_points for q in waiting)
+    return f"{total} so far ({points:g} more to be marked by hand)"
+
+
 def points_text(question: QuestionResult) -> str:
     if question.status == "pending":
         return f"not marked yet, out of {question.max_points:g}"

@@ -1,0 +1,114 @@
+"""What ``grader grade`` tells the person running it: progress while a batch runs, then a
+summary and where the outputs went. Kept apart from the commands so each stays short."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from grader.assignment._spec import Assignment
+from grader.grading import _batch
+from grader.results._exports import unmatched_rows
+from grader.results._manual import automatic_totals
+from grader.results._model import SubmissionResult
+from grader.results._text import neutralise
+
+
+def say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: int) -> None:
+    """Where the exports went; names of the roster and the submissions that match nobody (on
+    stderr, never dropped), and why some gradebook cells are blank."""
+    if roster is None:
+        click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
+        return
+    path = out / "export" / "unmatched.csv"
+    click.echo(f"Exports: {out / 'export'}")
+    if pending:
+        click.echo(
+            f"Note: {pending} submission(s) have questions not yet marked by hand: their Canvas "
+            "and Moodle cells stay blank until the marks are merged.",
+            err=True,
+        )
+    rows = unmatched_rows(path)
+    if rows:
+        listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
+        click.echo(
+            f"Warning: {len(rows)} name(s) match nobody in the roster: {listed}. Listed in {path}.",
+            err=True,
+        )
+
+
+def summary(spec: Assignment, report: _batch.BatchReport) -> str:
+    """Full marks count the automatic questions only: those graded by hand are marked later."""
+    scores = report.scores
+    automatic = scores[scores["question"].isin([q.id for q in spec.questions])]
+    totals = automatic.groupby("submission", sort=False)["points"].sum()
+    mean = totals.mean() if len(totals) else 0.0
+    failed = int((totals < spec.total_points - 1e-9).sum())
+    text = (
+        f"Graded {len(totals)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
+        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g} on the automatic "
+        f"questions, {failed} below full marks."
+    )
+    pending = int((scores["status"] == "pending").sum())
+    if pending:
+        text += f" {pending} answer(s) to mark by hand: see manual-template.csv."
+    return text
+
+
+class Progress:
+    """A progress bar on a terminal (done, failures, ETA). Elsewhere (CI logs, ``nohup``) a short
+    line after every twentieth of the batch or every PROGRESS_SECONDS, and one at least every
+    HEARTBEAT_SECONDS while a slow submission is graded: a long batch is never silent."""
+
+    PROGRESS_SECONDS = 10.0
+    HEARTBEAT_SECONDS = 60.0
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.failures = total, 0, 0
+        self.start = self.printed_at = time.monotonic()
+        self.printed_done = 0
+        self.bar = None
+        self._stop = threading.Event()
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="nb", desc="grading", file=sys.stderr)
+        else:
+            threading.Thread(target=self._heartbeat, daemon=True).start()
+
+    def __call__(self, result: SubmissionResult) -> None:
+        self.done += 1
+        earned, possible = automatic_totals(result)
+        if earned < possible:
+            self.failures += 1
+        if self.bar is not None:
+            self.bar.set_postfix(below_full=self.failures)
+            self.bar.update(1)
+            return
+        step = max(1, -(-self.total // 20))
+        now = time.monotonic()
+        if self.done - self.printed_done >= step or now - self.printed_at >= self.PROGRESS_SECONDS:
+            self._line()
+
+    def _line(self) -> None:
+        elapsed = time.monotonic() - self.start
+        text = f"grading: {self.done}/{self.total} done, {self.failures} below full marks, "
+        text += f"{elapsed:.0f} s"
+        if 0 < self.done < self.total:
+            text += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
+        self.printed_at, self.printed_done = time.monotonic(), self.done
+        click.echo(text, err=True)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.HEARTBEAT_SECONDS / 4):
+            if time.monotonic() - self.printed_at >= self.HEARTBEAT_SECONDS:
+                self._line()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self.bar is not None:
+            self.bar.close()
