@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from grader import grade_batch
+from grader import BatchReport, grade_batch
 from grader.grading._notebook import grade_notebook
 from grader.integrations._dask import CLUSTER_CONFIG, ClusterError, DaskRunner
 from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_task
@@ -78,6 +78,11 @@ def _same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
     )
 
 
+def _rows_of(report: BatchReport, submission: str) -> pd.DataFrame:
+    scores = report.scores
+    return scores[scores["submission"] == submission].reset_index(drop=True)
+
+
 def test_a_cluster_grades_from_bytes_to_the_same_rows_as_the_pool(
     assignment, runner, reference, tmp_path, monkeypatch
 ):
@@ -124,14 +129,37 @@ def test_a_notebook_that_kills_its_worker_each_time_is_kernel_died_as_with_the_p
         report = grade_batch(assignment, [folder], tmp_path / "out", runner=runner)
 
     rows = report.scores.set_index("submission")
-    killer = rows.loc["hostile_kills_its_worker"]
+    graded = rows[rows["status"] != "pending"]  # questions marked by hand wait for their marks
+    killer = graded.loc["hostile_kills_its_worker"]
     assert set(killer["status"]) == {"kernel_died"}
     assert set(killer["feedback"]) == {
         "Grading this notebook crashed the grader's worker process twice."
     }
     assert rows.loc["alice_numpy", "points"].sum() == report.gradebook["total"].max() == 10
     pool = grade_batch(assignment, [folder], tmp_path / "pool", workers=2)
-    _same_rows(report.scores, pool.scores)
+    # The killer's rows only: the pool retries every notebook in flight when a worker dies, so
+    # alice, graded beside the killer, loses her tries there.
+    _same_rows(*(_rows_of(r, "hostile_kills_its_worker") for r in (report, pool)))
+
+
+def test_the_plan_outlives_every_worker_that_held_it(assignment, tmp_path, monkeypatch):
+    """One worker: the killer's first try kills the only worker holding the plan, so its retry
+    and anything after it need the plan on a worker that never had it."""
+    monkeypatch.setenv("GRADER_SANDBOX", "none")  # where the kernel can see its worker
+    folder = _copy(tmp_path, ("hostile_kills_its_worker",), FILES)
+    _copy(tmp_path, ("alice_numpy",))
+    with DaskRunner.start("local:1") as runner:
+        report = grade_batch(assignment, [folder], tmp_path / "out", runner=runner)
+        _copy(tmp_path / "after", ("alice_numpy",))
+        after = grade_batch(
+            assignment, [tmp_path / "after" / "subs"], tmp_path / "o2", runner=runner
+        )
+
+    rows = report.scores.set_index("submission")
+    graded = rows[rows["status"] != "pending"]  # questions marked by hand wait for their marks
+    assert set(graded.loc["hostile_kills_its_worker", "status"]) == {"kernel_died"}
+    assert rows.loc["alice_numpy", "points"].sum() == 10
+    assert after.gradebook["total"].tolist() == [10]
 
 
 def test_a_worker_weaker_than_the_coordinator_refuses_naming_itself(
@@ -169,8 +197,8 @@ def test_a_task_grades_the_bytes_it_is_given_without_the_assignment_folder(plan,
         shutil.rmtree(Path(tempfile.gettempdir()) / "grader-plans" / shipped.key)
 
     want = grade_notebook(plan, EXAMPLES / "erin_variance_bug.ipynb", "erin")
-    assert [(q.points, q.status, q.feedback) for q in result.questions] == [
-        (q.points, q.status, q.feedback) for q in want.questions
+    assert [(q.points, q.status, q.checks) for q in result.questions] == [
+        (q.points, q.status, q.checks) for q in want.questions
     ]
     assert result.extra["sandbox"] == sandbox_description()
     assert json.loads(executed)["cells"], "the executed notebook came back as text"

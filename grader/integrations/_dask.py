@@ -2,9 +2,10 @@
 
 The coordinator (this process) keeps what it keeps with the process pool: it reads the
 submissions, writes the store and the report, shows progress and handles Ctrl-C. Workers get
-the plan once and each notebook as bytes, and send back plain results. A worker that dies
-mid-task has its task retried elsewhere by the scheduler; a notebook whose workers keep dying
-gets ``kernel_died`` once the scheduler gives up on it (``KilledWorker``).
+the plan once (a worker plugin: a worker restarted mid-batch gets it too) and each notebook as
+bytes, and send back plain results. A worker that dies mid-task has its task retried elsewhere
+by the scheduler; a notebook whose workers keep dying gets ``kernel_died`` once the scheduler
+gives up on it (``KilledWorker``).
 
 Loaded only when ``--scheduler`` is given: the core never imports this module or distributed.
 """
@@ -28,7 +29,7 @@ from grader.errors import GraderError
 from grader.grading._batch import Batch
 from grader.grading._notebook import zero_result
 from grader.integrations import _dask_task
-from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_task
+from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_installed
 from grader.results._model import SubmissionResult
 
 #: Tries of a notebook whose worker died before it is ``kernel_died`` (as with the local pool:
@@ -141,30 +142,51 @@ class DaskRunner:
     def run(self, batch: Batch) -> None:
         from distributed import as_completed
 
-        shipped = self.client.scatter(ShippedPlan.of(batch.plan), broadcast=True, hash=False)
+        plan_name = self._install(batch.plan)
         queue = deque(batch.todo)
         running: dict[Any, Path] = {}
         completed = as_completed()
         refused: dict[str, str] = {}
         try:
-            self._top_up(batch, shipped, queue, running, completed)
+            self._top_up(batch, plan_name, queue, running, completed)
             for future in completed:
                 self._collect(batch, future, running.pop(future), refused)
-                self._top_up(batch, shipped, queue, running, completed)
+                self._top_up(batch, plan_name, queue, running, completed)
         except KeyboardInterrupt:
             self._stop(batch, running, refused)
             raise
+        finally:
+            with _ignoring_sigint(), contextlib.suppress(Exception):  # the cluster may be gone
+                self.client.unregister_worker_plugin(plan_name)
         if refused:
             raise ClusterError(_refusal(refused))
 
+    def _install(self, plan: GradingPlan) -> str:
+        """Install the plan on every worker, present and future; the name tasks find it by."""
+        from grader.integrations._dask_plan import PlanPlugin
+
+        plugin = PlanPlugin(ShippedPlan.of(plan))
+        try:
+            self.client.register_plugin(plugin)
+        except Exception as exc:  # a worker's own error, raised here: whatever it is
+            raise ClusterError(
+                f"could not install the grading plan on the workers: {exc}"
+            ) from None
+        return plugin.name
+
     def _top_up(
-        self, batch: Batch, shipped: Any, queue: deque[Path], running: dict[Any, Path], done: Any
+        self, batch: Batch, plan_name: str, queue: deque[Path], running: dict[Any, Path], done: Any
     ) -> None:
         window = self._in_flight()
         while queue and len(running) < window:
             path = queue.popleft()
             future = self.client.submit(
-                grade_task, shipped, path.stem, path.read_bytes(), batch.isolation, pure=False
+                grade_installed,
+                plan_name,
+                path.stem,
+                path.read_bytes(),
+                batch.isolation,
+                pure=False,
             )
             running[future] = path
             done.add(future)

@@ -2,9 +2,10 @@
 
 A worker never sees the submissions folder or ``OUT``: the notebook arrives as bytes, is graded
 in a private temporary folder, and the executed notebook goes back as data for the coordinator
-to keep. The plan comes once per worker (scattered), with the assignment's folder as files: a
-worker on another machine needs no checkout of the course. Nothing here imports distributed at
-module level, so the coordinator can build the shipped plan without it.
+to keep. The plan comes once per worker (installed by ``_dask_plan.PlanPlugin``), with the
+assignment's folder as files: a worker on another machine needs no checkout of the course.
+Nothing here imports distributed at module level, so the coordinator can build the shipped
+plan without it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ LEVELS = ("process", "bwrap")
 #: What a worker keeps of a shipped plan, rebuilt once: per shipped plan's key.
 _PLANS: dict[str, GradingPlan] = {}
 _LOCK = threading.Lock()
+#: The plans installed on this worker: per plugin name.
+_INSTALLED: dict[str, ShippedPlan] = {}
 _SWEPT = {"done": False}
 
 
@@ -103,6 +106,27 @@ def dask_setup(worker: Any) -> None:
     coordinator's to handle, as with the process pool's workers."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def install(name: str, shipped: ShippedPlan) -> None:
+    _INSTALLED[name] = shipped
+
+
+def uninstall(name: str) -> None:
+    _INSTALLED.pop(name, None)
+
+
+def grade_installed(
+    plan_name: str, name: str, notebook: bytes, isolation: str
+) -> tuple[SubmissionResult, str | None]:
+    """``grade_task`` with the plan installed on this worker under ``plan_name``."""
+    shipped = _INSTALLED.get(plan_name)
+    if shipped is None:
+        raise WorkerRefused(
+            f"worker {worker_name()} has no grading plan {plan_name!r}: it could not install "
+            "it when it joined (see its log); install the coordinator's grader version there"
+        )
+    return grade_task(shipped, name, notebook, isolation)
 
 
 def grade_task(
