@@ -36,6 +36,9 @@ from grader.results._model import SubmissionResult
 #: one retry). A cluster started elsewhere uses its scheduler's own
 #: ``distributed.scheduler.allowed-failures``.
 ALLOWED_FAILURES = 1
+#: Tries again for a task that failed for the cluster's own reasons (not the notebook's: those
+#: kill workers, and KilledWorker says so), e.g. Dask's errors on a worker being restarted.
+CLUSTER_RETRIES = 2
 #: The scheduler's settings for a cluster started here (``local:N``); a cluster started elsewhere
 #: should use the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is
 #: grading, so one that dies takes no innocent notebook's try with it.
@@ -147,10 +150,13 @@ class DaskRunner:
         running: dict[Any, Path] = {}
         completed = as_completed()
         refused: dict[str, str] = {}
+        self._retried: dict[str, int] = {}
         try:
             self._top_up(batch, plan_name, queue, running, completed)
             for future in completed:
-                self._collect(batch, future, running.pop(future), refused)
+                path = running.pop(future)
+                if self._collect(batch, future, path, refused):
+                    queue.appendleft(path)  # grading is idempotent: it goes again
                 self._top_up(batch, plan_name, queue, running, completed)
         except KeyboardInterrupt:
             self._stop(batch, running, refused)
@@ -201,18 +207,24 @@ class DaskRunner:
             self._window = (time.monotonic(), window)
         return window
 
-    def _collect(self, batch: Batch, future: Any, path: Path, refused: dict[str, str]) -> None:
+    def _collect(self, batch: Batch, future: Any, path: Path, refused: dict[str, str]) -> bool:
+        """Record what came back; True where the task failed for the cluster's own reasons (a
+        worker restarting under it) and is to be submitted again, a bounded number of times."""
         from distributed import KilledWorker
 
         try:
             result, executed = future.result()
         except KilledWorker as exc:
             batch.record(_killed(batch.plan, path, exc))
-            return
+            return False
         except WorkerRefused as exc:
             refused[path.stem] = str(exc)
-            return
+            return False
         except Exception as exc:
+            tries = self._retried.get(path.stem, 0)
+            if tries < CLUSTER_RETRIES:
+                self._retried[path.stem] = tries + 1
+                return True
             raise ClusterError(
                 f"the cluster failed on {path.name} ({type(exc).__name__}: {exc}); results "
                 "graded so far are kept: run again with --resume"
@@ -220,6 +232,7 @@ class DaskRunner:
         if executed is not None:
             write_atomic(batch.out / "executed" / f"{path.stem}.ipynb", executed)
         batch.record(result)
+        return False
 
     def _stop(self, batch: Batch, running: dict[Any, Path], refused: dict[str, str]) -> None:
         """Ctrl-C: keep every result already back, cancel the rest. A cluster started here is
