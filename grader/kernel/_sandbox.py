@@ -77,9 +77,15 @@ class Scratch:
         return self.root / "home"
 
     @classmethod
-    def create(cls, notebook: Path, data_files: tuple[Path, ...] = ()) -> Scratch:
-        tag = process_tag(os.getpid()) or str(os.getpid())
-        root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=_scratch_base(tag)))
+    def create(
+        cls, notebook: Path, data_files: tuple[Path, ...] = (), base: Path | None = None
+    ) -> Scratch:
+        """``base``: a warm zygote's inbox (``_warm``), else the temporary folder."""
+        if base is None:
+            tag = process_tag(os.getpid()) or str(os.getpid())
+            root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=_scratch_base(tag)))
+        else:
+            root = Path(tempfile.mkdtemp(prefix="s-", dir=base))
         scratch = cls(root)
         for folder in (scratch.work, scratch.run, scratch.conn, scratch.home):
             folder.mkdir(mode=0o700)
@@ -212,9 +218,27 @@ def sandbox_mode() -> str:
     return mode
 
 
+#: The environment variable that turns warm kernels on (``1``) or off (``0``, the default).
+WARM_ENV = "GRADER_WARM"
+
+
+def warm_mode() -> bool:
+    """Whether ``GRADER_WARM`` asks for warm kernels (``_warm``); a typo is an error."""
+    value = os.environ.get(WARM_ENV, "0").strip().lower() or "0"
+    if value not in ("0", "1"):
+        raise KernelStartError(f"{WARM_ENV}={value!r} is not a setting: use 1 (warm) or 0 (cold).")
+    return value == "1"
+
+
+def warm_wanted() -> bool:
+    """Warm kernels asked for, where kernels run in bubblewrap (they are only built there)."""
+    return warm_mode() and sandbox_mode() != "none" and _bwrap.probe().ok
+
+
 def isolation_level() -> str:
     """``bwrap`` or ``process``: how this process's kernels run (the probe runs once)."""
     mode = sandbox_mode()
+    warm_mode()  # a typo there is said as early as one in GRADER_SANDBOX
     if mode == "none":
         return "process"
     probe = _bwrap.probe()
@@ -266,7 +290,9 @@ def isolation_notice() -> str | None:
 def sandbox_description() -> str:
     """What graded, for the report's version columns: the level and the bwrap used."""
     level = isolation_level()
-    return f"bwrap {_bwrap.probe().describe()}" if level == "bwrap" else level
+    if level != "bwrap":
+        return level
+    return f"bwrap {_bwrap.probe().describe()}" + (", warm kernels" if warm_mode() else "")
 
 
 def sweep_leftovers() -> list[Path]:

@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.errors import KernelStartError
-from grader.kernel import _client, _process, _protocol, _sandbox
+from grader.kernel import _client, _process, _protocol, _sandbox, _warm
 from grader.kernel._budget import Budget
 from grader.kernel._limits import Limits
 
@@ -114,11 +114,15 @@ class KernelSession:
         self.usage: dict[str, str] = {}
         self.survivors = False
         self._client: _client.CappedClient | None = None
+        #: Kernels forked from this process's zygote (``_warm``), where GRADER_WARM=1 works.
+        self._warm = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> KernelSession:
         _refuse_if_stopping()
-        self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files)
+        self._warm = _sandbox.warm_wanted()
+        base = _warm.inbox() if self._warm else None
+        self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files, base)
         _OPEN.add(self)
         return self
 
@@ -151,6 +155,9 @@ class KernelSession:
         km.launch_argv = tuple(launch.argv)
         km.client_factory = _client.CappedKernelClient
         km.connection_file = str(self._scratch.conn / "kernel.json")
+        zygote = _warm.zygote(self.limits) if self._warm else None
+        if zygote is not None:  # else cold, as without GRADER_WARM: never a weaker sandbox
+            _warm.attach(km, zygote, self._scratch, self.limits, launch.popen_kwargs["env"])
         client = _client.CappedClient(
             self.nb,
             km=km,

@@ -1,0 +1,298 @@
+"""Warm kernels (``GRADER_WARM=1``): forked from a sandboxed process that has imported already.
+
+Starting a kernel costs more than grading it: ``import ipykernel`` and the students'
+``import scipy.stats`` are paid again for every submission. Here each grading process keeps one
+*zygote* (``_zygote``, run inside bwrap with the kernels' view and flags) that has imported them
+once, and asks it for one kernel per submission. The zygote gets two capabilities inside its own
+user namespace (``CAP_SYS_ADMIN`` to mount each kernel's view, ``CAP_SETPCAP`` to empty its
+bounding set), still with ``--disable-userns``; each kernel gets fresh mount, pid, net and ipc
+namespaces, its own tmpfs folders, the submission's cgroups, no capability at all and
+no_new_privs. The host holds a pidfd of each kernel's namespace (SIGKILL ends all of it).
+
+The submission's scratch folder lives in the zygote's *inbox* (the one folder it can write),
+so the zygote can hand each kernel its own ``r/``, ``conn/`` and files while hiding the others'.
+Where the zygote cannot start, kernels start cold, as without the switch: never a weaker
+sandbox. Two differences from a cold kernel, documented in the README: every kernel of one
+zygote has the same ``str`` hash seed, and its ``/proc`` is read-only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+
+from grader.errors import KernelStartError
+from grader.kernel import _bwrap, _cgroup
+from grader.kernel._cgroup import PREFIX, process_tag
+from grader.kernel._limits import Limits
+from grader.kernel._sandbox import Scratch, _scratch_base
+
+#: Seconds the zygote may take to import and say it is ready, and to answer one request.
+START_SECONDS = 120.0
+REQUEST_SECONDS = 60.0
+_PROGRAM = Path(__file__).with_name("_zygote.py")
+
+
+class Zygote:
+    """One grading process's warm process in bwrap, and how to ask it for a kernel."""
+
+    def __init__(self, limits: Limits, inbox: Path) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="z-", dir=inbox.parent))
+        self.inbox = inbox
+        self._lock = threading.Lock()
+        for name in ("work", "home", "conn"):
+            (self.root / name).mkdir(mode=0o700)
+        (inbox / "zygote.sock").unlink(missing_ok=True)  # a dead zygote's
+        try:
+            self._start(limits)
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+
+    def _start(self, limits: Limits) -> None:
+        root = self.root
+        view = _bwrap.View(
+            root / "work", root / "home", self.inbox, root / "conn", (), limits.scratch_mb << 20
+        )
+        argv = _bwrap.argv(view, _bwrap.probe())
+        if threading.current_thread() is not threading.main_thread():
+            # bwrap's death signal fires when the *thread* that started it ends; the lifeline
+            # below ties the zygote to this process instead, whichever thread starts it.
+            argv.remove("--die-with-parent")
+        at = argv.index("ALL") + 1
+        argv[at:at] = ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
+        argv[-3:-3] = ["--tmpfs", "/stage", "--ro-bind", "/proc", "/.hostproc"]
+        roots = [r for r in _bwrap.read_only_roots() if r.startswith("/tmp/")]
+        host, guest = socket.socketpair()
+        lifeline_read, self._lifeline = os.pipe()
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONNOUSERSITE": "1",
+            "HOME": str(root / "home"), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+        }  # fmt: skip
+        program = _PROGRAM.read_text(encoding="utf-8")
+        command = [*argv, sys.executable, "-s", "-c", program, str(self.inbox)]
+        command += [str(guest.fileno()), str(lifeline_read), json.dumps(roots)]
+        log = open(root / "zygote.log", "wb")  # noqa: SIM115 (the child holds it)
+        try:
+            self.process = subprocess.Popen(
+                command, env=env, pass_fds=(guest.fileno(), lifeline_read),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )  # fmt: skip
+        finally:
+            log.close()
+            guest.close()
+            os.close(lifeline_read)
+        try:
+            host.settimeout(START_SECONDS)
+            _, fds, _, _ = socket.recv_fds(host, 64, 1)
+        except OSError:
+            fds = []
+        finally:
+            host.close()
+        if not fds:
+            self.close()
+            tail = (root / "zygote.log").read_bytes()[-600:].decode(errors="replace")
+            raise KernelStartError(f"the warm kernel process did not start: {tail.strip()}")
+        self.pidfd = fds[0]
+        self.pid = _host_pid(self.pidfd)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None and not _exited(self.pidfd)
+
+    def fork(self, scratch: Scratch, env: dict[str, str], limits: Limits) -> int:
+        """A kernel for the submission in ``scratch`` (inside the inbox): a pidfd of its pid 1.
+
+        The zygote joins the submission's cgroups for the fork, so the kernel is charged there
+        from its first page, and leaves them before anything of the submission runs.
+        """
+        request = {
+            "name": scratch.root.name, "env": env, "files": [f.name for f in scratch.files],
+            "tmpfs_bytes": limits.scratch_mb << 20, "file_size_bytes": limits.file_size_mb << 20,
+            "open_files": limits.open_files, "memory_bytes": limits.memory_mb << 20,
+        }  # fmt: skip
+        with self._lock:
+            self._move(scratch.cgroup)
+            try:
+                with socket.socket(socket.AF_UNIX) as sock:
+                    sock.settimeout(REQUEST_SECONDS)
+                    sock.connect(str(self.inbox / "zygote.sock"))
+                    sock.sendall(json.dumps(request).encode() + b"\n")
+                    reply, fds, _, _ = socket.recv_fds(sock, 65536, 1)
+            finally:
+                self._move(None)
+        if not fds:
+            raise KernelStartError(f"the warm kernel process refused: {_reason(reply)}")
+        return fds[0]
+
+    def _move(self, group: _cgroup.SubmissionCgroup | None) -> None:
+        if group is None:
+            targets = [h.base for h in _cgroup.hierarchies().values()]
+        else:
+            targets = list(group.dirs.values())
+        for path in dict.fromkeys(targets):
+            (path / "cgroup.procs").write_text(str(self.pid))
+
+    def close(self) -> None:
+        os.close(self._lifeline)
+        if hasattr(self, "pidfd"):
+            _signal(self.pidfd, signal.SIGKILL)
+            os.close(self.pidfd)
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _reason(reply: bytes) -> str:
+    try:
+        return str(json.loads(reply).get("error", reply[:300]))[-600:]
+    except ValueError:
+        return reply[:300].decode(errors="replace")
+
+
+def _exited(pidfd: int) -> bool:
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _signal(pidfd: int, signum: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, signum)
+    except ProcessLookupError:
+        pass
+
+
+_STATE: dict[str, Any] = {"owner": None, "inbox": None, "zygote": None, "failed": None}
+_STATE_LOCK = threading.Lock()
+
+
+def inbox() -> Path:
+    """This process's inbox, where its warm kernels' scratch folders go; one for its lifetime,
+    so a zygote started again (the last one died) serves the same folders."""
+    with _STATE_LOCK:
+        return _inbox()
+
+
+def _inbox() -> Path:
+    if _STATE["owner"] != os.getpid():  # first use, or a fork of a process that had one
+        _STATE.update(owner=os.getpid(), inbox=None, zygote=None, failed=None)
+    if _STATE["inbox"] is None:
+        tag = process_tag(os.getpid()) or str(os.getpid())
+        base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=_scratch_base(tag)))
+        (base / "in").mkdir(mode=0o700)
+        atexit.register(shutil.rmtree, base, True)  # else swept by the next run (dead owner)
+        _STATE["inbox"] = base / "in"
+    return _STATE["inbox"]
+
+
+def zygote(limits: Limits) -> Zygote | None:
+    """This process's zygote, started on first use (again if it died); None where it cannot
+    start (``failure()`` says why), so the kernel starts cold."""
+    with _STATE_LOCK:
+        where = _inbox()
+        current = _STATE["zygote"]
+        if current is not None and current.alive():
+            return current
+        if current is not None:
+            current.close()
+        _STATE["zygote"] = None
+        try:
+            _STATE["zygote"] = Zygote(limits, where)
+        except (KernelStartError, OSError) as exc:
+            _STATE["failed"] = str(exc)
+        return _STATE["zygote"]
+
+
+def failure() -> str | None:
+    """Why the last zygote of this process could not start, if it could not."""
+    return _STATE["failed"]
+
+
+class PidfdProcess:
+    """The Popen-like handle LocalProvisioner wants, on a pidfd of a process that is not this
+    process's child (the kernel's pid 1, forked by the zygote): no exit code, only whether."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pidfd: int) -> None:
+        self.pidfd = pidfd
+        self.pid = _host_pid(pidfd)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and (self.pidfd < 0 or _exited(self.pidfd)):
+            self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and self.pidfd >= 0:
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            if not poller.poll(None if timeout is None else int(timeout * 1000)):
+                raise subprocess.TimeoutExpired("kernel", timeout or 0)
+        return self.poll() or 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.pidfd >= 0:
+            _signal(self.pidfd, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.kill()  # pid 1 of a namespace ignores SIGTERM: nothing gentler reaches it
+
+    def close(self) -> None:
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
+
+
+def _host_pid(pidfd: int) -> int:
+    for line in Path(f"/proc/self/fdinfo/{pidfd}").read_text().splitlines():
+        if line.startswith("Pid:"):
+            return int(line.split()[1])
+    raise KernelStartError("the warm kernel's pidfd names no process")
+
+
+class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """LocalProvisioner whose launch asks the zygote instead of running a command."""
+
+    warm: tuple[Zygote, Scratch, Limits, dict[str, str]] | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        assert self.warm is not None
+        zygote, scratch, limits, env = self.warm
+        self.process = PidfdProcess(zygote.fork(scratch, env, limits))
+        self.pid = self.pgid = self.process.pid  # B leads its own session and group
+        self.cwd = str(scratch.work)
+        return self.connection_info
+
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart)
+        if isinstance(self.process, PidfdProcess):
+            self.process.close()
+
+
+def attach(km: Any, zygote: Zygote, scratch: Scratch, limits: Limits, env: dict[str, str]) -> None:
+    """Make ``km`` start its kernel from ``zygote`` (before ``start_kernel``)."""
+    import uuid
+
+    km.kernel_id = km.kernel_id or str(uuid.uuid4())
+    provisioner = WarmProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+    provisioner.warm = (zygote, scratch, limits, env)
+    km.provisioner = provisioner

@@ -1,0 +1,228 @@
+"""The warm kernel process (*zygote*): a program run inside bwrap, never imported by the grader.
+
+``_warm`` starts it as ``python -s -c <this file's text> INBOX HELLO_FD LIFELINE_FD ROOTS``, so
+it needs nothing of the grader inside the sandbox (the repository is not mounted there). It
+imports ipykernel, numpy and scipy.stats once, creates no zmq context, event loop or thread, and
+serves one request per connection on ``INBOX/zygote.sock``: a JSON line naming a submission
+folder ``INBOX/NAME`` (``r/`` for sockets, ``conn/kernel.json``, ``work/`` with the notebook and
+data files). For each request it forks at once, so what a request says never enters the zygote:
+
+* A (the zygote's namespaces) unshares mount, pid, net and ipc namespaces and forks
+* B, pid 1 of the new pid namespace and leader of its own session: fresh ``/proc``, tmpfs on
+  ``/tmp``, ``/dev/shm``, ``work`` and ``home``, the notebook and data files bound read-only into
+  ``work``, its own ``r`` and ``conn`` (read-only) staged through ``/stage`` while every other
+  submission's folder is hidden under a tmpfs; B forks the kernel C and reaps until C exits;
+* C: rlimits, no_new_privs, every capability dropped, numpy reseeded (Python reseeds ``random``
+  at fork), then IPKernelApp with the connection file.
+
+A hands the host a pidfd of B (SCM_RIGHTS): SIGKILL to B ends every process of the submission.
+The zygote exits when the host's end of the lifeline pipe closes (the grading process is gone,
+even by kill -9), and bwrap then takes every kernel with it.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+import traceback
+
+import ipykernel.kernelapp  # noqa: F401  the point of the zygote: imported once, shared by forks
+import numpy
+import scipy.stats  # noqa: F401
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+SEALED = MS_NOSUID | MS_NODEV
+
+
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(source, target, fstype, flags, data=None):
+    enc = [None if v is None else v.encode() for v in (source, target, fstype)]
+    check(libc.mount(enc[0], enc[1], enc[2], flags, data and data.encode()), f"mount {target}")
+
+
+def tmpfs(target, size, mode):
+    mount("tmpfs", target, "tmpfs", SEALED, f"size={size},mode={mode}")
+
+
+def read_only(target):
+    mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | SEALED)
+
+
+def fresh_proc():
+    """A proc of B's own pid namespace. Mounts copied from bwrap's namespace are locked, and a
+    new proc may be mounted only where a proc is fully visible: bwrap's has /proc/irq and
+    /proc/bus covered, so the host's /proc is bound at /.hostproc for this check alone."""
+    mount("proc", "/proc", "proc", MS_RDONLY | SEALED | MS_NOEXEC)
+    for path in ("/proc/irq", "/proc/bus"):
+        mount(path, path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | SEALED | MS_NOEXEC)
+    tmpfs("/.hostproc", 4096, "0000")
+
+
+def build_view(inbox, roots, request):
+    """In B: the submission's filesystem view; returns its folder."""
+    own = os.path.join(inbox, request["name"])
+    size = request["tmpfs_bytes"]
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    tmpfs("/stage", 1 << 20, "0700")
+    fresh_proc()
+    staged = {"r": f"{own}/r", "conn": f"{own}/conn", "files": f"{own}/work"}
+    staged.update({f"root{i}": root for i, root in enumerate(roots)})
+    for name, source in staged.items():
+        os.mkdir(f"/stage/{name}")
+        mount(source, f"/stage/{name}", None, MS_BIND | (MS_REC if name.startswith("root") else 0))
+    for name in staged:
+        if name != "r":
+            read_only(f"/stage/{name}")
+    tmpfs("/tmp", size, "1777")  # hides the inbox too where it lies in /tmp
+    tmpfs("/dev/shm", size, "1777")
+    for i, root in enumerate(roots):  # an installation under /tmp, as bwrap binds it last
+        os.makedirs(root, exist_ok=True)
+        mount(f"/stage/root{i}", root, None, MS_MOVE)
+    os.makedirs(inbox, mode=0o755, exist_ok=True)
+    tmpfs(inbox, 1 << 20, "0755")  # every other submission's folder is now out of sight
+    for name in ("r", "conn", "work", "home"):
+        os.makedirs(f"{own}/{name}", mode=0o700)
+    for name in ("r", "conn"):
+        mount(f"/stage/{name}", f"{own}/{name}", None, MS_MOVE)
+    mount(None, inbox, None, MS_REMOUNT | MS_RDONLY | SEALED, "size=1048576")
+    for name in ("work", "home"):
+        tmpfs(f"{own}/{name}", size, "0700")
+    for name in request["files"]:
+        target = f"{own}/work/{os.path.basename(name)}"
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o400))
+        mount(f"/stage/files/{os.path.basename(name)}", target, None, MS_BIND)
+        read_only(target)
+    check(libc.umount2(b"/stage", 2), "umount /stage")  # MNT_DETACH
+    return own
+
+
+def drop_privileges(limits):
+    """In C, last thing before the kernel: limits, no new privileges, no capability at all."""
+    for which, value in limits:
+        resource.setrlimit(which, (value, value))
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    with open("/proc/sys/kernel/cap_last_cap") as handle:
+        last = int(handle.read())
+    for cap in range(last + 1):
+        check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"bounding set {cap}")
+    check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "ambient")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable x 2 words: all zero
+    check(libc.capset(header, data), "capset")
+
+
+def kernel(own, request):
+    """C: becomes the submission's kernel; never returns."""
+    os.closerange(3, 1 << 16)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(f"{own}/work")
+    limits = [
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, request["file_size_bytes"]),
+        (resource.RLIMIT_NOFILE, request["open_files"]),
+    ]
+    if request["memory_bytes"]:
+        limits.append((resource.RLIMIT_AS, request["memory_bytes"]))
+    drop_privileges(limits)
+    numpy.random.seed()  # from os.urandom: the zygote's state is shared by every fork
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = ["ipykernel_launcher", "-f", f"{own}/conn/kernel.json"]
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    app.start()
+    os._exit(0)
+
+
+def reaper(inbox, roots, request, ready):
+    """B, pid 1 of the submission's pid namespace: builds the view, starts C, reaps."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()  # the host's killpg of B's pid reaches the kernel's group too
+    try:
+        own = build_view(inbox, roots, request)
+    except Exception:
+        os.write(ready, traceback.format_exc().encode()[-2000:])
+        os._exit(1)
+    child = os.fork()
+    if child == 0:
+        os.close(ready)
+        try:
+            kernel(own, request)
+        finally:
+            os._exit(1)
+    os.write(ready, b"ok")
+    os.close(ready)
+    os.closerange(3, 1 << 16)
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def spawn(conn, inbox, roots, request):
+    """A: new namespaces, B inside them; hands the host a pidfd of B, then leaves."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read)
+        conn.close()
+        reaper(inbox, roots, request, write)
+    os.close(write)
+    status = os.read(read, 4096)
+    if status != b"ok":
+        conn.sendall(json.dumps({"error": status.decode(errors="replace")}).encode() + b"\n")
+        return
+    socket.send_fds(conn, [b'{"ok": true}\n'], [os.pidfd_open(child)])
+
+
+def serve(inbox, hello_fd, lifeline, roots):
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # not ptrace-able, /proc/PID/mem closed
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks reaped by the kernel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(os.path.join(inbox, "zygote.sock"))
+    listener.listen(8)
+    hello = socket.socket(fileno=hello_fd)
+    socket.send_fds(hello, [b"ready\n"], [os.pidfd_open(os.getpid())])
+    hello.close()
+    while True:
+        ready, _, _ = select.select([listener, lifeline], [], [])
+        if lifeline in ready:
+            os._exit(0)  # EOF (or anything): the grading process is gone
+        conn, _ = listener.accept()
+        if os.fork() == 0:  # the request is read after the fork: the zygote keeps nothing of it
+            listener.close()
+            os.close(lifeline)
+            try:
+                spawn(conn, inbox, roots, json.loads(conn.makefile().readline()))
+            except Exception:
+                conn.sendall(json.dumps({"error": traceback.format_exc()}).encode() + b"\n")
+            finally:
+                os._exit(0)
+        conn.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4]))
