@@ -104,8 +104,10 @@ class Zygote:
         finally:
             host.close()
         if not fds:
-            self.close()
+            self.process.kill()
+            self.process.wait()
             tail = (root / "zygote.log").read_bytes()[-600:].decode(errors="replace")
+            self.close()
             raise KernelStartError(f"the warm kernel process did not start: {tail.strip()}")
         self.pidfd = fds[0]
         self.pid = _host_pid(self.pidfd)

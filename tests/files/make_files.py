@@ -23,6 +23,8 @@ HERE = Path(__file__).resolve().parent
 SOLUTION = HERE.parents[1] / "assignments" / "variational_inference" / "solution.ipynb"
 #: Written into the escaping process's command line, so a test can find it in /proc.
 ESCAPE_MARKER = "grader-hostile-escaped-process"
+#: Written into the command line of the process a submission leaves running for the next one.
+TRACE_MARKER = "grader-trace-left-behind"
 
 
 def solution() -> nbformat.NotebookNode:
@@ -544,6 +546,83 @@ def probe_limits() -> nbformat.NotebookNode:
 Builder = Callable[[], "nbformat.NotebookNode | bytes"]
 
 #: file name -> how to make it
+#: What one kernel can find of an earlier submission's traces: each function 0.0 where none.
+FIND_TRACES = f"""
+import builtins, ctypes, os, sys
+
+TRACE = "trace_left_behind"
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def trace_files():
+    places = ["/tmp", "/dev/shm", os.environ.get("HOME", "/nonexistent"), "."]
+    return float(sum(os.path.exists(os.path.join(place, TRACE)) for place in places))
+
+
+def trace_module():
+    return float(TRACE in sys.modules) + float(hasattr(builtins, TRACE))
+
+
+def trace_environment():
+    return float(os.environ.get("TRACE_LEFT_BEHIND") == "1")
+
+
+def trace_shared_memory():
+    # System V shared memory: a segment of the earlier kernel, by its key (ipc namespace).
+    return float(_libc.shmget(0x6772616465, 0, 0) != -1)
+
+
+def trace_process():
+    found = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            found += b"{TRACE_MARKER}" in open(f"/proc/{{pid}}/cmdline", "rb").read()
+        except OSError:
+            pass
+    return float(found)
+
+
+def random_draws():
+    import random
+    import numpy as np
+    return [float(np.random.random()), float(random.random())]
+
+
+def neighbours():
+    # The scratch folder's parent: the submission's own folder is all it may hold.
+    return float(len(os.listdir(os.path.dirname(os.path.dirname(os.getcwd())))) - 1)
+
+
+def capabilities():
+    status = open("/proc/self/status").read()
+    return float(int(status.split("CapEff:")[1].split()[0], 16))
+"""
+#: Traces of every kind a submission could leave for the next one in the same worker.
+LEAVE_TRACES = f"""
+import builtins, random, subprocess, sys, types
+import numpy as np
+
+for place in ["/tmp", "/dev/shm", os.environ["HOME"], "."]:
+    with open(os.path.join(place, TRACE), "w") as handle:
+        handle.write("left for the next submission")
+sys.modules[TRACE] = types.ModuleType(TRACE)
+setattr(builtins, TRACE, True)
+os.environ["TRACE_LEFT_BEHIND"] = "1"
+np.random.seed(1234)
+random.seed(1234)
+SEGMENT = _libc.shmget(0x6772616465, 4096, 0o1666)
+STAYS = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(600)", "{TRACE_MARKER}"],
+    start_new_session=True,
+)
+"""
+
+
+def traces(leave: bool) -> nbformat.NotebookNode:
+    """The solution, with functions that look for traces (and, with ``leave``, leave them)."""
+    return added(FIND_TRACES + (LEAVE_TRACES if leave else ""), after="kl-to-factorized")
+
+
 FILES: dict[str, Builder] = {
     "broken_truncated_json.ipynb": truncated_json,
     "broken_python_file.ipynb": python_file,
@@ -629,6 +708,8 @@ FILES: dict[str, Builder] = {
     "broken_missing_cell_ids.ipynb": lambda: cell_ids("missing"),
     "broken_duplicate_cell_ids.ipynb": lambda: cell_ids("duplicate"),
     "broken_cell_source_not_text.ipynb": source_not_text,
+    "hostile_leaves_traces.ipynb": lambda: traces(leave=True),
+    "probe_traces_of_earlier.ipynb": lambda: traces(leave=False),
 }
 
 

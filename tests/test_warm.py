@@ -1,0 +1,207 @@
+"""Warm kernels (GRADER_WARM=1), in real kernels forked from a real zygote in bubblewrap.
+
+Between consecutive submissions of one grading process nothing carries over: the first leaves
+files in every writable place, a module, an environment variable, seeded random states, a System V
+shared memory segment and a process in a session of its own; the second finds none of them. The
+same probes find every trace in the kernel that left them (the control: a probe with a typo
+would otherwise "pass"). Every sandbox and containment test also runs warm in CI (``.ci/run``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import grade_notebook
+from grader.kernel import _bwrap, _sandbox, _warm
+from grader.kernel._limits import Limits
+from grader.kernel._session import KernelSession
+from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, ROOT
+
+TRACE_MARKER = "grader-trace-left-behind"
+TRACES = ("trace_files", "trace_module", "trace_environment", "trace_shared_memory")
+#: numpy's and random's first draws after seeding with 1234, as the first kernel leaves them.
+SEEDED = [float(np.random.RandomState(1234).random_sample()), 0.9664535356921388]
+
+
+def _unavailable() -> str | None:
+    if not sys.platform.startswith("linux"):
+        return "Linux only"
+    found = _bwrap.probe()
+    if not found.ok:
+        return f"warm kernels are built only in bubblewrap: {found.reason}"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
+
+
+@pytest.fixture(autouse=True)
+def _warm_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_sandbox.WARM_ENV, "1")
+    monkeypatch.delenv(_sandbox.SANDBOX_ENV, raising=False)
+
+
+def probe(session: KernelSession, name: str) -> object:
+    (outcome,) = session.call(name, [], [[]])
+    assert outcome.kind == "value", (name, outcome)
+    return outcome.value
+
+
+def marked_processes() -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if TRACE_MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_a_second_submission_finds_nothing_of_the_first():
+    with KernelSession(FILES / "hostile_leaves_traces.ipynb", Limits()) as first:
+        assert not first.run_notebook().errors
+        assert first._client.km.provisioner.__class__ is _warm.WarmProvisioner  # forked, not cold
+        left = {name: probe(first, name) for name in TRACES}
+        assert left == {"trace_files": 4.0, "trace_module": 2.0, "trace_environment": 1.0,
+                        "trace_shared_memory": 1.0}  # fmt: skip
+        assert probe(first, "trace_process") == 1.0
+        assert probe(first, "random_draws") == SEEDED
+        assert marked_processes(), "the first submission's process does not run"
+    deadline = time.monotonic() + 10
+    while marked_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marked_processes() == []  # it ended with its submission, setsid or not
+    with KernelSession(FILES / "probe_traces_of_earlier.ipynb", Limits()) as second:
+        assert not second.run_notebook().errors
+        found = {name: probe(second, name) for name in (*TRACES, "trace_process")}
+        assert set(found.values()) == {0.0}, found
+        draws = probe(second, "random_draws")
+        assert draws[0] != SEEDED[0] and draws[1] != SEEDED[1]
+        assert probe(second, "neighbours") == 0.0
+        assert probe(second, "capabilities") == 0.0
+
+
+def test_two_warm_kernels_draw_different_random_numbers():
+    draws = []
+    for _ in range(2):
+        with KernelSession(FILES / "probe_traces_of_earlier.ipynb", Limits()) as session:
+            session.run_notebook()
+            draws.append(probe(session, "random_draws"))
+    assert draws[0][0] != draws[1][0] and draws[0][1] != draws[1][1]
+
+
+@pytest.mark.parametrize(
+    "name", ["alice_numpy", "bob_loops", "erin_variance_bug", "heidi_syntax_error"]
+)
+def test_warm_kernels_grade_as_cold_ones(plan, name, monkeypatch):
+    warm = grade_notebook(plan, EXAMPLES / f"{name}.ipynb")
+    monkeypatch.setenv(_sandbox.WARM_ENV, "0")
+    cold = grade_notebook(plan, EXAMPLES / f"{name}.ipynb")
+    assert [(q.question, q.points, q.status) for q in warm.questions] == [
+        (q.question, q.points, q.status) for q in cold.questions
+    ]
+
+
+def test_a_fatal_cell_restarts_a_warm_kernel(plan):
+    """The restart path forks again from the zygote; the cells after the fatal one still count."""
+    result = grade_notebook(plan, FILES / "hostile_os_exit_cell.ipynb")
+    assert result.total == 10.0
+    assert "kernel_died" in result.notes or "restart" in result.notes.lower(), result.notes
+
+
+def test_a_dead_zygote_is_replaced():
+    solution = ASSIGNMENT / "solution.ipynb"
+    with KernelSession(solution, Limits()) as session:
+        session.run_notebook()
+    old = _warm.zygote(Limits())
+    assert old is not None
+    os.kill(old.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while old.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with KernelSession(solution, Limits()) as session:
+        session.run_notebook()
+        assert session.call("entropy", ["array"], [[[0.5, 0.5]]])[0].kind == "value"
+    new = _warm.zygote(Limits())
+    assert new is not None and new.pid != old.pid
+
+
+def test_a_zygote_started_by_a_thread_outlives_it():
+    """Dask runs tasks in threads: bwrap's death signal would fire when the thread ends."""
+    solution = ASSIGNMENT / "solution.ipynb"
+    before = _warm.zygote(Limits())
+    if before is not None:
+        before.close()
+        _warm._STATE["zygote"] = None
+
+    def grade() -> None:
+        with KernelSession(solution, Limits()) as session:
+            session.run_notebook()
+
+    thread = threading.Thread(target=grade)
+    thread.start()
+    thread.join()
+    started = _warm._STATE["zygote"]
+    assert started is not None
+    time.sleep(1)
+    assert started.alive()
+    assert _warm.zygote(Limits()) is started
+
+
+def test_where_the_zygote_cannot_start_kernels_start_cold(plan, monkeypatch, tmp_path):
+    broken = tmp_path / "zygote.py"
+    broken.write_text("import sys\nsys.exit('this zygote refuses to start')\n")
+    current = _warm._STATE["zygote"]
+    if current is not None:
+        current.close()
+        _warm._STATE["zygote"] = None
+    monkeypatch.setattr(_warm, "_PROGRAM", broken)
+    result = grade_notebook(plan, ASSIGNMENT / "solution.ipynb")
+    assert result.total == 10.0
+    assert "this zygote refuses to start" in str(_warm.failure())
+
+
+def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
+    code = (
+        "import os, sys, time\nfrom pathlib import Path\n"
+        "from grader.kernel import _warm\nfrom grader.kernel._limits import Limits\n"
+        "from grader.kernel._session import KernelSession\n"
+        f"with KernelSession(Path({str(ASSIGNMENT / 'solution.ipynb')!r}), Limits()) as s:\n"
+        "    s._start_kernel()\n"
+        "    print(_warm.zygote(Limits()).pid, s._client.km.provisioner.pid, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    env = {**os.environ, "GRADER_WARM": "1"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    assert holder.stdout is not None
+    pids = [int(p) for p in holder.stdout.readline().split()]
+    assert len(pids) == 2 and all(os.path.exists(f"/proc/{p}") for p in pids)
+    holder.kill()
+    holder.wait()
+    deadline = time.monotonic() + 20
+    while any(os.path.exists(f"/proc/{p}") for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pids if os.path.exists(f"/proc/{p}")]
+
+
+def test_a_typo_in_the_switch_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(_sandbox.WARM_ENV, "yes")
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "variational_inference",
+         str(EXAMPLES / "alice_numpy.ipynb"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("Error: GRADER_WARM='yes' is not a setting"), run.stderr
