@@ -53,6 +53,7 @@ class Zygote:
         self.root = Path(tempfile.mkdtemp(prefix="z-", dir=inbox.parent))
         self.inbox = inbox
         self._lock = threading.Lock()
+        self._lifeline = -1
         for name in ("work", "home", "conn"):
             (self.root / name).mkdir(mode=0o700)
         (inbox / "zygote.sock").unlink(missing_ok=True)  # a dead zygote's
@@ -149,7 +150,10 @@ class Zygote:
             (path / "cgroup.procs").write_text(str(self.pid))
 
     def close(self) -> None:
+        if self._lifeline < 0:
+            return
         os.close(self._lifeline)
+        self._lifeline = -1
         if hasattr(self, "pidfd"):
             _signal(self.pidfd, signal.SIGKILL)
             os.close(self.pidfd)
@@ -196,9 +200,19 @@ def _inbox() -> Path:
         tag = process_tag(os.getpid()) or str(os.getpid())
         base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=_scratch_base(tag)))
         (base / "in").mkdir(mode=0o700)
-        atexit.register(shutil.rmtree, base, True)  # else swept by the next run (dead owner)
+        atexit.register(_shutdown, base)
         _STATE["inbox"] = base / "in"
     return _STATE["inbox"]
+
+
+def _shutdown(base: Path) -> None:
+    """At exit: the zygote waited for (no stray process to warn about), its folders removed; a
+    process that exits without this (kill -9, ``os._exit``) leaves them to the next run's sweep."""
+    current = _STATE["zygote"]
+    if current is not None and _STATE["owner"] == os.getpid():
+        current.close()
+        _STATE["zygote"] = None
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def zygote(limits: Limits) -> Zygote | None:
