@@ -203,7 +203,8 @@ def _descendants(root: int, children: dict[int, list[int]]) -> list[int]:
 
 
 def _role(is_root: bool, cmdline: str) -> str:
-    if "zygote.sock" in cmdline:  # grader/kernel/_zygote.py, run as ``python -c`` in bwrap
+    program = os.path.basename(cmdline.split(" ", 1)[0])
+    if "zygote.sock" in cmdline and program != "bwrap":  # grader/kernel/_zygote.py in bwrap
         return "zygote"
     if "ipykernel_launcher" in cmdline:
         return "kernel"

@@ -123,7 +123,7 @@ def test_a_dead_zygote_is_replaced():
     solution = ASSIGNMENT / "solution.ipynb"
     with KernelSession(solution, Limits()) as session:
         session.run_notebook()
-    old = _warm.zygote(Limits())
+    old = _warm.zygote()
     assert old is not None
     os.kill(old.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -132,14 +132,14 @@ def test_a_dead_zygote_is_replaced():
     with KernelSession(solution, Limits()) as session:
         session.run_notebook()
         assert session.call("entropy", ["array"], [[[0.5, 0.5]]])[0].kind == "value"
-    new = _warm.zygote(Limits())
+    new = _warm.zygote()
     assert new is not None and new.pid != old.pid
 
 
 def test_a_zygote_started_by_a_thread_outlives_it():
     """Dask runs tasks in threads: bwrap's death signal would fire when the thread ends."""
     solution = ASSIGNMENT / "solution.ipynb"
-    before = _warm.zygote(Limits())
+    before = _warm.zygote()
     if before is not None:
         before.close()
         _warm._STATE["zygote"] = None
@@ -155,7 +155,7 @@ def test_a_zygote_started_by_a_thread_outlives_it():
     assert started is not None
     time.sleep(1)
     assert started.alive()
-    assert _warm.zygote(Limits()) is started
+    assert _warm.zygote() is started
 
 
 def test_where_the_zygote_cannot_start_kernels_start_cold(plan, monkeypatch, tmp_path):
@@ -178,7 +178,7 @@ def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
         "from grader.kernel._session import KernelSession\n"
         f"with KernelSession(Path({str(ASSIGNMENT / 'solution.ipynb')!r}), Limits()) as s:\n"
         "    s._start_kernel()\n"
-        "    print(_warm.zygote(Limits()).pid, s._client.km.provisioner.pid, flush=True)\n"
+        "    print(_warm.zygote().pid, s._client.km.provisioner.pid, flush=True)\n"
         "    time.sleep(600)\n"
     )
     env = {**os.environ, "GRADER_WARM": "1"}

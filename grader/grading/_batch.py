@@ -28,7 +28,7 @@ from grader.assignment._spec import Assignment
 from grader.errors import OutputError, SubmissionsError
 from grader.grading import _sources, _worker
 from grader.grading._notebook import zero_result
-from grader.kernel import _sandbox
+from grader.kernel import _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.results import _tables
 from grader.results._manual import marked_results
@@ -129,6 +129,8 @@ def grade_batch(
     workers = min(workers or os.cpu_count() or 1, len(files))
     # The pool starts while the plan is built.
     pool = _start_pool(workers) if workers > 1 and runner is None else None
+    if runner is None and pool is None:
+        _warm.prestart()  # this process grades: its zygote imports while the plan is built
     where = runner or _PoolRunner(pool, workers)
     try:
         return _grade_into(assignment, files, out, where, resume, limits, progress, start, roster)

@@ -18,7 +18,7 @@ from typing import Any
 
 from grader.assignment._plan import GradingPlan
 from grader.grading._notebook import grade_notebook, zero_result
-from grader.kernel import _session
+from grader.kernel import _session, _warm
 from grader.results._model import SubmissionResult
 
 #: ``abandoned``: a kernel was killed under the notebook being graded, which is then no grade.
@@ -40,6 +40,7 @@ def init() -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
+    _warm.prestart()  # GRADER_WARM=1: the zygote imports while the coordinator plans
 
 
 def _stop(signum: int, frame: Any) -> None:

@@ -155,7 +155,7 @@ class KernelSession:
         km.launch_argv = tuple(launch.argv)
         km.client_factory = _client.CappedKernelClient
         km.connection_file = str(self._scratch.conn / "kernel.json")
-        zygote = _warm.zygote(self.limits) if self._warm else None
+        zygote = _warm.zygote() if self._warm else None
         if zygote is not None:  # else cold, as without GRADER_WARM: never a weaker sandbox
             _warm.attach(km, zygote, self._scratch, self.limits, launch.popen_kwargs["env"])
         client = _client.CappedClient(

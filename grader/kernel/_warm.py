@@ -34,11 +34,11 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from grader.errors import KernelStartError
+from grader.errors import GraderError, KernelStartError
 from grader.kernel import _bwrap, _cgroup
 from grader.kernel._cgroup import PREFIX, process_tag
 from grader.kernel._limits import Limits
-from grader.kernel._sandbox import Scratch, _scratch_base
+from grader.kernel._sandbox import Scratch, _scratch_base, warm_wanted
 
 #: Seconds the zygote may take to import and say it is ready, and to answer one request.
 START_SECONDS = 120.0
@@ -49,25 +49,25 @@ _PROGRAM = Path(__file__).with_name("_zygote.py")
 class Zygote:
     """One grading process's warm process in bwrap, and how to ask it for a kernel."""
 
-    def __init__(self, limits: Limits, inbox: Path) -> None:
+    def __init__(self, inbox: Path) -> None:
+        """Starts the zygote without waiting for its imports (``ready`` does)."""
         self.root = Path(tempfile.mkdtemp(prefix="z-", dir=inbox.parent))
         self.inbox = inbox
         self._lock = threading.Lock()
         self._lifeline = -1
+        self._hello: socket.socket | None = None
         for name in ("work", "home", "conn"):
             (self.root / name).mkdir(mode=0o700)
         (inbox / "zygote.sock").unlink(missing_ok=True)  # a dead zygote's
         try:
-            self._start(limits)
+            self._start()
         except BaseException:
             shutil.rmtree(self.root, ignore_errors=True)
             raise
 
-    def _start(self, limits: Limits) -> None:
+    def _start(self) -> None:
         root = self.root
-        view = _bwrap.View(
-            root / "work", root / "home", self.inbox, root / "conn", (), limits.scratch_mb << 20
-        )
+        view = _bwrap.View(root / "work", root / "home", self.inbox, root / "conn", (), 1 << 24)
         argv = _bwrap.argv(view, _bwrap.probe())
         if threading.current_thread() is not threading.main_thread():
             # bwrap's death signal fires when the *thread* that started it ends; the lifeline
@@ -97,6 +97,13 @@ class Zygote:
             log.close()
             guest.close()
             os.close(lifeline_read)
+        self._hello = host
+
+    def ready(self) -> None:
+        """Wait until the zygote has imported and listens; raise KernelStartError if it died."""
+        host, self._hello = self._hello, None
+        if host is None:
+            return
         try:
             host.settimeout(START_SECONDS)
             _, fds, _, _ = socket.recv_fds(host, 64, 1)
@@ -107,14 +114,16 @@ class Zygote:
         if not fds:
             self.process.kill()
             self.process.wait()
-            tail = (root / "zygote.log").read_bytes()[-600:].decode(errors="replace")
+            tail = (self.root / "zygote.log").read_bytes()[-600:].decode(errors="replace")
             self.close()
             raise KernelStartError(f"the warm kernel process did not start: {tail.strip()}")
         self.pidfd = fds[0]
         self.pid = _host_pid(self.pidfd)
 
     def alive(self) -> bool:
-        return self.process.poll() is None and not _exited(self.pidfd)
+        if self.process.poll() is not None:
+            return False
+        return self._hello is not None or not _exited(self.pidfd)
 
     def fork(self, scratch: Scratch, env: dict[str, str], limits: Limits) -> int:
         """A kernel for the submission in ``scratch`` (inside the inbox): a pidfd of its pid 1.
@@ -154,6 +163,9 @@ class Zygote:
             return
         os.close(self._lifeline)
         self._lifeline = -1
+        if self._hello is not None:
+            self._hello.close()
+            self._hello = None
         if hasattr(self, "pidfd"):
             _signal(self.pidfd, signal.SIGKILL)
             os.close(self.pidfd)
@@ -215,22 +227,39 @@ def _shutdown(base: Path) -> None:
     shutil.rmtree(base, ignore_errors=True)
 
 
-def zygote(limits: Limits) -> Zygote | None:
+def zygote(wait: bool = True) -> Zygote | None:
     """This process's zygote, started on first use (again if it died); None where it cannot
-    start (``failure()`` says why), so the kernel starts cold."""
+    start (``failure()`` says why), so the kernel starts cold. ``wait``: until it is ready."""
     with _STATE_LOCK:
         where = _inbox()
         current = _STATE["zygote"]
-        if current is not None and current.alive():
-            return current
-        if current is not None:
-            current.close()
-        _STATE["zygote"] = None
-        try:
-            _STATE["zygote"] = Zygote(limits, where)
-        except (KernelStartError, OSError) as exc:
-            _STATE["failed"] = str(exc)
-        return _STATE["zygote"]
+        if current is None or not current.alive():
+            if current is not None:
+                current.close()
+            _STATE["zygote"] = current = None
+            try:
+                current = _STATE["zygote"] = Zygote(where)
+            except (KernelStartError, OSError) as exc:
+                _STATE["failed"] = str(exc)
+                return None
+        if wait:
+            try:
+                current.ready()
+            except (KernelStartError, OSError) as exc:
+                _STATE["failed"] = str(exc)
+                _STATE["zygote"] = None
+                return None
+        return current
+
+
+def prestart() -> None:
+    """Start this process's zygote now, where warm kernels are asked for, without waiting: its
+    imports overlap whatever the process does before its first kernel (planning, oracles)."""
+    try:
+        if warm_wanted():
+            zygote(wait=False)
+    except GraderError:  # a typo in GRADER_WARM: said where the first kernel starts
+        pass
 
 
 def failure() -> str | None:
