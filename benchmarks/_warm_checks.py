@@ -128,7 +128,7 @@ def inside(data: dict, who: str) -> list[Check]:
     # ENOSPC: --disable-userns sets user.max_user_namespaces to 1 around the sandbox.
     refused = userns[0] == -1 and userns[1] in (errno.EPERM, errno.ENOSPC)
     own = data["pids"][:1] == [1] and not any(
-        "_warm_zygote" in c or "bwrap" in c for c in data["cmdlines"]
+        "zygote.sock" in c or "bwrap" in c for c in data["cmdlines"]
     )
     return [
         (f"[{who}] all capability sets zero", set(caps.values()) == {"0" * 16}, caps),

@@ -203,9 +203,9 @@ def _descendants(root: int, children: dict[int, list[int]]) -> list[int]:
 
 
 def _role(is_root: bool, cmdline: str) -> str:
-    program = os.path.basename(cmdline.split(" ", 1)[0])
-    if "zygote.sock" in cmdline and program != "bwrap":  # grader/kernel/_zygote.py in bwrap
-        return "zygote"
+    if "zygote.sock" in cmdline:  # grader/kernel/_zygote.py, and the bwrap that runs it
+        bwrap = os.path.basename(cmdline.split(" ", 1)[0]) == "bwrap"
+        return "other" if bwrap else "zygote"
     if "ipykernel_launcher" in cmdline:
         return "kernel"
     if is_root:

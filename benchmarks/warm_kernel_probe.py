@@ -1,15 +1,14 @@
-"""Probe for issue 17: kernels forked from a warm, sandboxed zygote against the cold path.
+"""Kernels forked from the grader's warm zygote (``GRADER_WARM=1``) against the cold path,
+and the isolation properties of two consecutive warm kernels, checked from inside them.
 
     python benchmarks/warm_kernel_probe.py [--rounds 5]
 
-The zygote (``_warm_zygote.py``) runs in the real bwrap with the kernels' view and flags
-(``grader.kernel._bwrap.argv``) plus ``--cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP`` inside its
-own user namespace (still ``--disable-userns``) and a ``--tmpfs /stage``; it has ipykernel, numpy
-and scipy.stats imported. Per submission the host creates the submission's cgroups, moves the
-zygote in, asks it for a kernel over a unix socket, moves it back out, and connects with
-jupyter_client. Printed: start-to-first-reply of ``import scipy.stats; x = 1`` (best of
-``--rounds``) warm and cold (the grader's own ``KernelSession`` in bwrap), then each isolation
-property checked from inside two consecutive warm kernels, ``ok`` or ``FAILED``.
+The zygote is the grader's own (``grader.kernel._warm.Zygote``, running ``_zygote.py`` in bwrap);
+this script asks it for kernels directly, without a notebook, and talks to them with a plain
+jupyter_client, so it can time start-to-first-reply and run code the grader's protocol would
+not. Printed: start-to-first-reply of ``import scipy.stats; x = 1`` (best of ``--rounds``) warm
+and cold (the grader's own ``KernelSession`` in bwrap), then each isolation property checked from
+inside two consecutive warm kernels, ``ok`` or ``FAILED``.
 
 Linux, bwrap >= 0.8, as the grader runs (root here: cgroups are v1 and writable).
 """
@@ -21,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,88 +31,24 @@ from _warm_checks import INSPECT, LEAVE, PIDS_CAP, Check, between, inside, inter
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from grader.kernel import _bwrap, _cgroup, _sandbox
+from grader.kernel import _cgroup, _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
 
-ZYGOTE = Path(__file__).with_name("_warm_zygote.py")
 REPO = Path(__file__).resolve().parents[1]
 CODE = "import scipy.stats; x = 1"
 
 
-class Zygote:
-    """The warm process in bwrap, and how the host asks it for one submission's kernel."""
-
-    def __init__(self, inbox: Path, limits: Limits) -> None:
-        self.inbox = inbox
-        self.limits = limits
-        zroot = Path(tempfile.mkdtemp(prefix="z-", dir=inbox.parent))
-        for name in ("work", "home", "conn"):
-            (zroot / name).mkdir(mode=0o700)
-        self.zroot = zroot
-        view = _bwrap.View(zroot / "work", zroot / "home", inbox, zroot / "conn", (), 1 << 24)
-        argv = _bwrap.argv(view, _bwrap.probe())
-        argv[argv.index("ALL") + 1 : argv.index("ALL") + 1] = [
-            "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"
-        ]  # fmt: skip
-        argv[-3:-3] = ["--tmpfs", "/stage", "--ro-bind", "/proc", "/.hostproc"]
-        assert "--disable-userns" in argv
-        host, guest = socket.socketpair()
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONNOUSERSITE": "1",
-            "HOME": str(zroot / "home"), "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-        }  # fmt: skip
-        command = [*argv, sys.executable, "-s", "-c", ZYGOTE.read_text(), str(inbox)]
-        command.append(str(guest.fileno()))
-        self.process = subprocess.Popen(command, env=env, pass_fds=(guest.fileno(),))
-        guest.close()
-        host.settimeout(60)
-        _, fds, _, _ = socket.recv_fds(host, 64, 1)
-        host.close()
-        self.pidfd = fds[0]
-        self.pid = host_pid(self.pidfd)
-
-    def fork_kernel(self, name: str, cgroup: _cgroup.SubmissionCgroup | None) -> tuple[int, Path]:
-        """A kernel for submission NAME: (pidfd of its namespace's pid 1, connection file)."""
-        own = self.inbox / name
-        for sub in ("r", "conn"):
-            (own / sub).mkdir(parents=True, mode=0o700)
-        conn = own / "conn" / "kernel.json"
-        write_connection_file(str(conn), transport="ipc", ip=str(own / "r" / "k"))
-        scratch = _sandbox.Scratch(own)
-        env = _sandbox.kernel_env(scratch)
-        request = {
-            "name": name, "env": env, "tmpfs_bytes": self.limits.scratch_mb << 20,
-            "file_size_bytes": self.limits.file_size_mb << 20,
-            "open_files": self.limits.open_files, "memory_bytes": self.limits.memory_mb << 20,
-        }  # fmt: skip
-        self._move(cgroup)
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(60)
-                sock.connect(str(self.inbox / "zygote.sock"))
-                sock.sendall(json.dumps(request).encode() + b"\n")
-                reply, fds, _, _ = socket.recv_fds(sock, 65536, 1)
-        finally:
-            self._move(None)
-        if not fds:
-            raise RuntimeError(f"the zygote refused: {reply.decode(errors='replace')}")
-        return fds[0], conn
-
-    def _move(self, cgroup: _cgroup.SubmissionCgroup | None) -> None:
-        """Into the submission's groups (v1: cgroup.procs of each), or back to the host's."""
-        if cgroup is None:
-            targets = [h.base for h in _cgroup.hierarchies().values()]
-        else:
-            targets = list(dict.fromkeys(cgroup.dirs.values()))
-        for path in dict.fromkeys(targets):
-            (path / "cgroup.procs").write_text(str(self.pid))
-
-    def close(self) -> None:
-        signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-        self.process.kill()
-        self.process.wait()
-        shutil.rmtree(self.zroot, ignore_errors=True)
+def fork_kernel(
+    zygote: _warm.Zygote, name: str, limits: Limits, cgroup: _cgroup.SubmissionCgroup | None
+) -> tuple[int, Path]:
+    """A kernel for submission NAME: (pidfd of its namespace's pid 1, connection file)."""
+    scratch = _sandbox.Scratch(zygote.inbox / name, cgroup=cgroup)
+    for folder in (scratch.work, scratch.run, scratch.conn, scratch.home):
+        folder.mkdir(parents=True, mode=0o700)
+    conn = scratch.conn / "kernel.json"
+    write_connection_file(str(conn), transport="ipc", ip=str(scratch.sockets))
+    return zygote.fork(scratch, _sandbox.kernel_env(scratch), limits), conn
 
 
 def host_pid(pidfd: int) -> int:
@@ -147,18 +81,18 @@ def run(kc: BlockingKernelClient, code: str) -> str:
     return "".join(out)
 
 
-def warm_once(zygote: Zygote, name: str, limits: Limits) -> tuple[float, dict]:
+def warm_once(zygote: _warm.Zygote, name: str, limits: Limits) -> tuple[float, dict]:
     """Seconds from the request to the first reply, and the pieces for the checks."""
     start = time.perf_counter()
     cgroup = _cgroup.SubmissionCgroup.create(limits.memory_mb, limits.max_processes)
-    pidfd, conn = zygote.fork_kernel(name, cgroup)
+    pidfd, conn = fork_kernel(zygote, name, limits, cgroup)
     kc = client(conn)
     run(kc, CODE)
     seconds = time.perf_counter() - start
     return seconds, {"pidfd": pidfd, "kc": kc, "cgroup": cgroup, "conn": conn}
 
 
-def end(zygote: Zygote, parts: dict) -> list[int]:
+def end(zygote: _warm.Zygote, parts: dict) -> list[int]:
     """Kill the submission's pid 1; return what is left in its cgroup a moment later."""
     parts["kc"].stop_channels()
     signal.pidfd_send_signal(parts["pidfd"], signal.SIGKILL)
@@ -199,7 +133,8 @@ def main() -> int:
     inbox = base / "in"
     inbox.mkdir(mode=0o700)
     t0 = time.perf_counter()
-    zygote = Zygote(inbox, limits)
+    zygote = _warm.Zygote(inbox)
+    zygote.ready()
     try:
         if args.hold:
             hold(zygote, limits)
@@ -230,7 +165,7 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def hold(zygote: Zygote, limits: Limits) -> None:
+def hold(zygote: _warm.Zygote, limits: Limits) -> None:
     """For the death check: one kernel, its host pids on stdout, then wait to be killed."""
     _, parts = warm_once(zygote, "held", limits)
     reaper = host_pid(parts["pidfd"])
@@ -259,7 +194,7 @@ def fmt(values: list[float]) -> str:
     return " ".join(f"{v:.3f}" for v in values)
 
 
-def checks(zygote: Zygote, inbox: Path, limits: Limits) -> bool:
+def checks(zygote: _warm.Zygote, inbox: Path, limits: Limits) -> bool:
     """Two consecutive submissions of one zygote: every property, checked from inside."""
     inspect = (
         f"INBOX, REPO = {str(inbox)!r}, {str(REPO)!r}\nCONN = INBOX + '/s%s/conn/kernel.json'\n"

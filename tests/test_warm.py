@@ -171,6 +171,22 @@ def test_where_the_zygote_cannot_start_kernels_start_cold(plan, monkeypatch, tmp
     assert "this zygote refuses to start" in str(_warm.failure())
 
 
+def test_a_zygote_that_gives_no_kernel_means_a_cold_one_then_a_new_zygote():
+    solution = ASSIGNMENT / "solution.ipynb"
+    broken = _warm.zygote()
+    assert broken is not None
+    (broken.inbox / "zygote.sock").unlink()  # alive, but nobody can reach it any more
+    with KernelSession(solution, Limits()) as session:
+        session.run_notebook()
+        assert session._client.km.provisioner.__class__ is not _warm.WarmProvisioner
+        assert session.call("entropy", ["array"], [[[0.5, 0.5]]])[0].kind == "value"
+    assert "a warm kernel did not start" in str(_warm.failure())
+    with KernelSession(solution, Limits()) as session:
+        session.run_notebook()
+        assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+    assert _warm.zygote() is not broken
+
+
 def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
     code = (
         "import os, sys, time\nfrom pathlib import Path\n"

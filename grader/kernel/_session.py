@@ -151,6 +151,24 @@ class KernelSession:
         _refuse_if_stopping()
         assert self._scratch is not None
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
+        client, warm = self._new_client(launch)
+        try:
+            client.start_new_kernel(**launch.popen_kwargs)
+            run_sync(_client.connect)(client, 60.0)
+        except Exception as exc:
+            self._client = client
+            self._stop_kernel()  # its sockets too: a context left to the GC can block forever
+            if warm:  # no student code has run yet: the zygote failed, not the notebook
+                _warm.note_failure(exc)
+                self._warm = False
+                return self._start_kernel()
+            raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
+        self._client = client
+        self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
+
+    def _new_client(self, launch: _sandbox.Launch) -> tuple[_client.CappedClient, bool]:
+        """The client and manager of one kernel, and whether it is forked from the zygote."""
+        assert self._scratch is not None
         km = _client.new_manager(self._scratch)
         km.launch_argv = tuple(launch.argv)
         km.client_factory = _client.CappedKernelClient
@@ -170,15 +188,7 @@ class KernelSession:
         )
         client.output_cap = self.limits.output_bytes
         client.on_cell_executed = client.after_cell
-        try:
-            client.start_new_kernel(**launch.popen_kwargs)
-            run_sync(_client.connect)(client, 60.0)
-        except Exception as exc:
-            self._client = client
-            self._stop_kernel()  # its sockets too: a context left to the GC can block forever
-            raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
-        self._client = client
-        self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
+        return client, zygote is not None
 
     def _stop_kernel(self) -> None:
         client, self._client = self._client, None

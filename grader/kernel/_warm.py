@@ -262,6 +262,16 @@ def prestart() -> None:
         pass
 
 
+def note_failure(exc: BaseException) -> None:
+    """A kernel the zygote could not give: that kernel starts cold, and the next one asks a
+    new zygote (this one may be broken in a way ``alive`` does not see)."""
+    with _STATE_LOCK:
+        _STATE["failed"] = f"a warm kernel did not start: {exc!r}"[:600]
+        current, _STATE["zygote"] = _STATE["zygote"], None
+    if current is not None:
+        current.close()
+
+
 def failure() -> str | None:
     """Why the last zygote of this process could not start, if it could not."""
     return _STATE["failed"]

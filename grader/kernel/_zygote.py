@@ -34,6 +34,15 @@ import ipykernel.kernelapp  # noqa: F401  the point of the zygote: imported once
 import numpy
 import scipy.stats  # noqa: F401
 
+#: What IPKernelApp imports as it initializes (the debugger's among them): imported here, once.
+for _name in ("ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "psutil",
+              "tornado.gen", "tornado.queues", "tornado.platform.asyncio", "http.server",
+              "xmlrpc.client", "IPython.core.completerlib", "faulthandler"):  # fmt: skip
+    try:
+        __import__(_name)
+    except Exception:  # an optional part missing: the kernel imports what it needs itself
+        pass
+
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x20000000, 0x40000000
