@@ -218,13 +218,13 @@ def sandbox_mode() -> str:
     return mode
 
 
-#: The environment variable that turns warm kernels on (``1``) or off (``0``, the default).
+#: The environment variable that turns warm kernels (``_warm``) on (``1``, the default) or off.
 WARM_ENV = "GRADER_WARM"
 
 
 def warm_mode() -> bool:
-    """Whether ``GRADER_WARM`` asks for warm kernels (``_warm``); a typo is an error."""
-    value = os.environ.get(WARM_ENV, "0").strip().lower() or "0"
+    """Whether ``GRADER_WARM`` leaves warm kernels on (``_warm``); a typo is an error."""
+    value = os.environ.get(WARM_ENV, "1").strip().lower() or "1"
     if value not in ("0", "1"):
         raise KernelStartError(f"{WARM_ENV}={value!r} is not a setting: use 1 (warm) or 0 (cold).")
     return value == "1"

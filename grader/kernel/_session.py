@@ -114,7 +114,7 @@ class KernelSession:
         self.usage: dict[str, str] = {}
         self.survivors = False
         self._client: _client.CappedClient | None = None
-        #: Kernels forked from this process's zygote (``_warm``), where GRADER_WARM=1 works.
+        #: Kernels forked from this process's zygote (``_warm``): bwrap, and GRADER_WARM not 0.
         self._warm = False
 
     # -- lifecycle ---------------------------------------------------------------------------

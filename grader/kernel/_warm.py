@@ -1,4 +1,4 @@
-"""Warm kernels (``GRADER_WARM=1``): forked from a sandboxed process that has imported already.
+"""Warm kernels (on unless ``GRADER_WARM=0``): forked from a sandboxed process that has imported.
 
 Starting a kernel costs more than grading it: ``import ipykernel`` and the students'
 ``import scipy.stats`` are paid again for every submission. Here each grading process keeps one
@@ -11,7 +11,7 @@ no_new_privs. The host holds a pidfd of each kernel's namespace (SIGKILL ends al
 
 The submission's scratch folder lives in the zygote's *inbox* (the one folder it can write),
 so the zygote can hand each kernel its own ``r/``, ``conn/`` and files while hiding the others'.
-Where the zygote cannot start, kernels start cold, as without the switch: never a weaker
+Where the zygote cannot start, kernels start cold, as with ``GRADER_WARM=0``: never a weaker
 sandbox. Two differences from a cold kernel, documented in the README: every kernel of one
 zygote has the same ``str`` hash seed, and its ``/proc`` is read-only.
 """
