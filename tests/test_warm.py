@@ -10,9 +10,11 @@ would otherwise "pass"). Every sandbox and containment test also runs warm in CI
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,7 +23,7 @@ import numpy as np
 import pytest
 
 from grader import grade_notebook
-from grader.kernel import _bwrap, _sandbox, _warm
+from grader.kernel import _bwrap, _cgroup, _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, ROOT
@@ -202,6 +204,29 @@ def test_a_zygote_follows_the_bwrap_asked_for(monkeypatch):
         assert now is not None and now.bwrap == path and now is not before
     finally:
         _bwrap.probe.cache_clear()
+
+
+def test_a_long_temporary_folder_still_fits_the_kernels_sockets(monkeypatch, tmp_path):
+    """A unix socket's path has at most 107 bytes; the inbox adds two levels to a scratch path."""
+    tag = _cgroup.process_tag(os.getpid())
+    room = 107 - len(f"/{_cgroup.PREFIX}{tag}-12345678/r/k-99")  # a cold scratch folder fits
+    deep = Path(tempfile.mkdtemp(prefix="long-", dir="/tmp"))
+    deep = deep / ("t" * (room - len(str(deep)) - 1))
+    deep.mkdir()
+    assert len(str(deep)) == room
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    current = _warm._STATE["zygote"]
+    if current is not None:
+        current.close()
+    monkeypatch.setitem(_warm._STATE, "zygote", None)
+    monkeypatch.setitem(_warm._STATE, "inbox", None)
+    with KernelSession(ASSIGNMENT / "solution.ipynb", Limits()) as session:
+        assert not session.run_notebook().errors
+        assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+        assert len(str(session._scratch.sockets)) + 2 <= 107
+    _warm._STATE["zygote"].close()
+    shutil.rmtree(deep.parent, ignore_errors=True)
 
 
 def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):

@@ -121,10 +121,11 @@ class Scratch:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _scratch_base(tag: str) -> str:
-    """The temporary folder, unless its path is too long for the kernel's sockets in it."""
+def _scratch_base(tag: str, within: str = "") -> str:
+    """The temporary folder, unless its path is too long for the kernel's sockets in it;
+    ``within``: what lies between the scratch folder and ``r/`` (a warm zygote's inbox)."""
     base = tempfile.gettempdir()
-    longest = len(os.fsencode(base)) + len(f"/{PREFIX}{tag}-12345678/r/k-99")
+    longest = len(os.fsencode(base)) + len(f"/{PREFIX}{tag}-12345678{within}/r/k-99")
     return base if longest <= _SOCKET_PATH_MAX or not os.path.isdir("/tmp") else "/tmp"
 
 

@@ -212,7 +212,8 @@ def _inbox() -> Path:
         _STATE.update(owner=os.getpid(), inbox=None, zygote=None, failed=None)
     if _STATE["inbox"] is None:
         tag = process_tag(os.getpid()) or str(os.getpid())
-        base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=_scratch_base(tag)))
+        where = _scratch_base(tag, within="/in/s-12345678")
+        base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=where))
         (base / "in").mkdir(mode=0o700)
         atexit.register(_shutdown, base)
         _STATE["inbox"] = base / "in"
