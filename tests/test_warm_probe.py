@@ -33,7 +33,7 @@ def _unavailable() -> str | None:
 @pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
 def test_every_isolation_property_holds_in_warm_kernels():
     """Two consecutive kernels forked from one zygote, the first leaving files, a module, a seeded
-    numpy and a setsid process behind; measured 37/37 and warm/cold 0.16-0.19 under load."""
+    numpy and a setsid process behind (37/37 measured)."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "warm_kernel_probe.py"), "--rounds", "1"],
         capture_output=True, text=True, timeout=900, cwd=ROOT,
@@ -42,6 +42,4 @@ def test_every_isolation_property_holds_in_warm_kernels():
     assert done.returncode == 0 and "FAILED" not in done.stdout, out
     held, total = map(int, re.search(r"^properties: (\d+)/(\d+) hold$", done.stdout, re.M).groups())
     assert held == total >= 37, out
-    warm = float(re.search(r"^warm start-to-first-reply: best ([\d.]+)", done.stdout, re.M)[1])
-    cold = float(re.search(r"^cold start-to-first-reply: best ([\d.]+)", done.stdout, re.M)[1])
-    assert warm < cold, out  # measured about 6 times faster: a generous bound
+    # Start-to-first-reply, warm and cold, is a benchmark figure (printed, not asserted here).
