@@ -220,7 +220,7 @@ def test_the_report_shows_the_sandbox_each_submission_was_graded_in():
     assert list(frame["sandbox"]) == ["bwrap here", "bwrap on node7"]
 
 
-def _grade(out: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+def _grade(out: Path, tmp: Path, *extra: str, scheduler: str = "local:2") -> subprocess.Popen:
     """``grader grade --scheduler local:2`` on NOTEBOOKS between two that sit in a 3 s cell, in a
     session of its own (as a terminal's shell starts it), its scratch folders in ``tmp``."""
     folder = tmp / "subs"
@@ -232,7 +232,7 @@ def _grade(out: Path, tmp: Path, *extra: str) -> subprocess.Popen:
         [
             *(sys.executable, "-c", "from grader._cli import main; main()", "grade"),
             *("variational_inference", str(folder), "--out", str(out), "--cell-timeout", "3"),
-            *("--scheduler", "local:2", *extra),
+            *("--scheduler", scheduler, *extra),
         ],
         cwd=ROOT,
         env={**os.environ, "TMPDIR": str(tmp / "scratch")},
