@@ -40,12 +40,18 @@ ALLOWED_FAILURES = 1
 #: Tries again for a task that failed for the cluster's own reasons (not the notebook's: those
 #: kill workers, and KilledWorker says so), e.g. Dask's errors on a worker being restarted.
 CLUSTER_RETRIES = 2
-#: The scheduler's settings for a cluster started here (``local:N``); a cluster started elsewhere
-#: should use the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is
-#: grading, so one that dies takes no innocent notebook's try with it.
+#: The settings of a cluster started here (``local:N``); a cluster started elsewhere should use
+#: the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is grading, so one
+#: that dies takes no innocent notebook's try with it. The other two keep memory flat over a
+#: long batch: a worker's statistical profiler keeps a tree of the sampled stacks of each of
+#: the last ``low-level-log-length`` seconds (deep ones while a notebook runs: +85 MiB per
+#: worker over its first 1,000 s), and the client and scheduler keep that many recent
+#: messages, each with a notebook's bytes (+70 MiB in the coordinator). Debugging aids only.
 CLUSTER_CONFIG = {
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
     "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.low-level-log-length": 100,
 }
 #: Seconds to wait for a scheduler at an address before giving up.
 CONNECT_SECONDS = 20
@@ -92,11 +98,13 @@ class DaskRunner:
         """``lazy`` starts a local cluster only once there is a notebook to grade (``--resume``
         may find none): no overlap with the planning then, and none started in vain."""
         kind, value = parse_scheduler(scheduler)
+        import dask
         from distributed import Client
 
         if kind == "address":
             try:
-                return cls(Client(value, timeout=CONNECT_SECONDS))
+                with dask.config.set(CLUSTER_CONFIG):  # the client's own message log
+                    return cls(Client(value, timeout=CONNECT_SECONDS))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {value}: {exc}") from None
         runner = cls()
@@ -127,7 +135,7 @@ class DaskRunner:
                     local_directory=tempfile.gettempdir(),
                     preload=[_dask_task.__name__],  # Ctrl-C is the coordinator's
                 )
-            self._client = Client(self.cluster)
+                self._client = Client(self.cluster)
         except BaseException as exc:
             self._failed = exc
 
