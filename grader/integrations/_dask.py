@@ -272,6 +272,9 @@ class DaskRunner:
         return False
 
     def _refused(self, path: Path, exc: WorkerRefused, refused: dict[str, str]) -> bool:
+        if not exc.worker:  # a worker that cannot say where it is cannot be left out
+            refused[path.stem] = str(exc)
+            return False
         if exc.worker not in self._refusers:
             self._refusers[exc.worker] = str(exc)
             print(f"Warning: {exc}; its notebooks go to the other workers.", file=sys.stderr)
@@ -301,7 +304,8 @@ class DaskRunner:
                 if future.status == "finished":
                     with contextlib.suppress(ClusterError):
                         self._collect(batch, future, path, refused)
-            self.client.cancel(list(running), force=True)
+            with contextlib.suppress(Exception):  # a failing cluster may be gone
+                self.client.cancel(list(running), force=True)
 
 
 def _killed(plan: GradingPlan, path: Path, exc: Exception) -> SubmissionResult:
