@@ -311,7 +311,7 @@ def _memory_settings(dask_worker: Any) -> tuple[bool, int, bool]:
 
 def test_a_local_clusters_workers_keep_no_profile_and_short_logs():
     """Dask's defaults grow a grading worker by 85 MiB over its first 1,000 s (the profiler's
-    stacks, one tree a second) and the coordinator by 70 MiB (recent messages, each with a
+    stacks, one tree a second) and the coordinator by 77 MiB (recent messages, each with a
     notebook): bounded, but not flat over a long batch."""
     with DaskRunner.start("local:1") as runner:
         settings = set(runner.client.run(_memory_settings).values())

@@ -46,7 +46,7 @@ CLUSTER_RETRIES = 2
 #: long batch: a worker's statistical profiler keeps a tree of the sampled stacks of each of
 #: the last ``low-level-log-length`` seconds (deep ones while a notebook runs: +85 MiB per
 #: worker over its first 1,000 s), and the client and scheduler keep that many recent
-#: messages, each with a notebook's bytes (+70 MiB in the coordinator). Debugging aids only.
+#: messages, each with a notebook's bytes (+77 MiB in the coordinator). Debugging aids only.
 CLUSTER_CONFIG = {
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
     "distributed.scheduler.worker-saturation": 1.0,
