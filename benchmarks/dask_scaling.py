@@ -14,16 +14,24 @@
 
 Wall times are of the whole command (start-up, cluster start, oracles, report included). On a
 shared machine compare the "others CPU s" column: CPU used meanwhile by processes outside the
-benchmark. Linux only (it reads /proc).
+benchmark, and "CPU s/nb": the CPU seconds of the command's whole process tree (coordinator,
+scheduler, workers, kernels: a cgroup's ``cpuacct``, see ``TreeCpu``), per notebook, which
+others' load barely changes. While the batch grows, the RSS of the
+coordinator and of each worker is read as the results come in (after 100, 500, 1,000, ...), so
+a growth shows where it happens. Linux only (it reads /proc).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import resource
 import shutil
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +40,147 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's grader
 from throughput import ASSIGNMENT, SOURCES, grade_command, machine, make_submissions
+
+#: Results after which the RSS of the coordinator and of each worker is read.
+CHECKPOINTS = (100, 500, 1000, 1500, 2000, 3000, 5000)
+
+
+def children_cpu() -> float:
+    """CPU seconds of every descendant of this process reaped so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def own_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+class TreeCpu:
+    """CPU seconds of a command's whole tree, kernels included, from a cgroup v1 ``cpuacct``
+    group that this process joins for the command: its children start in it, and the grader
+    makes each kernel's group under its own, so everything they use is counted, also what was
+    never reaped by a parent (a killed sandbox's). This process's own CPU meanwhile (its /proc
+    polling) is taken out. Without a writable ``cpuacct`` hierarchy: the reaped children's
+    ``getrusage``, which misses most of the kernels'."""
+
+    def __init__(self) -> None:
+        own = next(
+            (line.split(":", 2)[2] for line in _lines("/proc/self/cgroup") if ":cpuacct" in line),
+            None,
+        )
+        self.home = Path("/sys/fs/cgroup/cpuacct", (own or "/").lstrip("/"))
+        self.group = self.home / f"dask-bench-{os.getpid()}"
+        self.exact = own is not None and os.access(self.home, os.W_OK)
+        self.seconds = 0.0
+
+    def __enter__(self) -> TreeCpu:
+        if self.exact:
+            self.group.mkdir(exist_ok=True)
+            (self.group / "cgroup.procs").write_text(str(os.getpid()))
+            self._start = (_usage(self.group), own_cpu())
+        else:
+            self._start = (children_cpu(), 0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.exact:
+            self.seconds = children_cpu() - self._start[0]
+            return
+        self.seconds = _usage(self.group) - self._start[0] - (own_cpu() - self._start[1])
+        (self.home / "cgroup.procs").write_text(str(os.getpid()))
+        with contextlib.suppress(OSError):  # a kernel's group may linger a moment
+            self.group.rmdir()
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+def _usage(group: Path) -> float:
+    return int((group / "cpuacct.usage").read_text()) / 1e9
+
+
+def timed(subs: Path, out: Path, options: list[str], log: Path) -> tuple[float, float, Any]:
+    """``grade_command`` and the CPU seconds its whole process tree used."""
+    with TreeCpu() as cpu:
+        seconds, watch = grade_command(subs, out, options, log)
+    return seconds, cpu.seconds, watch
+
+
+class RssAlong:
+    """Reads the RSS (MiB) of the coordinator and of each worker each time the store passes a
+    checkpoint: the ``grader`` child of this process, and its ``multiprocessing.spawn``
+    descendants (the Dask workers; the kernels are the students')."""
+
+    def __init__(self, out: Path, n: int) -> None:
+        self.out, self.todo = out, [c for c in CHECKPOINTS if c <= n]
+        self.seen: dict[int, tuple[float, list[float]]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> RssAlong:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while self.todo and not self._stop.wait(0.5):
+            done = _count(self.out / "executed")
+            while self.todo and done >= self.todo[0]:
+                self.seen[self.todo.pop(0)] = _rss_tree()
+
+    def line(self) -> str:
+        return "; ".join(
+            f"{n}: {coordinator:.0f} / {', '.join(f'{w:.0f}' for w in workers)}"
+            for n, (coordinator, workers) in self.seen.items()
+        )
+
+
+def _count(folder: Path) -> int:
+    try:
+        return sum(1 for _ in os.scandir(folder))
+    except OSError:
+        return 0
+
+
+def _rss_tree() -> tuple[float, list[float]]:
+    """VmRSS of the grader command (this process's child) and of its worker processes."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        stat = _proc(entry.name, "stat") if entry.name.isdigit() else ""
+        if stat:
+            parents[int(entry.name)] = int(stat[stat.rfind(")") + 2 :].split()[1])
+    grader = [pid for pid, parent in parents.items() if parent == os.getpid()]
+    coordinator = _vm_rss(grader[0]) if grader else 0.0
+    tree, todo = [], list(grader)
+    while todo:
+        pid = todo.pop()
+        kids = [child for child, parent in parents.items() if parent == pid]
+        tree.extend(kids)
+        todo.extend(k for k in kids if "ipykernel" not in _proc(str(k), "cmdline"))
+    workers = [_vm_rss(p) for p in tree if "multiprocessing.spawn" in _proc(str(p), "cmdline")]
+    return coordinator, sorted(workers)
+
+
+def _proc(pid: str, name: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _vm_rss(pid: int) -> float:
+    for line in _proc(str(pid), "status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def compare(tmp: Path, n: int, rounds: int) -> float:
@@ -44,12 +193,12 @@ def compare(tmp: Path, n: int, rounds: int) -> float:
     for index in range(rounds):
         for method, how in methods.items():
             out = tmp / f"out-{index}-{method.split()[0]}"
-            seconds, watch = grade_command(subs, out, how, tmp / "compare.log")
+            seconds, cpu, watch = timed(subs, out, how, tmp / "compare.log")
             books.add((out / "gradebook.csv").read_text())
             best[method] = min(best.get(method, seconds), seconds)
             print(
-                f"  round {index + 1} {method:<18} {seconds / n:.3f} s/nb; "
-                f"others {watch.foreign_cpu:.1f}"
+                f"  round {index + 1} {method:<18} {seconds / n:.3f} s/nb, CPU {cpu / n:.3f} "
+                f"s/nb; others {watch.foreign_cpu:.1f}; load {os.getloadavg()[0]:.2f}"
             )
             shutil.rmtree(out)
     print("gradebooks identical" if len(books) == 1 else "warning: the gradebooks differ")
@@ -58,23 +207,33 @@ def compare(tmp: Path, n: int, rounds: int) -> float:
     return ratio
 
 
-def scale(tmp: Path, sizes: list[int]) -> dict[int, float]:
+def scale(tmp: Path, sizes: list[int]) -> dict[int, tuple[float, float]]:
+    """Wall and CPU seconds per notebook at each size."""
     per_notebook = {}
-    print("\n--scheduler local:2 as the batch grows")
-    print(f"{'N':>6} {'total s':>8} {'s/nb':>7} {'coordinator MiB':>16} {'worker MiB':>11} others")
+    print("\n--scheduler local:2 as the batch grows (peak RSS in MiB; others: CPU s)")
+    print(
+        f"{'N':>6} {'total s':>8} {'s/nb':>7} {'CPU s/nb':>9} {'coordinator':>12} "
+        f"{'worker':>7} others load"
+    )
     for n in sizes:
         subs = tmp / f"scale-{n}"
         make_submissions(subs, n)
         out = tmp / f"out-scale-{n}"
-        seconds, watch = grade_command(
-            subs, out, ["--scheduler", "local:2"], tmp / f"scale-{n}.log"
-        )
-        per_notebook[n] = seconds / n
+        with RssAlong(out, n) as along:
+            seconds, cpu, watch = timed(
+                subs, out, ["--scheduler", "local:2"], tmp / f"scale-{n}.log"
+            )
+        per_notebook[n] = (seconds / n, cpu / n)
         workers = [p.peak_kib / 1024 for p in watch.procs.values() if p.role == "worker"]
         print(
-            f"{n:>6} {seconds:>8.1f} {seconds / n:>7.3f} {watch.peak_mib(('grader',)):>16.1f} "
-            f"{max(workers, default=0):>11.1f} {watch.foreign_cpu:.0f} "
+            f"{n:>6} {seconds:>8.1f} {seconds / n:>7.3f} {cpu / n:>9.3f} "
+            f"{watch.peak_mib(('grader',)):>12.1f} {max(workers, default=0):>7.1f} "
+            f"{watch.foreign_cpu:.0f} {os.getloadavg()[0]:.2f} "
             f"(workers: {', '.join(f'{w:.0f}' for w in workers)})"
+        )
+        print(
+            f"       CPU s/nb as the machine's busy time less others': {watch.own_cpu / n:.3f}; "
+            f"RSS along (coordinator / workers, MiB) after {along.line()}"
         )
     return per_notebook
 
@@ -161,8 +320,9 @@ def main(argv: list[str] | None = None) -> None:
         sizes = sorted({min(100, args.large), args.large})
         per_notebook = scale(tmp, sizes)
         store_report_resume(tmp, args.large, args.replicate or args.large)
-        small, large = per_notebook[sizes[0]], per_notebook[sizes[-1]]
+        (small, small_cpu), (large, large_cpu) = per_notebook[sizes[0]], per_notebook[sizes[-1]]
         print(f"s_per_nb_large_vs_100: {large / small:.3f}")
+        print(f"cpu_s_per_nb_large_vs_100: {large_cpu / small_cpu:.3f}")
     finally:
         if args.keep:
             print(f"kept: {tmp}")

@@ -138,7 +138,7 @@ def grade(
         click.echo(f"Warning: {notice}", err=True)
     if scheduler is not None and workers is not None:
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
-    with _runner(scheduler) as runner:
+    with _runner(scheduler, lazy=resume) as runner:
         progress = Progress(len(files))
         try:
             report = _batch.grade_batch(
@@ -163,14 +163,15 @@ def grade(
 
 
 @contextlib.contextmanager
-def _runner(scheduler: str | None) -> Iterator[_batch.Runner | None]:
-    """The Dask runner for ``--scheduler`` (distributed is imported only then), else None."""
+def _runner(scheduler: str | None, lazy: bool) -> Iterator[_batch.Runner | None]:
+    """The Dask runner for ``--scheduler`` (distributed is imported only then), else None;
+    ``lazy`` (``--resume``): a local cluster starts only if something is left to grade."""
     if scheduler is None:
         yield None
         return
     from grader.integrations._dask import DaskRunner
 
-    with DaskRunner.start(scheduler) as runner:
+    with DaskRunner.start(scheduler, lazy) as runner:
         yield runner
 
 

@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import dask
 import pandas as pd
@@ -220,7 +221,7 @@ def test_the_report_shows_the_sandbox_each_submission_was_graded_in():
     assert list(frame["sandbox"]) == ["bwrap here", "bwrap on node7"]
 
 
-def _grade(out: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+def _grade(out: Path, tmp: Path, *extra: str, scheduler: str = "local:2") -> subprocess.Popen:
     """``grader grade --scheduler local:2`` on NOTEBOOKS between two that sit in a 3 s cell, in a
     session of its own (as a terminal's shell starts it), its scratch folders in ``tmp``."""
     folder = tmp / "subs"
@@ -232,7 +233,7 @@ def _grade(out: Path, tmp: Path, *extra: str) -> subprocess.Popen:
         [
             *(sys.executable, "-c", "from grader._cli import main; main()", "grade"),
             *("variational_inference", str(folder), "--out", str(out), "--cell-timeout", "3"),
-            *("--scheduler", "local:2", *extra),
+            *("--scheduler", scheduler, *extra),
         ],
         cwd=ROOT,
         env={**os.environ, "TMPDIR": str(tmp / "scratch")},
@@ -298,3 +299,26 @@ def test_a_bad_scheduler_option_is_one_error_line(tmp_path, options, said):
     )
     assert run.returncode == 2
     assert said in run.stderr and "Traceback" not in run.stderr
+
+
+def _memory_settings(dask_worker: Any) -> tuple[bool, int, bool]:
+    return (
+        dask.config.get("distributed.worker.profile.enabled"),
+        dask_worker.profile_history.maxlen,
+        "profile" in dask_worker.periodic_callbacks,
+    )
+
+
+def test_a_local_clusters_workers_keep_no_profile_and_short_logs():
+    """Dask's defaults grow a grading worker by 85 MiB over its first 1,000 s (the profiler's
+    stacks, one tree a second) and the coordinator by 77 MiB (recent messages, each with a
+    notebook): bounded, but not flat over a long batch."""
+    with DaskRunner.start("local:1") as runner:
+        settings = set(runner.client.run(_memory_settings).values())
+        scheduler_log = runner.client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.transition_log.maxlen
+        )
+        client_log = runner.client.scheduler_comm.recent_message_log.maxlen
+
+    assert settings == {(False, 100, False)}
+    assert scheduler_log == client_log == 100

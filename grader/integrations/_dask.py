@@ -16,6 +16,7 @@ import contextlib
 import logging
 import re
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -39,12 +40,18 @@ ALLOWED_FAILURES = 1
 #: Tries again for a task that failed for the cluster's own reasons (not the notebook's: those
 #: kill workers, and KilledWorker says so), e.g. Dask's errors on a worker being restarted.
 CLUSTER_RETRIES = 2
-#: The scheduler's settings for a cluster started here (``local:N``); a cluster started elsewhere
-#: should use the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is
-#: grading, so one that dies takes no innocent notebook's try with it.
+#: The settings of a cluster started here (``local:N``); a cluster started elsewhere should use
+#: the same. ``worker-saturation`` 1.0: a worker holds only the notebooks it is grading, so one
+#: that dies takes no innocent notebook's try with it. The other two keep memory flat over a
+#: long batch: a worker's statistical profiler keeps a tree of the sampled stacks of each of
+#: the last ``low-level-log-length`` seconds (deep ones while a notebook runs: +85 MiB per
+#: worker over its first 1,000 s), and the client and scheduler keep that many recent
+#: messages, each with a notebook's bytes (+77 MiB in the coordinator). Debugging aids only.
 CLUSTER_CONFIG = {
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
     "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.low-level-log-length": 100,
 }
 #: Seconds to wait for a scheduler at an address before giving up.
 CONNECT_SECONDS = 20
@@ -84,21 +91,33 @@ class DaskRunner:
         self._starting: threading.Thread | None = None
         self._failed: BaseException | None = None
         self._window = (0.0, IN_FLIGHT_PER_THREAD)
+        self._local = 0
 
     @classmethod
-    def start(cls, scheduler: str) -> DaskRunner:
+    def start(cls, scheduler: str, lazy: bool = False) -> DaskRunner:
+        """``lazy`` starts a local cluster only once there is a notebook to grade (``--resume``
+        may find none): no overlap with the planning then, and none started in vain."""
         kind, value = parse_scheduler(scheduler)
+        import dask
         from distributed import Client
 
         if kind == "address":
             try:
-                return cls(Client(value, timeout=CONNECT_SECONDS))
+                with dask.config.set(CLUSTER_CONFIG):  # the client's own message log
+                    return cls(Client(value, timeout=CONNECT_SECONDS))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {value}: {exc}") from None
         runner = cls()
-        runner._starting = threading.Thread(target=runner._start_local, args=(value,), daemon=True)
-        runner._starting.start()
+        runner._local = value
+        if not lazy:
+            runner._start_in_background()
         return runner
+
+    def _start_in_background(self) -> None:
+        self._starting = threading.Thread(
+            target=self._start_local, args=(self._local,), daemon=True
+        )
+        self._starting.start()
 
     def _start_local(self, workers: int) -> None:
         import dask
@@ -116,12 +135,14 @@ class DaskRunner:
                     local_directory=tempfile.gettempdir(),
                     preload=[_dask_task.__name__],  # Ctrl-C is the coordinator's
                 )
-            self._client = Client(self.cluster)
+                self._client = Client(self.cluster)
         except BaseException as exc:
             self._failed = exc
 
     @property
     def client(self) -> Any:
+        if self._client is None and self._local and self._starting is None:
+            self._start_in_background()
         if self._starting is not None:
             self._starting.join()
         if self._failed is not None:
@@ -151,6 +172,7 @@ class DaskRunner:
         completed = as_completed()
         refused: dict[str, str] = {}
         self._retried: dict[str, int] = {}
+        self._refusers: dict[str, str] = {}
         try:
             self._top_up(batch, plan_name, queue, running, completed)
             for future in completed:
@@ -158,14 +180,14 @@ class DaskRunner:
                 if self._collect(batch, future, path, refused):
                     queue.appendleft(path)  # grading is idempotent: it goes again
                 self._top_up(batch, plan_name, queue, running, completed)
-        except KeyboardInterrupt:
+        except BaseException:  # Ctrl-C, or the cluster failing: keep what is back
             self._stop(batch, running, refused)
             raise
         finally:
             with _ignoring_sigint(), contextlib.suppress(Exception):  # the cluster may be gone
                 self.client.unregister_worker_plugin(plan_name)
         if refused:
-            raise ClusterError(_refusal(refused))
+            raise ClusterError(_refusal(refused, self._refusers))
 
     def _install(self, plan: GradingPlan) -> str:
         """Install the plan on every worker, present and future; the name tasks find it by."""
@@ -193,9 +215,21 @@ class DaskRunner:
                 path.read_bytes(),
                 batch.isolation,
                 pure=False,
+                **self._where(),
             )
             running[future] = path
             done.add(future)
+
+    def _where(self) -> dict[str, Any]:
+        """Once a worker refused, tasks go to the others: a loose restriction, so that a task
+        whose chosen workers all left goes to any (and, if that one refuses too, comes back)."""
+        if not self._refusers:
+            return {}
+        return {"workers": self._graders(), "allow_other_workers": True}
+
+    def _graders(self) -> list[str]:
+        """The workers now in the cluster that have not refused."""
+        return [w for w in self.client.nthreads() if w not in self._refusers]
 
     def _in_flight(self) -> int:
         """How many notebooks to keep on the cluster: per worker thread, asked once a second
@@ -208,8 +242,19 @@ class DaskRunner:
         return window
 
     def _collect(self, batch: Batch, future: Any, path: Path, refused: dict[str, str]) -> bool:
-        """Record what came back; True where the task failed for the cluster's own reasons (a
-        worker restarting under it) and is to be submitted again, a bounded number of times."""
+        """Record what came back; True where the notebook is to be submitted again.
+
+        How a task ends decides what happens to its notebook (``grade_task`` turns whatever a
+        notebook does in its kernel into a result, so no other error is the notebook's):
+
+        - a result: stored;
+        - ``KilledWorker``: the notebook killed the workers that tried it: ``kernel_died``;
+        - ``WorkerRefused``: that worker cannot grade (weaker sandbox, other version): the
+          notebook goes to the other workers; if none is left, it is not graded (ClusterError);
+        - anything else is the cluster's own failure (a worker restarting under the task, a
+          lost connection) or the grader's: the task goes again, ``CLUSTER_RETRIES`` times at
+          most, then the batch stops with ClusterError.
+        """
         from distributed import KilledWorker
 
         try:
@@ -218,32 +263,49 @@ class DaskRunner:
             batch.record(_killed(batch.plan, path, exc))
             return False
         except WorkerRefused as exc:
-            refused[path.stem] = str(exc)
-            return False
+            return self._refused(path, exc, refused)
         except Exception as exc:
-            tries = self._retried.get(path.stem, 0)
-            if tries < CLUSTER_RETRIES:
-                self._retried[path.stem] = tries + 1
-                return True
-            raise ClusterError(
-                f"the cluster failed on {path.name} ({type(exc).__name__}: {exc}); results "
-                "graded so far are kept: run again with --resume"
-            ) from None
+            return self._failed_task(path, exc)
         if executed is not None:
             write_atomic(batch.out / "executed" / f"{path.stem}.ipynb", executed)
         batch.record(result)
         return False
 
+    def _refused(self, path: Path, exc: WorkerRefused, refused: dict[str, str]) -> bool:
+        if not exc.worker:  # a worker that cannot say where it is cannot be left out
+            refused[path.stem] = str(exc)
+            return False
+        if exc.worker not in self._refusers:
+            self._refusers[exc.worker] = str(exc)
+            print(f"Warning: {exc}; its notebooks go to the other workers.", file=sys.stderr)
+        if self._graders():
+            return True
+        refused[path.stem] = str(exc)
+        return False
+
+    def _failed_task(self, path: Path, exc: Exception) -> bool:
+        tries = self._retried.get(path.stem, 0)
+        if tries < CLUSTER_RETRIES:
+            self._retried[path.stem] = tries + 1
+            return True
+        raise ClusterError(
+            f"the task grading {path.name} failed {_times(tries + 1)}, for reasons of the "
+            f"cluster's or the grader's, not the notebook's ({type(exc).__name__}: {exc}); "
+            "results graded so far are kept: run again with --resume"
+        ) from None
+
     def _stop(self, batch: Batch, running: dict[Any, Path], refused: dict[str, str]) -> None:
-        """Ctrl-C: keep every result already back, cancel the rest. A cluster started here is
-        closed next (its workers' kernels die with them); on a cluster started elsewhere a
-        notebook already running finishes there and its result is dropped."""
+        """Ctrl-C or a failing cluster: keep every result already back, cancel the rest. A
+        cluster started here is closed next (its workers' kernels die with them); on a cluster
+        started elsewhere a notebook already running finishes there and its result is
+        dropped."""
         with _ignoring_sigint():
             for future, path in running.items():
                 if future.status == "finished":
                     with contextlib.suppress(ClusterError):
                         self._collect(batch, future, path, refused)
-            self.client.cancel(list(running), force=True)
+            with contextlib.suppress(Exception):  # a failing cluster may be gone
+                self.client.cancel(list(running), force=True)
 
 
 def _killed(plan: GradingPlan, path: Path, exc: Exception) -> SubmissionResult:
@@ -256,12 +318,14 @@ def _times(n: int) -> str:
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
-def _refusal(refused: dict[str, str]) -> str:
-    reasons = sorted(set(refused.values()))
+def _refusal(refused: dict[str, str], refusers: dict[str, str]) -> str:
+    """No worker left that can grade: every refusing worker, each with its reason."""
     names = ", ".join(sorted(refused)[:5]) + (", ..." if len(refused) > 5 else "")
+    reasons = "; ".join(refusers[w] for w in sorted(refusers)) or "; ".join(set(refused.values()))
     return (
-        f"{len(refused)} submission(s) not graded ({names}): {'; '.join(reasons)}. Results "
-        "graded elsewhere are kept: fix those workers and run again with --resume."
+        f"{len(refused)} submission(s) not graded ({names}): no worker can grade them: "
+        f"{reasons}. Results graded elsewhere are kept: fix those workers and run again "
+        "with --resume."
     )
 
 

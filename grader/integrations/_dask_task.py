@@ -38,7 +38,15 @@ _SWEPT = {"done": False}
 
 class WorkerRefused(Exception):
     """A worker that cannot grade at the coordinator's isolation level (or at all): nothing was
-    graded there. One message argument, so it pickles back to the coordinator as it is."""
+    graded there. ``worker`` is its address, so the coordinator can send its notebooks to the
+    others; both are arguments, so it pickles back to the coordinator as it is."""
+
+    def __init__(self, message: str, worker: str = "") -> None:
+        super().__init__(message, worker)
+        self.message, self.worker = message, worker
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,8 @@ def grade_installed(
     if shipped is None:
         raise WorkerRefused(
             f"worker {worker_name()} has no grading plan {plan_name!r}: it could not install "
-            "it when it joined (see its log); install the coordinator's grader version there"
+            "it when it joined (see its log); install the coordinator's grader version there",
+            worker_address(),
         )
     return grade_task(shipped, name, notebook, isolation)
 
@@ -138,13 +147,16 @@ def grade_task(
     if shipped.version != __version__:
         raise WorkerRefused(
             f"worker {where} runs grader {__version__}, the coordinator {shipped.version}: "
-            "install the same version on both"
+            "install the same version on both",
+            worker_address(),
         )
     sandbox = check_isolation(isolation, where)
     try:
         plan = shipped.plan()
     except GraderError as exc:
-        raise WorkerRefused(f"worker {where} cannot load the assignment: {exc}") from None
+        raise WorkerRefused(
+            f"worker {where} cannot load the assignment: {exc}", worker_address()
+        ) from None
     if not _SWEPT["done"]:  # of runs on this machine killed with -9, never of live ones
         _SWEPT["done"] = True
         _sandbox.sweep_leftovers()
@@ -164,24 +176,38 @@ def check_isolation(required: str, where: str) -> str:
     except GraderError as exc:
         raise WorkerRefused(
             f"worker {where} cannot run kernels at the coordinator's isolation level "
-            f"{required!r}: {exc}"
+            f"{required!r}: {exc}",
+            worker_address(),
         ) from None
     if LEVELS.index(level) < LEVELS.index(required):
         raise WorkerRefused(
             f"worker {where} provides only the {level!r} isolation level, weaker than the "
             f"coordinator's {required!r}; it graded nothing. Give it a working bubblewrap "
-            f"(and unset {_sandbox.SANDBOX_ENV}=none there)"
+            f"(and unset {_sandbox.SANDBOX_ENV}=none there)",
+            worker_address(),
         )
     return _sandbox.sandbox_description()
 
 
 def worker_name() -> str:
     """The worker's address (and name, where it has one of its own), for error messages."""
-    try:
-        from distributed import get_worker
-
-        worker = get_worker()
-    except (ImportError, ValueError):
+    worker = _this_worker()
+    if worker is None:
         return f"pid {os.getpid()}"
     named = str(worker.name)
     return worker.address if named in worker.address else f"{worker.address} ({named})"
+
+
+def worker_address() -> str:
+    """The worker's address, as the scheduler knows it; empty outside a Dask worker."""
+    worker = _this_worker()
+    return "" if worker is None else str(worker.address)
+
+
+def _this_worker() -> Any:
+    try:
+        from distributed import get_worker
+
+        return get_worker()
+    except (ImportError, ValueError):
+        return None
