@@ -23,7 +23,7 @@ from grader import __version__
 from grader.assignment._plan import GradingPlan
 from grader.errors import GraderError
 from grader.grading import _worker
-from grader.kernel import _sandbox
+from grader.kernel import _sandbox, _warm
 from grader.results._model import SubmissionResult
 
 #: Isolation levels from weakest to strongest: a worker must reach the coordinator's.
@@ -118,6 +118,7 @@ def dask_setup(worker: Any) -> None:
 
 def install(name: str, shipped: ShippedPlan) -> None:
     _INSTALLED[name] = shipped
+    _warm.prestart()  # warm kernels: this worker's zygote imports before its first task
 
 
 def uninstall(name: str) -> None:
