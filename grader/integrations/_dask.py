@@ -5,7 +5,8 @@ submissions, writes the store and the report, shows progress and handles Ctrl-C.
 the plan once (a worker plugin: a worker restarted mid-batch gets it too) and each notebook as
 bytes, and send back plain results. A worker that dies mid-task has its task retried elsewhere
 by the scheduler; a notebook whose workers keep dying gets ``kernel_died`` once the scheduler
-gives up on it (``KilledWorker``).
+gives up on it (``KilledWorker``). Who may reach the cluster (TLS for ``local:N``, the user's
+certificates for ``tls://``, a warning for ``tcp://``) is ``_dask_security``'s.
 
 Loaded only when ``--scheduler`` is given: the core never imports this module or distributed.
 """
