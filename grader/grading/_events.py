@@ -4,6 +4,7 @@ kernel restarts, dropped output, repairs, functions imported rather than written
 from __future__ import annotations
 
 from grader.grading._explain import clean
+from grader.kernel._bounded import SOCKETS_BYTES, SOCKETS_ENTRIES
 from grader.kernel._session import CellOutcome, Execution
 from grader.results._model import Event
 
@@ -18,6 +19,9 @@ def execution_events(execution: Execution, repairs: tuple[str, ...], memory_mb: 
         )
     if execution.output_dropped:
         events.append(Event("output_dropped"))
+    if execution.sockets_full:
+        bound = {"entries": SOCKETS_ENTRIES, "mib": SOCKETS_BYTES / 2**20}
+        events.append(Event("sockets_full", {"status": "resource_limit", **bound}))
     return events
 
 

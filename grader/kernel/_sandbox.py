@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import KernelStartError, SandboxUnavailableError
-from grader.kernel import _bwrap, _cgroup, _process
+from grader.kernel import _bounded, _bwrap, _cgroup, _process
 from grader.kernel._cgroup import PREFIX, SubmissionCgroup, owner_alive, process_tag
 from grader.kernel._limits import Limits
+from grader.kernel._tree import remove_quietly, remove_tree
 
 #: Variables a kernel may inherit; everything else (tokens, PYTHONPATH, ...) is dropped.
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -53,6 +55,8 @@ class Scratch:
     lifeline: tuple[int, int] | None = None
     #: Files bound read-only into ``work`` under bubblewrap.
     files: tuple[Path, ...] = ()
+    #: A kernel filled ``run`` to its bound (``_bounded``): the submission is told.
+    run_full: bool = False
 
     @property
     def work(self) -> Path:
@@ -96,14 +100,23 @@ class Scratch:
         return scratch
 
     def renew_run(self) -> None:
-        """Before each kernel: a fresh sockets folder, whatever the last kernel left in it.
-
-        ``rmtree`` removes symlinks, never what they point to.
-        """
-        shutil.rmtree(self.run, ignore_errors=True)
-        if self.run.is_symlink() or self.run.exists():
-            self.run.unlink()
+        """Before each kernel: a fresh sockets folder, whatever the last kernel left in it,
+        bounded where the grader may mount (``_bounded``). Links in it are removed, never
+        followed; a folder that cannot be removed is an error here, not a kernel sharing it."""
+        self._release_run()
+        why = remove_tree(self.run)
+        if why is not None:
+            raise KernelStartError(f"could not renew the kernel's sockets folder: {why}")
         self.run.mkdir(mode=0o700)
+        if _bounded.available():
+            _bounded.mount_bounded(self.run)
+
+    def _release_run(self) -> None:
+        """Note whether the last kernel filled ``run``, then unmount its tmpfs, if any."""
+        if not self.run.is_symlink() and self.run.is_dir():
+            self.run_full = self.run_full or _bounded.exceeded(self.run)
+        if _bounded.available():
+            _bounded.unmount_under(self.run)
 
     def kill_all(self) -> bool:
         """Every process of this submission, even one that left the kernel's process group;
@@ -118,7 +131,8 @@ class Scratch:
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._release_run()
+        remove_quietly(self.root, "scratch folder")
 
 
 def _scratch_base(tag: str, within: str = "") -> str:
@@ -306,9 +320,15 @@ def sweep_leftovers() -> list[Path]:
     tmp = Path(tempfile.gettempdir())
     for path in tmp.glob(f"{PREFIX}*"):
         parts = path.name.removeprefix(PREFIX).split("-")
-        if len(parts) < 3 or path.is_symlink() or not path.is_dir():
+        try:
+            info = path.lstat()
+        except OSError:
+            continue  # gone meanwhile
+        if len(parts) < 3 or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
             continue
-        if path.stat().st_uid == os.getuid() and not owner_alive(path.name):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+        if not owner_alive(path.name):
+            if _bounded.available():
+                _bounded.unmount_under(path)
+            if remove_quietly(path, "leftover of an earlier run"):
+                removed.append(path)
     return removed + _cgroup.sweep_leftovers()

@@ -48,6 +48,8 @@ class Execution:
     output_dropped: bool = False
     #: Fatal cells outnumbered the restarts: the last kernel runs none of the notebook.
     gave_up: bool = False
+    #: A kernel filled the one host folder it can write (its sockets, ``_bounded``).
+    sockets_full: bool = False
 
     @property
     def errors(self) -> list[CellOutcome]:
@@ -135,6 +137,7 @@ class KernelSession:
                 self.usage = self.resources()
                 self.survivors = not self._scratch.kill_all()
                 self._scratch.remove()
+                self.execution.sockets_full = self._scratch.run_full
         finally:
             _OPEN.discard(self)
 

@@ -22,7 +22,6 @@ import atexit
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,10 +34,11 @@ from typing import Any
 from jupyter_client.provisioning import LocalProvisioner
 
 from grader.errors import GraderError, KernelStartError
-from grader.kernel import _bwrap, _cgroup
+from grader.kernel import _bounded, _bwrap, _cgroup
 from grader.kernel._cgroup import PREFIX, process_tag
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import Scratch, _scratch_base, warm_wanted
+from grader.kernel._tree import remove_quietly
 
 #: Seconds the zygote may take to import and say it is ready, and to answer one request.
 START_SECONDS = 120.0
@@ -62,7 +62,7 @@ class Zygote:
         try:
             self._start()
         except BaseException:
-            shutil.rmtree(self.root, ignore_errors=True)
+            remove_quietly(self.root, "warm kernel folder")
             raise
 
     def _start(self) -> None:
@@ -173,7 +173,7 @@ class Zygote:
             os.close(self.pidfd)
         self.process.kill()
         self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_quietly(self.root, "warm kernel folder")
 
 
 def _reason(reply: bytes) -> str:
@@ -215,6 +215,8 @@ def _inbox() -> Path:
         where = _scratch_base(tag, within="/in/s-12345678")
         base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=where))
         (base / "in").mkdir(mode=0o700)
+        if _bounded.available():  # the zygote then sees each kernel's bounded ``r/``
+            _bounded.share(base / "in")
         atexit.register(_shutdown, base)
         _STATE["inbox"] = base / "in"
     return _STATE["inbox"]
@@ -227,7 +229,9 @@ def _shutdown(base: Path) -> None:
     if current is not None and _STATE["owner"] == os.getpid():
         current.close()
         _STATE["zygote"] = None
-    shutil.rmtree(base, ignore_errors=True)
+    if _bounded.available():
+        _bounded.unmount_under(base)
+    remove_quietly(base, "warm kernels' folder")
 
 
 def zygote(wait: bool = True) -> Zygote | None:

@@ -286,6 +286,12 @@ def event_text(event: Event, style: Style = PLAIN) -> str:
             over = f"it went over the grader's limit ({params.get('limit')})"
             message = f"{message}: {over}" if message else over
         return f"cell {params.get('cell')}: {params.get('status', code)} ({style.value(message)})"
+    if code == "sockets_full":
+        return (
+            "resource_limit (it wrote more than the grader allows into its sockets folder, the "
+            f"one host folder a kernel can write: {params.get('entries')} entries and "
+            f"{params.get('mib'):g} MiB; writes past that failed)"
+        )
     if code == "kernel_restarted":
         text = f"the kernel was restarted {params.get('restarts')} time(s) and the notebook rerun"
         if params.get("skipped"):

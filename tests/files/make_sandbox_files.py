@@ -123,6 +123,55 @@ def nested_user_namespace():
     return float(tool or call)
 """
 
+#: In the one host folder a kernel can write (its sockets): a tree 3,000 folders deep, which a
+#: recursive removal cannot take down. The depth it reached is printed.
+DEEP_FOLDER_TREE = """
+import json
+import os
+from ipykernel import get_connection_file
+
+with open(get_connection_file()) as f:
+    here = os.open(os.path.dirname(json.load(f)["ip"]), os.O_RDONLY)
+depth = 0
+try:
+    for depth in range(1, 3001):
+        os.mkdir("d", dir_fd=here)
+        below = os.open("d", os.O_RDONLY, dir_fd=here)
+        os.close(here)
+        here = below
+except OSError:
+    depth -= 1
+print(f"depth {depth}")
+"""
+
+#: Fill the sockets folder as fast as it goes: 384 MiB in files under the 64 MiB per-file limit,
+#: then 20,000 small files. What it managed is printed.
+FILL_SOCKETS_FOLDER = """
+import json
+import os
+from ipykernel import get_connection_file
+
+with open(get_connection_file()) as f:
+    sockets = os.path.dirname(json.load(f)["ip"])
+written = 0
+try:
+    for piece in range(6):
+        with open(os.path.join(sockets, f"big{piece}"), "wb") as handle:
+            for _ in range(64):
+                handle.write(b"x" * (1 << 20))
+                handle.flush()
+                written += 1 << 20
+except OSError:
+    pass
+entries = 0
+try:
+    for entries in range(20000):
+        open(os.path.join(sockets, f"f{entries}"), "wb").close()
+except OSError:
+    pass
+print(f"bytes {written} entries {entries}")
+"""
+
 
 def solution() -> nbformat.NotebookNode:
     return nbformat.read(SOLUTION, as_version=4)
@@ -148,6 +197,8 @@ FILES = {
     "hostile_cpu_hogs_in_own_sessions": lambda: added(CPU_HOGS, after="imports"),
     "honest_slow_entropy": lambda: replaced("entropy", SLOW_ENTROPY),
     "hostile_nested_user_namespace": lambda: added(NESTED_USER_NAMESPACE, after="imports"),
+    "hostile_deep_folder_tree": lambda: added(DEEP_FOLDER_TREE, after="imports"),
+    "hostile_fills_sockets_folder": lambda: added(FILL_SOCKETS_FOLDER, after="imports"),
 }
 
 

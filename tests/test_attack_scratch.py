@@ -1,0 +1,151 @@
+"""Attacks on the one host folder a kernel can write (its sockets, ``r/``) and on the removal of
+what a submission wrote (issue 23, items 1 and 2). The notebooks are made by
+tests/files/make_sandbox_files.py.
+
+Before: 3,000 nested folders in ``r/`` made ``shutil.rmtree`` raise RecursionError, the
+submission got "grader failed", its scratch folder outlived the batch and every later run died
+in the sweep of leftovers; and ``r/`` took 384 MiB and 20,000 files of the host's disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import grade_notebook
+from grader.kernel import _bounded, _bwrap, _sandbox, _warm
+from grader.kernel._cgroup import PREFIX
+from grader.kernel._tree import remove_tree
+from tests.conftest import EXAMPLES, FILES
+
+needs_bwrap = pytest.mark.skipif(not _bwrap.probe().ok, reason="bubblewrap cannot run here")
+needs_mount = pytest.mark.skipif(
+    not _bounded.available(), reason="the grader is not root here: r/ cannot be a bounded tmpfs"
+)
+
+
+def _deep_tree(folder: Path, depth: int) -> None:
+    """What the notebook does: nested folders by relative opens (paths outgrow PATH_MAX)."""
+    here = os.open(folder, os.O_RDONLY)
+    for level in range(depth):
+        os.mkdir("d", dir_fd=here)
+        if level % 1000 == 0:
+            os.symlink("/etc", "etc", dir_fd=here)  # removed, never followed
+        below = os.open("d", os.O_RDONLY, dir_fd=here)
+        os.close(here)
+        here = below
+    os.close(here)
+
+
+def _printed(executed: Path) -> str:
+    nb = nbformat.read(executed, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def _scratch_folders() -> set[str]:
+    """This process's scratch folders, cold (in the temporary folder) and warm (its inbox)."""
+    inbox = _warm.inbox() if _sandbox.warm_wanted() else None  # made once, for the process
+    tag = f"{PREFIX}{os.getpid()}-"
+    found = {p.name for p in Path(tempfile.gettempdir()).glob(f"{tag}*")}
+    if inbox is not None:
+        found |= {p.name for p in inbox.glob("s-*")}
+    return found
+
+
+def test_a_deep_tree_in_the_sockets_folder_is_removed(tmp_path):
+    notebook = EXAMPLES / "alice_numpy.ipynb"
+    scratch = _sandbox.Scratch.create(notebook, base=tmp_path)
+    _deep_tree(scratch.run, 3000)
+    scratch.remove()  # raised RecursionError before
+    assert not scratch.root.exists()
+    assert Path("/etc/passwd").exists()
+
+
+def test_removal_never_follows_a_link(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep").write_text("x")
+    tree = tmp_path / "tree"
+    (tree / "a").mkdir(parents=True)
+    (tree / "a" / "link").symlink_to(victim)
+    (tree / "file-link").symlink_to(victim / "keep")
+    assert remove_tree(tree) is None
+    assert not tree.exists()
+    assert (victim / "keep").read_text() == "x"
+
+
+def test_the_sweep_names_what_it_cannot_remove_and_goes_on(tmp_path):
+    """A dead run's leftover with a deep tree is removed; one that cannot be removed (an
+    immutable file) is named once on stderr, and the sweep, and so the run, goes on."""
+    base = Path(tempfile.gettempdir())
+    dead = f"{PREFIX}4194303-1-"  # a pid beyond pid_max: its run is gone
+    deep = Path(tempfile.mkdtemp(prefix=dead, dir=base))
+    _deep_tree(deep, 3000)
+    stuck = Path(tempfile.mkdtemp(prefix=dead, dir=base))
+    (stuck / "immutable").write_text("x")
+    if subprocess.run(["chattr", "+i", str(stuck / "immutable")], capture_output=True).returncode:
+        remove_tree(stuck)
+        remove_tree(deep)
+        pytest.skip("no immutable files on this file system")
+    code = (
+        "from grader.kernel._sandbox import sweep_leftovers\n"
+        "print(sorted(p.name for p in sweep_leftovers()))\n"
+    )
+    try:
+        done = subprocess.run(
+            ["python", "-c", code], capture_output=True, text=True, timeout=120, check=False
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck / "immutable")], check=False)
+        remove_tree(stuck)
+    assert done.returncode == 0, done.stderr
+    assert not deep.exists()
+    assert deep.name in done.stdout
+    assert done.stderr.count(stuck.name) == 1, done.stderr
+    assert "could not remove" in done.stderr
+
+
+@needs_bwrap
+@needs_mount
+@pytest.mark.parametrize("warm", ["1", "0"])
+def test_the_sockets_folder_is_bounded(plan, tmp_path, monkeypatch, warm):
+    """384 MiB and 20,000 files asked for: at most the bound is written, the submission is
+    told with resource_limit, and a neighbour graded next is unaffected."""
+    monkeypatch.setenv("GRADER_WARM", warm)
+    before = _scratch_folders()
+    result = grade_notebook(plan, FILES / "hostile_fills_sockets_folder.ipynb", None, tmp_path)
+    got = re.search(
+        r"bytes (\d+) entries (\d+)", _printed(tmp_path / "hostile_fills_sockets_folder.ipynb")
+    )
+    assert got, _printed(tmp_path / "hostile_fills_sockets_folder.ipynb")
+    assert int(got.group(1)) <= _bounded.SOCKETS_BYTES
+    assert int(got.group(2)) < _bounded.SOCKETS_ENTRIES
+    assert "sockets_full" in [e.code for e in result.events]
+    assert "resource_limit" in result.notes and "64 entries and 1 MiB" in result.notes
+    assert result.total == 10.0  # its functions are right: the bound costs them nothing
+    neighbour = grade_notebook(plan, EXAMPLES / "alice_numpy.ipynb")
+    assert "sockets_full" not in [e.code for e in neighbour.events]
+    assert not neighbour.notes
+    assert _scratch_folders() <= before
+    mounts = _bounded.mounts_under(Path(tempfile.gettempdir()))
+    assert not [m for m in mounts if m.endswith("/r")], mounts  # every r/ unmounted
+
+
+@needs_bwrap
+def test_without_mounting_the_bound_is_checked_after_the_kernel(plan, tmp_path, monkeypatch):
+    """A grader that may not mount (not root): r/ is a plain folder, the deep tree is written
+    whole, and still the submission is told, graded, and its folder removed."""
+    monkeypatch.setattr(_bounded, "available", lambda: False)
+    monkeypatch.setenv("GRADER_WARM", "0")
+    before = _scratch_folders()
+    result = grade_notebook(plan, FILES / "hostile_deep_folder_tree.ipynb", None, tmp_path)
+    assert "depth 3000" in _printed(tmp_path / "hostile_deep_folder_tree.ipynb")
+    assert "sockets_full" in [e.code for e in result.events], result.notes
+    assert result.total == 10.0, result  # "grader failed" (0) before
+    assert _scratch_folders() <= before
