@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +92,45 @@ def test_a_missing_notebook_is_a_usage_error(bundle):
     run = pytest_run("--grade", "nope.ipynb", cwd=bundle)
     assert run.returncode == 4
     assert "--grade: no such notebook: nope.ipynb" in run.stderr
+
+
+def _plant_conftests(folders: list[Path], marker: Path) -> None:
+    """A conftest.py in each folder that, if pytest ever imports it, leaves its mark."""
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "conftest.py").write_text(
+            f"from pathlib import Path\n\nPath({str(marker)!r}).mkdir(exist_ok=True)\n"
+            f"(Path({str(marker)!r}) / {folder.name!r}).write_text('ran')\n"
+        )
+
+
+def _graded_all_eight(run: subprocess.CompletedProcess) -> None:
+    assert run.returncode == 1, run.stdout + run.stderr  # erin fails 3 checks
+    assert "5 passed" in run.stdout and "3 failed" in run.stdout, run.stdout
+    assert "no conftest.py is loaded" in run.stdout, run.stdout
+
+
+def test_grading_from_inside_a_submissions_folder_imports_none_of_its_conftests(bundle, tmp_path):
+    """Each place pytest looks for a conftest.py from where it runs: the folder, a folder
+    above it, and its ``test*`` folders."""
+    handins = tmp_path / "handins"
+    folder = shutil.copytree(bundle, handins / "erin")
+    marker = tmp_path / "ran"
+    _plant_conftests([handins, folder, folder / "tests"], marker)
+    run = pytest_run("--grade", "erin.ipynb", "--rootdir", handins, cwd=folder)
+    assert not marker.exists(), f"conftest.py ran in {sorted(p.name for p in marker.iterdir())}"
+    _graded_all_eight(run)
+
+
+def test_grading_a_notebook_in_another_folder_imports_none_of_its_conftests(bundle, tmp_path):
+    """The conftests pytest finds as it collects the notebook: its folder's and those above."""
+    handins = tmp_path / "handins"
+    folder = shutil.copytree(bundle, handins / "erin")
+    marker = tmp_path / "ran"
+    _plant_conftests([handins, folder], marker)
+    (tmp_path / "grading").mkdir()
+    run = pytest_run(
+        "--grade", folder / "erin.ipynb", "--rootdir", tmp_path, cwd=tmp_path / "grading"
+    )
+    assert not marker.exists(), f"conftest.py ran in {sorted(p.name for p in marker.iterdir())}"
+    _graded_all_eight(run)

@@ -5,6 +5,14 @@ grader is installed: without ``--grade`` it does nothing, and it imports nothing
 until asked. The notebook is graded once, as ``grader check`` grades it (the same plan, result and
 feedback), when the first item runs; each item then reports its own check. pytest's options
 (``-k 1b``, ``-x``, ``--junitxml``), IDEs and CI parsers work on it as on any test.
+
+A folder of notebooks may hold a ``conftest.py`` (in the notebook's folder, a folder above it,
+the current folder or a ``test*`` folder in it), and pytest imports each it finds as the user
+running pytest, outside any sandbox. With ``--grade`` pytest loads none (as ``--noconftest``):
+the plugin says so before pytest looks for them. pytest's own configuration (``pytest.ini``,
+``pyproject.toml``, ``tox.ini``, ``setup.cfg`` of the current folder and those above it) is read
+before any plugin loads, so no plugin can stop its ``addopts``: the header says that the folder
+pytest runs from is trusted, and the README tells instructors to use ``grader check`` instead.
 """
 
 from __future__ import annotations
@@ -34,6 +42,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Assignment folder or name (default: the bundle the notebook sits in).",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before pytest imports any conftest.py (its own implementation of this hook runs last, and
+    it is what reads ``noconftest``): with ``--grade``, none at all, here or at collection."""
+    if getattr(early_config.known_args_namespace, _OPTION, None) is not None:
+        early_config.known_args_namespace.noconftest = True
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if config.getoption(_OPTION) is None:
+        return []
+    return [
+        "grader --grade: no conftest.py is loaded; pytest's configuration and the folder "
+        "pytest runs from are trusted (for a notebook not your own: grader check)"
+    ]
 
 
 def pytest_configure(config: pytest.Config) -> None:
