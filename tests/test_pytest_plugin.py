@@ -134,3 +134,18 @@ def test_grading_a_notebook_in_another_folder_imports_none_of_its_conftests(bund
     )
     assert not marker.exists(), f"conftest.py ran in {sorted(p.name for p in marker.iterdir())}"
     _graded_all_eight(run)
+
+
+def test_a_spec_beside_the_notebook_naming_python_files_is_refused_unrun(bundle, tmp_path):
+    """A folder that passes for a bundle but whose spec names a checks module: loading the
+    assignment would import it, as the user running pytest."""
+    folder = shutil.copytree(bundle, tmp_path / "erin")
+    marker = tmp_path / "ran"
+    (folder / "checks.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    spec = folder / "spec.toml"
+    spec.write_text('checks = "checks.py"\n' + spec.read_text())
+    run = pytest_run("--grade", "erin.ipynb", cwd=folder)
+    assert not marker.exists(), "the checks module beside the notebook ran"
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert f"--grade: {spec} names Python files (checks) that would run as you" in run.stderr
+    assert "pass --grade-assignment with an assignment you trust" in run.stderr

@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 
 _OPTION = "grade"
+#: Spec keys naming Python files that loading the assignment imports.
+_CODE_KEYS = ("checks", "oracles")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,10 +70,32 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if not Path(notebook).is_file():
         raise pytest.UsageError(f"--grade: no such notebook: {notebook}")
+    if config.getoption("grade_assignment") is None:
+        _refuse_code_beside(Path(notebook))
     if config.args_source == pytest.Config.ArgsSource.ARGS and config.args:
         config.args.append(notebook)
     else:
         config.args[:] = [notebook]
+
+
+def _refuse_code_beside(notebook: Path) -> None:
+    """The assignment found from the notebook's folders is read as data: a student's bundle
+    names no Python file (``grader release`` leaves those keys out), so a spec there that names
+    one is someone else's code that would run as the user, outside any sandbox."""
+    from grader.assignment._spec import read_spec
+    from grader.errors import GraderError
+    from grader.grading._selfcheck import bundle_of
+
+    try:
+        folder = bundle_of(notebook)
+        named = sorted(key for key in read_spec(folder) if key in _CODE_KEYS)
+    except GraderError:
+        return  # no bundle, or an unreadable spec: collecting says so
+    if named:
+        raise pytest.UsageError(
+            f"--grade: {folder / 'spec.toml'} names Python files ({', '.join(named)}) that would "
+            "run as you, outside any sandbox; pass --grade-assignment with an assignment you trust"
+        )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
