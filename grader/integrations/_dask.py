@@ -27,10 +27,10 @@ from typing import Any
 
 from grader._files import write_atomic
 from grader.assignment._plan import GradingPlan
-from grader.errors import GraderError
 from grader.grading._batch import Batch
 from grader.grading._notebook import zero_result
-from grader.integrations import _dask_task
+from grader.integrations import _dask_security, _dask_task
+from grader.integrations._dask_security import ClusterError
 from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_installed
 from grader.results._model import SubmissionResult
 
@@ -61,10 +61,6 @@ CONNECT_SECONDS = 20
 IN_FLIGHT_PER_THREAD = 2
 _ADDRESS = re.compile(r"^[a-z][a-z0-9+]*://\S+$")
 _LOCAL = re.compile(r"^local:(\d+)$")
-
-
-class ClusterError(GraderError):
-    """The cluster cannot be reached or used, or some of its workers refused to grade."""
 
 
 def parse_scheduler(text: str) -> tuple[str, Any]:
@@ -103,9 +99,10 @@ class DaskRunner:
         from distributed import Client
 
         if kind == "address":
+            security = _dask_security.remote_security(value)  # warns, or needs certificates
             try:
                 with dask.config.set(CLUSTER_CONFIG):  # the client's own message log
-                    return cls(Client(value, timeout=CONNECT_SECONDS))
+                    return cls(Client(value, timeout=CONNECT_SECONDS, security=security))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {value}: {exc}") from None
         runner = cls()
@@ -125,12 +122,12 @@ class DaskRunner:
         from distributed import Client, LocalCluster
 
         try:
-            with dask.config.set(CLUSTER_CONFIG):
+            with dask.config.set({**CLUSTER_CONFIG, **_dask_security.NO_HTTP_ROUTES}):
                 self.cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=":0",  # no fixed port: other clusters may run here
+                    **_dask_security.local_cluster_options(),  # TLS, loopback, no dashboard
                     silence_logs=logging.CRITICAL,
                     memory_limit=0,  # kernels have their own caps; a worker is small
                     local_directory=tempfile.gettempdir(),
