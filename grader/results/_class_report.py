@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from grader._files import write_atomic
+from grader._files import output_name, write_atomic
 from grader.results import _plots
 from grader.results._class_stats import ClassStats, FailureGroup, class_stats
 from grader.results._model import SubmissionResult
@@ -101,7 +101,7 @@ def render_report(
         version=versions.get("grader_version", ""),
         num=_number,
         pct=lambda rate: f"{100 * rate:.0f}%",
-        feedback_href=lambda name: "feedback/" + quote(f"{name}.html"),
+        feedback_href=lambda name: "feedback/" + quote(output_name(name, ".html")),
     )
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from grader._files import write_atomic
+from grader._files import output_name, write_atomic
 from grader.results import _tables
 from grader.results._class_stats import check_points
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
@@ -42,7 +42,7 @@ def write_gradescope(out: Path, results: list[SubmissionResult], context: Output
     """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
     show_expected = context.assignment.show_expected
     for result in results:
-        folder = result.submission
+        folder = output_name(result.submission, "")  # a name too long for a folder: shortened
         if folder in (".", ".."):  # a notebook named "..ipynb" stays inside its folder
             folder = folder.replace(".", "%2E")
         path = out / "export" / "gradescope" / folder / "results.json"
