@@ -25,6 +25,7 @@ import pandas as pd
 from grader._files import output_name, write_atomic
 from grader.results import _tables
 from grader.results._class_stats import check_points
+from grader.results._csv import read_record
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 from grader.results._render_text import PLAIN, check_line, question_text
 from grader.results._roster import Roster, keep_roster
@@ -112,7 +113,9 @@ def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFra
 def unmatched_rows(path: Path) -> list[tuple[str, str]]:
     """``(submission, problem)`` of each row of an ``unmatched.csv`` written above."""
     with open(path, encoding="utf-8", newline="") as handle:
-        return [(row["submission"], row["problem"]) for row in csv.DictReader(handle)]
+        records = list(csv.reader(handle))
+    rows = [read_record(records[0], record) for record in records[1:]] if records else []
+    return [(row["submission"], row["problem"]) for row in rows]
 
 
 def _canvas(grades: list[tuple[_Student, float | None]], title: str, top: float) -> pd.DataFrame:

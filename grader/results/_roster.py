@@ -12,11 +12,13 @@ report OUT`` without ``--roster`` (after merging manual marks, say) joins the sa
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 from grader._files import write_atomic
 from grader.errors import RosterError
+from grader.results._csv import read_record
 
 #: Columns a roster must have; ``name`` and ``email`` may be left out (or empty).
 REQUIRED = ("submission", "student_id")
@@ -36,7 +38,7 @@ def load_roster(path: Path) -> Roster:
         raise RosterError(path, "no such roster file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(path, f"cannot read it as UTF-8 text ({exc})") from None
-    rows = list(csv.reader(text.splitlines()))
+    rows = list(csv.reader(io.StringIO(text, newline="")))  # a quoted cell may hold a newline
     if not rows:
         raise RosterError(path, f"empty; it needs a header row: {', '.join(REQUIRED + OPTIONAL)}")
     header = [h.strip().lower() for h in rows[0]]
@@ -56,7 +58,9 @@ def _students(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        values = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
+        # Read as the grader writes its CSVs (a roster is often made from unmatched.csv): the
+        # formula prefix dropped, and a submission's name decoded to the exact name.
+        values = read_record(header, [c.strip() for c in row] + [""] * (len(header) - len(row)))
         name = values["submission"].removesuffix(".ipynb")  # the file's name, or its stem
         if not name or not values["student_id"]:
             raise RosterError(path, f"row {number}: submission and student_id must not be empty")

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.results._csv import read_record
 from grader.results._text import neutralise
 
 #: The files ``grader.similarity._run`` writes (its names, kept here so results need not import it).
@@ -51,5 +52,7 @@ def read_similar(out: Path) -> Similar | None:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
+    """Each row as it was before writing (names exact, the formula prefix dropped)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        records = list(csv.reader(handle))
+    return [read_record(records[0], record) for record in records[1:]] if records else []

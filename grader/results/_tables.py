@@ -1,9 +1,10 @@
 """The report: a long table (one row per submission and question) and a wide gradebook.
 
-Built from plain results, written atomically. Text is neutralised as it is written: control
-characters are shown escaped (one row stays one line, and ``cat`` cannot be made to clear a
-terminal), and a cell a spreadsheet would read as a formula is quoted, so a student's output can
-never become one.
+Built from plain results, written atomically. Every CSV of the grader is written by
+:func:`write_csv`, through :mod:`grader.results._csv`: control characters are shown escaped (one
+row stays one line, and ``cat`` cannot be made to clear a terminal), every text field is quoted,
+and no cell can start a formula whichever separator a spreadsheet splits on, so a student's
+output can never become one.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from grader._files import write_atomic
-from grader.results import _text
+from grader.results import _csv
 from grader.results._model import SubmissionResult
 from grader.results._render_text import question_text
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
 #: Columns that measure a grading (time, CPU, memory): they differ between two identical runs.
 MEASURED_COLUMNS = ["seconds", "cpu_seconds", "memory_peak_mb"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def scores_frame(
@@ -87,21 +87,10 @@ def gradebook_frame(
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Escape control characters in text, and quote text a spreadsheet would evaluate."""
-    safe = frame.copy()
-    for column in safe.columns:
-        # pandas 3 stores text as its own string dtype, earlier versions as object.
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
-            safe[column] = safe[column].map(_safe_cell)
-    return safe
-
-
-def _safe_cell(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    text = _text.neutralise(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """``frame`` with each text cell as :func:`write_csv` writes it (escaped, prefixed)."""
+    return _csv.safe_cells(frame)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    write_atomic(path, neutralise(frame).to_csv(index=False))
+    """The one writer of the grader's CSVs (:func:`grader.results._csv.csv_text`)."""
+    write_atomic(path, _csv.csv_text(frame))
