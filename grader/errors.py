@@ -93,14 +93,14 @@ class SandboxUnavailableError(KernelStartError):
 
 class ManualMarksError(GraderError):
     """A file of manual marks cannot be merged: nothing of it was, and each problem names its row
-    (as a spreadsheet numbers them: the header is row 1)."""
+    (as a spreadsheet numbers them: the header is row 1). Every problem is listed, so a file
+    with several is fixed in one pass, not one run per row."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
-        shown = "; ".join(problems[:10])
-        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
-        super().__init__(f"{path}: {shown}{more}. Nothing was merged; fix the file and run again.")
+        shown = "; ".join(problems)
+        super().__init__(f"{path}: {shown}. Nothing was merged; fix the file and run again.")
 
 
 class ReleaseError(GraderError):

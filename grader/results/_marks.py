@@ -10,7 +10,7 @@ checked whole before anything is stored: one bad row and nothing is merged.
 from __future__ import annotations
 
 import csv
-import math
+import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader.assignment._spec import Assignment
 from grader.errors import ManualMarksError, OutputError
+from grader.results._csv import read_record
 
 STORE = "results.sqlite"
 _SCHEMA = """
@@ -32,6 +33,9 @@ CREATE TABLE IF NOT EXISTS manual_marks (
 """
 #: The columns a file of marks must have; others (the answer, max_points, note) are ignored.
 REQUIRED = ("submission", "question", "points", "comment")
+#: Points as a spreadsheet writes them: ASCII digits only (``float`` would take ``٢`` for 2, or
+#: ``1_0`` for 10), a sign so that a negative mark is refused as out of range, not as a word.
+_POINTS = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -116,12 +120,9 @@ def _row_problem(
         return f"no question {question!r} is graded by hand (those: {known})"
     if not points:
         return "a comment without points; give the points too" if row["comment"].strip() else None
-    try:
-        value = float(points)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        return f"points {points!r} for {question} is not a number"
+    if not _POINTS.fullmatch(points):
+        return f"points {points!r} for {question} is not a number (digits 0-9 and a point)"
+    value = float(points)
     if not 0 <= value <= maximum[question]:
         return f"points {points} for {question} is outside 0..{maximum[question]:g}"
     return None
@@ -142,13 +143,6 @@ def _rows(marks_csv: Path) -> list[tuple[int, dict[str, str]]]:
     for number, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue
-        cells = dict(zip(header, record))
-        rows.append((number, {name: _unquoted(cells.get(name, "")) for name in REQUIRED}))
+        cells = read_record(header, record)  # as the template wrote them: names exact
+        rows.append((number, {name: cells.get(name, "") for name in REQUIRED}))
     return rows
-
-
-def _unquoted(text: str) -> str:
-    """The text without the quote the template put before what a spreadsheet would evaluate."""
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
-        return text[1:]
-    return text
