@@ -7,7 +7,6 @@ its rows, a worker that crashes is replaced, and the report is always written in
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import multiprocessing
 import os
@@ -23,10 +22,12 @@ from typing import Protocol
 
 import pandas as pd
 
+from grader._files import output_name
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment
-from grader.errors import OutputError, SubmissionsError
+from grader.errors import OutputError
 from grader.grading import _sources, _worker
+from grader.grading._intake import Entry, collect_submissions, examine, submission_name
 from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox, _warm
 from grader.kernel._limits import Limits
@@ -82,30 +83,6 @@ class BatchReport:
         return self.out / "gradebook.csv"
 
 
-def collect_submissions(paths: Sequence[Path]) -> list[Path]:
-    """Expand folders to their ``*.ipynb``; refuse an empty set and duplicate names."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.glob("*.ipynb") if p.is_file()))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise SubmissionsError(f"no such submission file or folder: {path}")
-    if not found:
-        where = ", ".join(str(p) for p in paths)
-        raise SubmissionsError(f"no .ipynb notebooks found in {where}")
-    names: dict[str, Path] = {}
-    for path in found:
-        if path.stem in names:
-            raise SubmissionsError(
-                f"two submissions share the name {path.stem!r}: {names[path.stem]} and {path}; "
-                "rename one so each row of the report is unambiguous"
-            )
-        names[path.stem] = path
-    return found
-
-
 def grade_batch(
     assignment: Assignment,
     submissions: Sequence[Path],
@@ -155,7 +132,7 @@ def _grade_into(
     plan = GradingPlan.build(assignment, limits)
     isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
     _sandbox.sweep_leftovers()  # of runs killed with -9 or by a reboot, never of live ones
-    hashes = {path.stem: _sha256(path) for path in files}
+    entries = {entry.name: entry for entry in map(examine, files)}  # read as regular files only
     meta = {
         "assignment": assignment.name,
         "spec_sha256": assignment.spec_hash,
@@ -165,11 +142,15 @@ def _grade_into(
     }
     store = Store(out / "results.sqlite", meta, resume)
     try:
-        todo = _still_to_grade(store.done(), files, hashes, resume)
+        todo = _still_to_grade(store.done(), entries, resume)
         template = _sources.template_cells(assignment.student_notebook)
-        record = _recorder(store, hashes, progress, out, todo, template)
-        _run(Batch(plan, tuple(todo), out, isolation, record), runner)
-        names = [p.stem for p in files]
+        record = _recorder(store, entries, progress, out, template)
+        for entry in todo:
+            if entry.problem:  # no file to read: its row is written here, never by a runner
+                record(_not_read(plan, entry))
+        gradable = tuple(entry.path for entry in todo if not entry.problem)
+        _run(Batch(plan, gradable, out, isolation, record), runner)
+        names = list(entries)
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
         store.set_info(
@@ -192,17 +173,26 @@ def _grade_into(
     )
 
 
-def _still_to_grade(
-    done: dict[str, str], files: list[Path], hashes: dict[str, str], resume: bool
-) -> list[Path]:
-    """The submissions not in the store; a resumed batch refuses any that changed since."""
-    changed = [n for n, sha in done.items() if n in hashes and hashes[n] != sha]
+def _still_to_grade(done: dict[str, str], entries: dict[str, Entry], resume: bool) -> list[Entry]:
+    """The submissions not in the store, and every one not to be read (its row costs nothing);
+    a resumed batch refuses any that changed since it was graded."""
+    changed = [
+        name
+        for name, sha in done.items()
+        if name in entries and not entries[name].problem and entries[name].sha256 != sha
+    ]
     if resume and changed:
         raise OutputError(
             f"cannot --resume: submission(s) {', '.join(sorted(changed))} changed since they "
             "were graded; run again without --resume to regrade everything"
         )
-    return [p for p in files if p.stem not in done]
+    return [entry for entry in entries.values() if entry.problem or entry.name not in done]
+
+
+def _not_read(plan: GradingPlan, entry: Entry) -> SubmissionResult:
+    """The row of an entry the grader does not read: no marks, and why (as the sentence of an
+    unreadable notebook, with what the entry is or its size as data)."""
+    return zero_result(plan, entry.name, "invalid_notebook", entry.problem, params=entry.params)
 
 
 def _write_report(
@@ -228,26 +218,23 @@ def _prepare_out(out: Path) -> None:
     (out / "executed").mkdir(parents=True, exist_ok=True)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _recorder(
     store: object,
-    hashes: dict[str, str],
+    entries: dict[str, Entry],
     progress: Progress | None,
     out: Path,
-    todo: list[Path],
     template: tuple[str, _sources.Cells],
 ) -> Callable[[SubmissionResult], None]:
     """Stores each result with the cells it was graded on (for ``grader similarity``)."""
-    paths = {path.stem: path for path in todo}
     since = time.time()  # an executed notebook older than this is another batch's
 
     def record(result: SubmissionResult) -> None:
-        store.put(result, hashes[result.submission])  # type: ignore[attr-defined]
-        executed = out / "executed" / f"{result.submission}.ipynb"
-        cells = _sources.graded_cells(paths[result.submission], executed, since)
+        entry = entries[result.submission]
+        store.put(result, entry.sha256)  # type: ignore[attr-defined]
+        cells: _sources.Cells = []
+        if not entry.problem:
+            executed = out / "executed" / output_name(result.submission, ".ipynb")
+            cells = _sources.graded_cells(entry.path, executed, since)
         store.put_sources(result.submission, template, cells)  # type: ignore[attr-defined]
         if progress is not None:
             progress(result)
@@ -388,4 +375,4 @@ def _ignoring(*signums: int) -> Iterator[None]:
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:
     why = "Grading this notebook crashed the grader's worker process twice."
-    return zero_result(plan, path.stem, "kernel_died", why)
+    return zero_result(plan, submission_name(path), "kernel_died", why)

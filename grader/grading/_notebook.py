@@ -21,6 +21,7 @@ from grader.assignment._spec import Check, Question
 from grader.grading._events import execution_events, imported_events
 from grader.grading._explain import clean, died, reason_of, received
 from grader.grading._hints import broken_properties
+from grader.grading._intake import submission_name
 from grader.grading._misconceptions import name_misconception
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._verdict import sampled, why_not
@@ -53,11 +54,12 @@ def grade_notebook(
     With ``keep_executed``, the executed notebook (outputs capped) is written there, for appeals.
     Reading the file counts in the submission's time, like its cells and calls.
     """
-    name = name or path.stem
+    name = name or submission_name(path)
     start = time.monotonic()
     submission = read_submission(path)
     if submission.nb is None:
-        return zero_result(plan, name, "invalid_notebook", submission.problem, start)
+        problem = submission.problem
+        return zero_result(plan, name, "invalid_notebook", problem, start, submission.params)
     answers = written_answers(plan.assignment, submission.nb)
     with KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb) as session:
         session.deadline = start + plan.limits.notebook_seconds
@@ -89,16 +91,22 @@ def grade_notebook(
 
 
 def zero_result(
-    plan: GradingPlan, name: str, status: str, why: str, start: float | None = None
+    plan: GradingPlan,
+    name: str,
+    status: str,
+    why: str,
+    start: float | None = None,
+    params: dict[str, Any] | None = None,
 ) -> SubmissionResult:
     """Every question gets the same zero when the notebook as a whole failed; ``why`` (the
-    grader's own sentence) is the event that says so."""
+    grader's own sentence) is the event that says so, ``params`` the same as data (what the
+    file is, its size and the cap)."""
     questions = tuple(
         QuestionResult(q.id, 0.0, q.points, status) for q in plan.assignment.questions
     )
     seconds = round(time.monotonic() - start, 3) if start is not None else 0.0
     code = "grader_failed" if status == "error" else status
-    events = (Event(code, {"message": clean(why)}),)
+    events = (Event(code, {"message": clean(why), **(params or {})}),)
     return SubmissionResult(name, questions, notes_text(events), seconds, events=events)
 
 

@@ -1,11 +1,13 @@
 """Reading a submitted file as a notebook: bounded, repaired where Jupyter would cope, or refused
 with one sentence that says where the problem is.
 
-The file is measured before it is parsed (a valid notebook of 300,000 empty cells cost 25 s and
-1 GB to parse and validate in full). What the grader never uses (outputs, execution counts,
-metadata, cell ids) is repaired rather than refused, and each repair is said in the notes: a
-notebook Jupyter opens and runs deserves its marks. nbformat's warnings are captured here, so none
-reaches stderr in the middle of a batch; they become notes too.
+Only a regular file is read, and it is measured before it is parsed (a valid notebook of 300,000
+empty cells cost 25 s and 1 GB to parse and validate in full); its cells are counted again while
+it is parsed and after, the same way for every nbformat version (190,000 cells with escaped keys
+in one version 3 worksheet once got past both counts). What the grader never uses (outputs,
+execution counts, metadata, cell ids) is repaired rather than refused, and each repair is said in
+the notes: a notebook Jupyter opens and runs deserves its marks. nbformat's warnings are captured
+here, so none reaches stderr in the middle of a batch; they become notes too.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import json
 import logging
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,16 @@ import nbformat
 from nbformat import validator
 from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
 
-#: Largest notebook file graded, in bytes; bigger files are refused unread.
-MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
-#: Most cells a notebook may have; counted in the raw file, before it is parsed.
+from grader._files import output_name
+from grader.grading._intake import (
+    MAX_NOTEBOOK_BYTES,
+    NotGradable,
+    open_regular,
+    too_big,
+    unreadable,
+)
+
+#: Most cells a notebook may have; counted in the raw file, while it is parsed, and after.
 MAX_CELLS = 2000
 #: Most JSON items (objects, arrays, elements, keys) a notebook may hold, counted in the raw file
 #: by its ``{ [ , :``: 32 MiB of ``{},`` would parse into 11 million dicts (700 MB). A notebook
@@ -50,20 +59,25 @@ class Submission:
     nb: nbformat.NotebookNode | None
     problem: str = ""
     repairs: tuple[str, ...] = ()
+    #: The problem as data, for the row's event: what the file is, or its size and the cap.
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def read_submission(
     path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES, max_cells: int = MAX_CELLS
 ) -> Submission:
-    """The notebook in ``path``; nothing the file holds raises here."""
+    """The notebook in ``path``; nothing the file holds raises here. Only a regular file is
+    read, measured before a byte of it is (``_intake.open_regular``)."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, max_bytes) as (handle, _):
             data = handle.read(max_bytes + 1)
-            size = max(len(data), path.stat().st_size)
+    except NotGradable as exc:
+        return Submission(None, exc.problem, params=exc.params)
     except OSError as exc:
-        return Submission(None, f"This file cannot be read ({exc.strerror}).")
-    if size > max_bytes:
-        return Submission(None, _too_big(size, max_bytes))
+        return Submission(None, unreadable(exc))
+    if len(data) > max_bytes:  # it grew after it was measured
+        problem, params = too_big(len(data), max_bytes)
+        return Submission(None, problem, params=params)
     problem = _too_many(data.count(b'"cell_type"'), max_cells, _json_items(data))
     if problem:
         return Submission(None, problem)
@@ -85,7 +99,7 @@ def write_executed(nb: nbformat.NotebookNode, folder: Path, name: str) -> bool:
     """Keep the executed notebook for appeals; False where it cannot be written. A kernel can
     send text no UTF-8 file takes (a lone surrogate): it is written as the JSON escape it came
     as. Nothing of nbformat reaches stderr."""
-    path = folder / f"{name}.ipynb"
+    path = folder / output_name(name, ".ipynb")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with _captured(), path.open("w", encoding="utf-8", errors="backslashreplace") as handle:
@@ -100,10 +114,11 @@ def _json_items(data: bytes) -> int:
     return sum(data.count(char) for char in (b"{", b"[", b",", b":"))
 
 
-def _too_many(cells: int, max_cells: int, items: int = 0) -> str:
+def _too_many(cells: int, max_cells: int, items: int = 0, more_than: bool = False) -> str:
     if cells > max_cells:
+        counted = f"more than {max_cells}" if more_than else str(cells)
         return (
-            f"This notebook has {cells} cells; the grader takes at most {max_cells}. "
+            f"This notebook has {counted} cells; the grader takes at most {max_cells}. "
             "Remove the empty or repeated cells and submit it again."
         )
     if items > MAX_JSON_ITEMS:
@@ -114,21 +129,41 @@ def _too_many(cells: int, max_cells: int, items: int = 0) -> str:
     return ""
 
 
-def _too_big(size: int, cap: int) -> str:
-    return (
-        f"This file is {size / 2**20:.1f} MiB; the grader takes notebooks of at most "
-        f"{cap / 2**20:g} MiB. Clear the outputs (Kernel > Restart & Clear Output) and save."
-    )
+class _TooManyCells(Exception):
+    """The parse stopped: more objects that are cells than a notebook may have."""
 
 
-def _load(blob: list[bytes]) -> tuple[Any, str]:
-    """The file's JSON, or why there is none; the bytes are taken out of ``blob`` and dropped."""
+def _cell_counter(max_cells: int) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """Builds each JSON object and counts those with a ``cell_type`` key, as json decoded it:
+    escapes (``"\\u0063ell_type"``), which the raw count before the parse cannot see, are
+    undone here. The parse stops at the first cell past ``max_cells``, whatever the version."""
+    cells = 0
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal cells
+        built = dict(pairs)
+        if "cell_type" in built:
+            cells += 1
+            if cells > max_cells:
+                raise _TooManyCells
+        return built
+
+    return build
+
+
+def _load(blob: list[bytes], max_cells: int) -> tuple[Any, str]:
+    """The file's JSON, or why there is none; the bytes are taken out of ``blob`` and dropped.
+
+    The parse is bounded before it starts by the file's bytes and its JSON items (``{ [ , :``,
+    which no escape can spell), and while it runs by its cells."""
     try:
         text = blob.pop().decode("utf-8")
     except UnicodeDecodeError:
         return None, "This file is not a notebook: it is not text (UTF-8)."
     try:
-        return json.loads(text), ""
+        return json.loads(text, object_pairs_hook=_cell_counter(max_cells)), ""
+    except _TooManyCells:
+        return None, _too_many(max_cells + 1, max_cells, more_than=True)
     except json.JSONDecodeError as exc:
         return None, _not_json(text, exc)
     except (ValueError, RecursionError):
@@ -136,7 +171,7 @@ def _load(blob: list[bytes]) -> tuple[Any, str]:
 
 
 def _parse(blob: list[bytes], max_cells: int) -> Submission:
-    raw, problem = _load(blob)
+    raw, problem = _load(blob, max_cells)
     if problem:
         return Submission(None, problem)
     if not isinstance(raw, dict):
@@ -147,8 +182,9 @@ def _parse(blob: list[bytes], max_cells: int) -> Submission:
     cells = raw.get("cells" if version == 4 else "worksheets")
     if not isinstance(cells, list):
         return Submission(None, f"{_NOT_A_NOTEBOOK}: its 'cells' are not a list.")
-    if len(cells) > max_cells:  # the raw count missed them: "cell_type" spelt with escapes
-        return Submission(None, _too_many(len(cells), max_cells))
+    count = _cell_count(raw)
+    if count > max_cells:  # cells without a "cell_type" key: the parse did not count them
+        return Submission(None, _too_many(count, max_cells))
     repairs = _repair(raw) if version == 4 else []
     try:
         minor = raw.get("nbformat_minor")
@@ -169,6 +205,16 @@ def _parse(blob: list[bytes], max_cells: int) -> Submission:
     if problem:
         return Submission(None, f"This file is not a valid Jupyter notebook: {problem}.")
     return Submission(nb, "", tuple(repairs))
+
+
+def _cell_count(raw: dict[str, Any]) -> int:
+    """The cells, counted the same way for every version: the notebook's list (versions 1 and
+    4) and that of every worksheet (2 and 3)."""
+    lists = [raw.get("cells")]
+    worksheets = raw.get("worksheets")
+    if isinstance(worksheets, list):
+        lists += [sheet.get("cells") for sheet in worksheets if isinstance(sheet, dict)]
+    return sum(len(cells) for cells in lists if isinstance(cells, list))
 
 
 def _unreadable(raw: dict[str, Any], version: int) -> str:
@@ -212,10 +258,10 @@ def _repair(raw: dict[str, Any]) -> list[str]:
 def _kernel_language(metadata: dict[str, Any]) -> list[str]:
     """A note when the notebook was written for another language: it still runs as Python."""
     names = []
-    for key, field in (("kernelspec", "language"), ("language_info", "name")):
+    for key, inner in (("kernelspec", "language"), ("language_info", "name")):
         value = metadata.get(key)
-        if isinstance(value, dict) and isinstance(value.get(field), str):
-            names.append(value[field])
+        if isinstance(value, dict) and isinstance(value.get(inner), str):
+            names.append(value[inner])
     other = [n for n in names if n.strip().lower() not in ("python", "python3", "ipython")]
     if not other:
         return []

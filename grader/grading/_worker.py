@@ -16,7 +16,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from grader._files import output_name
 from grader.assignment._plan import GradingPlan
+from grader.grading._intake import submission_name
 from grader.grading._notebook import grade_notebook, zero_result
 from grader.kernel import _session, _warm
 from grader.results._model import SubmissionResult
@@ -75,18 +77,19 @@ def ready() -> bool:
 def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
     """Whatever the notebook does, its result. Raises WorkerStopped in a stopping worker, and
     KeyboardInterrupt on Ctrl-C where the coordinator grades by itself."""
+    name = submission_name(path)
     if _state["stopping"]:
-        raise WorkerStopped(path.stem)
+        raise WorkerStopped(name)
     try:
-        result = grade_notebook(plan, path, path.stem, keep_executed=out / "executed")
+        result = grade_notebook(plan, path, name, keep_executed=out / "executed")
     except KeyboardInterrupt:
         if _state["stopping"]:
-            raise WorkerStopped(path.stem) from None
+            raise WorkerStopped(name) from None
         raise
     except BaseException as exc:
         why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
-        result = zero_result(plan, path.stem, "error", why)
+        result = zero_result(plan, name, "error", why)
     if _state["abandoned"]:  # its kernel was killed under it: whatever came back is no grade
-        (out / "executed" / f"{path.stem}.ipynb").unlink(missing_ok=True)
-        raise WorkerStopped(path.stem)
+        (out / "executed" / output_name(name, ".ipynb")).unlink(missing_ok=True)
+        raise WorkerStopped(name)
     return result

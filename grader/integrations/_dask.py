@@ -25,9 +25,10 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from grader._files import write_atomic
+from grader._files import output_name, write_atomic
 from grader.assignment._plan import GradingPlan
 from grader.grading._batch import Batch
+from grader.grading._intake import submission_name
 from grader.grading._notebook import zero_result
 from grader.integrations import _dask_security, _dask_task
 from grader.integrations._dask_security import ClusterError
@@ -265,7 +266,8 @@ class DaskRunner:
         except Exception as exc:
             return self._failed_task(path, exc)
         if executed is not None:
-            write_atomic(batch.out / "executed" / f"{path.stem}.ipynb", executed)
+            named = output_name(submission_name(path), ".ipynb")  # where the batch looks for it
+            write_atomic(batch.out / "executed" / named, executed)
         batch.record(result)
         return False
 
@@ -309,7 +311,7 @@ class DaskRunner:
 def _killed(plan: GradingPlan, path: Path, exc: Exception) -> SubmissionResult:
     tries = getattr(exc, "allowed_failures", ALLOWED_FAILURES) + 1
     why = f"Grading this notebook crashed the grader's worker process {_times(tries)}."
-    return zero_result(plan, path.stem, "kernel_died", why)
+    return zero_result(plan, submission_name(path), "kernel_died", why)
 
 
 def _times(n: int) -> str:
