@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -145,11 +145,7 @@ def _grade_into(
         todo = _still_to_grade(store.done(), entries, resume)
         template = _sources.template_cells(assignment.student_notebook)
         record = _recorder(store, entries, progress, out, template)
-        for entry in todo:
-            if entry.problem:  # no file to read: its row is written here, never by a runner
-                record(_not_read(plan, entry))
-        gradable = tuple(entry.path for entry in todo if not entry.problem)
-        _run(Batch(plan, gradable, out, isolation, record), runner)
+        _grade_todo(Batch(plan, (), out, isolation, record), todo, runner)
         names = list(entries)
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
@@ -242,9 +238,15 @@ def _recorder(
     return record
 
 
-def _run(batch: Batch, runner: Runner) -> None:
-    if batch.todo:
-        runner.run(batch)
+def _grade_todo(batch: Batch, todo: list[Entry], runner: Runner) -> None:
+    """Each entry not to be read gets its row here (no runner ever sees it); the runner grades
+    the rest."""
+    for entry in todo:
+        if entry.problem:
+            batch.record(_not_read(batch.plan, entry))
+    gradable = tuple(entry.path for entry in todo if not entry.problem)
+    if gradable:
+        runner.run(replace(batch, todo=gradable))
 
 
 @dataclass(frozen=True)
