@@ -19,6 +19,7 @@ reads back as exactly that name; the others are neutralised for display, as on t
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -89,6 +90,8 @@ def read_record(header: Iterable[str], record: Iterable[str]) -> dict[str, str]:
 
 
 def _field(value: object, exact: bool) -> str:
+    if isinstance(value, str):
+        return _text_field(value, exact)
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, (bool, np.bool_)):  # text, so every unquoted field is a number
@@ -102,7 +105,13 @@ def _field(value: object, exact: bool) -> str:
         if math.isinf(number):  # "-inf" is not a number to a spreadsheet: text, prefixed
             return _quoted(safe_text(str(number), exact=False))
         return repr(number)
-    return _quoted(safe_text(str(value), exact))
+    return _text_field(str(value), exact)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_field(text: str, exact: bool) -> str:
+    """Cached: a class's CSVs repeat the same names, questions, statuses and versions."""
+    return _quoted(safe_text(text, exact))
 
 
 def _quoted(text: str) -> str:
