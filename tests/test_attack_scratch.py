@@ -149,3 +149,16 @@ def test_without_mounting_the_bound_is_checked_after_the_kernel(plan, tmp_path, 
     assert "sockets_full" in [e.code for e in result.events], result.notes
     assert result.total == 10.0, result  # "grader failed" (0) before
     assert _scratch_folders() <= before
+
+
+def test_the_kernels_copy_never_follows_a_link(tmp_path):
+    """A submission swapped for a link to the solution after it was checked: the copy for the
+    kernel refuses it rather than hand the solution to the kernel."""
+    from grader.errors import KernelStartError
+    from tests.conftest import ASSIGNMENT
+
+    link = tmp_path / "swapped.ipynb"
+    link.symlink_to(ASSIGNMENT / "solution.ipynb")
+    with pytest.raises(KernelStartError, match="cannot copy"):
+        _sandbox.Scratch.create(link, base=tmp_path)
+    assert not list(tmp_path.glob("s-*"))  # its scratch folder went with it

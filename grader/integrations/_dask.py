@@ -28,7 +28,7 @@ from typing import Any
 from grader._files import output_name, write_atomic
 from grader.assignment._plan import GradingPlan
 from grader.grading._batch import Batch
-from grader.grading._intake import submission_name
+from grader.grading._intake import MAX_NOTEBOOK_BYTES, NotGradable, open_regular, submission_name
 from grader.grading._notebook import zero_result
 from grader.integrations import _dask_security, _dask_task
 from grader.integrations._dask_security import ClusterError
@@ -211,7 +211,7 @@ class DaskRunner:
                 grade_installed,
                 plan_name,
                 path.stem,
-                path.read_bytes(),
+                _notebook_bytes(path),
                 batch.isolation,
                 pure=False,
                 **self._where(),
@@ -330,6 +330,16 @@ def _refusal(refused: dict[str, str], refusers: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
+def _notebook_bytes(path: Path) -> bytes:
+    """The notebook as checked when the batch took it in: a regular file, never a link; one
+    swapped since is sent empty (and graded as the empty file it now is)."""
+    try:
+        with open_regular(path, MAX_NOTEBOOK_BYTES) as (handle, _):
+            return handle.read(MAX_NOTEBOOK_BYTES + 1)
+    except (NotGradable, OSError):
+        return b""
+
+
 def _ignoring_sigint() -> Any:
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -93,9 +93,13 @@ class Scratch:
         scratch = cls(root)
         for folder in (scratch.work, scratch.run, scratch.conn, scratch.home):
             folder.mkdir(mode=0o700)
-        shutil.copyfile(notebook, scratch.work / "submission.ipynb")
-        for data in data_files:
-            shutil.copyfile(data, scratch.work / data.name)
+        try:
+            _copy_regular(notebook, scratch.work / "submission.ipynb")
+            for data in data_files:
+                _copy_regular(data, scratch.work / data.name)
+        except BaseException:
+            remove_quietly(root, "scratch folder")
+            raise
         scratch.files = tuple(sorted(scratch.work.iterdir()))
         return scratch
 
@@ -133,6 +137,23 @@ class Scratch:
             self.cgroup = None
         self._release_run()
         remove_quietly(self.root, "scratch folder")
+
+
+def _copy_regular(source: Path, target: Path) -> None:
+    """Copy a regular file, never through a link or from a pipe: the submission was checked
+    when it was read, and one swapped for a link to the solution since must not be copied."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(source, flags)
+    except OSError as exc:
+        raise KernelStartError(
+            f"cannot copy {source.name!r} for the kernel: {exc.strerror}"
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise KernelStartError(f"{source.name!r} is no longer a regular file")
+        with open(target, "wb") as copy:
+            shutil.copyfileobj(handle, copy)
 
 
 def _scratch_base(tag: str, within: str = "") -> str:
