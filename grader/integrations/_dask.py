@@ -329,7 +329,6 @@ def _refusal(refused: dict[str, str], refusers: dict[str, str]) -> str:
     )
 
 
-@contextlib.contextmanager
 def _notebook_bytes(path: Path) -> bytes:
     """The notebook as checked when the batch took it in: a regular file, never a link; one
     swapped since is sent empty (and graded as the empty file it now is)."""
@@ -340,6 +339,7 @@ def _notebook_bytes(path: Path) -> bytes:
         return b""
 
 
+@contextlib.contextmanager
 def _ignoring_sigint() -> Any:
     if threading.current_thread() is not threading.main_thread():
         yield
