@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -91,6 +92,27 @@ def test_a_second_submission_finds_nothing_of_the_first():
         assert draws[0] != SEEDED[0] and draws[1] != SEEDED[1]
         assert probe(second, "neighbours") == 0.0
         assert probe(second, "capabilities") == 0.0
+
+
+def test_no_command_line_carries_the_zygotes_program(tmp_path):
+    """The zygote runs its file, bound read-only into the sandbox: ``ps`` shows no source, and
+    the kernels it forks do not see that file."""
+    nb = nbformat.v4.new_notebook()
+    seen = f"import os\ndef sees_it():\n    return float(os.path.exists({_warm.PROGRAM_INSIDE!r}))"
+    nb.cells = [nbformat.v4.new_code_cell(seen)]
+    nbformat.write(nb, tmp_path / "looks.ipynb")
+    zygote = _warm.zygote()
+    assert zygote is not None
+    source = _warm._PROGRAM.read_bytes()
+    assert len(source) > 1000
+    for pid in (zygote.pid, zygote.process.pid):  # the zygote, and the bwrap that runs it
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert _warm.PROGRAM_INSIDE.encode() in cmdline
+        assert b"def build_view" not in cmdline and source[:200] not in cmdline
+    with KernelSession(tmp_path / "looks.ipynb", Limits()) as session:
+        assert not session.run_notebook().errors
+        assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+        assert probe(session, "sees_it") == 0.0
 
 
 def test_two_warm_kernels_draw_different_random_numbers():

@@ -43,7 +43,11 @@ from grader.kernel._tree import remove_quietly
 #: Seconds the zygote may take to import and say it is ready, and to answer one request.
 START_SECONDS = 120.0
 REQUEST_SECONDS = 60.0
+#: The zygote's program, and where the sandbox sees it: that one file is bound read-only (the
+#: grader's package is not mounted), so no command line carries its text. Not ``python -I``:
+#: every kernel inherits the zygote's flags, and -I would drop PYTHONDONTWRITEBYTECODE's.
 _PROGRAM = Path(__file__).with_name("_zygote.py")
+PROGRAM_INSIDE = "/.grader/zygote.py"
 
 
 class Zygote:
@@ -78,6 +82,7 @@ class Zygote:
         at = argv.index("ALL") + 1
         argv[at:at] = ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
         argv[-3:-3] = ["--tmpfs", "/stage", "--ro-bind", "/proc", "/.hostproc"]
+        argv[-3:-3] = ["--ro-bind", str(_PROGRAM), PROGRAM_INSIDE]  # that one file, nothing else
         roots = [r for r in _bwrap.read_only_roots() if r.startswith("/tmp/")]
         host, guest = socket.socketpair()
         lifeline_read, self._lifeline = os.pipe()
@@ -86,8 +91,7 @@ class Zygote:
             "HOME": str(root / "home"), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
         }  # fmt: skip
-        program = _PROGRAM.read_text(encoding="utf-8")
-        command = [*argv, sys.executable, "-s", "-c", program, str(self.inbox)]
+        command = [*argv, sys.executable, "-s", PROGRAM_INSIDE, str(self.inbox)]
         command += [str(guest.fileno()), str(lifeline_read), json.dumps(roots)]
         log = open(root / "zygote.log", "wb")  # noqa: SIM115 (the child holds it)
         try:

@@ -1,11 +1,14 @@
 """The warm kernel process (*zygote*): a program run inside bwrap, never imported by the grader.
 
-``_warm`` starts it as ``python -s -c <this file's text> INBOX HELLO_FD LIFELINE_FD ROOTS``, so
-it needs nothing of the grader inside the sandbox (the repository is not mounted there). It
-imports ipykernel, numpy and scipy.stats once, creates no zmq context, event loop or thread, and
-serves one request per connection on ``INBOX/zygote.sock``: a JSON line naming a submission
-folder ``INBOX/NAME`` (``r/`` for sockets, ``conn/kernel.json``, ``work/`` with the notebook and
-data files). For each request it forks at once, so what a request says never enters the zygote:
+``_warm`` binds this one file read-only at ``/.grader/zygote.py`` in the sandbox and starts it as
+``python -s /.grader/zygote.py INBOX HELLO_FD LIFELINE_FD ROOTS``, so it needs nothing else of
+the grader inside the sandbox (the repository is not mounted there), and ``ps`` shows no program
+text. Each kernel's view hides ``/.grader`` again, and ``sys.path[0]`` is ``''`` (the kernel's
+working folder), as for a program given with ``-c``. It imports ipykernel, numpy and
+scipy.stats once, creates no zmq context, event loop or thread, and serves one request per
+connection on ``INBOX/zygote.sock``: a JSON line naming a submission folder ``INBOX/NAME``
+(``r/`` for sockets, ``conn/kernel.json``, ``work/`` with the notebook and data files). For
+each request it forks at once, so what a request says never enters the zygote:
 
 * A (the zygote's namespaces) unshares mount, pid, net and ipc namespaces and forks
 * B, pid 1 of the new pid namespace and leader of its own session: fresh ``/proc``, tmpfs on
@@ -34,6 +37,7 @@ import ipykernel.kernelapp  # noqa: F401  the point of the zygote: imported once
 import numpy
 import scipy.stats  # noqa: F401
 
+sys.path[0] = ""  # not /.grader: the forked kernels import from their working folder, as with -c
 #: What IPKernelApp imports as it initializes (the debugger's among them): imported here, once.
 for _name in ("ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "psutil",
               "tornado.gen", "tornado.queues", "tornado.platform.asyncio", "http.server",
@@ -51,6 +55,8 @@ MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 SEALED = MS_NOSUID | MS_NODEV
+#: Where ``_warm`` binds this file (its ``PROGRAM_INSIDE``); hidden again in every kernel's view.
+PROGRAM = "/.grader/zygote.py"
 
 
 def check(result, what):
@@ -90,6 +96,7 @@ def build_view(inbox, roots, request):
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     tmpfs("/stage", 1 << 20, "0700")
     fresh_proc()
+    tmpfs(os.path.dirname(PROGRAM), 4096, "0000")  # the zygote's own file is not the kernel's
     staged = {"r": f"{own}/r", "conn": f"{own}/conn", "files": f"{own}/work"}
     staged.update({f"root{i}": root for i, root in enumerate(roots)})
     for name, source in staged.items():
