@@ -25,6 +25,7 @@ import pytest
 from grader import Limits, grade_notebook
 from grader.grading._compare import mismatch, show
 from grader.grading._reading import MAX_CELLS, read_submission
+from grader.results._model import Mismatch
 from grader.results._render_text import feedback_by_question
 from grader.results._text import neutralise
 from tests.conftest import ASSIGNMENT, FILES, ROOT
@@ -265,7 +266,7 @@ ODD = [
 def test_any_returned_value_is_compared_without_raising(expected, returns):
     for got in ODD:
         reason = mismatch(expected, got, returns)
-        assert reason is None or isinstance(reason, str), (expected, got)
+        assert reason is None or isinstance(reason, Mismatch), (expected, got)
         assert len(show(got)) <= 200
     for huge in (10**400, -(10**400), [10**400, 0.5], [0.5, 10**4000]):
         assert mismatch(expected, huge, returns)

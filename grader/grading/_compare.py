@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
+
+from grader.results._model import AnswerKind, Mismatch, ValueKind
 
 REL_TOL = 1e-6
 ABS_TOL = 1e-9
@@ -41,64 +44,60 @@ def _is_nan(value: Any) -> bool:
 
 def mismatch(
     expected: Any, got: Any, returns: str, rtol: float = REL_TOL, atol: float = ABS_TOL
-) -> str | None:
-    """Why ``got`` is not an acceptable answer (completing "returned X: ..."), or None."""
+) -> Mismatch | None:
+    """Why ``got`` is not an acceptable answer, as data (the renderers word it), or None."""
     if got is None:
-        return "is a `return` statement missing?"
+        return Mismatch("returned_none")
     if returns == "scalar":
         if isinstance(got, list):
-            return f"one number was expected, not a list of length {len(got)}"
+            return Mismatch("list_for_number", got_count=len(got))
         if not _is_number(got):
-            return "that is not a number"
+            return Mismatch("not_a_number", got_kind=_kind(got))
         if _is_nan(got):
-            return "nan is never a correct answer"
-        return None if close(expected, got, rtol, atol) else "that is not the right value"
+            return Mismatch("not_finite")
+        return None if close(expected, got, rtol, atol) else Mismatch("wrong_value")
     if _is_number(got):
-        return "a vector was expected, not a single number"
+        return Mismatch("number_for_vector", got_kind=_kind(got))
     if not all(_is_number(x) for x in got):
-        return "a flat vector of numbers was expected, not a nested list"
+        return Mismatch("nested_vector")
     if len(got) != len(expected):
-        return f"a vector of length {len(expected)} was expected, not of length {len(got)}"
+        return Mismatch("wrong_length", expected_count=len(expected), got_count=len(got))
     if any(_is_nan(x) for x in got):
-        return "nan is never a correct answer"
+        return Mismatch("not_finite")
     ok = all(close(e, g, rtol, atol) for e, g in zip(expected, got))
-    return None if ok else "that is not the right value"
+    return None if ok else Mismatch("wrong_value")
 
 
 def mismatch_shaped(
     expected: Any, got: Any, shape: Any, rtol: float = REL_TOL, atol: float = ABS_TOL
-) -> str | None:
+) -> Mismatch | None:
     """Like :func:`mismatch` for any shape of ``grader.assignment._answers``; a mismatch inside
-    a structure says where ("field lam, item 0: ..."), never what was expected there."""
-    found = _differ(expected, got, shape, rtol, atol, ())
-    if found is None:
-        return None
-    where, reason = found
-    return f"{', '.join(where)}: {reason}" if where else reason
+    a structure says where (its ``path``: field lam, item 0), never what was expected there."""
+    return _differ(expected, got, shape, rtol, atol, ())
 
 
-Where = tuple[str, ...]
+Where = tuple[str | int, ...]
 
 
 def _differ(
     expected: Any, got: Any, shape: Any, rtol: float, atol: float, where: Where
-) -> tuple[Where, str] | None:
+) -> Mismatch | None:
     if got is None:
-        reason = "is a `return` statement missing?" if not where else "it is None"
-        return where, reason
+        return Mismatch("returned_none", where)
     if isinstance(shape, str):
-        reason = _leaf_mismatch(expected, got, shape, rtol, atol)
-        return None if reason is None else (where, reason)
+        found = _leaf_mismatch(expected, got, shape, rtol, atol)
+        return None if found is None else replace(found, path=where)
     kind, inner = shape
     if kind == "record":
         return _record_differ(expected, got, inner, rtol, atol, where)
     if type(got) is not list:
-        return where, f"a {'tuple' if kind == 'tuple' else 'list'} was expected, not {_kind(got)}"
+        wanted = "tuple" if kind == "tuple" else "list"
+        return Mismatch("wrong_kind", where, expected_kind=wanted, got_kind=_kind(got))
     if len(got) != len(expected):
-        return where, f"{len(expected)} items were expected, not {len(got)}"
+        return Mismatch("wrong_count", where, expected_count=len(expected), got_count=len(got))
     shapes = inner if kind == "tuple" else [inner] * len(got)
     for index, (e, g, s) in enumerate(zip(expected, got, shapes)):
-        found = _differ(e, g, s, rtol, atol, (*where, f"item {index}"))
+        found = _differ(e, g, s, rtol, atol, (*where, index))
         if found is not None:
             return found
     return None
@@ -106,53 +105,59 @@ def _differ(
 
 def _record_differ(
     expected: Any, got: Any, fields: Any, rtol: float, atol: float, where: Where
-) -> tuple[Where, str] | None:
+) -> Mismatch | None:
+    names = tuple(name for name, _ in fields)
     if type(got) is not dict:
-        names = ", ".join(name for name, _ in fields)
-        return where, f"a dict with the fields {names} was expected, not {_kind(got)}"
-    for name, _ in fields:
+        return Mismatch(
+            "wrong_kind", where, expected_kind="record", got_kind=_kind(got), fields=names
+        )
+    for name in names:
         if name not in got:
-            return where, f"the field {name} is missing"
-    extra = sorted(set(got) - {name for name, _ in fields})
+            return Mismatch("field_missing", where, field=name)
+    extra = sorted(set(got) - set(names))
     if extra:
-        return where, f"the sheet asks for no field {show(extra[0], 40)}"
+        name = extra[0] if type(extra[0]) is str else repr(extra[0])
+        return Mismatch("extra_field", where, field=name[:200])
     for name, shape in fields:
-        found = _differ(expected[name], got[name], shape, rtol, atol, (*where, f"field {name}"))
+        found = _differ(expected[name], got[name], shape, rtol, atol, (*where, name))
         if found is not None:
             return found
     return None
 
 
-def _leaf_mismatch(expected: Any, got: Any, leaf: str, rtol: float, atol: float) -> str | None:
+_LEAF_KINDS: dict[str, AnswerKind] = {"scalar": "number", "vector": "vector"}
+_EXACT_KINDS: dict[str, tuple[type, AnswerKind]] = {
+    "int": (int, "int"),
+    "bool": (bool, "bool"),
+    "str": (str, "str"),
+}
+
+
+def _leaf_mismatch(expected: Any, got: Any, leaf: str, rtol: float, atol: float) -> Mismatch | None:
     if leaf in ("scalar", "vector"):
         if type(got) in (bool, str, dict):
-            return (
-                f"a number was expected, not {_kind(got)}"
-                if leaf == "scalar"
-                else (f"a vector was expected, not {_kind(got)}")
-            )
+            return Mismatch("wrong_kind", expected_kind=_LEAF_KINDS[leaf], got_kind=_kind(got))
         return mismatch(expected, got, leaf, rtol, atol)
     if leaf == "array":
         return _array_mismatch(expected, got, rtol, atol)
-    wanted = {"int": int, "bool": bool, "str": str}[leaf]
+    wanted, kind = _EXACT_KINDS[leaf]
     if type(got) is not wanted:
-        name = {"int": "a whole number (int)", "bool": "True or False", "str": "a string"}[leaf]
-        return f"{name} was expected, not {_kind(got)}"
-    return None if got == expected else "that is not the right value"
+        return Mismatch("wrong_kind", expected_kind=kind, got_kind=_kind(got))
+    return None if got == expected else Mismatch("wrong_value")
 
 
-def _array_mismatch(expected: Any, got: Any, rtol: float, atol: float) -> str | None:
+def _array_mismatch(expected: Any, got: Any, rtol: float, atol: float) -> Mismatch | None:
     want, have = _array_shape(expected), _array_shape(got)
     if have is None:
-        return f"an array of numbers was expected, not {_kind(got)}"
+        return Mismatch("wrong_kind", expected_kind="array", got_kind=_kind(got))
     if want != have:
-        return f"an array of shape {want} was expected, not of shape {have}"
+        return Mismatch("wrong_array_shape", expected_shape=want, got_shape=have)
     flat_e, flat_g = _flatten(expected), _flatten(got)
     if any(_is_nan(x) for x in flat_g):
-        return "nan is never a correct answer"
+        return Mismatch("not_finite")
     for index, (e, g) in enumerate(zip(flat_e, flat_g)):
         if not close(e, g, rtol, atol):
-            return f"element {_unravel(index, want)} is not the right value"
+            return Mismatch("wrong_element", index=_unravel(index, want))
     return None
 
 
@@ -172,23 +177,26 @@ def _flatten(value: Any) -> list[Any]:
     return [x for item in value for x in _flatten(item)] if type(value) is list else [value]
 
 
-def _unravel(index: int, shape: tuple[int, ...]) -> list[int]:
+def _unravel(index: int, shape: tuple[int, ...] | None) -> tuple[int, ...]:
     position = []
-    for size in reversed(shape):
+    for size in reversed(shape or ()):
         position.append(index % size)
         index //= size
-    return position[::-1]
+    return tuple(position[::-1])
 
 
-def _kind(value: Any) -> str:
-    return {
-        bool: "a bool",
-        str: "a string",
-        dict: "a dict",
-        list: "a list",
-        int: "an int",
-        float: "a float",
-    }.get(type(value), "something else")
+_KINDS: dict[type, ValueKind] = {
+    bool: "bool",
+    str: "str",
+    dict: "dict",
+    list: "list",
+    int: "int",
+    float: "float",
+}
+
+
+def _kind(value: Any) -> ValueKind:
+    return _KINDS.get(type(value), "other")
 
 
 def show(value: Any, limit: int = 200) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from grader.grading._explain import clean
 from grader.kernel._bounded import SOCKETS_BYTES, SOCKETS_ENTRIES
 from grader.kernel._session import CellOutcome, Execution
-from grader.results._model import Event
+from grader.results._model import ERROR, RESOURCE_LIMIT, TIMEOUT, Event
 
 
 def execution_events(execution: Execution, repairs: tuple[str, ...], memory_mb: int) -> list[Event]:
@@ -21,7 +21,7 @@ def execution_events(execution: Execution, repairs: tuple[str, ...], memory_mb: 
         events.append(Event("output_dropped"))
     if execution.sockets_full:
         bound = {"entries": SOCKETS_ENTRIES, "mib": SOCKETS_BYTES / 2**20}
-        events.append(Event("sockets_full", {"status": "resource_limit", **bound}))
+        events.append(Event("sockets_full", {"status": RESOURCE_LIMIT, **bound}))
     return events
 
 
@@ -35,12 +35,12 @@ def cell_event(cell: CellOutcome, memory_mb: int) -> Event:
         message = exception.strip()
     limit = f"memory {memory_mb} MiB" if memory_mb else "the machine's memory"
     params = {"cell": number, "status": cell.status, "message": message}
-    if cell.status == "resource_limit" or (cell.status == "error" and exception == "MemoryError"):
-        params.update(limit=limit, exception=exception if cell.status == "error" else "")
+    if cell.status == RESOURCE_LIMIT or (cell.status == ERROR and exception == "MemoryError"):
+        params.update(limit=limit, exception=exception if cell.status == ERROR else "")
         return Event("limit_hit", params)
-    if cell.status == "timeout":
+    if cell.status == TIMEOUT:
         return Event("timeout", params)
-    if cell.status == "error":
+    if cell.status == ERROR:
         params.update(exception=exception.strip(), said=said.strip())
         if exception.strip() in ("SyntaxError", "IndentationError", "TabError"):
             params["syntax_error"] = True

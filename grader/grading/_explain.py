@@ -17,7 +17,7 @@ from grader.assignment._answers import is_numeric
 from grader.assignment._spec import Check
 from grader.grading._compare import normalise
 from grader.kernel import _client, _protocol
-from grader.results._model import Reason
+from grader.results._model import Mismatch, Reason
 from grader.results._values import encode
 
 #: Where the grader and the Python it runs on are installed: never shown in feedback or notes.
@@ -62,16 +62,14 @@ def received(check: Check, case: dict[str, Any]) -> dict[str, Any]:
 def reason_of(
     check: Check,
     outcome: _protocol.Outcome,
-    why: str,
+    why: Mismatch,
     inventory: dict[str, list[str] | None],
     memory_mb: int,
 ) -> Reason:
-    """Why ``outcome`` earns nothing; ``why`` is the comparison's phrase for a wrong value."""
+    """Why ``outcome`` earns nothing; ``why`` is the comparison's verdict on a value."""
     if outcome.kind == "value":
-        params: dict[str, Any] = {} if why == "that is not the right value" else {"detail": why}
-        if check.samples > 1:
-            params["samples"] = check.samples
-        return Reason(value_code(why), params)
+        params: dict[str, Any] = {"samples": check.samples} if check.samples > 1 else {}
+        return Reason(why.reason_code, params, mismatch=why)
     message = clean(outcome.message)
     if outcome.kind == "error":
         return _raised(check, message, inventory, memory_mb)
@@ -100,22 +98,6 @@ def _raised(
     if takes is not None and tuple(takes) != tuple(check.param_names):
         params.update(takes=list(takes), asked=list(check.param_names))
     return Reason("raised", params)
-
-
-def value_code(why: str | None) -> str:
-    """The code of a comparison's phrase (``_compare.mismatch`` and friends)."""
-    why = why or ""
-    if "return` statement missing" in why or why.endswith("it is None"):
-        return "returned_none"
-    if "nan is never" in why:
-        return "not_finite"
-    if "length" in why or "shape" in why or "items were expected" in why or "nested" in why:
-        return "wrong_shape"
-    if ("field" in why and "missing" in why) or "asks for no field" in why:
-        return "wrong_shape"
-    if " was expected, not " in why or "not a number" in why:
-        return "wrong_type"
-    return "wrong_value"
 
 
 def died(exc: Exception, memory_mb: int, restarted: bool) -> Reason:

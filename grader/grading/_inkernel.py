@@ -21,6 +21,7 @@ import nbformat
 from grader.grading._selfcheck import Checked, run_check
 from grader.kernel._limits import Limits
 from grader.results._ci import check_feedback, summary_line
+from grader.results._model import OK
 from grader.results._text import neutralise
 
 #: Where a kernel learns its notebook: ipykernel sets ``__session__`` from the server's
@@ -83,7 +84,7 @@ def selfcheck(question: str | None = None, notebook: str | Path | None = None) -
         (
             q.question,
             c.function,
-            "pass" if c.status == "ok" else c.status,
+            "pass" if c.status == OK else c.status,
             check_feedback(c, checked.show_expected),
         )
         for q in checked.result.questions

@@ -28,11 +28,12 @@ from grader.grading._compare import close
 from grader.grading._verdict import why_not
 from grader.kernel import _driver
 from grader.kernel._protocol import Outcome
+from grader.results._model import Mismatch
 
 #: A failed case as grading keeps it: the case, what came back, the oracle's answer, why.
-Failure = tuple[dict[str, Any], Outcome, Any, str]
+Failure = tuple[dict[str, Any], Outcome, Any, Mismatch]
 #: Why an outcome earns nothing (the check's own judgement), or None.
-Judge = Callable[[Outcome, Any], "str | None"]
+Judge = Callable[[Outcome, Any], "Mismatch | None"]
 
 
 def name_misconception(

@@ -23,6 +23,7 @@ from grader.grading._batch import grade_batch
 from grader.grading._mutants import Mutant, mutants, write_mutant
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.results._model import OK
 from grader.results._render_text import check_text
 
 try:
@@ -160,7 +161,7 @@ def _difference(
     """Grade the mutant on fresh inputs of its own function: the first failing feedback."""
     plan = _fresh_plan(assignment, mutant.function, fresh, limits)
     result = grade_notebook(plan, notebook)
-    failing = [c for q in result.questions for c in q.checks if c.status != "ok"]
+    failing = [c for q in result.questions for c in q.checks if c.status != OK]
     return check_text(failing[0], None, show_expected=True) if failing else ""
 
 

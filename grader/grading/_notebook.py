@@ -28,19 +28,36 @@ from grader.grading._verdict import sampled, why_not
 from grader.grading._written import written_answers
 from grader.kernel import _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
-from grader.results._model import CheckResult, Event, QuestionResult, Reason, SubmissionResult
+from grader.results._model import (
+    ERROR,
+    INVALID_NOTEBOOK,
+    KERNEL_DIED,
+    MISSING,
+    OK,
+    PARTIAL,
+    RESOURCE_LIMIT,
+    TIMEOUT,
+    WRONG,
+    CheckResult,
+    Event,
+    Mismatch,
+    QuestionResult,
+    Reason,
+    Status,
+    SubmissionResult,
+)
 from grader.results._render_text import notes_text
 from grader.results._values import encode
 
-_STATUS_OF_OUTCOME = {
-    "value": "wrong",
-    "unsupported": "wrong",
-    "unreadable": "wrong",
-    "too_large": "wrong",
-    "error": "error",
-    "timeout": "timeout",
-    "skipped": "timeout",
-    "missing": "missing",
+_STATUS_OF_OUTCOME: dict[str, Status] = {
+    "value": WRONG,
+    "unsupported": WRONG,
+    "unreadable": WRONG,
+    "too_large": WRONG,
+    "error": ERROR,
+    "timeout": TIMEOUT,
+    "skipped": TIMEOUT,
+    "missing": MISSING,
 }
 #: Exceptions that mean a cell did not parse: the functions it defines are missing for that.
 _SYNTAX = ("SyntaxError", "IndentationError", "TabError")
@@ -59,7 +76,7 @@ def grade_notebook(
     submission = read_submission(path)
     if submission.nb is None:
         problem = submission.problem
-        return zero_result(plan, name, "invalid_notebook", problem, start, submission.params)
+        return zero_result(plan, name, INVALID_NOTEBOOK, problem, start, submission.params)
     answers = written_answers(plan.assignment, submission.nb)
     with KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb) as session:
         session.deadline = start + plan.limits.notebook_seconds
@@ -67,7 +84,7 @@ def grade_notebook(
             execution = session.run_notebook()
         except KernelDied as exc:
             why = f"The kernel died: {clean(str(exc))}."
-            return replace(zero_result(plan, name, "kernel_died", why, start), extra=answers)
+            return replace(zero_result(plan, name, KERNEL_DIED, why, start), extra=answers)
         grader = _Grader(plan, session, execution)
         imported = grader.imported()
         questions = tuple(grader.question(q) for q in plan.assignment.questions)
@@ -93,7 +110,7 @@ def grade_notebook(
 def zero_result(
     plan: GradingPlan,
     name: str,
-    status: str,
+    status: Status,
     why: str,
     start: float | None = None,
     params: dict[str, Any] | None = None,
@@ -105,7 +122,7 @@ def zero_result(
         QuestionResult(q.id, 0.0, q.points, status) for q in plan.assignment.questions
     )
     seconds = round(time.monotonic() - start, 3) if start is not None else 0.0
-    code = "grader_failed" if status == "error" else status
+    code = "grader_failed" if status == ERROR else status
     events = (Event(code, {"message": clean(why), **(params or {})}),)
     return SubmissionResult(name, questions, notes_text(events), seconds, events=events)
 
@@ -142,9 +159,9 @@ class _Grader:
         earned = sum(r.weight * r.earned for r in results)
         points = round(question.points * earned / weight, 6)
         failed = [r for r in results if not r.passed]
-        status = failed[0].status if failed else "ok"
+        status = failed[0].status if failed else OK
         if failed and 0 < points < question.points:
-            status = "partial"  # never `missing` beside 2/4
+            status = PARTIAL  # never `missing` beside 2/4
         return QuestionResult(question.id, points, question.points, status, results)
 
     def imported(self) -> list[Event]:
@@ -171,7 +188,7 @@ class _Grader:
     def check(self, check: Check) -> CheckResult:
         if self.dead:
             reason = Reason("kernel_died", {"not_graded": True, **self.dead})
-            return CheckResult(check.function, "kernel_died", check.weight, reason=reason)
+            return CheckResult(check.function, KERNEL_DIED, check.weight, reason=reason)
         if check.variable:
             return self._variable(check)
         if check.function not in self.inventory:
@@ -205,9 +222,7 @@ class _Grader:
                 failures.append((cases[index], outcome, expected, why))
                 first = first or (index, outcome, expected, why)
         if first is None:
-            return CheckResult(
-                check.function, "ok", check.weight, cases_run=run, cases_passed=passed
-            )
+            return CheckResult(check.function, OK, check.weight, cases_run=run, cases_passed=passed)
         share = passed / len(cases) if check.credit == "proportional" else None
         result = self._failure(check, first, share, run, passed)
         return replace(result, misconception=self._misconception(check, failures))
@@ -222,7 +237,7 @@ class _Grader:
     def _failure(
         self,
         check: Check,
-        first: tuple[int, _protocol.Outcome, Any, str],
+        first: tuple[int, _protocol.Outcome, Any, Mismatch],
         share: float | None,
         run: int,
         passed: int,
@@ -230,14 +245,14 @@ class _Grader:
         """A check's first failing case, as data, with the properties it breaks as a hint."""
         index, outcome, expected, why = first
         status = _status(outcome)
-        if status == "timeout":
+        if status == TIMEOUT:
             self.broken.add(check.function)
         reason = reason_of(check, outcome, why, self.inventory, self.plan.limits.memory_mb)
         broken: tuple[str, ...] = ()
         if outcome.kind == "value":  # a call that raised or hung is explained already
             broken, example = broken_properties(self, check)
             if example:
-                reason = Reason(reason.code, {**reason.params, "hint": example})
+                reason = replace(reason, params={**reason.params, "hint": example})
         case = self.plan.cases[check.key][index] if not check.variable else None
         return CheckResult(
             check.function,
@@ -263,32 +278,31 @@ class _Grader:
         if outcome.kind == "missing":
             return self._missing(check)
         if not self.plan.expected[check.key]:  # a student bundle: the value is not public
-            return CheckResult(check.function, "ok", check.weight)
+            return CheckResult(check.function, OK, check.weight)
         expected = self.plan.expected[check.key][0]
         why = self._judge(check, outcome, expected)
         if why is None:
-            return CheckResult(check.function, "ok", check.weight, cases_run=1, cases_passed=1)
+            return CheckResult(check.function, OK, check.weight, cases_run=1, cases_passed=1)
         result = self._failure(check, (0, outcome, expected, why), None, 1, 0)
         misconception = self._misconception(check, [({}, outcome, expected, why)])
         return replace(result, misconception=misconception)
 
-    def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> str | None:
+    def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> Mismatch | None:
         """Why an outcome earns nothing, or None: by the check's comparator when it names one
         (on the plain data that came back), else by its shape and tolerances."""
         comparators = getattr(self.plan.assignment.hooks, "COMPARATORS", None)
         if outcome.kind != "value" or check.compare is None:
             return why_not(outcome, expected, check)
         if comparators is None:  # a student bundle holds no checks.py: say what is compared
-            reason = why_not(outcome, expected, check)
-            note = "compared as the reference gives it; the final grade accepts the answers"
-            return reason and f"{reason} ({note} the sheet calls equal)"
+            found = why_not(outcome, expected, check)
+            return found and replace(found, strict=True)
         if outcome.value is None:
-            return "is a `return` statement missing?"
+            return Mismatch("returned_none")
         try:
             same = comparators[check.compare](expected, outcome.value) is True
         except Exception:  # the instructor's function on a student's odd answer: not equal
             same = False
-        return None if same else "that is not the right value"
+        return None if same else Mismatch("wrong_value")
 
     def _missing(self, check: Check) -> CheckResult:
         """No such name: similar names, and the cell that defines it if that cell failed (never
@@ -304,7 +318,7 @@ class _Grader:
             if cell.message.split(":")[0] in _SYNTAX:
                 code = "syntax_error"
         reason = Reason(code, params)
-        return CheckResult(check.function, "missing", check.weight, reason=reason)
+        return CheckResult(check.function, MISSING, check.weight, reason=reason)
 
     def _source(self, index: int) -> str:
         source = self.session.nb.cells[index].get("source", "")
@@ -313,8 +327,8 @@ class _Grader:
     def _died(self, check: Check, exc: KernelDied) -> CheckResult:
         self.broken.add(check.function)
         reason = died(exc, self.plan.limits.memory_mb, self.revive())
-        status = {"resource_limit": "resource_limit", "timeout": "timeout"}.get(
-            reason.code, "kernel_died"
+        status: Status = {"resource_limit": RESOURCE_LIMIT, "timeout": TIMEOUT}.get(
+            reason.code, KERNEL_DIED
         )
         return CheckResult(check.function, status, check.weight, reason=reason)
 
@@ -329,7 +343,7 @@ class _Grader:
         return True
 
 
-def _status(outcome: _protocol.Outcome) -> str:
+def _status(outcome: _protocol.Outcome) -> Status:
     if outcome.kind == "error" and outcome.message.startswith("MemoryError"):
-        return "resource_limit"
-    return _STATUS_OF_OUTCOME.get(outcome.kind, "wrong")
+        return RESOURCE_LIMIT
+    return _STATUS_OF_OUTCOME.get(outcome.kind, WRONG)

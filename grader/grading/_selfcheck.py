@@ -19,7 +19,7 @@ from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.results._ci import passed, summary_line
 from grader.results._manual import automatic_totals
-from grader.results._model import SubmissionResult
+from grader.results._model import INVALID_NOTEBOOK, OK, SubmissionResult
 from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
@@ -41,7 +41,7 @@ class Checked:
     @property
     def invalid(self) -> bool:
         """The file is not a notebook the grader can run: nothing was checked."""
-        return any(q.status == "invalid_notebook" for q in self.result.questions)
+        return any(q.status == INVALID_NOTEBOOK for q in self.result.questions)
 
 
 def plan_for(notebook: Path, assignment: str | Path | None, limits: Limits) -> GradingPlan:
@@ -65,7 +65,7 @@ def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
     echo(f"{result.submission}: {earned:g}/{possible:g} points on {kind}")
     for q in result.questions:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
-        if q.status != "ok":
+        if q.status != OK:
             echo(f"      {question_text(result, q, show_expected=checked.show_expected)}")
     if result.notes:
         echo(f"  Notebook: {result.notes}")

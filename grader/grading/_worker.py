@@ -21,7 +21,7 @@ from grader.assignment._plan import GradingPlan
 from grader.grading._intake import submission_name
 from grader.grading._notebook import grade_notebook, zero_result
 from grader.kernel import _session, _warm
-from grader.results._model import SubmissionResult
+from grader.results._model import ERROR, SubmissionResult
 
 #: ``abandoned``: a kernel was killed under the notebook being graded, which is then no grade.
 _state = {"stopping": False, "abandoned": False}
@@ -88,7 +88,7 @@ def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
         raise
     except BaseException as exc:
         why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
-        result = zero_result(plan, name, "error", why)
+        result = zero_result(plan, name, ERROR, why)
     if _state["abandoned"]:  # its kernel was killed under it: whatever came back is no grade
         (out / "executed" / output_name(name, ".ipynb")).unlink(missing_ok=True)
         raise WorkerStopped(name)

@@ -33,7 +33,7 @@ from grader.grading._notebook import zero_result
 from grader.integrations import _dask_security, _dask_task
 from grader.integrations._dask_security import ClusterError
 from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_installed
-from grader.results._model import SubmissionResult
+from grader.results._model import KERNEL_DIED, SubmissionResult
 
 #: Tries of a notebook whose worker died before it is ``kernel_died`` (as with the local pool:
 #: one retry). A cluster started elsewhere uses its scheduler's own
@@ -311,7 +311,7 @@ class DaskRunner:
 def _killed(plan: GradingPlan, path: Path, exc: Exception) -> SubmissionResult:
     tries = getattr(exc, "allowed_failures", ALLOWED_FAILURES) + 1
     why = f"Grading this notebook crashed the grader's worker process {_times(tries)}."
-    return zero_result(plan, submission_name(path), "kernel_died", why)
+    return zero_result(plan, submission_name(path), KERNEL_DIED, why)
 
 
 def _times(n: int) -> str:

@@ -171,6 +171,7 @@ class CheckFailed(Exception):
 class GradedCheck(pytest.Item):
     def runtest(self) -> None:
         from grader.results._ci import check_feedback
+        from grader.results._model import OK
 
         notebook = self.parent.parent
         result = notebook.result()
@@ -178,7 +179,7 @@ class GradedCheck(pytest.Item):
         check = next((c for c in question.checks if c.function == self.name), None)
         if check is None:  # the notebook as a whole could not be graded
             raise CheckFailed(f"{question.status}: {result.notes}")
-        if check.status != "ok":
+        if check.status != OK:
             raise CheckFailed(
                 f"{check.status}: {check_feedback(check, notebook.plan.show_expected)}"
             )

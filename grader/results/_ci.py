@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from typing import Any
 
-from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import OK, CheckResult, QuestionResult, SubmissionResult
 from grader.results._render_text import check_text
 from grader.results._text import neutralise
 
@@ -20,7 +20,7 @@ from grader.results._text import neutralise
 def check_feedback(check: CheckResult, show_expected: bool = False) -> str:
     """The feedback of one check as a student reads it (one line, safe to print), worded by
     the text renderer as the terminal and the CSVs word it."""
-    if check.status == "ok":
+    if check.status == OK:
         return ""
     return neutralise(check_text(check, None, show_expected))
 
@@ -28,14 +28,14 @@ def check_feedback(check: CheckResult, show_expected: bool = False) -> str:
 def passed(result: SubmissionResult) -> bool:
     """Every automatic check agrees with the reference on every case it ran (a question graded
     by hand is not checked here)."""
-    return all(q.status == "ok" for q in result.questions if not q.manual)
+    return all(q.status == OK for q in result.questions if not q.manual)
 
 
 Row = tuple[QuestionResult, CheckResult, str]
 
 
 def _failures(result: SubmissionResult) -> list[Row]:
-    return [row for row in _checks(result) if row[1].status != "ok"]
+    return [row for row in _checks(result) if row[1].status != OK]
 
 
 def _checks(result: SubmissionResult, show_expected: bool = False) -> list[Row]:
@@ -79,7 +79,7 @@ def junit_xml(
         case = ET.SubElement(
             suite, "testcase", classname=f"{assignment}.{question.question}", name=check.function
         )
-        if check.status != "ok":
+        if check.status != OK:
             failure = ET.SubElement(case, "failure", type=check.status, message=text[:200])
             failure.text = text
     if result.notes:
@@ -135,7 +135,7 @@ def step_summary(
         "| --- | --- | --- | --- |",
     ]
     for question, check, text in _checks(result, show_expected):
-        mark = "pass" if check.status == "ok" else check.status
+        mark = "pass" if check.status == OK else check.status
         row = [question.question, check.function, mark, text]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
     if result.notes:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from grader._files import output_name, write_atomic
 from grader.results import _plots
 from grader.results._class_stats import ClassStats, FailureGroup, class_stats
-from grader.results._model import SubmissionResult
+from grader.results._model import PENDING, SubmissionResult
 from grader.results._similar import HTML as SIMILARITY_HTML
 from grader.results._similar import Similar, read_similar
 from grader.results._text import neutralise
@@ -129,7 +129,7 @@ def _rows(results: Sequence[SubmissionResult]) -> list[_Row]:
             name=neutralise(r.submission),
             total=r.total,
             max_total=r.max_total,
-            pending=any(q.status == "pending" for q in r.questions),
+            pending=any(q.status == PENDING for q in r.questions),
         )
         for r in sorted(results, key=lambda r: r.submission)
     ]

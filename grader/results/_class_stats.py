@@ -13,7 +13,14 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from grader.results._model import STATUSES, CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import (
+    OK,
+    PENDING,
+    STATUSES,
+    CheckResult,
+    QuestionResult,
+    SubmissionResult,
+)
 
 #: How many of the slowest submissions the report lists.
 SLOWEST = 10
@@ -85,7 +92,7 @@ def class_stats(results: Sequence[SubmissionResult]) -> ClassStats:
         mean=_mean(totals),
         median=_median(totals),
         full_marks=sum(1 for r in results if r.questions and r.total >= r.max_total),
-        pending=sum(1 for r in results if any(q.status == "pending" for q in r.questions)),
+        pending=sum(1 for r in results if any(q.status == PENDING for q in r.questions)),
         questions=_question_stats(results),
         checks=_check_stats(results),
         statuses={s: statuses[s] for s in _status_order(statuses)},
@@ -128,14 +135,14 @@ def _question_stats(results: Sequence[SubmissionResult]) -> tuple[QuestionStats,
             by_question[question.question].append(question)
     stats = []
     for name, answers in by_question.items():
-        marked = [q for q in answers if q.status != "pending"]
+        marked = [q for q in answers if q.status != PENDING]
         counts = Counter(q.status for q in answers)
         stats.append(
             QuestionStats(
                 question=name,
                 max_points=max(q.max_points for q in answers),
                 mean=_mean([q.points for q in marked]) if marked else None,
-                pass_rate=_rate(sum(q.status == "ok" for q in marked), len(marked))
+                pass_rate=_rate(sum(q.status == OK for q in marked), len(marked))
                 if marked
                 else None,
                 statuses={s: counts[s] for s in _status_order(counts)},

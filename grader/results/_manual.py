@@ -20,7 +20,7 @@ import pandas as pd
 from grader.assignment._spec import Assignment, ManualQuestion
 from grader.results import _tables
 from grader.results._marks import Mark, load_marks
-from grader.results._model import QuestionResult, SubmissionResult
+from grader.results._model import OK, PARTIAL, PENDING, WRONG, QuestionResult, SubmissionResult
 
 if TYPE_CHECKING:  # the writers' registry imports this module
     from grader.results._outputs import OutputContext
@@ -81,13 +81,13 @@ def _marked(
 
 def _question(question: ManualQuestion, mark: Mark | None) -> QuestionResult:
     if mark is None:
-        return QuestionResult(question.id, 0.0, question.points, "pending", manual=True)
+        return QuestionResult(question.id, 0.0, question.points, PENDING, manual=True)
     if mark.points >= question.points:
-        status = "ok"
+        status = OK
     elif mark.points > 0:
-        status = "partial"
+        status = PARTIAL
     else:
-        status = "wrong"
+        status = WRONG
     return QuestionResult(
         question.id, mark.points, question.points, status, manual=True, comment=mark.comment
     )
@@ -123,7 +123,7 @@ def _template_row(
         note = f"marked {mark.points:g} on an earlier version of this notebook"
     if answer is None:
         note = "; ".join(filter(None, [note, "no answer cell found in this notebook"]))
-    marked = question.status != "pending"
+    marked = question.status != PENDING
     return {
         "submission": result.submission,
         "question": question.question,

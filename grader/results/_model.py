@@ -22,9 +22,12 @@ Statuses (a question's or a check's ``status``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
-STATUSES = (
+#: A question's or a check's status: the one definition; compare with the constants below.
+#: A new status (late or not-submitted work, say) is added here, to ``STATUSES``' order, and
+#: to the renderers' words for it.
+Status = Literal[
     "ok",
     "partial",
     "wrong",
@@ -35,22 +38,148 @@ STATUSES = (
     "resource_limit",
     "invalid_notebook",
     "pending",
-)
+]
+STATUSES: tuple[Status, ...] = get_args(Status)
+OK: Final = "ok"
+PARTIAL: Final = "partial"
+WRONG: Final = "wrong"
+ERROR: Final = "error"
+MISSING: Final = "missing"
+TIMEOUT: Final = "timeout"
+KERNEL_DIED: Final = "kernel_died"
+RESOURCE_LIMIT: Final = "resource_limit"
+INVALID_NOTEBOOK: Final = "invalid_notebook"
+PENDING: Final = "pending"
+
+#: Why a check (or the notebook) failed. The first five say what was wrong with an answer that
+#: came back (each with a :class:`Mismatch`); ``comparator`` is kept for an author's comparator
+#: that says in its own words why an answer is not equal.
+ReasonCode = Literal[
+    "wrong_value",
+    "not_finite",
+    "wrong_shape",
+    "wrong_type",
+    "returned_none",
+    "comparator",
+    "raised",
+    "not_implemented",
+    "missing",
+    "timeout",
+    "kernel_died",
+    "resource_limit",
+    "too_large",
+    "unreadable",
+    "syntax_error",
+    "imported",
+    "invalid_notebook",
+    "grader_failed",
+]
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
+
+#: How an answer that came back differs from the reference's, most specific first.
+MismatchCode = Literal[
+    "wrong_value",  # a number, string, ... that is not the reference's (within tolerance)
+    "wrong_element",  # ``index``: the first element of an array that is not
+    "not_finite",  # nan where a number is expected
+    "returned_none",  # None: at the top (a missing ``return``) or inside a structure
+    "wrong_kind",  # ``expected_kind`` was asked for, ``got_kind`` came back
+    "not_a_number",  # one number asked for, ``got_kind`` came back
+    "list_for_number",  # one number asked for, a list of ``got_count`` came back
+    "number_for_vector",  # a vector asked for, a single number came back
+    "nested_vector",  # a flat vector asked for, a nested list came back
+    "wrong_length",  # a vector of ``expected_count`` numbers, not ``got_count``
+    "wrong_count",  # a list or tuple of ``expected_count`` items, not ``got_count``
+    "wrong_array_shape",  # an array of ``expected_shape``, not ``got_shape``
+    "field_missing",  # a record without its ``field``
+    "extra_field",  # a record with a ``field`` the sheet does not ask for
+    "mixed_samples",  # a stochastic check's samples are not numbers of one shape
+    "not_comparable",  # the comparison itself failed on this answer
+    "comparator",  # an author's comparator said no, in its own ``message``
+]
+#: What the sheet asks for (``expected_kind``).
+AnswerKind = Literal["number", "vector", "list", "tuple", "record", "int", "bool", "str", "array"]
+#: What came back (``got_kind``): the types an answer arrives as.
+ValueKind = Literal["bool", "str", "dict", "list", "int", "float", "other"]
+
+_REASON_OF_MISMATCH: dict[str, ReasonCode] = {
+    "not_finite": "not_finite",
+    "returned_none": "returned_none",
+    "wrong_kind": "wrong_type",
+    "not_a_number": "wrong_type",
+    "number_for_vector": "wrong_type",
+    "list_for_number": "wrong_shape",
+    "nested_vector": "wrong_shape",
+    "wrong_length": "wrong_shape",
+    "wrong_count": "wrong_shape",
+    "wrong_array_shape": "wrong_shape",
+    "field_missing": "wrong_shape",
+    "extra_field": "wrong_shape",
+    "mixed_samples": "wrong_shape",
+    "comparator": "comparator",
+}
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why an answer that came back is not the reference's, as data: a code and its fields.
+
+    ``path`` says where inside a structure (a field name, or an item's index), empty at the top.
+    With ``statistic`` the mismatch is of a stochastic answer's mean or standard deviation over
+    its seeded samples. ``strict``: compared as the reference gives it although the sheet has a
+    comparator of its own (a student's bundle, which holds no checks.py). Never the expected
+    value itself: only kinds, sizes, shapes and positions.
+    """
+
+    code: MismatchCode
+    path: tuple[str | int, ...] = ()
+    expected_kind: AnswerKind | None = None
+    got_kind: ValueKind | None = None
+    expected_count: int | None = None
+    got_count: int | None = None
+    expected_shape: tuple[int, ...] | None = None
+    got_shape: tuple[int, ...] | None = None
+    #: The record's fields that were asked for (``wrong_kind`` of a record).
+    fields: tuple[str, ...] = ()
+    #: The field missing, or the one not asked for.
+    field: str | None = None
+    #: The position of the first wrong element of an array.
+    index: tuple[int, ...] | None = None
+    statistic: Literal["mean", "std"] | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    strict: bool = False
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        """Lists from the store's JSON back to tuples: a loaded mismatch equals the original."""
+        for name in ("path", "expected_shape", "got_shape", "fields", "index"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The :class:`Reason` code of a check that failed this way."""
+        return _REASON_OF_MISMATCH.get(self.code, "wrong_value")
 
 
 @dataclass(frozen=True)
 class Reason:
     """Why a check (or the notebook) failed, as data: a stable code and its parameters.
 
-    Codes: ``wrong_value``, ``not_finite``, ``wrong_shape``, ``wrong_type``, ``returned_none``,
-    ``raised``, ``not_implemented``, ``missing``, ``timeout``, ``kernel_died``,
-    ``resource_limit``, ``too_large``, ``unreadable``, ``syntax_error``, ``imported``,
-    ``invalid_notebook``, ``grader_failed``. ``params`` are JSON-able (exception name and
-    message, cell number, the limit hit, tolerances, ...).
+    ``params`` are JSON-able (exception name and message, cell number, the limit hit, the
+    number of seeded samples, the property hint, ...). An answer that came back and is wrong
+    carries its :class:`Mismatch`; a result stored before mismatches were data has none and
+    may carry the comparison's sentence as ``params["detail"]``, which is shown as it is.
     """
 
-    code: str
+    code: ReasonCode
     params: dict[str, Any] = field(default_factory=dict)
+    mismatch: Mismatch | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.mismatch, dict):  # as the store's JSON holds it
+            object.__setattr__(self, "mismatch", Mismatch(**self.mismatch))
 
 
 @dataclass(frozen=True)
@@ -58,7 +187,7 @@ class CheckResult:
     """One check (one function or variable) of a question, and its first failing case."""
 
     function: str
-    status: str
+    status: Status
     weight: float
     #: With ``credit = "proportional"``: the share of its cases it got right.
     share: float | None = None
@@ -80,7 +209,7 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return self.status == "ok"
+        return self.status == OK
 
     @property
     def earned(self) -> float:
@@ -95,7 +224,7 @@ class QuestionResult:
     question: str
     points: float
     max_points: float
-    status: str
+    status: Status
     checks: tuple[CheckResult, ...] = ()
     #: Graded by hand: the points come from the instructor's marks.
     manual: bool = False

@@ -12,9 +12,10 @@ import io
 from collections.abc import Sequence
 
 from grader.results._class_stats import CheckStats, QuestionStats
+from grader.results._model import Status
 
 #: One colour per status, the same in every plot (colour-blind-safe Okabe-Ito palette).
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[Status, str] = {
     "ok": "#009E73",
     "partial": "#56B4E9",
     "wrong": "#D55E00",

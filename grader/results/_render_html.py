@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from grader.results._model import QuestionResult, SubmissionResult
+from grader.results._model import OK, QuestionResult, SubmissionResult
 from grader.results._render_text import (
     FATAL_EVENTS,
     Style,
@@ -67,7 +67,7 @@ def _question(
     descriptions: dict[str, str] | None,
     show_expected: bool,
 ) -> list[str]:
-    kind = "ok" if question.status == "ok" else "bad"
+    kind = "ok" if question.status == OK else "bad"
     points = points_text(question)
     head = (
         f'<h2>Question {escape(question.question)}: {points} <span class="{kind}">'

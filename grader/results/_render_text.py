@@ -15,13 +15,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.results._model import CheckResult, Event, QuestionResult, SubmissionResult
+from grader.results._model import (
+    PENDING,
+    CheckResult,
+    Event,
+    QuestionResult,
+    ReasonCode,
+    SubmissionResult,
+)
 from grader.results._values import show
+from grader.results._wording import mismatch_text
 
 #: Longest feedback of one question, and longest notes, in characters.
 FEEDBACK_CAP = 1500
 #: Codes of a wrong answer that came back (as opposed to none coming back).
-VALUE_CODES = ("wrong_value", "not_finite", "wrong_shape", "wrong_type", "returned_none")
+VALUE_CODES: tuple[ReasonCode, ...] = (
+    "wrong_value",
+    "not_finite",
+    "wrong_shape",
+    "wrong_type",
+    "returned_none",
+    "comparator",
+)
 #: Events that stand for the whole notebook (it was not graded question by question).
 FATAL_EVENTS = ("invalid_notebook", "kernel_died", "grader_failed")
 
@@ -71,7 +86,7 @@ def check_line(
         return f"{name}: right on every input, but imported from {module}, not written here."
     if check.passed:
         return f"{name}: right on every input."
-    text = check_text(check, descriptions, show_expected, style)
+    text = check_text(check, descriptions, show_expected, style, counted=bool(check.cases_run))
     text = text.removeprefix(f"{check.function}: ")
     cases = (
         f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
@@ -82,7 +97,7 @@ def check_line(
 def total_text(result: SubmissionResult) -> str:
     """The letter's total: while answers wait to be marked by hand, it says so, never a final
     total that silently counts them as zero."""
-    waiting = [q for q in result.questions if q.status == "pending"]
+    waiting = [q for q in result.questions if q.status == PENDING]
     total = f"Total: {result.total:g} / {result.max_total:g} points"
     if not waiting:
         return total
@@ -91,13 +106,13 @@ def total_text(result: SubmissionResult) -> str:
 
 
 def points_text(question: QuestionResult) -> str:
-    if question.status == "pending":
+    if question.status == PENDING:
         return f"not marked yet, out of {question.max_points:g}"
     return f"{question.points:g} / {question.max_points:g} points"
 
 
 def _pending(question: QuestionResult) -> str:
-    if question.status == "pending":
+    if question.status == PENDING:
         return "Graded by hand: not marked yet."
     return "Graded by hand."
 
@@ -107,8 +122,10 @@ def check_text(
     descriptions: dict[str, str] | None = None,
     show_expected: bool = False,
     style: Style = PLAIN,
+    counted: bool = False,
 ) -> str:
-    """What went wrong with one check, with its input, what came back, and the hints."""
+    """What went wrong with one check, with its input, what came back, and the hints; how many
+    inputs it got right (a share of its points) unless ``counted`` says the caller shows that."""
     if check.passed:
         return ""
     reason = check.reason
@@ -116,7 +133,7 @@ def check_text(
         return f"{check.function}: {check.status}."
     params = reason.params
     text = _WORDING.get(reason.code, _unknown)(check, params, style)
-    if check.share is not None:
+    if check.share is not None and not counted:
         right = f"{check.function} is right on {check.cases_passed} of {check.cases_run} inputs."
         text = f"{right} {text}"
     if reason.code in VALUE_CODES and show_expected and check.expected is not None:
@@ -140,7 +157,10 @@ def _call(check: CheckResult, style: Style) -> str:
 
 def _value(check: CheckResult, params: dict[str, Any], style: Style) -> str:
     call = _call(check, style)
-    detail = params.get("detail", "that is not the right value")
+    if check.reason is not None and check.reason.mismatch is not None:
+        detail = mismatch_text(check.reason.mismatch, check.returned)
+    else:  # a result stored before mismatches were data: its sentence, or none
+        detail = params.get("detail", "that is not the right value")
     if "samples" in params:
         return sentence(f"{call} over {params['samples']} seeded calls: {style.words(detail)}")
     if "returned_kind" in params:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from grader._files import write_atomic
 from grader.results import _csv
-from grader.results._model import SubmissionResult
+from grader.results._model import PENDING, SubmissionResult
 from grader.results._render_text import question_text
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
@@ -41,7 +41,7 @@ def scores_frame(
                     "submission": result.submission,
                     "question": q.question,
                     # a question not marked yet has no points (it is not a zero)
-                    "points": None if q.status == "pending" else q.points,
+                    "points": None if q.status == PENDING else q.points,
                     "max_points": q.max_points,
                     "status": q.status,
                     "feedback": question_text(result, q, descriptions, show_expected),
@@ -81,7 +81,7 @@ def gradebook_frame(
     wide["total"] = wide[questions].sum(axis=1).round(6)
     if not manual:
         return wide[["submission", *questions, "total"]]
-    waiting = scores[scores["status"] == "pending"].groupby("submission", sort=False)["question"]
+    waiting = scores[scores["status"] == PENDING].groupby("submission", sort=False)["question"]
     wide["pending"] = wide["submission"].map(waiting.agg(" ".join)).fillna("")
     return wide[["submission", *questions, "total", "pending"]]
 
