@@ -77,20 +77,31 @@ def test_the_page_parses_and_holds_the_plots(graded):
     assert "6 submission(s) graded" in text
 
 
-def test_failures_are_grouped_with_their_counts(graded):
+def test_failures_are_grouped_by_question_then_misconception(graded):
     html = (graded / "report.html").read_text(encoding="utf-8")
-    pattern = r'"count">(\d+) submissions?:</span> <code>(\w+)</code> <span class="what">([^<]*)<'
-    counts = {(function, what): int(n) for n, function, what in re.findall(pattern, html)}
-    # dave_log2 and the copy of it make the same mistake: one group of two for each function.
-    for function in ("entropy", "cross_entropy", "kl_divergence"):
-        assert [n for (f, _), n in counts.items() if f == function] == [2], counts
-    # ivan left kl_gaussian unwritten and erin got it wrong: two groups of one.
-    assert sorted(n for (f, _), n in counts.items() if f == "kl_gaussian") == [1, 1], counts
+    failures = html[html.index('id="failures"') : html.index('id="checks"')]
+    pattern = (
+        r'<tr><td>([\w-]+)</td><td class="what">(?:<strong>Misconception:</strong> )?([^<]*)</td>'
+        r'\s*<td>(.*?)</td><td class="num count">(\d+)</td>'
+    )
+    rows = [
+        (question, what, tuple(re.findall(r"<code>(\w+)</code>", functions)), int(n))
+        for question, what, functions, n in re.findall(pattern, failures, re.S)
+    ]
+    # dave_log2 and the copy of it make the same mistake in entropy, cross_entropy and
+    # kl_divergence: one row of question 1a, two students, the three functions.
+    log2 = [row for row in rows if "base 2" in row[1]]
+    assert [(q, fs, n) for q, _, fs, n in log2] == [
+        ("1a", ("entropy", "cross_entropy", "kl_divergence"), 2)
+    ], rows
+    assert "<strong>Misconception:</strong> the code takes logarithms in base 2" in failures
+    # one row per question and mistake
+    assert len({(q, what) for q, what, _, _ in rows}) == len(rows), rows
+    # ivan left kl_gaussian unwritten and erin got it wrong: two rows of question 1b.
+    said = {what for q, what, fs, _ in rows if q == "1b" and "kl_gaussian" in fs}
+    assert len(said) == 2 and "is not implemented yet" in said, rows
     # Said in words, never as a bare reason code.
-    said = {what for function, what in counts if function == "kl_gaussian"}
-    assert said & {"is not implemented yet", "raises an exception"}, counts
-    # (a misconception's words may name code, e.g. sigma_1, but never are a code alone)
-    assert not any(re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", what.strip()) for _, what in counts), counts
+    assert not any(re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", what.strip()) for _, what, _, _ in rows)
 
 
 def test_the_page_loads_nothing_from_anywhere(graded):

@@ -3,6 +3,8 @@ where it is undefined, pending marks. (The graded class is in test_class_report.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader.results._class_report import render_report
@@ -44,21 +46,58 @@ CLASS = [
 ]
 
 
-def test_failures_group_by_misconception_then_reason():
-    groups = class_stats(CLASS).failures
-    found = [(g.function, g.misconception, g.reason, g.submissions) for g in groups]
+def test_failures_group_by_question_then_misconception_then_reason():
+    groups = class_stats(CLASS, DESCRIPTIONS).failures
+    found = [(g.question, g.misconception, g.reason, g.functions, g.submissions) for g in groups]
     assert found == [
-        ("kl_gaussian", SIGMA, "", ("b", "c")),
-        ("entropy", None, "wrong_value", ("c", "d")),
-        ("kl_gaussian", None, "wrong_value", ("e",)),
+        ("1", "treats sigma as a variance", "", ("kl_gaussian",), ("b", "c")),
+        ("1", None, "wrong_value", ("entropy", "kl_gaussian"), ("c", "d", "e")),
     ]
+    assert groups[0].keys == (SIGMA,) and groups[1].count == 3
+
+
+def _failures(html: str) -> str:
+    return html[html.index('id="failures"') : html.index('id="checks"')]
+
+
+def test_one_mistake_in_several_functions_is_one_row_counting_each_student_once():
+    """The catalogue names a mistake once per function (log2 in entropy, in cross_entropy, in
+    kl_divergence) with the same words: the report has one row for it per question."""
+    log2 = "takes logarithms in base 2"
+    words = {"entropy_log2": log2, "cross_entropy_log2": log2, "kl_log2": log2}
+
+    def student(name, functions):
+        checks = tuple(
+            _check(f, False, f"{f.removesuffix('_divergence')}_log2")
+            if f in functions
+            else _check(f, True)
+            for f in ("entropy", "cross_entropy", "kl_divergence")
+        )
+        return SubmissionResult(name, (QuestionResult("1a", 0.0, 3.0, "wrong", checks),))
+
+    dave = student("dave", ("entropy", "cross_entropy", "kl_divergence"))
+    copy = student("dave_copy", ("entropy", "cross_entropy", "kl_divergence"))
+    half = student("half", ("entropy",))
+    (group,) = class_stats([dave, copy, half], words).failures
+    assert (group.question, group.misconception, group.count) == ("1a", log2, 3)
+    assert group.functions == ("entropy", "cross_entropy", "kl_divergence")
+    assert group.keys == ("entropy_log2", "cross_entropy_log2", "kl_log2")
+    html = render_report([dave, copy, half], "Sheet", words, {})
+    assert html.count(log2) == 1
+    row = re.search(r"<tr><td>1a</td>.*?</tr>", _failures(html), re.S).group()
+    assert "<strong>Misconception:</strong> takes logarithms in base 2" in row
+    assert '<td class="num count">3</td>' in row
 
 
 def test_the_page_says_the_misconception_in_words_with_its_count():
     html = render_report(CLASS, "Sheet", DESCRIPTIONS, {})
-    said = '{} submission{}:</span> <code>kl_gaussian</code> <span class="what">{}</span>'
-    assert said.format(2, "s", "treats sigma as a variance") in html
-    assert said.format(1, "", "returns a wrong value") in html
+    rows = re.findall(r"<tr><td>1</td>(.*?)</tr>", _failures(html), re.S)
+    assert len(rows) == 2, rows
+    assert "Misconception:</strong> treats sigma as a variance" in rows[0]
+    assert "<code>kl_gaussian</code>" in rows[0] and '"num count">2<' in rows[0]
+    assert "returns a wrong value" in rows[1] and '"num count">3<' in rows[1]
+    assert "<code>entropy</code>, <code>kl_gaussian</code>" in rows[1]
+    assert "no advice of its own" in html
     assert "5 still wait for questions marked by hand (pending, not zero)" in html
     assert '<td class="num">pending</td><td class="num">pending</td>' in html
 

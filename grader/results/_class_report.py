@@ -23,41 +23,19 @@ from grader.results._model import PENDING, SubmissionResult
 from grader.results._similar import HTML as SIMILARITY_HTML
 from grader.results._similar import Similar, read_similar
 from grader.results._text import neutralise
+from grader.results._wording import reason_phrase
 
 if TYPE_CHECKING:
     from grader.results._outputs import OutputContext
 
-#: What a failed check with this reason code does, in a few words (after the function's name);
-#: the codes are those of ``grader.results._model.Reason``.
-REASON_PHRASES = {
-    "wrong_value": "returns a wrong value",
-    "not_finite": "returns nan or inf where a finite number is expected",
-    "wrong_shape": "returns an answer of the wrong shape",
-    "wrong_type": "returns an answer of the wrong type",
-    "returned_none": "returns None",
-    "raised": "raises an exception",
-    "not_implemented": "is not implemented yet",
-    "missing": "is missing",
-    "timeout": "runs out of time",
-    "kernel_died": "kills the kernel",
-    "resource_limit": "hits a resource limit",
-    "too_large": "returns an answer too large to read",
-    "unreadable": "returns an answer the grader cannot read",
-    "syntax_error": "sits in a cell with a syntax error",
-    "imported": "is imported from a library, not written",
-    "invalid_notebook": "is in a notebook that cannot be run",
-    "grader_failed": "could not be graded",
-    # A check stored without a reason (an earlier schema) is grouped by its status.
-    "wrong": "returns wrong answers",
-    "error": "raises an exception",
-    "partial": "is right on some inputs only",
-}
-
 
 @dataclass(frozen=True)
 class _Group:
-    function: str
+    question: str
+    #: A misconception of the sheet's catalogue (its words), rather than a reason's phrase.
+    misconception: bool
     text: str
+    functions: tuple[str, ...]
     count: int
     submissions: tuple[str, ...]
 
@@ -87,13 +65,13 @@ def render_report(
     similar: Similar | None = None,
 ) -> str:
     """The page as text: the same results give the same bytes."""
-    stats = class_stats(results)
+    stats = class_stats(results, misconceptions)
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=neutralise(title),
         stats=stats,
         plots=_plots_base64(stats),
-        groups=[_group(g, misconceptions) for g in stats.failures],
+        groups=[_group(g) for g in stats.failures],
         submissions=_rows(results),
         similar=similar,
         similarity_href=SIMILARITY_HTML,
@@ -105,19 +83,23 @@ def render_report(
     )
 
 
-def failure_text(group: FailureGroup, misconceptions: Mapping[str, str]) -> str:
-    """What the group's submissions did, after the function's name: the misconception's plain
-    words when there is one, else the reason code's phrase."""
+def failure_text(group: FailureGroup) -> str:
+    """What the group's students did, after the functions' names: the misconception in the
+    catalogue's words (what to reteach: the catalogue has no advice field of its own), else the
+    reason code's phrase."""
+    if group.misconception in group.keys:  # a key the catalogue has no words for
+        return neutralise(group.misconception.replace("_", " "))
     if group.misconception is not None:
-        described = misconceptions.get(group.misconception)
-        return neutralise(described or group.misconception.replace("_", " "))
-    return REASON_PHRASES.get(group.reason, group.reason.replace("_", " "))
+        return neutralise(group.misconception)
+    return reason_phrase(group.reason)
 
 
-def _group(group: FailureGroup, misconceptions: Mapping[str, str]) -> _Group:
+def _group(group: FailureGroup) -> _Group:
     return _Group(
-        function=neutralise(group.function),
-        text=failure_text(group, misconceptions),
+        question=neutralise(group.question),
+        misconception=group.misconception is not None,
+        text=failure_text(group),
+        functions=tuple(neutralise(f) for f in group.functions),
         count=group.count,
         submissions=tuple(neutralise(n) for n in group.submissions),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from grader.results._model import (
     OK,
@@ -51,15 +51,25 @@ class CheckStats:
 
 @dataclass(frozen=True)
 class FailureGroup:
-    """Submissions whose check failed the same way: by misconception, else by reason code."""
+    """The students whose answers to one question failed the same way: by a misconception of
+    the sheet's catalogue, however many of the question's functions it shows in, else by reason
+    code. A misconception is one mistake by its words: the catalogue names it once per function
+    (``entropy_log2``, ``kl_log2``) with the same description."""
 
-    function: str
+    question: str
+    #: The catalogue's description of the mistake; None for a group by reason.
     misconception: str | None
+    #: The reason code ("" for a misconception).
     reason: str
+    #: The checked functions it was found in, in the order of the question's checks.
+    functions: tuple[str, ...]
     submissions: tuple[str, ...]
+    #: The catalogue's keys matched (one per function).
+    keys: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
+        """How many students: each once, however many of the functions show it."""
         return len(self.submissions)
 
 
@@ -79,8 +89,11 @@ class ClassStats:
     slowest: tuple[tuple[str, float], ...]
 
 
-def class_stats(results: Sequence[SubmissionResult]) -> ClassStats:
-    """Every figure of the class report, from the submissions' results (any order)."""
+def class_stats(
+    results: Sequence[SubmissionResult], misconceptions: Mapping[str, str] | None = None
+) -> ClassStats:
+    """Every figure of the class report, from the submissions' results (any order);
+    ``misconceptions``: the catalogue's key -> description, which groups mistakes."""
     results = sorted(results, key=lambda r: r.submission)
     totals = tuple(r.total for r in results)
     statuses = Counter(q.status for r in results for q in r.questions)
@@ -96,7 +109,7 @@ def class_stats(results: Sequence[SubmissionResult]) -> ClassStats:
         questions=_question_stats(results),
         checks=_check_stats(results),
         statuses={s: statuses[s] for s in _status_order(statuses)},
-        failures=failure_groups(results),
+        failures=failure_groups(results, misconceptions or {}),
         slowest=tuple((r.submission, r.seconds) for r in slowest),
     )
 
@@ -109,23 +122,60 @@ def check_points(question: QuestionResult, check: CheckResult) -> float:
     return question.max_points * check.weight / weight * check.earned
 
 
-def failure_groups(results: Sequence[SubmissionResult]) -> tuple[FailureGroup, ...]:
-    """Failed checks grouped by function and misconception (else reason), largest group first
-    and, among groups as large, those with a misconception first."""
-    groups: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
+def failure_groups(
+    results: Sequence[SubmissionResult], misconceptions: Mapping[str, str]
+) -> tuple[FailureGroup, ...]:
+    """Failed checks grouped by question (in the sheet's order), then by misconception (its
+    description; the key where the catalogue has none), else by reason; within a question the
+    misconceptions first, each kind largest first."""
+    groups: dict[_Key, _Found] = {}
     for result in results:
         for question in result.questions:
             for check in question.checks:
                 if check.passed:
                     continue
-                reason = check.reason.code if check.reason is not None else check.status
-                key = (check.function, check.misconception, "" if check.misconception else reason)
-                groups[key].add(result.submission)
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), *_sortable(item[0])))
+                key = _failure_key(question.question, check, misconceptions)
+                found = groups.setdefault(key, _Found())
+                found.functions.setdefault(check.function)
+                found.submissions.add(result.submission)
+                if check.misconception:
+                    found.keys.setdefault(check.misconception)
+    order = {q.question: i for r in reversed(results) for i, q in enumerate(r.questions)}
+    ranked = sorted(groups.items(), key=lambda item: _rank(item, order))
     return tuple(
-        FailureGroup(function, misconception, reason, tuple(sorted(names)))
-        for (function, misconception, reason), names in ordered
+        FailureGroup(
+            question,
+            misconception,
+            reason,
+            tuple(found.functions),
+            tuple(sorted(found.submissions)),
+            tuple(found.keys),
+        )
+        for (question, misconception, reason), found in ranked
     )
+
+
+#: A group's key: question, the misconception's description (or None), the reason code ("").
+_Key = tuple[str, "str | None", str]
+
+
+@dataclass
+class _Found:
+    functions: dict[str, None] = field(default_factory=dict)
+    submissions: set[str] = field(default_factory=set)
+    keys: dict[str, None] = field(default_factory=dict)
+
+
+def _failure_key(question: str, check: CheckResult, misconceptions: Mapping[str, str]) -> _Key:
+    if check.misconception:
+        return question, misconceptions.get(check.misconception) or check.misconception, ""
+    return question, None, check.reason.code if check.reason is not None else check.status
+
+
+def _rank(item: tuple[_Key, _Found], order: Mapping[str, int]) -> tuple[int, bool, int, str, str]:
+    (question, misconception, reason), found = item
+    size = -len(found.submissions)
+    return order.get(question, len(order)), misconception is None, size, misconception or "", reason
 
 
 def _question_stats(results: Sequence[SubmissionResult]) -> tuple[QuestionStats, ...]:
@@ -193,12 +243,6 @@ def _status_order(counts: Mapping[str, int]) -> list[str]:
     """Statuses in the model's order, then any unknown ones (an older store) by name."""
     known = [s for s in STATUSES if counts.get(s)]
     return known + sorted(s for s in counts if s not in STATUSES and counts[s])
-
-
-def _sortable(key: tuple[str, str | None, str]) -> tuple[bool, str, str, str]:
-    """Named misconceptions before bare reasons of the same size, then by name."""
-    function, misconception, reason = key
-    return misconception is None, function, misconception or "", reason
 
 
 def _mean(values: Sequence[float]) -> float:
