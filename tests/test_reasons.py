@@ -20,6 +20,7 @@ from grader.results._model import (
     REASON_CODES,
     STATUSES,
     CheckResult,
+    Event,
     Mismatch,
     MismatchCode,
     QuestionResult,
@@ -27,7 +28,7 @@ from grader.results._model import (
     Status,
     SubmissionResult,
 )
-from grader.results._render_text import check_line, check_text
+from grader.results._render_text import check_line, check_text, letter_events
 from grader.results._store import Store
 from grader.results._values import encode
 from grader.results._wording import REASON_PHRASES, mismatch_text
@@ -364,3 +365,30 @@ def test_no_status_is_a_bare_string_outside_the_model():
         if lines:
             found[name] = lines
     assert not found
+
+
+def test_notes_are_rendered_from_the_events_and_not_stored(tmp_path):
+    """A result's notes are its events in words: the store keeps the events only, and a row the
+    previous version stored (its notes beside its events) reads the same, never twice."""
+    events = (
+        Event("output_dropped"),
+        Event("mark_stale", {"question": "2", "points": 1, "max": 2}),
+    )
+    result = SubmissionResult("amy", (), events=events)
+    assert result.notes == (
+        "output beyond the cap was dropped; 2 was marked 1/2 on an earlier version of this "
+        "notebook: mark it again"
+    )
+    assert "notes" not in asdict(result)
+    assert letter_events(result) == [events[0]]  # the stale mark is for the instructor
+    previous = {**asdict(result), "notes": "output beyond the cap was dropped"}
+    path = tmp_path / "results.sqlite"
+    Store(path, {"a": "1"}, resume=False).close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO results VALUES (?, ?, ?)", ("amy", "sha", json.dumps(previous)))
+    store = Store(path, {"a": "1"}, resume=True)
+    ((back, _),) = store.results(["amy"])
+    store.close()
+    assert back == result and back.notes == result.notes
+    older = SubmissionResult("bo", (), "cell 2: error (ValueError: x)")  # before events
+    assert older.notes == "cell 2: error (ValueError: x)"

@@ -46,7 +46,6 @@ from grader.results._model import (
     Status,
     SubmissionResult,
 )
-from grader.results._render_text import notes_text
 from grader.results._values import encode
 
 _STATUS_OF_OUTCOME: dict[str, Status] = {
@@ -99,8 +98,7 @@ def grade_notebook(
     return SubmissionResult(
         name,
         questions,
-        notes_text(events),
-        seconds,
+        seconds=seconds,
         extra=answers,
         usage=session.usage,
         events=tuple(events),
@@ -124,7 +122,7 @@ def zero_result(
     seconds = round(time.monotonic() - start, 3) if start is not None else 0.0
     code = "grader_failed" if status == ERROR else status
     events = (Event(code, {"message": clean(why), **(params or {})}),)
-    return SubmissionResult(name, questions, notes_text(events), seconds, events=events)
+    return SubmissionResult(name, questions, seconds=seconds, events=events)
 
 
 class _Grader:

@@ -20,7 +20,15 @@ import pandas as pd
 from grader.assignment._spec import Assignment, ManualQuestion
 from grader.results import _tables
 from grader.results._marks import Mark, load_marks
-from grader.results._model import OK, PARTIAL, PENDING, WRONG, QuestionResult, SubmissionResult
+from grader.results._model import (
+    OK,
+    PARTIAL,
+    PENDING,
+    WRONG,
+    Event,
+    QuestionResult,
+    SubmissionResult,
+)
 
 if TYPE_CHECKING:  # the writers' registry imports this module
     from grader.results._outputs import OutputContext
@@ -66,17 +74,16 @@ def _marked(
 ) -> SubmissionResult:
     by_hand = {q.id for q in assignment.manual_questions}
     questions = [q for q in result.questions if q.question not in by_hand]
-    notes = [result.notes] if result.notes else []
+    stale = []
     for question in assignment.manual_questions:
         mark = marks.get((result.submission, question.id))
         if mark is not None and mark.notebook_sha256 != sha:
-            notes.append(
-                f"{question.id} was marked {mark.points:g}/{question.points:g} on an earlier "
-                "version of this notebook: mark it again"
-            )
+            params = {"question": question.id, "points": mark.points, "max": question.points}
+            stale.append(Event("mark_stale", params))
             mark = None
         questions.append(_question(question, mark))
-    return replace(result, questions=tuple(questions), notes="; ".join(notes))
+    events = (*result.events, *stale)
+    return replace(result, questions=tuple(questions), events=events)
 
 
 def _question(question: ManualQuestion, mark: Mark | None) -> QuestionResult:

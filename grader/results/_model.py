@@ -21,7 +21,7 @@ Statuses (a question's or a check's ``status``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Final, Literal, get_args
 
 #: A question's or a check's status: the one definition; compare with the constants below.
@@ -243,11 +243,13 @@ class Event:
 @dataclass(frozen=True)
 class SubmissionResult:
     """Everything graded for one notebook. ``events`` say what happened to the notebook itself;
-    ``notes`` is their rendering as one line of text, kept for the CSV and the terminal."""
+    :attr:`notes` renders them as one line of text (the CSV and the terminal), and is not
+    stored. A result stored before events were data has none; the notes it was stored with are
+    given as ``notes`` and read back as they were."""
 
     submission: str
     questions: tuple[QuestionResult, ...]
-    notes: str = ""
+    notes: InitVar[str] = ""
     seconds: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
     #: What grading it used, from its cgroup (``cpu_seconds``, ``memory_peak_mb``, ``cgroups``):
@@ -259,6 +261,28 @@ class SubmissionResult:
     def total(self) -> float:
         return round(sum(q.points for q in self.questions), 6)
 
+    def __post_init__(self, notes: str) -> None:
+        kept = notes if isinstance(notes, str) and not self.events else ""
+        object.__setattr__(self, "_stored_notes", kept)
+
     @property
     def max_total(self) -> float:
         return round(sum(q.max_points for q in self.questions), 6)
+
+    @property
+    def stored_notes(self) -> str:
+        """The notes a result stored before events were data came with ("" for the others)."""
+        return getattr(self, "_stored_notes", "")
+
+
+def _notes(result: SubmissionResult) -> str:
+    """What happened to the notebook, in one line: its events as the text renderer words them
+    (a result stored before events were data: the notes it was stored with)."""
+    from grader.results._render_text import notes_text  # the renderer reads this model
+
+    return notes_text(result.events) if result.events else result.stored_notes
+
+
+# After the class is made: the constructor's ``notes`` stays a parameter (the store and older
+# callers pass it), and reading ``result.notes`` renders the events.
+SubmissionResult.notes = property(_notes)  # type: ignore[assignment,method-assign]

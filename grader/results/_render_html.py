@@ -11,10 +11,10 @@ import html
 
 from grader.results._model import OK, QuestionResult, SubmissionResult
 from grader.results._render_text import (
-    FATAL_EVENTS,
     Style,
     check_line,
     event_text,
+    letter_events,
     points_text,
     question_text,
     total_text,
@@ -52,7 +52,7 @@ def render_html(
     ]
     for question in result.questions:
         parts += _question(result, question, descriptions, show_expected)
-    problems = [e for e in result.events if e.code not in FATAL_EVENTS]
+    problems = letter_events(result)
     if problems:
         parts.append("<h2>Your notebook</h2><ul>")
         parts += [f"<li>{event_text(e, HTML)}</li>" for e in problems]

@@ -13,10 +13,10 @@ import re
 
 from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._render_text import (
-    FATAL_EVENTS,
     Style,
     check_line,
     event_text,
+    letter_events,
     points_text,
     question_text,
     total_text,
@@ -50,7 +50,7 @@ def render_markdown(
     lines = [f"# Feedback for {escape(result.submission)}", "", f"**{total_text(result)}**", ""]
     for question in result.questions:
         lines += _question(result, question, descriptions, show_expected)
-    problems = [e for e in result.events if e.code not in FATAL_EVENTS]
+    problems = letter_events(result)
     if problems:
         lines += ["## Your notebook", ""]
         lines += [f"- {event_text(e, MARKDOWN)}" for e in problems]

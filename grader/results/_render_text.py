@@ -39,6 +39,8 @@ VALUE_CODES: tuple[ReasonCode, ...] = (
 )
 #: Events that stand for the whole notebook (it was not graded question by question).
 FATAL_EVENTS = ("invalid_notebook", "kernel_died", "grader_failed")
+#: Events for the instructor only: in the notes, never in a student's letter.
+STAFF_EVENTS = ("mark_stale",)
 
 
 def _same(text: str) -> str:
@@ -317,6 +319,11 @@ def event_text(event: Event, style: Style = PLAIN) -> str:
         if params.get("skipped"):
             text += f" without cell(s) {', '.join(str(c) for c in params['skipped'])}"
         return text
+    if code == "mark_stale":
+        return (
+            f"{params.get('question')} was marked {params.get('points'):g}/{params.get('max'):g} "
+            "on an earlier version of this notebook: mark it again"
+        )
     if code == "imported":
         module = style.value(params.get("module", ""))
         return (
@@ -334,6 +341,12 @@ _FIXED_EVENTS = {
     "processes_survived": "some of its processes could not be killed",
     "executed_not_kept": "the executed notebook could not be kept",
 }
+
+
+def letter_events(result: SubmissionResult) -> list[Event]:
+    """What a student's letter says happened to the notebook: neither what stands for the whole
+    notebook (said in each question) nor what is for the instructor."""
+    return [e for e in result.events if e.code not in (*FATAL_EVENTS, *STAFF_EVENTS)]
 
 
 def feedback_by_question(
