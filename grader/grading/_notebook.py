@@ -18,11 +18,11 @@ from typing import Any
 from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Check, Question
+from grader.grading._diagnosis import name_misconception
 from grader.grading._events import execution_events, imported_events
 from grader.grading._explain import clean, died, reason_of, received
 from grader.grading._hints import broken_properties
 from grader.grading._intake import submission_name
-from grader.grading._misconceptions import name_misconception
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._verdict import sampled, why_not
 from grader.grading._written import written_answers

@@ -22,7 +22,7 @@ from grader.assignment._plan import GradingPlan, plain_answer
 from grader.assignment._source import render, source_path, split_source
 from grader.assignment._spec import Assignment
 from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
-from grader.grading._misconceptions import never_named
+from grader.grading._diagnosis import never_named
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.results._manual import automatic_totals

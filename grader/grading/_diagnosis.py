@@ -1,4 +1,5 @@
-"""Naming the mistake behind a failed check, from the assignment's misconception catalogue.
+"""Diagnosis: naming the mistake behind a failed check, from the assignment's misconception
+catalogue (``grader.assignment._misconceptions`` holds the catalogue; this module matches it).
 
 A variant runs here, in the grader's process, on the failing inputs as the student's function
 received them (arrays, floats), and its answer is converted as a student's would be (the
