@@ -21,6 +21,7 @@ from grader.results._model import (
     STATUSES,
     CheckResult,
     Event,
+    EventCode,
     Mismatch,
     MismatchCode,
     QuestionResult,
@@ -392,3 +393,14 @@ def test_notes_are_rendered_from_the_events_and_not_stored(tmp_path):
     assert back == result and back.notes == result.notes
     older = SubmissionResult("bo", (), "cell 2: error (ValueError: x)")  # before events
     assert older.notes == "cell 2: error (ValueError: x)"
+
+
+def test_every_event_the_grader_makes_has_a_typed_code():
+    made = set()
+    for path in GRADER.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Event":
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant):
+                    made.add(first.value)
+    assert made and made <= set(get_args(EventCode)), made - set(get_args(EventCode))

@@ -1,9 +1,11 @@
 """Results of grading: plain, frozen data, ready for the store and every rendering of it.
 
-The model holds what happened, never sentences about it: each output (the CSV feedback column,
-the terminal, Markdown and HTML letters) is rendered from these fields in one place per format
-(``_render_text``, ``_render_markdown``, ``_render_html``). Everything here is JSON-able through
-``dataclasses.asdict``; inputs and returned values are tagged JSON (``grader.results._values``).
+The model holds what happened, never sentences about it: statuses, reason and event codes are
+typed (``Literal``), a wrong answer's :class:`Mismatch` has its fields, and each output (the CSV
+feedback column, the terminal, Markdown and HTML letters) is rendered from these in one place
+per format (``_render_text``, ``_render_markdown``, ``_render_html``), with the grader's words
+in ``_wording``. Everything here is JSON-able through ``dataclasses.asdict``; inputs and
+returned values are tagged JSON (``grader.results._values``).
 
 Statuses (a question's or a check's ``status``):
 
@@ -232,11 +234,30 @@ class QuestionResult:
     comment: str = ""
 
 
+#: What can happen to a notebook itself (or, ``mark_stale``, to its marks).
+EventCode = Literal[
+    "repaired",
+    "cell_failed",
+    "limit_hit",
+    "timeout",
+    "kernel_restarted",
+    "output_dropped",
+    "sockets_full",
+    "imported",
+    "processes_survived",
+    "executed_not_kept",
+    "invalid_notebook",
+    "kernel_died",
+    "grader_failed",
+    "mark_stale",
+]
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that happened to the notebook itself (a cell failed, a limit was hit)."""
 
-    code: str
+    code: EventCode
     params: dict[str, Any] = field(default_factory=dict)
 
 
