@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,24 @@ def graded_class(tmp_path_factory):
     )
     assert run.returncode == 0, run.stderr
     return out, run
+
+
+def sweep_killed_run(scratch: Path, seconds: float = 30.0) -> subprocess.CompletedProcess[str]:
+    """What the next run does first, in the temporary folder ``scratch`` of a run killed with
+    -9: its scratch folders removed, their sockets' tmpfs unmounted (``sweep_leftovers``). Only
+    folders whose owner is gone are swept: a pool worker may take a moment to follow its parent,
+    so this tries again for up to ``seconds``."""
+    import os
+    import sys
+    import time
+
+    code = "from grader.kernel._sandbox import sweep_leftovers; sweep_leftovers()"
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    deadline = time.monotonic() + seconds
+    while True:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode or not list(scratch.glob("grader-*")) or time.monotonic() > deadline:
+            return done
+        time.sleep(0.5)

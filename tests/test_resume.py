@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from grader import grade_batch
+from grader.kernel import _bounded
 from grader.results._tables import MEASURED_COLUMNS
-from tests.conftest import EXAMPLES, FILES, ROOT
+from tests.conftest import EXAMPLES, FILES, ROOT, sweep_killed_run
 
 TIMING = MEASURED_COLUMNS
 
@@ -171,6 +172,11 @@ def test_no_kernel_or_worker_outlives_a_sigkilled_parallel_batch(tmp_path):
     scratch.mkdir()
     _kill_once_stored(tmp_path / "out", scratch, stored=1, workers="2")
     assert _survivors(scratch, wait=10) == {}, "a worker or kernel outlived its grader"
+    # The next run's sweep takes what the killed one left: its folders and their mounts.
+    swept = sweep_killed_run(scratch)
+    assert swept.returncode == 0, swept.stderr
+    assert not list(scratch.glob("grader-*")), list(scratch.iterdir())
+    assert not [m for m in _bounded.mounts_under(scratch)], _bounded.mounts_under(scratch)
 
 
 def _finish(process: subprocess.Popen, seconds: float) -> tuple[str, str]:
