@@ -166,7 +166,7 @@ def test_a_zygote_started_by_a_thread_outlives_it():
     before = _warm.zygote()
     if before is not None:
         before.close()
-        _warm._STATE["zygote"] = None
+        _warm.state().zygote = None
 
     def grade() -> None:
         with KernelSession(solution, Limits()) as session:
@@ -175,7 +175,7 @@ def test_a_zygote_started_by_a_thread_outlives_it():
     thread = threading.Thread(target=grade)
     thread.start()
     thread.join()
-    started = _warm._STATE["zygote"]
+    started = _warm.state().zygote
     assert started is not None
     time.sleep(1)
     assert started.alive()
@@ -185,10 +185,10 @@ def test_a_zygote_started_by_a_thread_outlives_it():
 def test_where_the_zygote_cannot_start_kernels_start_cold(plan, monkeypatch, tmp_path):
     broken = tmp_path / "zygote.py"
     broken.write_text("import sys\nsys.exit('this zygote refuses to start')\n")
-    current = _warm._STATE["zygote"]
+    current = _warm.state().zygote
     if current is not None:
         current.close()
-        _warm._STATE["zygote"] = None
+        _warm.state().zygote = None
     monkeypatch.setattr(_warm, "_PROGRAM", broken)
     result = grade_notebook(plan, ASSIGNMENT / "solution.ipynb")
     assert result.total == 10.0
@@ -240,16 +240,16 @@ def test_a_long_temporary_folder_still_fits_the_kernels_sockets(monkeypatch, tmp
     assert len(str(deep)) == room
     monkeypatch.setenv("TMPDIR", str(deep))
     monkeypatch.setattr(tempfile, "tempdir", None)
-    current = _warm._STATE["zygote"]
+    current = _warm.state().zygote
     if current is not None:
         current.close()
-    monkeypatch.setitem(_warm._STATE, "zygote", None)
-    monkeypatch.setitem(_warm._STATE, "inbox", None)
+    monkeypatch.setattr(_warm.state(), "zygote", None)
+    monkeypatch.setattr(_warm.state(), "inbox", None)
     with KernelSession(ASSIGNMENT / "solution.ipynb", Limits()) as session:
         assert not session.run_notebook().errors
         assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
         assert len(str(session._scratch.sockets)) + 2 <= 107
-    _warm._STATE["zygote"].close()
+    _warm.state().zygote.close()
     shutil.rmtree(deep.parent, ignore_errors=True)
 
 

@@ -15,6 +15,7 @@ from grader.assignment._answers import call_seed, moments, plain_expected, seede
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._spec import Assignment, Check
 from grader.errors import SpecError
+from grader.kernel import _runtime
 from grader.kernel._limits import Limits
 
 
@@ -85,12 +86,18 @@ def _rebuild(
     # The expected answers came along as data: a worker has no use for the oracles. A worker
     # gets the plan with every submission; it loads the assignment only once.
     key = (str(folder), sha)
-    if key not in _LOADED:
-        _LOADED[key] = load_assignment(folder, oracles=False)
-    return GradingPlan(_LOADED[key], cases, expected, limits, sha, show_expected)
+    loaded = _runtime.part(LoadedAssignments).by_folder
+    if key not in loaded:
+        loaded[key] = load_assignment(folder, oracles=False)
+    return GradingPlan(loaded[key], cases, expected, limits, sha, show_expected)
 
 
-_LOADED: dict[tuple[str, str], Assignment] = {}
+@dataclass
+class LoadedAssignments:
+    """This process's part of the runtime state (``grader.kernel._runtime``): the assignments it
+    loaded to rebuild the plans it was sent, per folder and frozen inputs' hash."""
+
+    by_folder: dict[tuple[str, str], Assignment] = field(default_factory=dict)
 
 
 def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> tuple[Any, ...]:

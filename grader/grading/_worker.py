@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,22 @@ from grader._files import output_name
 from grader.assignment._plan import GradingPlan
 from grader.grading._intake import submission_name
 from grader.grading._notebook import grade_notebook, zero_result
-from grader.kernel import _session, _warm
+from grader.kernel import _runtime, _session, _warm
 from grader.results._model import ERROR, SubmissionResult
 
-#: ``abandoned``: a kernel was killed under the notebook being graded, which is then no grade.
-_state = {"stopping": False, "abandoned": False}
 #: Seconds a stopping worker lives on: to send a result it has, and to exit on the pool's word.
 #: Then it exits anyway, since it may wait for work on a queue whose lock a killed worker held.
 EXIT_AFTER = 3.0
+
+
+@dataclass
+class WorkerStop:
+    """This worker's part of the runtime state (``grader.kernel._runtime``): whether it was told
+    to stop, and whether a kernel was then killed under the notebook being graded (``abandoned``:
+    that notebook is no grade)."""
+
+    stopping: bool = False
+    abandoned: bool = False
 
 
 class WorkerStopped(Exception):
@@ -53,9 +62,10 @@ def _stop(signum: int, frame: Any) -> None:
     stop would go on (until it next asks for a kernel). Whatever a stopping worker would print
     is noise, so stderr goes to /dev/null first.
     """
-    if _state["stopping"]:
+    stop = _runtime.part(WorkerStop)
+    if stop.stopping:
         return
-    _state["stopping"] = True
+    stop.stopping = True
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
@@ -65,7 +75,7 @@ def _stop(signum: int, frame: Any) -> None:
     timer.daemon = True
     timer.start()
     if abandoned:
-        _state["abandoned"] = True
+        stop.abandoned = True
         raise KeyboardInterrupt
 
 
@@ -78,18 +88,19 @@ def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
     """Whatever the notebook does, its result. Raises WorkerStopped in a stopping worker, and
     KeyboardInterrupt on Ctrl-C where the coordinator grades by itself."""
     name = submission_name(path)
-    if _state["stopping"]:
+    stop = _runtime.part(WorkerStop)
+    if stop.stopping:
         raise WorkerStopped(name)
     try:
         result = grade_notebook(plan, path, name, keep_executed=out / "executed")
     except KeyboardInterrupt:
-        if _state["stopping"]:
+        if stop.stopping:
             raise WorkerStopped(name) from None
         raise
     except BaseException as exc:
         why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
         result = zero_result(plan, name, ERROR, why)
-    if _state["abandoned"]:  # its kernel was killed under it: whatever came back is no grade
+    if stop.abandoned:  # its kernel was killed under it: whatever came back is no grade
         (out / "executed" / output_name(name, ".ipynb")).unlink(missing_ok=True)
         raise WorkerStopped(name)
     return result

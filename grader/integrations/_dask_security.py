@@ -19,10 +19,12 @@ Loaded only with ``--scheduler``; imports distributed only inside its functions.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.kernel import _runtime
 
 #: Where a local cluster listens: loopback only, never every interface.
 LOOPBACK = "127.0.0.1"
@@ -38,7 +40,14 @@ TLS_SETTINGS = (
     ("distributed.comm.tls.client.cert", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT"),
     ("distributed.comm.tls.client.key", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY"),
 )
-_WARNED: set[str] = set()
+
+
+@dataclass
+class Warned:
+    """This process's part of the runtime state (``grader.kernel._runtime``): the schedulers it
+    has warned about (once each) for taking clients without credentials."""
+
+    addresses: set[str] = field(default_factory=set)
 
 
 class ClusterError(GraderError):
@@ -66,8 +75,9 @@ def remote_security(address: str) -> Any:
     scheme = address.split("://", 1)[0].lower()
     if scheme in TLS_SCHEMES:
         return _user_certificates(address)
-    if address not in _WARNED:
-        _WARNED.add(address)
+    warned = _runtime.part(Warned).addresses
+    if address not in warned:
+        warned.add(address)
         print(
             f"Warning: the Dask scheduler at {address} takes clients without credentials: "
             "anyone who can reach it can run code as its workers' user and read the grading "

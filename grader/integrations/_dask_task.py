@@ -15,7 +15,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +25,23 @@ from grader.assignment._plan import GradingPlan
 from grader.errors import GraderError
 from grader.grading import _worker
 from grader.grading._intake import submission_name
-from grader.kernel import _sandbox, _warm
+from grader.kernel import _runtime, _sandbox, _warm
 from grader.results._model import SubmissionResult
 
 #: Isolation levels from weakest to strongest: a worker must reach the coordinator's.
 LEVELS = ("process", "bwrap")
-#: What a worker keeps of a shipped plan, rebuilt once: per shipped plan's key.
-_PLANS: dict[str, GradingPlan] = {}
-_LOCK = threading.Lock()
-#: The plans installed on this worker: per plugin name.
-_INSTALLED: dict[str, ShippedPlan] = {}
-_SWEPT = {"done": False}
+
+
+@dataclass
+class WorkerPlans:
+    """This worker's part of the runtime state (``grader.kernel._runtime``): the plans installed
+    on it (per plugin name), what it keeps of each shipped plan (rebuilt once, per the shipped
+    plan's key, under ``lock``), and whether it has swept the leftovers of killed runs."""
+
+    installed: dict[str, ShippedPlan] = field(default_factory=dict)
+    plans: dict[str, GradingPlan] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    swept: bool = False
 
 
 class WorkerRefused(Exception):
@@ -84,10 +90,11 @@ class ShippedPlan:
 
     def plan(self) -> GradingPlan:
         """The plan on this worker, its folder written under the temporary folder once."""
-        with _LOCK:
-            if self.key not in _PLANS:
-                _PLANS[self.key] = self.rebuild(self._materialise(), *self.fields)
-            return _PLANS[self.key]
+        worker = _runtime.part(WorkerPlans)
+        with worker.lock:
+            if self.key not in worker.plans:
+                worker.plans[self.key] = self.rebuild(self._materialise(), *self.fields)
+            return worker.plans[self.key]
 
     def _materialise(self) -> Path:
         root = Path(tempfile.gettempdir()) / "grader-plans" / self.key
@@ -119,19 +126,19 @@ def dask_setup(worker: Any) -> None:
 
 
 def install(name: str, shipped: ShippedPlan) -> None:
-    _INSTALLED[name] = shipped
+    _runtime.part(WorkerPlans).installed[name] = shipped
     _warm.prestart()  # warm kernels: this worker's zygote imports before its first task
 
 
 def uninstall(name: str) -> None:
-    _INSTALLED.pop(name, None)
+    _runtime.part(WorkerPlans).installed.pop(name, None)
 
 
 def grade_installed(
     plan_name: str, name: str, notebook: bytes, isolation: str
 ) -> tuple[SubmissionResult, str | None]:
     """``grade_task`` with the plan installed on this worker under ``plan_name``."""
-    shipped = _INSTALLED.get(plan_name)
+    shipped = _runtime.part(WorkerPlans).installed.get(plan_name)
     if shipped is None:
         raise WorkerRefused(
             f"worker {worker_name()} has no grading plan {plan_name!r}: it could not install "
@@ -160,8 +167,9 @@ def grade_task(
         raise WorkerRefused(
             f"worker {where} cannot load the assignment: {exc}", worker_address()
         ) from None
-    if not _SWEPT["done"]:  # of runs on this machine killed with -9, never of live ones
-        _SWEPT["done"] = True
+    worker = _runtime.part(WorkerPlans)
+    if not worker.swept:  # of runs on this machine killed with -9, never of live ones
+        worker.swept = True
         _sandbox.sweep_leftovers()
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         path = Path(tmp) / f"{name}.ipynb"

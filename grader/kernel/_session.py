@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.errors import KernelStartError
-from grader.kernel import _client, _process, _protocol, _sandbox, _warm
+from grader.kernel import _client, _process, _protocol, _runtime, _sandbox, _warm
 from grader.kernel._budget import Budget
 from grader.kernel._limits import Limits
 
@@ -68,9 +68,13 @@ class KernelOutOfMemory(KernelDied):
     """The kernel was killed by its memory cgroup: the submission went over ``memory_mb``."""
 
 
-#: This process's sessions between enter and exit, and whether it is stopping (no new kernels).
-_OPEN: set[KernelSession] = set()
-_STOPPING = {"now": False}
+@dataclass
+class OpenSessions:
+    """This process's part of the runtime state (``_runtime``): its sessions between enter and
+    exit, and whether it is stopping (it starts no kernel any more)."""
+
+    open: set[KernelSession] = field(default_factory=set)
+    stopping: bool = False
 
 
 def stop_sessions() -> bool:
@@ -81,15 +85,16 @@ def stop_sessions() -> bool:
     works wherever the signal lands, and code that goes on past the handler meets
     KeyboardInterrupt when it next wants a kernel.
     """
-    _STOPPING["now"] = True
-    sessions = list(_OPEN)
+    state = _runtime.part(OpenSessions)
+    state.stopping = True
+    sessions = list(state.open)
     for session in sessions:
         session.abandon()
     return bool(sessions)
 
 
 def _refuse_if_stopping() -> None:
-    if _STOPPING["now"]:
+    if _runtime.part(OpenSessions).stopping:
         raise KeyboardInterrupt("the grader is stopping")
 
 
@@ -125,7 +130,7 @@ class KernelSession:
         self._warm = _sandbox.warm_wanted()
         base = _warm.inbox() if self._warm else None
         self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files, base)
-        _OPEN.add(self)
+        _runtime.part(OpenSessions).open.add(self)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
@@ -139,7 +144,7 @@ class KernelSession:
                 self._scratch.remove()
                 self.execution.sockets_full = self._scratch.run_full
         finally:
-            _OPEN.discard(self)
+            _runtime.part(OpenSessions).open.discard(self)
 
     def abandon(self) -> None:
         """Kill the kernel and everything of the submission, remove its scratch folder."""

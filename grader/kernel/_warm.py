@@ -28,13 +28,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
 from grader.errors import GraderError, KernelStartError
-from grader.kernel import _bounded, _bwrap, _cgroup
+from grader.kernel import _bounded, _bwrap, _cgroup, _runtime
 from grader.kernel._cgroup import PREFIX, process_tag
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import Scratch, _scratch_base, warm_wanted
@@ -200,39 +201,54 @@ def _signal(pidfd: int, signum: int) -> None:
         pass
 
 
-_STATE: dict[str, Any] = {"owner": None, "inbox": None, "zygote": None, "failed": None}
-_STATE_LOCK = threading.Lock()
+@dataclass
+class WarmState:
+    """This process's part of the runtime state (``_runtime``): its inbox (one for its lifetime,
+    so a zygote started again serves the same folders), its zygote, why the last one could not
+    start, and the lock that starts one zygote at a time. A fork starts with none of them."""
+
+    inbox: Path | None = None
+    zygote: Zygote | None = None
+    failed: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def state() -> WarmState:
+    """This process's warm kernels' state."""
+    return _runtime.part(WarmState)
 
 
 def inbox() -> Path:
     """This process's inbox, where its warm kernels' scratch folders go; one for its lifetime,
     so a zygote started again (the last one died) serves the same folders."""
-    with _STATE_LOCK:
-        return _inbox()
+    current = state()
+    with current.lock:
+        return _inbox(current)
 
 
-def _inbox() -> Path:
-    if _STATE["owner"] != os.getpid():  # first use, or a fork of a process that had one
-        _STATE.update(owner=os.getpid(), inbox=None, zygote=None, failed=None)
-    if _STATE["inbox"] is None:
+def _inbox(current: WarmState) -> Path:
+    if current.inbox is None:
         tag = process_tag(os.getpid()) or str(os.getpid())
         where = _scratch_base(tag, within="/in/s-12345678")
         base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-", dir=where))
         (base / "in").mkdir(mode=0o700)
         if _bounded.available():  # the zygote then sees each kernel's bounded ``r/``
             _bounded.share(base / "in")
-        atexit.register(_shutdown, base)
-        _STATE["inbox"] = base / "in"
-    return _STATE["inbox"]
+        atexit.register(_shutdown, base, os.getpid())
+        current.inbox = base / "in"
+    return current.inbox
 
 
-def _shutdown(base: Path) -> None:
-    """At exit: the zygote waited for (no stray process to warn about), its folders removed; a
-    process that exits without this (kill -9, ``os._exit``) leaves them to the next run's sweep."""
-    current = _STATE["zygote"]
-    if current is not None and _STATE["owner"] == os.getpid():
-        current.close()
-        _STATE["zygote"] = None
+def _shutdown(base: Path, owner: int) -> None:
+    """At exit of the process that made ``base``: the zygote waited for (no stray process to
+    warn about), its folders removed; a process that exits without this (kill -9,
+    ``os._exit``) leaves them to the next run's sweep. A fork leaves its parent's alone."""
+    if os.getpid() != owner:
+        return
+    current = state()
+    if current.zygote is not None:
+        current.zygote.close()
+        current.zygote = None
     if _bounded.available():
         _bounded.unmount_under(base)
     remove_quietly(base, "warm kernels' folder")
@@ -241,26 +257,27 @@ def _shutdown(base: Path) -> None:
 def zygote(wait: bool = True) -> Zygote | None:
     """This process's zygote, started on first use (again if it died); None where it cannot
     start (``failure()`` says why), so the kernel starts cold. ``wait``: until it is ready."""
-    with _STATE_LOCK:
-        where = _inbox()
-        current = _STATE["zygote"]
-        if current is None or not current.alive() or current.bwrap != _bwrap.probe().path:
-            if current is not None:
-                current.close()
-            _STATE["zygote"] = current = None
+    current = state()
+    with current.lock:
+        where = _inbox(current)
+        found = current.zygote
+        if found is None or not found.alive() or found.bwrap != _bwrap.probe().path:
+            if found is not None:
+                found.close()
+            current.zygote = found = None
             try:
-                current = _STATE["zygote"] = Zygote(where)
+                found = current.zygote = Zygote(where)
             except (KernelStartError, OSError) as exc:
-                _STATE["failed"] = str(exc)
+                current.failed = str(exc)
                 return None
         if wait:
             try:
-                current.ready()
+                found.ready()
             except (KernelStartError, OSError) as exc:
-                _STATE["failed"] = str(exc)
-                _STATE["zygote"] = None
+                current.failed = str(exc)
+                current.zygote = None
                 return None
-        return current
+        return found
 
 
 def prestart() -> None:
@@ -276,16 +293,17 @@ def prestart() -> None:
 def note_failure(exc: BaseException) -> None:
     """A kernel the zygote could not give: that kernel starts cold, and the next one asks a
     new zygote (this one may be broken in a way ``alive`` does not see)."""
-    with _STATE_LOCK:
-        _STATE["failed"] = f"a warm kernel did not start: {exc!r}"[:600]
-        current, _STATE["zygote"] = _STATE["zygote"], None
-    if current is not None:
-        current.close()
+    current = state()
+    with current.lock:
+        current.failed = f"a warm kernel did not start: {exc!r}"[:600]
+        found, current.zygote = current.zygote, None
+    if found is not None:
+        found.close()
 
 
 def failure() -> str | None:
     """Why the last zygote of this process could not start, if it could not."""
-    return _STATE["failed"]
+    return state().failed
 
 
 class PidfdProcess:
