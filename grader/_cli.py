@@ -23,6 +23,7 @@ from grader.grading import _batch
 from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
+from grader.results._folder import OutputFolder
 from grader.results._roster import kept_roster, load_roster
 from grader.results._text import neutralise
 
@@ -100,7 +101,7 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
     "--out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder for scores.csv, gradebook.csv and the results store.",
+    help="Folder of one assignment's class: scores.csv, gradebook.csv, the results store.",
 )
 @click.option(
     "--workers",
@@ -108,7 +109,14 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
     default=None,
     help="Submissions graded at once (default: the number of cores).",
 )
-@click.option("--resume", is_flag=True, help="Keep results already stored in --out.")
+@click.option(
+    "--resume", is_flag=True, help="Add to the class in --out: what is graded there stays."
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start --out over: its computed files are removed; hand marks are kept.",
+)
 @click.option(
     "--scheduler",
     default=None,
@@ -123,6 +131,7 @@ def grade(
     out: Path,
     workers: int | None,
     resume: bool,
+    overwrite: bool,
     scheduler: str | None,
     roster: Path | None,
     cell_timeout: float,
@@ -130,16 +139,20 @@ def grade(
     memory_mb: int,
 ) -> None:
     """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
+    folder = OutputFolder(out)
+    folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
     spec = load_assignment(assignment)
     students = load_roster(roster) if roster is not None else None  # refused before grading
+    if students is None and resume:
+        students = kept_roster(folder)  # the exports join the class's roster, as before
     files = _batch.collect_submissions(list(submissions))
     notice = isolation_notice()
     if notice:
         click.echo(f"Warning: {notice}", err=True)
-    if scheduler is not None and workers is not None:
-        raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     with _runner(scheduler, lazy=resume) as runner:
-        progress = Progress(len(files))
+        progress = Progress()
         try:
             report = _batch.grade_batch(
                 spec,
@@ -147,6 +160,7 @@ def grade(
                 out,
                 workers=workers,
                 resume=resume,
+                overwrite=overwrite,
                 limits=_limits(cell_timeout, call_cpu, memory_mb),
                 progress=progress,
                 runner=runner,
@@ -157,7 +171,7 @@ def grade(
     click.echo(summary(spec, report))
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
-    click.echo(f"Class report: {out / 'report.html'}")
+    click.echo(f"Class report: {folder.report_html}")
     pending = sorted(set(report.scores.loc[report.scores["status"] == "pending", "submission"]))
     say_exports(out, students, len(pending))
 
@@ -188,7 +202,7 @@ def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
     from grader.results._rebuild import rebuild
 
-    students = load_roster(roster) if roster is not None else kept_roster(out)
+    students = load_roster(roster) if roster is not None else kept_roster(OutputFolder(out))
     results = rebuild(out, manual, students)
     if manual is not None:
         by_hand = [q for r in results for q in r.questions if q.manual]
@@ -405,7 +419,6 @@ def new(name: str, root: Path) -> None:
 def similarity(out: Path, threshold: float, common_share: float) -> None:
     """Flag pairs of submissions graded into OUT whose code or prose is alike (never a grade)."""
     from grader.similarity._pairs import Settings
-    from grader.similarity._run import CLUSTERS_CSV, HTML, PAIRS_CSV
     from grader.similarity._run import similarity as compare
 
     found = compare(out, Settings(threshold=threshold, common_share=common_share))
@@ -420,9 +433,10 @@ def similarity(out: Path, threshold: float, common_share: float) -> None:
     for pair in found.pairs[:10]:
         names = neutralise(f"{pair.a.name} ~ {pair.b.name}")
         click.echo(f"  {pair.score:.2f}  {names}")
-    click.echo(f"Pairs: {out / PAIRS_CSV}")
-    click.echo(f"Clusters: {out / CLUSTERS_CSV}")
-    click.echo(f"Side by side: {out / HTML}")
+    folder = OutputFolder(out)
+    click.echo(f"Pairs: {folder.similarity_csv}")
+    click.echo(f"Clusters: {folder.similarity_clusters_csv}")
+    click.echo(f"Side by side: {folder.similarity_html}")
     _report_similar(out)
 
 
@@ -434,6 +448,6 @@ def _report_similar(out: Path) -> None:
     try:
         rebuild_report(out)
     except GraderError as exc:
-        click.echo(f"Warning: {out / 'report.html'} not rewritten: {exc}")
+        click.echo(f"Warning: {OutputFolder(out).report_html} not rewritten: {exc}")
         return
-    click.echo(f"Class report: {out / 'report.html'}")
+    click.echo(f"Class report: {OutputFolder(out).report_html}")

@@ -13,6 +13,7 @@ import click
 from grader.assignment._spec import Assignment
 from grader.grading import _batch
 from grader.results._exports import unmatched_rows
+from grader.results._folder import OutputFolder
 from grader.results._manual import automatic_totals
 from grader.results._model import SubmissionResult
 from grader.results._text import neutralise
@@ -24,8 +25,9 @@ def say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: in
     if roster is None:
         click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
         return
-    path = out / "export" / "unmatched.csv"
-    click.echo(f"Exports: {out / 'export'}")
+    folder = OutputFolder(out)
+    path = folder.export("unmatched.csv")
+    click.echo(f"Exports: {folder.export_dir}")
     if pending:
         click.echo(
             f"Note: {pending} submission(s) have questions not yet marked by hand: their Canvas "
@@ -62,21 +64,32 @@ def summary(spec: Assignment, report: _batch.BatchReport) -> str:
 class Progress:
     """A progress bar on a terminal (done, failures, ETA). Elsewhere (CI logs, ``nohup``) a short
     line after every twentieth of the batch or every PROGRESS_SECONDS, and one at least every
-    HEARTBEAT_SECONDS while a slow submission is graded: a long batch is never silent."""
+    HEARTBEAT_SECONDS while a slow submission is graded: a long batch is never silent.
+
+    Its total is what the batch grades now, as the batch says in :meth:`begin` once it knows
+    (with ``--resume``, the submissions graded before are not counted: they are not graded)."""
 
     PROGRESS_SECONDS = 10.0
     HEARTBEAT_SECONDS = 60.0
 
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.failures = total, 0, 0
+    def __init__(self) -> None:
+        self.total, self.done, self.failures = 0, 0, 0
         self.start = self.printed_at = time.monotonic()
         self.printed_done = 0
         self.bar = None
         self._stop = threading.Event()
+
+    def begin(self, todo: int, resumed: int) -> None:
+        """The batch grades ``todo`` notebooks now; ``resumed`` of its class were graded before."""
+        self.total = todo
+        self.start = self.printed_at = time.monotonic()
+        if not todo:
+            return
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="nb", desc="grading", file=sys.stderr)
+            desc = f"grading ({resumed} resumed)" if resumed else "grading"
+            self.bar = tqdm(total=todo, unit="nb", desc=desc, file=sys.stderr)
         else:
             threading.Thread(target=self._heartbeat, daemon=True).start()
 

@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.results._csv import EXACT, csv_text, read_record
+from grader.results._folder import OutputFolder
 from grader.results._marks import load_marks
 from tests.conftest import EXAMPLES, ROOT
 
@@ -191,7 +192,7 @@ def test_the_filled_template_merges_for_every_name_and_round_trips(out, tmp_path
     _fill(out / "manual-template.csv", marks, comment)
     run = grader("report", out, "--manual", marks)
     assert run.returncode == 0, run.stderr
-    stored = load_marks(out)
+    stored = load_marks(OutputFolder(out))
     assert set(stored) == {(name, q) for name in _names(out) for q in MANUAL}
     assert {m.comment for m in stored.values()} == {comment}
     assert {m.points for m in stored.values()} == {1.0}
@@ -200,7 +201,7 @@ def test_the_filled_template_merges_for_every_name_and_round_trips(out, tmp_path
     shutil.copy(out / "manual-template.csv", again)
     assert {row["comment"] for row in _rows(again)} == {comment}
     assert grader("report", out, "--manual", again).returncode == 0
-    assert load_marks(out) == stored
+    assert load_marks(OutputFolder(out)) == stored
 
 
 def test_wrong_marks_merge_nothing_and_the_message_names_every_bad_row(out, tmp_path):
@@ -219,7 +220,7 @@ def test_wrong_marks_merge_nothing_and_the_message_names_every_bad_row(out, tmp_
     named = {int(n) for n in re.findall(r"row (\d+): ", error)}
     assert named == set(bad), error
     assert "marked again (first in row 2)" in error and "no question '9z'" in error
-    assert load_marks(out) == {}
+    assert load_marks(OutputFolder(out)) == {}
 
 
 @pytest.mark.parametrize("points", ["\u0662", "\uff12", "1_0", "1e0", " \u0661.5"])
@@ -234,7 +235,7 @@ def test_points_in_other_digits_are_refused_naming_the_row(out, tmp_path, points
     assert run.returncode == 2, run.stdout
     error = run.stderr.strip().splitlines()[-1]
     assert "row 3: " in error and "is not a number" in error and "row 2" not in error
-    assert load_marks(out) == {}
+    assert load_marks(OutputFolder(out)) == {}
 
 
 @given(st.text(), st.text(), st.integers(), st.floats(allow_nan=False, allow_infinity=False))

@@ -140,7 +140,9 @@ def test_output_no_utf8_file_takes_is_kept_escaped(small_plan, tmp_path):
     """The kernel's packing swapped: a lone surrogate reaches the grader, which once crashed
     writing the executed notebook, so the whole notebook scored 0."""
     name = "hostile_unencodable_output"
-    result = grade_notebook(small_plan, FILES / f"{name}.ipynb", keep_executed=tmp_path)
+    result = grade_notebook(
+        small_plan, FILES / f"{name}.ipynb", keep_executed=tmp_path / f"{name}.ipynb"
+    )
     assert result.total == 10.0 and result.notes == "", result
     nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
     texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from grader.results._folder import OutputFolder
 from grader.results._marks import load_marks
 from tests.conftest import EXAMPLES, ROOT
 
@@ -120,7 +121,7 @@ def test_a_bad_mark_is_refused_naming_its_row_and_nothing_is_merged(out, tmp_pat
     error = run.stderr.strip().splitlines()[-1]
     assert error.startswith("Error: ") and "row 3: " in error and says in error
     assert "Nothing was merged" in error
-    assert load_marks(out) == {}  # not even row 2, which was fine
+    assert load_marks(OutputFolder(out)) == {}  # not even row 2, which was fine
     assert (out / "gradebook.csv").read_bytes() == before
 
 
@@ -155,12 +156,13 @@ def test_merged_marks_change_the_totals_and_survive_a_rebuild(out, tmp_path):
     assert {name: (out / name).read_bytes() for name in files} == files
 
 
-def test_marks_survive_a_regrade_of_another_submission_and_a_resume(out, tmp_path):
+def test_marks_survive_an_overwrite_of_another_class_and_a_resume(out, tmp_path):
     marks = _marks(tmp_path, "alice_numpy,1a-prose,,2,2,\n")
     assert grader("report", out, "--manual", marks).returncode == 0
-    ivan_only = grader("grade", "variational_inference", IVAN, "--out", out, "--workers", "1")
+    args = ("grade", "variational_inference", IVAN, "--out", out, "--workers", "1")
+    ivan_only = grader(*args, "--overwrite")
     assert ivan_only.returncode == 0, ivan_only.stderr
-    assert ("alice_numpy", "1a-prose") in load_marks(out)
+    assert ("alice_numpy", "1a-prose") in load_marks(OutputFolder(out))
     both = grader(
         "grade", "variational_inference", ALICE, IVAN, "--out", out, "--workers", "1", "--resume"
     )
@@ -180,7 +182,8 @@ def test_a_changed_notebook_sends_its_mark_back_for_review(out, tmp_path):
     (cell,) = [c for c in nb["cells"] if c.get("id") == "q1a-prose-answer"]
     cell["source"] = "=HYPERLINK(0)\x1b[2J rewritten after marking"
     changed.write_text(json.dumps(nb), encoding="utf-8")
-    run = grader("grade", "variational_inference", changed, "--out", out, "--workers", "1")
+    args = ("grade", "variational_inference", changed, "--out", out, "--workers", "1")
+    run = grader(*args, "--overwrite")
     assert run.returncode == 0, run.stderr
     assert "2 answer(s) to mark by hand" in run.stdout
     book = _book(out)  # marked against the notebook as a whole: both wait for a new look
@@ -188,7 +191,8 @@ def test_a_changed_notebook_sends_its_mark_back_for_review(out, tmp_path):
     assert pd.isna(book.loc["alice_numpy", "1c-derivation"])
     assert book.loc["alice_numpy", "pending"] == "1a-prose 1c-derivation"
     assert book.loc["alice_numpy", "total"] == 10.0
-    assert set(load_marks(out)) == {("alice_numpy", "1a-prose"), ("alice_numpy", "1c-derivation")}
+    kept = {("alice_numpy", "1a-prose"), ("alice_numpy", "1c-derivation")}
+    assert set(load_marks(OutputFolder(out))) == kept
     scores = pd.read_csv(out / "scores.csv", keep_default_na=False)
     notes = scores.loc[scores["submission"] == "alice_numpy", "notes"].iloc[0]
     assert "1a-prose was marked 2/2 on an earlier version of this notebook" in notes

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from grader.results._folder import OutputFolder
 from grader.similarity._documents import document, template_of
 from grader.similarity._pairs import Settings
 from grader.similarity._run import Findings, find, write_csvs
@@ -208,7 +209,7 @@ def test_three_copies_of_one_notebook_form_a_cluster(tmp_path):
     named = {**examples(*STYLES), "copy_1": copy, "copy_2": copy}
     findings = compare(named)
     assert findings.clusters == [["alice_numpy", "copy_1", "copy_2"]]
-    write_csvs(tmp_path, findings)
+    write_csvs(OutputFolder(tmp_path), findings)
     clusters = pd.read_csv(tmp_path / "similarity-clusters.csv")
     assert clusters.to_dict("records") == [
         {"cluster": 1, "size": 3, "submissions": "alice_numpy copy_1 copy_2"}

@@ -22,7 +22,6 @@ from typing import Protocol
 
 import pandas as pd
 
-from grader._files import output_name
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment
 from grader.errors import OutputError
@@ -32,9 +31,11 @@ from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.results import _tables
+from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
 from grader.results._model import SubmissionResult
 from grader.results._outputs import context_for, write_outputs
+from grader.results._roster import kept_roster
 
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -47,7 +48,7 @@ class Batch:
 
     plan: GradingPlan
     todo: tuple[Path, ...]
-    out: Path
+    folder: OutputFolder
     #: The coordinator's isolation level: wherever a notebook is graded, none weaker.
     isolation: str
     #: Stores a result (the coordinator is the store's only writer) and shows progress.
@@ -76,11 +77,11 @@ class BatchReport:
 
     @property
     def scores_csv(self) -> Path:
-        return self.out / "scores.csv"
+        return OutputFolder(self.out).scores_csv
 
     @property
     def gradebook_csv(self) -> Path:
-        return self.out / "gradebook.csv"
+        return OutputFolder(self.out).gradebook_csv
 
 
 def grade_batch(
@@ -90,19 +91,35 @@ def grade_batch(
     *,
     workers: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     limits: Limits | None = None,
     progress: Progress | None = None,
     runner: Runner | None = None,
     roster: dict[str, dict[str, str]] | None = None,
 ) -> BatchReport:
-    """Grade every submission into ``out``; ``resume`` skips those already stored there.
+    """Grade every submission into the output folder ``out`` and write its outputs.
 
-    ``runner`` grades the notebooks elsewhere (``workers`` then has no say); the store, the
-    report and ``resume`` stay here, so they work the same whoever graded. ``roster``
-    (``grader.results._roster.load_roster``) joins the gradebook exports."""
+    A folder belongs to one assignment, and its class is the set of submissions in its store.
+    Where ``out`` holds no class yet, these submissions become it. Where it holds one,
+    ``resume`` adds them to it, grading only those not stored yet (none is graded again, and
+    one that changed since it was graded raises OutputError); ``overwrite`` starts over: every
+    file the grader computed there is removed (files it did not write stay) and these
+    submissions are the new class, with the marks given by hand kept and applied to it; with
+    neither, OutputError says what is there; both together are an OutputError too. Every
+    output then lists exactly the class.
+
+    ``progress`` is called with each result as it is stored; where it has a method
+    ``begin(todo, resumed)``, that is called first with how many notebooks are graded now and
+    how many of the class were graded before. ``runner`` grades the notebooks elsewhere
+    (``workers`` then has no say); the store, the report and ``resume`` stay here, so they work
+    the same whoever graded. ``roster`` (``grader.results._roster.load_roster``) joins the
+    gradebook exports; with ``resume`` and no roster, the one the folder kept joins them."""
     start = time.monotonic()
     files = collect_submissions(submissions)
-    _prepare_out(out)
+    folder = OutputFolder(out)
+    folder.check_reuse(resume, overwrite)  # before a worker starts or anything is cleared
+    if roster is None and resume:
+        roster = kept_roster(folder)
     workers = min(workers or os.cpu_count() or 1, len(files))
     # The pool starts while the plan is built.
     pool = _start_pool(workers) if workers > 1 and runner is None else None
@@ -110,7 +127,8 @@ def grade_batch(
         _warm.prestart()  # this process grades: its zygote imports while the plan is built
     where = runner or _PoolRunner(pool, workers)
     try:
-        return _grade_into(assignment, files, out, where, resume, limits, progress, start, roster)
+        graded = _grade_into(assignment, files, folder, where, resume, limits, progress, roster)
+        return replace(graded, seconds=round(time.monotonic() - start, 3))
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -119,16 +137,13 @@ def grade_batch(
 def _grade_into(
     assignment: Assignment,
     files: list[Path],
-    out: Path,
+    folder: OutputFolder,
     runner: Runner,
     resume: bool,
     limits: Limits | None,
     progress: Progress | None,
-    start: float,
     roster: dict[str, dict[str, str]] | None = None,
 ) -> BatchReport:
-    from grader.results._store import Store
-
     plan = GradingPlan.build(assignment, limits)
     isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
     _sandbox.sweep_leftovers()  # of runs killed with -9 or by a reboot, never of live ones
@@ -140,13 +155,15 @@ def _grade_into(
         "limits": repr(plan.limits),
         "isolation": isolation,
     }
-    store = Store(out / "results.sqlite", meta, resume)
+    folder.claim(resume)
+    store = folder.open_store(meta, resume)
     try:
         todo = _still_to_grade(store.done(), entries, resume)
+        names = _class_of(store, list(entries), resume)
+        _begin(progress, len(todo), len(names) - len(todo))
         template = _sources.template_cells(assignment.student_notebook)
-        record = _recorder(store, entries, progress, out, template)
-        _grade_todo(Batch(plan, (), out, isolation, record), todo, runner)
-        names = list(entries)
+        record = _recorder(store, entries, progress, folder, template)
+        _grade_todo(Batch(plan, (), folder, isolation, record), todo, runner)
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
         store.set_info(
@@ -158,15 +175,26 @@ def _grade_into(
         )
     finally:
         store.close()
-    scores, gradebook = _write_report(out, assignment, stored, versions, roster)
-    return BatchReport(
-        out,
-        scores,
-        gradebook,
-        len(todo),
-        len(files) - len(todo),
-        round(time.monotonic() - start, 3),
-    )
+    scores, gradebook = _write_report(folder, assignment, stored, versions, roster)
+    return BatchReport(folder.root, scores, gradebook, len(todo), len(names) - len(todo), 0.0)
+
+
+def _class_of(store: object, names: list[str], resume: bool) -> list[str]:
+    """The folder's class once this batch is stored, in order: a new run's submissions; a
+    resumed one adds them to the class stored (its order kept, then any graded before an
+    interruption left it unsaid)."""
+    if not resume:
+        return names
+    before = json.loads(store.info().get("submissions", "[]"))  # type: ignore[attr-defined]
+    ordered = before + [name for name in names if name not in before]
+    done = store.done()  # type: ignore[attr-defined]
+    return ordered + sorted(set(done) - set(ordered))
+
+
+def _begin(progress: Progress | None, todo: int, resumed: int) -> None:
+    begin = getattr(progress, "begin", None)
+    if begin is not None:
+        begin(todo, resumed)
 
 
 def _still_to_grade(done: dict[str, str], entries: dict[str, Entry], resume: bool) -> list[Entry]:
@@ -180,9 +208,9 @@ def _still_to_grade(done: dict[str, str], entries: dict[str, Entry], resume: boo
     if resume and changed:
         raise OutputError(
             f"cannot --resume: submission(s) {', '.join(sorted(changed))} changed since they "
-            "were graded; run again without --resume to regrade everything"
+            "were graded; run again with --overwrite instead of --resume to regrade everything"
         )
-    return [entry for entry in entries.values() if entry.problem or entry.name not in done]
+    return [entry for entry in entries.values() if entry.name not in done]
 
 
 def _not_read(plan: GradingPlan, entry: Entry) -> SubmissionResult:
@@ -192,7 +220,7 @@ def _not_read(plan: GradingPlan, entry: Entry) -> SubmissionResult:
 
 
 def _write_report(
-    out: Path,
+    folder: OutputFolder,
     assignment: Assignment,
     stored: list[tuple[SubmissionResult, str]],
     versions: dict[str, str],
@@ -201,24 +229,18 @@ def _write_report(
     """Every output file, and the two tables the API returns."""
     graded = {r.submission: sha for r, sha in stored}
     context = context_for(assignment, versions, graded, roster)
-    results = marked_results(out, [result for result, _ in stored], assignment, graded)
-    write_outputs(out, results, context)
+    results = marked_results(folder, [result for result, _ in stored], assignment, graded)
+    write_outputs(folder, results, context)
     pairs = ((r, graded[r.submission]) for r in results)
     scores = _tables.scores_frame(pairs, versions, context.descriptions, assignment.show_expected)
     return scores, _tables.gradebook_frame(scores, context.questions, context.manual_questions)
-
-
-def _prepare_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"the output folder {out} is a file; pass a folder for --out")
-    (out / "executed").mkdir(parents=True, exist_ok=True)
 
 
 def _recorder(
     store: object,
     entries: dict[str, Entry],
     progress: Progress | None,
-    out: Path,
+    folder: OutputFolder,
     template: tuple[str, _sources.Cells],
 ) -> Callable[[SubmissionResult], None]:
     """Stores each result with the cells it was graded on (for ``grader similarity``)."""
@@ -229,7 +251,7 @@ def _recorder(
         store.put(result, entry.sha256)  # type: ignore[attr-defined]
         cells: _sources.Cells = []
         if not entry.problem:
-            executed = out / "executed" / output_name(result.submission, ".ipynb")
+            executed = folder.executed(result.submission)
             cells = _sources.graded_cells(entry.path, executed, since)
         store.put_sources(result.submission, template, cells)  # type: ignore[attr-defined]
         if progress is not None:
@@ -259,10 +281,10 @@ class _PoolRunner:
     def run(self, batch: Batch) -> None:
         if self.pool is None or len(batch.todo) <= 1:
             for path in batch.todo:
-                batch.record(_worker.grade_safely(batch.plan, path, batch.out))
+                batch.record(_worker.grade_safely(batch.plan, path, batch.folder.root))
             return
         todo = list(batch.todo)
-        _run_pool(batch.plan, todo, batch.out, self.pool, self.workers, batch.record)
+        _run_pool(batch.plan, todo, batch.folder.root, self.pool, self.workers, batch.record)
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:

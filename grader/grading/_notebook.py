@@ -67,7 +67,8 @@ def grade_notebook(
 ) -> SubmissionResult:
     """Grade one notebook file. Nothing the notebook does raises here; it is all in the result.
 
-    With ``keep_executed``, the executed notebook (outputs capped) is written there, for appeals.
+    With ``keep_executed`` (a file's path), the executed notebook (outputs capped) is written
+    there, for appeals.
     Reading the file counts in the submission's time, like its cells and calls.
     """
     name = name or submission_name(path)
@@ -92,7 +93,7 @@ def grade_notebook(
     if session.survivors:  # checked through the submission's cgroup once it was torn down
         events.append(Event("processes_survived"))
     # Once the kernel is gone: an executed notebook means done.
-    if keep_executed is not None and not write_executed(session.nb, keep_executed, name):
+    if keep_executed is not None and not write_executed(session.nb, keep_executed):
         events.append(Event("executed_not_kept"))
     seconds = round(time.monotonic() - start, 3)
     return SubmissionResult(

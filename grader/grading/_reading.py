@@ -26,7 +26,6 @@ import nbformat
 from nbformat import validator
 from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
 
-from grader._files import output_name
 from grader.grading._intake import (
     MAX_NOTEBOOK_BYTES,
     NotGradable,
@@ -95,13 +94,12 @@ def read_submission(
     return Submission(submission.nb, "", repairs)
 
 
-def write_executed(nb: nbformat.NotebookNode, folder: Path, name: str) -> bool:
-    """Keep the executed notebook for appeals; False where it cannot be written. A kernel can
-    send text no UTF-8 file takes (a lone surrogate): it is written as the JSON escape it came
-    as. Nothing of nbformat reaches stderr."""
-    path = folder / output_name(name, ".ipynb")
+def write_executed(nb: nbformat.NotebookNode, path: Path) -> bool:
+    """Keep the executed notebook for appeals at ``path`` (``OutputFolder.executed``); False
+    where it cannot be written. A kernel can send text no UTF-8 file takes (a lone surrogate):
+    it is written as the JSON escape it came as. Nothing of nbformat reaches stderr."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         with _captured(), path.open("w", encoding="utf-8", errors="backslashreplace") as handle:
             nbformat.write(nb, handle)
     except (OSError, ValueError):

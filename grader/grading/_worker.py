@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader._files import output_name
 from grader.assignment._plan import GradingPlan
 from grader.grading._intake import submission_name
 from grader.grading._notebook import grade_notebook, zero_result
 from grader.kernel import _runtime, _session, _warm
+from grader.results._folder import OutputFolder
 from grader.results._model import ERROR, SubmissionResult
 
 #: Seconds a stopping worker lives on: to send a result it has, and to exit on the pool's word.
@@ -85,14 +85,16 @@ def ready() -> bool:
 
 
 def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
-    """Whatever the notebook does, its result. Raises WorkerStopped in a stopping worker, and
-    KeyboardInterrupt on Ctrl-C where the coordinator grades by itself."""
+    """Whatever the notebook does, its result; its executed notebook kept in the output folder
+    ``out``. Raises WorkerStopped in a stopping worker, and KeyboardInterrupt on Ctrl-C where
+    the coordinator grades by itself."""
     name = submission_name(path)
     stop = _runtime.part(WorkerStop)
     if stop.stopping:
         raise WorkerStopped(name)
+    executed = OutputFolder(out).executed(name)
     try:
-        result = grade_notebook(plan, path, name, keep_executed=out / "executed")
+        result = grade_notebook(plan, path, name, keep_executed=executed)
     except KeyboardInterrupt:
         if stop.stopping:
             raise WorkerStopped(name) from None
@@ -101,6 +103,6 @@ def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
         why = f"The grader failed on this notebook ({type(exc).__name__}: {exc})."
         result = zero_result(plan, name, ERROR, why)
     if stop.abandoned:  # its kernel was killed under it: whatever came back is no grade
-        (out / "executed" / output_name(name, ".ipynb")).unlink(missing_ok=True)
+        executed.unlink(missing_ok=True)
         raise WorkerStopped(name)
     return result

@@ -25,7 +25,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from grader._files import output_name, write_atomic
+from grader._files import write_atomic
 from grader.assignment._plan import GradingPlan
 from grader.grading._batch import Batch
 from grader.grading._intake import MAX_NOTEBOOK_BYTES, NotGradable, open_regular, submission_name
@@ -266,8 +266,8 @@ class DaskRunner:
         except Exception as exc:
             return self._failed_task(path, exc)
         if executed is not None:
-            named = output_name(submission_name(path), ".ipynb")  # where the batch looks for it
-            write_atomic(batch.out / "executed" / named, executed)
+            # where the batch looks for it
+            write_atomic(batch.folder.executed(submission_name(path)), executed)
         batch.record(result)
         return False
 

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader._files import output_name
 from grader.assignment._plan import GradingPlan
 from grader.errors import GraderError
 from grader.grading import _worker
 from grader.grading._intake import submission_name
 from grader.kernel import _runtime, _sandbox, _warm
+from grader.results._folder import OutputFolder
 from grader.results._model import SubmissionResult
 
 #: Isolation levels from weakest to strongest: a worker must reach the coordinator's.
@@ -175,7 +175,7 @@ def grade_task(
         path = Path(tmp) / f"{name}.ipynb"
         path.write_bytes(notebook)
         result = _worker.grade_safely(plan, path, Path(tmp))
-        executed = Path(tmp) / "executed" / output_name(submission_name(path), ".ipynb")
+        executed = OutputFolder(Path(tmp)).executed(submission_name(path))
         text = executed.read_text(encoding="utf-8") if executed.exists() else None
     return replace(result, extra={**result.extra, "sandbox": sandbox}), text
 

@@ -6,12 +6,12 @@ The failing input and what came back are shown as the function received and retu
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from grader.results import _tables
+from grader.results._folder import OutputFolder
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 from grader.results._render_text import VALUE_CODES, check_text
 from grader.results._values import show
@@ -78,6 +78,8 @@ def _row(
     }
 
 
-def write_checks(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+def write_checks(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
     frame = checks_frame(results, context.descriptions, context.assignment.show_expected)
-    _tables.write_csv(frame, out / "checks.csv")
+    _tables.write_csv(frame, folder.checks_csv)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from grader._files import output_name, write_atomic
+from grader._files import output_name
 from grader.results import _plots
 from grader.results._class_stats import ClassStats, FailureGroup, class_stats
+from grader.results._folder import OutputFolder
 from grader.results._model import PENDING, SubmissionResult
 from grader.results._similar import HTML as SIMILARITY_HTML
 from grader.results._similar import Similar, read_similar
@@ -48,13 +48,15 @@ class _Row:
     pending: bool
 
 
-def write_report(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+def write_report(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
     """Write ``OUT/report.html`` for these results (a writer of ``_outputs.WRITERS``), with what
-    ``grader similarity`` last flagged in ``out``."""
+    ``grader similarity`` last flagged in ``folder``."""
     title = context.assignment.title or context.assignment.name
-    similar = read_similar(out)
+    similar = read_similar(folder)
     html = render_report(results, title, context.descriptions, context.versions, similar)
-    write_atomic(out / "report.html", html)
+    folder.write(folder.report_html, html)
 
 
 def render_report(

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from grader._files import output_name, write_atomic
 from grader.results import _tables
 from grader.results._class_stats import check_points
 from grader.results._csv import read_record
+from grader.results._folder import OutputFolder
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 from grader.results._render_text import PLAIN, check_line, question_text
 from grader.results._roster import Roster, keep_roster
@@ -39,16 +39,14 @@ NO_STUDENT = "no student in the roster has this submission"
 NO_SUBMISSION = "this student has no graded submission"
 
 
-def write_gradescope(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+def write_gradescope(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
     """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
     show_expected = context.assignment.show_expected
     for result in results:
-        folder = output_name(result.submission, "")  # a name too long for a folder: shortened
-        if folder in (".", ".."):  # a notebook named "..ipynb" stays inside its folder
-            folder = folder.replace(".", "%2E")
-        path = out / "export" / "gradescope" / folder / "results.json"
         document = gradescope_results(result, context.descriptions, show_expected)
-        write_atomic(path, json.dumps(document, indent=2) + "\n")
+        folder.write(folder.gradescope(result.submission), json.dumps(document, indent=2) + "\n")
 
 
 def gradescope_results(
@@ -78,7 +76,9 @@ def gradescope_results(
     return document
 
 
-def write_gradebooks(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+def write_gradebooks(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
     """``canvas.csv``, ``moodle.csv`` and ``unmatched.csv``, when a roster was given."""
     roster = context.roster
     if roster is None:
@@ -88,10 +88,10 @@ def write_gradebooks(out: Path, results: list[SubmissionResult], context: Output
     max_total += sum(q.points for q in context.assignment.manual_questions)
     by_name = {r.submission: r for r in results}
     grades = [(_Student(n, **s), _grade(by_name.get(n))) for n, s in roster.items()]
-    _tables.write_csv(_canvas(grades, title, max_total), out / "export" / "canvas.csv")
-    _tables.write_csv(_moodle(grades, title), out / "export" / "moodle.csv")
-    _tables.write_csv(unmatched(roster, results), out / "export" / "unmatched.csv")
-    keep_roster(out, roster)
+    _tables.write_csv(_canvas(grades, title, max_total), folder.export("canvas.csv"))
+    _tables.write_csv(_moodle(grades, title), folder.export("moodle.csv"))
+    _tables.write_csv(unmatched(roster, results), folder.export("unmatched.csv"))
+    keep_roster(folder, roster)
 
 
 def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFrame:

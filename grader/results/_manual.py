@@ -12,13 +12,13 @@ from the same view and the store, so a rebuilt report writes it again, byte for 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from grader.assignment._spec import Assignment, ManualQuestion
 from grader.results import _tables
+from grader.results._folder import OutputFolder
 from grader.results._marks import Mark, load_marks
 from grader.results._model import (
     OK,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:  # the writers' registry imports this module
 
 #: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand.
 ANSWER_KEY = "answer:"
-TEMPLATE = "manual-template.csv"
 TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 
 
@@ -49,10 +48,13 @@ def automatic_totals(result: SubmissionResult) -> tuple[float, float]:
 
 
 def marked_results(
-    out: Path, results: list[SubmissionResult], assignment: Assignment, hashes: dict[str, str]
+    folder: OutputFolder,
+    results: list[SubmissionResult],
+    assignment: Assignment,
+    hashes: dict[str, str],
 ) -> list[SubmissionResult]:
-    """``results`` with the manual questions of the spec, as marked in ``out``'s store."""
-    return with_marks(results, load_marks(out), assignment, hashes)
+    """``results`` with the manual questions of the spec, as marked in ``folder``'s store."""
+    return with_marks(results, load_marks(folder), assignment, hashes)
 
 
 def with_marks(
@@ -101,20 +103,20 @@ def _question(question: ManualQuestion, mark: Mark | None) -> QuestionResult:
 
 
 def write_manual_template(
-    out: Path, results: list[SubmissionResult], context: OutputContext
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
 ) -> None:
     """``manual-template.csv``: a row per submission and question graded by hand, with the
     answer; points and comment empty until marked. Only for assignments with such questions."""
     if not context.assignment.manual_questions:
         return
-    marks = load_marks(out)
+    marks = load_marks(folder)
     rows = [
         _template_row(result, question, marks, context.hashes.get(result.submission, ""))
         for result in results
         for question in result.questions
         if question.manual
     ]
-    _tables.write_csv(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), out / TEMPLATE)
+    _tables.write_csv(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), folder.manual_template)
 
 
 def _template_row(

@@ -1,36 +1,24 @@
 """Marks given by hand, kept in ``OUT/results.sqlite`` in a table of their own.
 
-The graded results of a run are rewritten by every ``grader grade`` without ``--resume``; the
-instructor's marks are not work to redo, so they live apart, keyed by submission and question,
-each with the hash of the notebook it was given against: a regrade of an unchanged notebook
-keeps its mark, and one of a changed notebook sends it back for review. A file of marks is
-checked whole before anything is stored: one bad row and nothing is merged.
+The graded results of a run are cleared by ``grader grade --overwrite``; the instructor's marks
+are not work to redo, so they live apart (the store keeps them through it), keyed by submission
+and question, each with the hash of the notebook it was given against: a regrade of an
+unchanged notebook keeps its mark, and one of a changed notebook sends it back for review. A
+file of marks is checked whole before anything is stored: one bad row and nothing is merged.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment._spec import Assignment
-from grader.errors import ManualMarksError, OutputError
+from grader.errors import ManualMarksError
 from grader.results._csv import read_record
+from grader.results._folder import OutputFolder
 
-STORE = "results.sqlite"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS manual_marks (
-    submission TEXT NOT NULL,
-    question TEXT NOT NULL,
-    points REAL NOT NULL,
-    comment TEXT NOT NULL,
-    notebook_sha256 TEXT NOT NULL,
-    PRIMARY KEY (submission, question)
-);
-"""
 #: The columns a file of marks must have; others (the answer, max_points, note) are ignored.
 REQUIRED = ("submission", "question", "points", "comment")
 #: Points as a spreadsheet writes them: ASCII digits only (``float`` would take ``٢`` for 2, or
@@ -46,40 +34,32 @@ class Mark:
     notebook_sha256: str
 
 
-def load_marks(out: Path) -> dict[tuple[str, str], Mark]:
-    """Every stored mark by (submission, question); none where no store or table exists."""
-    path = out / STORE
-    if not path.is_file():
+def load_marks(folder: OutputFolder) -> dict[tuple[str, str], Mark]:
+    """Every stored mark by (submission, question); none where no store exists."""
+    if not folder.store_path.is_file():
         return {}
-    with closing(sqlite3.connect(path)) as db:
-        db.executescript(_SCHEMA)
-        rows = db.execute(
-            "SELECT submission, question, points, comment, notebook_sha256 FROM manual_marks"
-        ).fetchall()
+    store = folder.existing_store()
+    try:
+        rows = store.marks()
+    finally:
+        store.close()
     return {(s, q): Mark(p, c, sha) for s, q, p, c, sha in rows}
 
 
-def merge_marks(out: Path, marks_csv: Path, assignment: Assignment) -> int:
+def merge_marks(folder: OutputFolder, marks_csv: Path, assignment: Assignment) -> int:
     """Check every row of ``marks_csv``, then store them all at once; return how many.
 
     A row with empty points is skipped (not marked yet). Raises :class:`ManualMarksError`
     listing each bad row, with nothing stored.
     """
-    path = out / STORE
-    if not path.is_file():
-        raise OutputError(f"{out} holds no results store ({STORE}); grade into it first")
+    store = folder.existing_store()
     try:
-        with closing(sqlite3.connect(path)) as db:
-            db.executescript(_SCHEMA)
-            graded = dict(db.execute("SELECT submission, notebook_sha256 FROM results"))
-            marks = _checked_rows(marks_csv, assignment, graded)
-            with db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO manual_marks VALUES (?, ?, ?, ?, ?)",
-                    [(s, q, m.points, m.comment, m.notebook_sha256) for (s, q), m in marks.items()],
-                )
-    except sqlite3.DatabaseError as exc:
-        raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
+        marks = _checked_rows(marks_csv, assignment, store.done())
+        store.put_marks(
+            [(s, q, m.points, m.comment, m.notebook_sha256) for (s, q), m in marks.items()]
+        )
+    finally:
+        store.close()
     return len(marks)
 
 

@@ -3,15 +3,14 @@
 ``grader grade`` calls :func:`write_outputs` once the batch is stored, and ``grader report OUT``
 calls it again from ``OUT/results.sqlite`` without grading: so a writer reads only its
 arguments (never the clock, the environment or a random source), and the same store gives the
-same bytes. A new output is a function ``write_X(out, results, context)`` in its own module,
-added to :data:`WRITERS`.
+same bytes. A new output is a function ``write_X(folder, results, context)`` in its own module,
+added to :data:`WRITERS`, and its path a property of ``grader.results._folder.OutputFolder``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from grader.assignment._misconceptions import descriptions
 from grader.assignment._spec import Assignment
@@ -20,6 +19,7 @@ from grader.results._checks import write_checks
 from grader.results._class_report import write_report
 from grader.results._exports import write_gradebooks, write_gradescope
 from grader.results._feedback import write_feedback
+from grader.results._folder import OutputFolder
 from grader.results._manual import write_manual_template
 from grader.results._model import SubmissionResult
 
@@ -59,20 +59,24 @@ def context_for(
     return OutputContext(assignment, words, versions, hashes, roster)
 
 
-Writer = Callable[[Path, list[SubmissionResult], OutputContext], None]
+Writer = Callable[[OutputFolder, list[SubmissionResult], OutputContext], None]
 
 
-def write_scores(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+def write_scores(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
     """``scores.csv``: one row per submission and question."""
-    _tables.write_csv(_scores(results, context), out / "scores.csv")
+    _tables.write_csv(_scores(results, context), folder.scores_csv)
 
 
-def write_gradebook(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
+def write_gradebook(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
     """``gradebook.csv``: one row per submission, a column per question, and the total."""
     gradebook = _tables.gradebook_frame(
         _scores(results, context), context.questions, context.manual_questions
     )
-    _tables.write_csv(gradebook, out / "gradebook.csv")
+    _tables.write_csv(gradebook, folder.gradebook_csv)
 
 
 def _scores(results: list[SubmissionResult], context: OutputContext):  # type: ignore[no-untyped-def]
@@ -94,8 +98,12 @@ WRITERS: list[Writer] = [
 ]
 
 
-def write_outputs(out: Path, results: list[SubmissionResult], context: OutputContext) -> None:
-    """Write every output of the batch under ``out`` (each file atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
+def write_outputs(
+    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
+) -> None:
+    """Write every output of the batch under ``folder`` (each file atomically), then remove
+    the grader's files of any submission not among ``results``: every output lists the class."""
+    folder.root.mkdir(parents=True, exist_ok=True)
     for writer in WRITERS:
-        writer(out, results, context)
+        writer(folder, results, context)
+    folder.prune([r.submission for r in results], roster=context.roster is not None)

@@ -1,7 +1,7 @@
 """``grader report OUT``: every output written again from ``OUT/results.sqlite``, no grading.
 
 The store keeps what the writers need besides the results (the assignment's folder, the
-versions that graded the batch, the submissions in their order), so the files come out
+versions that graded the batch, the submissions in order: the class), so the files come out
 byte-identical to those ``grader grade`` wrote.
 """
 
@@ -14,19 +14,17 @@ from pathlib import Path
 from grader.assignment._spec import load_assignment
 from grader.errors import OutputError
 from grader.results._class_report import write_report
+from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
 from grader.results._marks import merge_marks
 from grader.results._model import SubmissionResult
 from grader.results._outputs import OutputContext, context_for, write_outputs
 from grader.results._roster import kept_roster
-from grader.results._store import Store
-
-STORE_NAME = "results.sqlite"
 
 
-def stored_batch(out: Path) -> tuple[list[SubmissionResult], OutputContext]:
-    """The results stored in ``out`` and the context to write them with."""
-    store = Store.existing(out / STORE_NAME)
+def stored_batch(folder: OutputFolder) -> tuple[list[SubmissionResult], OutputContext]:
+    """The results stored in ``folder`` and the context to write them with."""
+    store = folder.existing_store()
     try:
         info = store.info()
         if "assignment_folder" not in info:
@@ -49,21 +47,25 @@ def rebuild(
     """Write every output of ``out`` again from its store, with the marks given by hand (those
     of the file ``manual`` merged first); the results written. The exports join ``roster``,
     else the one they kept (``grader.results._roster.kept_roster``)."""
-    results, context = _marked_batch(out, manual)
-    roster = roster if roster is not None else kept_roster(out)
-    write_outputs(out, results, replace(context, roster=roster))
+    folder = OutputFolder(out)
+    results, context = _marked_batch(folder, manual)
+    roster = roster if roster is not None else kept_roster(folder)
+    write_outputs(folder, results, replace(context, roster=roster))
     return results
 
 
 def rebuild_report(out: Path) -> None:
     """Write ``OUT/report.html`` alone again, as ``rebuild`` would (``grader similarity`` calls
     it so the page shows what it flagged, without touching the other outputs)."""
-    results, context = _marked_batch(out, None)
-    write_report(out, results, context)
+    folder = OutputFolder(out)
+    results, context = _marked_batch(folder, None)
+    write_report(folder, results, context)
 
 
-def _marked_batch(out: Path, manual: Path | None) -> tuple[list[SubmissionResult], OutputContext]:
-    results, context = stored_batch(out)
+def _marked_batch(
+    folder: OutputFolder, manual: Path | None
+) -> tuple[list[SubmissionResult], OutputContext]:
+    results, context = stored_batch(folder)
     if manual is not None:
-        merge_marks(out, manual, context.assignment)
-    return marked_results(out, results, context.assignment, context.hashes), context
+        merge_marks(folder, manual, context.assignment)
+    return marked_results(folder, results, context.assignment, context.hashes), context

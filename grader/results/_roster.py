@@ -16,9 +16,9 @@ import io
 import json
 from pathlib import Path
 
-from grader._files import write_atomic
 from grader.errors import RosterError
 from grader.results._csv import read_record
+from grader.results._folder import OutputFolder
 
 #: Columns a roster must have; ``name`` and ``email`` may be left out (or empty).
 REQUIRED = ("submission", "student_id")
@@ -26,8 +26,6 @@ OPTIONAL = ("name", "email")
 
 
 Roster = dict[str, dict[str, str]]
-#: Where the exports keep the roster they used, under OUT.
-KEPT = Path("export") / "roster.json"
 
 
 def load_roster(path: Path) -> Roster:
@@ -73,14 +71,15 @@ def _students(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
     return students
 
 
-def keep_roster(out: Path, roster: Roster) -> None:
+def keep_roster(folder: OutputFolder, roster: Roster) -> None:
     """Save the roster the exports used, for a later ``grader report OUT`` without one."""
-    write_atomic(out / KEPT, json.dumps(roster, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(roster, indent=2, ensure_ascii=False) + "\n"
+    folder.write(folder.export("roster.json"), text)
 
 
-def kept_roster(out: Path) -> Roster | None:
-    """The roster the last exports in ``out`` used, or None where none was given."""
-    path = out / KEPT
+def kept_roster(folder: OutputFolder) -> Roster | None:
+    """The roster the last exports in ``folder`` used, or None where none was given."""
+    path = folder.export("roster.json")
     if not path.is_file():
         return None
     try:

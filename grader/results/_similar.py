@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.results._csv import read_record
+from grader.results._folder import SIMILARITY_HTML, OutputFolder
 from grader.results._text import neutralise
 
-#: The files ``grader.similarity._run`` writes (its names, kept here so results need not import it).
-PAIRS_CSV = "similarity.csv"
-CLUSTERS_CSV = "similarity-clusters.csv"
-HTML = "similarity.html"
+#: The page ``grader similarity`` writes, as the class report links it (beside it in OUT).
+HTML = SIMILARITY_HTML
 
 
 @dataclass(frozen=True)
@@ -35,18 +34,17 @@ class Similar:
     clusters: tuple[tuple[str, str], ...]  # (size, the submissions as the CSV names them)
 
 
-def read_similar(out: Path) -> Similar | None:
+def read_similar(folder: OutputFolder) -> Similar | None:
     """The flagged pairs and clusters, highest score first as written; None before
-    ``grader similarity`` ran on ``out``."""
-    if not (out / PAIRS_CSV).is_file():
+    ``grader similarity`` ran on ``folder``."""
+    if not folder.similarity_csv.is_file():
         return None
     keys = ("submission_a", "submission_b", "score", "functions_a", "functions_b")
-    pairs = tuple(
-        SimilarPair(*(neutralise(row[key]) for key in keys)) for row in _rows(out / PAIRS_CSV)
-    )
+    rows = _rows(folder.similarity_csv)
+    pairs = tuple(SimilarPair(*(neutralise(row[key]) for key in keys)) for row in rows)
     clusters: tuple[tuple[str, str], ...] = ()
-    if (out / CLUSTERS_CSV).is_file():
-        rows = _rows(out / CLUSTERS_CSV)
+    if folder.similarity_clusters_csv.is_file():
+        rows = _rows(folder.similarity_clusters_csv)
         clusters = tuple((row["size"], neutralise(row["submissions"])) for row in rows)
     return Similar(pairs, clusters)
 

@@ -32,13 +32,28 @@ CREATE TABLE IF NOT EXISTS sources (
     template_sha256 TEXT NOT NULL,
     cells TEXT NOT NULL
 );
+-- What people entered: never cleared by a new run (see grader.results._marks).
+CREATE TABLE IF NOT EXISTS manual_marks (
+    submission TEXT NOT NULL,
+    question TEXT NOT NULL,
+    points REAL NOT NULL,
+    comment TEXT NOT NULL,
+    notebook_sha256 TEXT NOT NULL,
+    PRIMARY KEY (submission, question)
+);
 """
+#: The tables a new run clears; ``manual_marks`` is kept.
+_RUN_TABLES = ("results", "sources", "templates", "meta", "info")
+#: A stored mark: (submission, question, points, comment, notebook_sha256).
+MarkRow = tuple[str, str, float, str, str]
+Cells = list[dict[str, str]]
 
 
 class Store:
     """``OUT/results.sqlite``: the run's identity (meta), what ``grader report`` needs to write
     the outputs again (info: the assignment's folder, the versions, the submissions in order),
-    and one row per graded submission."""
+    one row per graded submission, the cells each was graded on (for ``grader similarity``), and
+    the marks given by hand. Opened only through ``grader.results._folder.OutputFolder``."""
 
     def __init__(self, path: Path, meta: dict[str, str], resume: bool) -> None:
         self.path = path
@@ -51,16 +66,15 @@ class Store:
                 "Grade into a new --out folder, or run again without --resume to start over."
             )
         if not resume:
-            self._db.execute("DELETE FROM results")
-            self._db.execute("DELETE FROM sources")
-            self._db.execute("DELETE FROM templates")
+            self.clear_run()
         with self._db:
             self._db.execute("DELETE FROM meta")
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
 
     @classmethod
-    def existing(cls, path: Path) -> Store:
-        """The store of an earlier run, opened as it is (for ``grader report``)."""
+    def existing(cls, path: Path, read_only: bool = False) -> Store:
+        """The store of an earlier run, opened as it is (for ``grader report``); ``read_only``
+        changes nothing in it, not even the schema (``grader similarity``)."""
         if not path.is_file():
             raise OutputError(
                 f"no results store at {path}: grade into that folder first (grader grade ... "
@@ -68,8 +82,14 @@ class Store:
             )
         store = cls.__new__(cls)
         store.path = path
-        store._db = _connect(path)
+        store._db = _connect_read_only(path) if read_only else _connect(path)
         return store
+
+    def clear_run(self) -> None:
+        """Forget the graded run (results, cells, identity); the hand marks stay."""
+        with self._db:
+            for table in _RUN_TABLES:
+                self._db.execute(f"DELETE FROM {table}")  # a fixed name of _RUN_TABLES
 
     def meta(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -120,8 +140,63 @@ class Store:
             if row is not None:
                 yield _load(json.loads(row[0])), row[1]
 
+    # -- marks given by hand ------------------------------------------------------------------
+    def marks(self) -> list[MarkRow]:
+        return self._db.execute(
+            "SELECT submission, question, points, comment, notebook_sha256 FROM manual_marks"
+        ).fetchall()
+
+    def put_marks(self, rows: list[MarkRow]) -> None:
+        """Every row at once, or none."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO manual_marks VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- the cells as graded, for similarity ------------------------------------------------
+    def has_table(self, name: str) -> bool:
+        found = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,))
+        return found.fetchone() is not None
+
+    def count_sources(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM sources").fetchone()[0])
+
+    def without_cells(self) -> list[str]:
+        """Submissions graded (a result stored) whose cells are not: resumed from an older
+        grader's store. They cannot be compared."""
+        rows = self._db.execute(
+            "SELECT submission FROM results WHERE submission NOT IN (SELECT submission FROM "
+            "sources) ORDER BY submission"
+        )
+        return [row[0] for row in rows]
+
+    def templates(self) -> dict[str, Cells]:
+        rows = self._db.execute("SELECT sha256, cells FROM templates")
+        return {sha: json.loads(cells) for sha, cells in rows}
+
+    def sources(self) -> Iterator[tuple[str, str, Cells]]:
+        """(name, template hash, cells) in name order, one at a time."""
+        rows = self._db.execute(
+            "SELECT submission, template_sha256, cells FROM sources ORDER BY submission"
+        )
+        for name, template, cells in rows:
+            yield name, template, json.loads(cells)
+
+    def cells(self, name: str) -> tuple[str, Cells]:
+        row = self._db.execute(
+            "SELECT template_sha256, cells FROM sources WHERE submission = ?", (name,)
+        ).fetchone()
+        return row[0], json.loads(row[1])
+
     def close(self) -> None:
         self._db.close()
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db.execute("SELECT name FROM sqlite_master").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
+    return db
 
 
 def _connect(path: Path) -> sqlite3.Connection:

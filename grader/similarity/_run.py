@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from grader.results import _tables
-from grader.results._cells import StoredCells
-from grader.results._similar import CLUSTERS_CSV, HTML, PAIRS_CSV
+from grader.results._cells import stored_cells
+from grader.results._folder import OutputFolder
+from grader.results._store import Store
 from grader.similarity import _html
 from grader.similarity._documents import Cells, Document, Template, document, template_of
 from grader.similarity._pairs import Pair, Prepared, Settings, judge, measure, prepare, shared
@@ -44,28 +45,30 @@ class Findings:
 def similarity(out: Path, settings: Settings | None = None) -> Findings:
     """Compare every submission stored in ``out`` and write the CSVs and the HTML page."""
     settings = settings or Settings()
-    stored = StoredCells(out)
+    folder = OutputFolder(out)
+    stored = stored_cells(folder)
     try:
         templates = {sha: template_of(cells) for sha, cells in stored.templates().items()}
         findings = find(_documents(stored, templates), settings)
         findings = dataclasses.replace(findings, without_cells=tuple(stored.without_cells()))
-        write_csvs(out, findings)
+        write_csvs(folder, findings)
         load = functools.partial(_cells, stored, templates)
-        _html.write(out / HTML, findings.pairs, load, findings.common, findings.common_text)
+        page = folder.similarity_html
+        _html.write(page, findings.pairs, load, findings.common, findings.common_text)
     finally:
         stored.close()
     return findings
 
 
-def _documents(stored: StoredCells, templates: dict[str, Template]) -> list[Document]:
+def _documents(stored: Store, templates: dict[str, Template]) -> list[Document]:
     """Built in worker processes for a large class (tokenizing is most of the work)."""
     make = functools.partial(_document, templates)
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if stored.count() < PARALLEL_FROM or workers < 2:
-        return [make(row) for row in stored.submissions()]
+    if stored.count_sources() < PARALLEL_FROM or workers < 2:
+        return [make(row) for row in stored.sources()]
     context = multiprocessing.get_context("spawn")
     docs: list[Document] = []
-    rows = stored.submissions()
+    rows = stored.sources()
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         # map() takes its whole input at once: batches keep the cells in flight bounded.
         while batch := list(itertools.islice(rows, BATCH)):
@@ -78,9 +81,7 @@ def _document(templates: dict[str, Template], row: tuple[str, str, Cells]) -> Do
     return document(name, cells, templates.get(sha, _NO_TEMPLATE))
 
 
-def _cells(
-    stored: StoredCells, templates: dict[str, Template], name: str
-) -> tuple[Cells, Template]:
+def _cells(stored: Store, templates: dict[str, Template], name: str) -> tuple[Cells, Template]:
     sha, cells = stored.cells(name)
     return cells, templates.get(sha, _NO_TEMPLATE)
 
@@ -128,12 +129,12 @@ def clusters(pairs: list[Pair]) -> list[list[str]]:
     return sorted(found, key=lambda m: (-len(m), m))
 
 
-def write_csvs(out: Path, findings: Findings) -> None:
+def write_csvs(folder: OutputFolder, findings: Findings) -> None:
     rows = [_pair_row(pair) for pair in findings.pairs]
-    _tables.write_csv(pd.DataFrame(rows, columns=_PAIR_COLUMNS), out / PAIRS_CSV)
+    _tables.write_csv(pd.DataFrame(rows, columns=_PAIR_COLUMNS), folder.similarity_csv)
     groups = [[n, len(m), " ".join(m)] for n, m in enumerate(findings.clusters, 1)]
     frame = pd.DataFrame(groups, columns=["cluster", "size", "submissions"])
-    _tables.write_csv(frame, out / CLUSTERS_CSV)
+    _tables.write_csv(frame, folder.similarity_clusters_csv)
 
 
 _PAIR_COLUMNS = [
