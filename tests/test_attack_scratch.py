@@ -22,7 +22,7 @@ from grader import grade_notebook
 from grader.kernel import _bounded, _bwrap, _sandbox, _warm
 from grader.kernel._cgroup import PREFIX
 from grader.kernel._tree import remove_tree
-from tests.conftest import EXAMPLES, FILES
+from tests.conftest import EXAMPLES, FILES, sweep_killed_run
 
 needs_bwrap = pytest.mark.skipif(not _bwrap.probe().ok, reason="bubblewrap cannot run here")
 needs_mount = pytest.mark.skipif(
@@ -82,31 +82,24 @@ def test_removal_never_follows_a_link(tmp_path):
 
 def test_the_sweep_names_what_it_cannot_remove_and_goes_on(tmp_path):
     """A dead run's leftover with a deep tree is removed; one that cannot be removed (an
-    immutable file) is named once on stderr, and the sweep, and so the run, goes on."""
-    base = Path(tempfile.gettempdir())
+    immutable file) is named once on stderr, and the sweep, and so the run, goes on. In a
+    temporary folder of the test's own, so no other run's sweep takes them first."""
     dead = f"{PREFIX}4194303-1-"  # a pid beyond pid_max: its run is gone
-    deep = Path(tempfile.mkdtemp(prefix=dead, dir=base))
+    deep = Path(tempfile.mkdtemp(prefix=dead, dir=tmp_path))
     _deep_tree(deep, 3000)
-    stuck = Path(tempfile.mkdtemp(prefix=dead, dir=base))
+    stuck = Path(tempfile.mkdtemp(prefix=dead, dir=tmp_path))
     (stuck / "immutable").write_text("x")
     if subprocess.run(["chattr", "+i", str(stuck / "immutable")], capture_output=True).returncode:
         remove_tree(stuck)
         remove_tree(deep)
         pytest.skip("no immutable files on this file system")
-    code = (
-        "from grader.kernel._sandbox import sweep_leftovers\n"
-        "print(sorted(p.name for p in sweep_leftovers()))\n"
-    )
     try:
-        done = subprocess.run(
-            ["python", "-c", code], capture_output=True, text=True, timeout=120, check=False
-        )
+        done = sweep_killed_run(tmp_path, seconds=0)
     finally:
         subprocess.run(["chattr", "-i", str(stuck / "immutable")], check=False)
         remove_tree(stuck)
     assert done.returncode == 0, done.stderr
     assert not deep.exists()
-    assert deep.name in done.stdout
     assert done.stderr.count(stuck.name) == 1, done.stderr
     assert "could not remove" in done.stderr
 
@@ -119,11 +112,11 @@ def test_the_sockets_folder_is_bounded(plan, tmp_path, monkeypatch, warm):
     told with resource_limit, and a neighbour graded next is unaffected."""
     monkeypatch.setenv("GRADER_WARM", warm)
     before = _scratch_folders()
-    result = grade_notebook(plan, FILES / "hostile_fills_sockets_folder.ipynb", None, tmp_path)
-    got = re.search(
-        r"bytes (\d+) entries (\d+)", _printed(tmp_path / "hostile_fills_sockets_folder.ipynb")
+    result = grade_notebook(
+        plan, FILES / "hostile_fills_sockets_folder.ipynb", None, tmp_path / "executed.ipynb"
     )
-    assert got, _printed(tmp_path / "hostile_fills_sockets_folder.ipynb")
+    got = re.search(r"bytes (\d+) entries (\d+)", _printed(tmp_path / "executed.ipynb"))
+    assert got, _printed(tmp_path / "executed.ipynb")
     assert int(got.group(1)) <= _bounded.SOCKETS_BYTES
     assert int(got.group(2)) < _bounded.SOCKETS_ENTRIES
     assert "sockets_full" in [e.code for e in result.events]
@@ -133,8 +126,11 @@ def test_the_sockets_folder_is_bounded(plan, tmp_path, monkeypatch, warm):
     assert "sockets_full" not in [e.code for e in neighbour.events]
     assert not neighbour.notes
     assert _scratch_folders() <= before
-    mounts = _bounded.mounts_under(Path(tempfile.gettempdir()))
-    assert not [m for m in mounts if m.endswith("/r")], mounts  # every r/ unmounted
+    own = [Path(tempfile.gettempdir()) / name for name in _scratch_folders()]
+    if _sandbox.warm_wanted():
+        own.append(_warm.inbox())
+    mounts = [m for folder in own for m in _bounded.mounts_under(folder)]
+    assert not [m for m in mounts if m.endswith("/r")], mounts  # every r/ of ours unmounted
 
 
 @needs_bwrap
@@ -144,8 +140,10 @@ def test_without_mounting_the_bound_is_checked_after_the_kernel(plan, tmp_path, 
     monkeypatch.setattr(_bounded, "available", lambda: False)
     monkeypatch.setenv("GRADER_WARM", "0")
     before = _scratch_folders()
-    result = grade_notebook(plan, FILES / "hostile_deep_folder_tree.ipynb", None, tmp_path)
-    assert "depth 3000" in _printed(tmp_path / "hostile_deep_folder_tree.ipynb")
+    result = grade_notebook(
+        plan, FILES / "hostile_deep_folder_tree.ipynb", None, tmp_path / "executed.ipynb"
+    )
+    assert "depth 3000" in _printed(tmp_path / "executed.ipynb")
     assert "sockets_full" in [e.code for e in result.events], result.notes
     assert result.total == 10.0, result  # "grader failed" (0) before
     assert _scratch_folders() <= before
