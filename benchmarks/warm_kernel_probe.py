@@ -118,8 +118,8 @@ def cold_once(folder: Path) -> float:
     try:
         start = time.perf_counter()
         with KernelSession(path, Limits()) as session:
-            session._start_kernel()
-            session._run_cells()
+            session.start_kernel()
+            session.run_cells()
             seconds = time.perf_counter() - start
     finally:
         del os.environ[_sandbox.WARM_ENV]

@@ -259,7 +259,7 @@ def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
         "from grader.kernel import _warm\nfrom grader.kernel._limits import Limits\n"
         "from grader.kernel._session import KernelSession\n"
         f"with KernelSession(Path({str(ASSIGNMENT / 'solution.ipynb')!r}), Limits()) as s:\n"
-        "    s._start_kernel()\n"
+        "    s.start_kernel()\n"
         "    print(_warm.zygote().pid, s._client.km.provisioner.pid, flush=True)\n"
         "    time.sleep(600)\n"
     )

@@ -1,9 +1,10 @@
-"""One submission's kernel: run the notebook's cells, then answer requests for function calls.
+"""One submission's kernel: its lifecycle, its notebook's cells, and requests for function calls.
 
 nbclient executes the cells; a watchdog of our own kills the kernel's whole process group when a
-cell outlives its timeout (nbclient alone hangs on a cell that ignores SIGINT). A kernel that dies
-is restarted and the notebook rerun without the fatal cell, so the student's other answers still
-count.
+cell outlives its timeout (nbclient alone hangs on a cell that ignores SIGINT). When a kernel
+dies, the restart policy (``_restarts``) decides whether a fresh one reruns the notebook without
+the fatal cell, so the student's other answers still count. ``CellOutcome``, ``Execution`` and
+the ``KernelDied`` family live in ``_execution`` and are imported from here.
 """
 
 from __future__ import annotations
@@ -26,46 +27,15 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from grader.errors import KernelStartError
 from grader.kernel import _client, _process, _protocol, _runtime, _sandbox, _warm
 from grader.kernel._budget import Budget
+from grader.kernel._execution import (
+    CellOutcome,
+    Execution,
+    KernelDied,
+    KernelOutOfMemory,
+    KernelTimeout,
+)
 from grader.kernel._limits import Limits
-
-
-@dataclass
-class CellOutcome:
-    """How one code cell ended: ``ok``, ``error``, ``timeout`` or ``kernel_died``."""
-
-    index: int
-    status: str
-    message: str = ""
-
-
-@dataclass
-class Execution:
-    """What running the notebook's cells gave, for feedback."""
-
-    cells: list[CellOutcome] = field(default_factory=list)
-    restarts: int = 0
-    skipped: list[int] = field(default_factory=list)
-    output_dropped: bool = False
-    #: Fatal cells outnumbered the restarts: the last kernel runs none of the notebook.
-    gave_up: bool = False
-    #: A kernel filled the one host folder it can write (its sockets, ``_bounded``).
-    sockets_full: bool = False
-
-    @property
-    def errors(self) -> list[CellOutcome]:
-        return [c for c in self.cells if c.status != "ok"]
-
-
-class KernelDied(Exception):
-    """The kernel stopped answering (it died, or was killed for overrunning a time limit)."""
-
-
-class KernelTimeout(KernelDied):
-    """The kernel was killed because a request overran its budget: the code ignored its limits."""
-
-
-class KernelOutOfMemory(KernelDied):
-    """The kernel was killed by its memory cgroup: the submission went over ``memory_mb``."""
+from grader.kernel._restarts import RestartPolicy
 
 
 @dataclass
@@ -123,6 +93,7 @@ class KernelSession:
         self._client: _client.CappedClient | None = None
         #: Kernels forked from this process's zygote (``_warm``): bwrap, and GRADER_WARM not 0.
         self._warm = False
+        self._restarts = RestartPolicy(self, limits, self.execution)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> KernelSession:
@@ -137,7 +108,7 @@ class KernelSession:
         try:
             if kind is not None and not issubclass(kind, Exception):  # Ctrl-C, SystemExit
                 _client.cancel_leftovers()
-            self._stop_kernel()
+            self.stop_kernel()
             if self._scratch is not None:
                 self.usage = self.resources()
                 self.survivors = not self._scratch.kill_all()
@@ -155,7 +126,7 @@ class KernelSession:
             with contextlib.suppress(OSError):
                 self._scratch.remove()  # closes the lifeline and kills the cgroup's processes
 
-    def _start_kernel(self) -> None:
+    def start_kernel(self) -> None:
         _refuse_if_stopping()
         assert self._scratch is not None
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
@@ -165,11 +136,11 @@ class KernelSession:
             run_sync(_client.connect)(client, 60.0)
         except Exception as exc:
             self._client = client
-            self._stop_kernel()  # its sockets too: a context left to the GC can block forever
+            self.stop_kernel()  # its sockets too: a context left to the GC can block forever
             if warm:  # no student code has run yet: the zygote failed, not the notebook
                 _warm.note_failure(exc)
                 self._warm = False
-                return self._start_kernel()
+                return self.start_kernel()
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
         self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
@@ -198,7 +169,7 @@ class KernelSession:
         client.on_cell_executed = client.after_cell
         return client, zygote is not None
 
-    def _stop_kernel(self) -> None:
+    def stop_kernel(self) -> None:
         client, self._client = self._client, None
         if client is None or client.km is None:
             return
@@ -219,30 +190,22 @@ class KernelSession:
 
     # -- the notebook's cells ----------------------------------------------------------------
     def run_notebook(self) -> Execution:
-        """Run every code cell; restart past a cell that kills or hangs the kernel."""
-        while True:
-            self._start_kernel()
-            fatal = self._run_cells()
-            if fatal is None:
-                break
-            self.execution.skipped.append(fatal)
-            self._stop_kernel()
-            if self.execution.restarts >= self.limits.max_restarts or self._out_of_time():
-                self.execution.gave_up = True
-                self._start_kernel()
-                break
-            self.execution.restarts += 1
-            self._forget_cells()
+        """Run every code cell, past a cell that kills or hangs the kernel (``_restarts``)."""
+        self._restarts.run()
+        return self._ready_for_calls()
+
+    def restart(self) -> None:
+        """A fresh kernel with the notebook rerun (fatal cells skipped), after one died;
+        KernelDied when no time or no restart is left."""
+        self._restarts.revive()
+        self._ready_for_calls()
+
+    def _ready_for_calls(self) -> Execution:
         self._install_driver()
         self.execution.output_dropped |= bool(self._client and self._client.dropped)
         return self.execution
 
-    def _forget_cells(self) -> None:
-        """Before a rerun: only the outcomes of the cells skipped from now on are kept."""
-        skipped = self.execution.skipped
-        self.execution.cells = [c for c in self.execution.cells if c.index in skipped]
-
-    def _run_cells(self) -> int | None:
+    def run_cells(self) -> int | None:
         """Run the cells not yet skipped; return the index of a fatal cell, if one is met."""
         assert self._client is not None
         for index, cell in enumerate(self.nb.cells):
@@ -252,7 +215,7 @@ class KernelSession:
             self.execution.cells.append(outcome)
             if outcome.status in ("timeout", "kernel_died", "resource_limit"):
                 return index
-            if self._out_of_time():
+            if self.out_of_time():
                 return None
         return None
 
@@ -303,7 +266,7 @@ class KernelSession:
         finally:
             timer.cancel()
 
-    def _out_of_time(self) -> bool:
+    def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline
 
     # -- calls into the student's functions ---------------------------------------------------
@@ -342,7 +305,7 @@ class KernelSession:
         budget = min(budget, limits.call_wall_seconds * 3 + 10)
         reply = self._request(code, budget)
         if self.oom_kills() > self._oom_seen:  # a child or a tmpfs write went over the cap
-            self._stop_kernel()
+            self.stop_kernel()
             raise self._dead("a process was killed")
         return _protocol.parse_outcomes(reply, len(cases), rich)
 
@@ -350,17 +313,6 @@ class KernelSession:
         """One top-level value of the notebook, as one outcome; a dead kernel raises."""
         reply = self._request(_protocol.value_request(name, rich), self.limits.call_wall_seconds)
         return _protocol.parse_outcomes(reply, 1, rich)
-
-    def restart(self) -> None:
-        """A fresh kernel with the notebook rerun (fatal cells skipped), after one died."""
-        self._stop_kernel()
-        if self._out_of_time():
-            raise KernelDied("no time left")
-        if self.execution.restarts >= self.limits.max_restarts:
-            raise KernelDied("no restarts left")
-        self.execution.restarts += 1
-        self._forget_cells()
-        self.run_notebook()
 
     def _request(self, code: str, budget: float, want_result: bool = True) -> str | None:
         """Send ``code``; ``budget`` is CPU seconds of the whole submission where its cgroup
@@ -371,7 +323,7 @@ class KernelSession:
         try:
             return run_sync(self._async_request)(client, code, budget, want_result)
         except KernelDied:
-            self._stop_kernel()
+            self.stop_kernel()
             raise
 
     def _cpu_seconds(self) -> float | None:
