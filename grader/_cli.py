@@ -24,6 +24,7 @@ from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.results._folder import OutputFolder
+from grader.results._model import PENDING
 from grader.results._roster import kept_roster, load_roster
 from grader.results._text import neutralise
 
@@ -172,7 +173,7 @@ def grade(
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {folder.report_html}")
-    pending = sorted(set(report.scores.loc[report.scores["status"] == "pending", "submission"]))
+    pending = sorted(set(report.scores.loc[report.scores["status"] == PENDING, "submission"]))
     say_exports(out, students, len(pending))
 
 
@@ -206,7 +207,7 @@ def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     results = rebuild(out, manual, students)
     if manual is not None:
         by_hand = [q for r in results for q in r.questions if q.manual]
-        pending = sum(q.status == "pending" for q in by_hand)
+        pending = sum(q.status == PENDING for q in by_hand)
         click.echo(
             f"Merged {manual}: {len(by_hand) - pending} answer(s) marked by hand, "
             f"{pending} pending."
@@ -214,7 +215,7 @@ def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     click.echo(
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )
-    pending = [r for r in results if any(q.status == "pending" for q in r.questions)]
+    pending = [r for r in results if any(q.status == PENDING for q in r.questions)]
     say_exports(out, students, len(pending))
 
 

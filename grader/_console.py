@@ -15,7 +15,7 @@ from grader.grading import _batch
 from grader.results._exports import unmatched_rows
 from grader.results._folder import OutputFolder
 from grader.results._manual import automatic_totals
-from grader.results._model import SubmissionResult
+from grader.results._model import PENDING, SubmissionResult
 from grader.results._text import neutralise
 
 
@@ -55,7 +55,7 @@ def summary(spec: Assignment, report: _batch.BatchReport) -> str:
         f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g} on the automatic "
         f"questions, {failed} below full marks."
     )
-    pending = int((scores["status"] == "pending").sum())
+    pending = int((scores["status"] == PENDING).sum())
     if pending:
         text += f" {pending} answer(s) to mark by hand: see manual-template.csv."
     return text

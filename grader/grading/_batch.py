@@ -33,7 +33,7 @@ from grader.kernel._limits import Limits
 from grader.results import _tables
 from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
-from grader.results._model import SubmissionResult
+from grader.results._model import INVALID_NOTEBOOK, KERNEL_DIED, SubmissionResult
 from grader.results._outputs import context_for, write_outputs
 from grader.results._roster import kept_roster
 
@@ -216,7 +216,7 @@ def _still_to_grade(done: dict[str, str], entries: dict[str, Entry], resume: boo
 def _not_read(plan: GradingPlan, entry: Entry) -> SubmissionResult:
     """The row of an entry the grader does not read: no marks, and why (as the sentence of an
     unreadable notebook, with what the entry is or its size as data)."""
-    return zero_result(plan, entry.name, "invalid_notebook", entry.problem, params=entry.params)
+    return zero_result(plan, entry.name, INVALID_NOTEBOOK, entry.problem, params=entry.params)
 
 
 def _write_report(
@@ -399,4 +399,4 @@ def _ignoring(*signums: int) -> Iterator[None]:
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:
     why = "Grading this notebook crashed the grader's worker process twice."
-    return zero_result(plan, submission_name(path), "kernel_died", why)
+    return zero_result(plan, submission_name(path), KERNEL_DIED, why)

@@ -26,7 +26,7 @@ from grader.results import _tables
 from grader.results._class_stats import check_points
 from grader.results._csv import read_record
 from grader.results._folder import OutputFolder
-from grader.results._model import CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import OK, PENDING, CheckResult, QuestionResult, SubmissionResult
 from grader.results._render_text import PLAIN, check_line, question_text
 from grader.results._roster import Roster, keep_roster
 from grader.results._text import neutralise
@@ -137,7 +137,7 @@ def _moodle(grades: list[tuple[_Student, float | None]], title: str) -> pd.DataF
 
 def _grade(result: SubmissionResult | None) -> float | None:
     """The total to send, or None (a blank cell): no submission, or marks still pending."""
-    if result is None or any(q.status == "pending" for q in result.questions):
+    if result is None or any(q.status == PENDING for q in result.questions):
         return None
     return result.total
 
@@ -180,7 +180,7 @@ def _question_test(
         "output": neutralise(output, keep_newlines=True),
         "visibility": "visible",
     }
-    if question.status != "pending":
+    if question.status != PENDING:
         test["score"] = question.points
-        test["status"] = "passed" if question.status == "ok" else "failed"
+        test["status"] = "passed" if question.status == OK else "failed"
     return test
