@@ -274,7 +274,13 @@ def graded(small_plan, probe, executed):
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=context) as pool:
         futures = {
-            name: pool.submit(grade_notebook, small_plan, FILES / f"{name}.ipynb", name, executed)
+            name: pool.submit(
+                grade_notebook,
+                small_plan,
+                FILES / f"{name}.ipynb",
+                name,
+                executed / f"{name}.ipynb",
+            )
             for name in names
         }
         return {name: future.result() for name, future in futures.items()}

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 
 from grader import grade_notebook
-from grader.kernel import _bwrap, _cgroup, _sandbox, _warm
+from grader.kernel import _bounded, _bwrap, _cgroup, _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
-from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, ROOT
+from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, ROOT, sweep_killed_run
 
 TRACE_MARKER = "grader-trace-left-behind"
 TRACES = ("trace_files", "trace_module", "trace_environment", "trace_shared_memory")
@@ -263,7 +263,9 @@ def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
         "    print(_warm.zygote().pid, s._client.km.provisioner.pid, flush=True)\n"
         "    time.sleep(600)\n"
     )
-    env = {**os.environ, "GRADER_WARM": "1"}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "GRADER_WARM": "1", "TMPDIR": str(scratch)}
     holder = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
     )
@@ -276,6 +278,9 @@ def test_a_killed_grader_takes_its_zygote_and_kernels_along(tmp_path):
     while any(os.path.exists(f"/proc/{p}") for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in pids if os.path.exists(f"/proc/{p}")]
+    swept = sweep_killed_run(scratch)  # and the next run removes what it left, mounts too
+    assert swept.returncode == 0, swept.stderr
+    assert not list(scratch.glob("grader-*")) and not _bounded.mounts_under(scratch)
 
 
 def test_a_typo_in_the_switch_is_a_clear_error(tmp_path, monkeypatch):
