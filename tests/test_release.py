@@ -76,3 +76,37 @@ def test_the_wheel_ships_no_oracle_and_no_assignment(tmp_path):
     assert "[pytest11]\ngrader = grader.integrations._pytest_plugin" in entry_points
     assert any(n.startswith("grader/grading/_notebook.py") for n in names)
     assert not [n for n in names if n.startswith(("reference/", "assignments/", "tests/"))]
+
+
+def _workflow(bundle):
+    import yaml
+
+    from grader.assignment._bundle_ci import WORKFLOW_PATH
+
+    workflow = yaml.safe_load((bundle / WORKFLOW_PATH).read_text())
+    return workflow, workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as true
+
+
+def test_the_workflow_runs_once_per_change_with_a_pip_cache(bundle):
+    workflow, triggers = _workflow(bundle)
+    # A pull request's commits run once (its own trigger), not again as pushes: pushes only
+    # to main.
+    assert set(triggers) == {"push", "pull_request", "workflow_dispatch"}
+    assert triggers["push"] == {"branches": ["main"]}
+    assert not triggers["pull_request"]
+    (job,) = workflow["jobs"].values()
+    (setup,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/setup-py")]
+    wheel = next(bundle.glob("grader-*.whl")).name
+    assert setup["with"]["cache"] == "pip"
+    # The cache is keyed on a file the repository holds: the wheel (pip's dependencies follow it).
+    assert setup["with"]["cache-dependency-path"] == wheel
+    assert (bundle / setup["with"]["cache-dependency-path"]).is_file()
+
+
+def test_the_workflow_says_what_happens_as_root_and_how_to_allow_the_sandbox(bundle):
+    from grader.assignment._bundle_ci import WORKFLOW_PATH
+
+    text = (bundle / WORKFLOW_PATH).read_text()
+    assert "AppArmor" in text and "root" in text
+    assert "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" in text
+    assert "GRADER_SANDBOX: none" in text

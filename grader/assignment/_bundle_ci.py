@@ -1,5 +1,6 @@
 """What makes a student bundle a repository that checks itself: the grader's wheel and a
-GitHub Actions workflow that installs it and runs ``grader check`` on every push.
+GitHub Actions workflow that installs it and runs ``grader check`` on every push to main and
+every pull request.
 
 The wheel travels in the bundle because the name ``grader`` on PyPI belongs to an unrelated
 project: a workflow that ran ``pip install grader`` would install someone else's code. The
@@ -70,20 +71,48 @@ def add_wheel(folder: Path, wheel: Path | None) -> Path:
     return Path(shutil.copy2(wheel, folder / wheel.name))
 
 
+#: What the self-check needs beyond the wheel: ``pytest --grade`` runs through pytest (the
+#: wheel's plugin does nothing without it). The bundle's one install line installs them all.
+SELF_CHECK_REQUIREMENTS = ("pytest>=8",)
+
+
+def install_command(wheel: str) -> str:
+    """The bundle's one install line: the wheel beside it and what the self-check needs."""
+    extras = " ".join(f'"{r}"' for r in SELF_CHECK_REQUIREMENTS)
+    return f'python -m pip install "./{wheel}" {extras}'
+
+
 def workflow_yaml(notebook: str, wheel: str) -> str:
-    """The bundle's workflow: install the wheel beside it, check the notebook, keep the JUnit."""
+    """The bundle's workflow: install the wheel beside it, check the notebook, keep the JUnit.
+
+    One run per change: pushes to main and pull requests (a pull request's commits would
+    otherwise run twice, once per trigger). pip's downloads are cached, keyed on the wheel, so
+    a rerun installs NumPy, SciPy and the rest from the cache."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     return f"""\
-# Written by `grader release`. On every push: the public checks of {notebook}.
-# The grader comes from the wheel in this repository; never `pip install grader`
-# (that name on PyPI is an unrelated package).
+# Written by `grader release`: the public checks of {notebook} on every push to main and
+# on every pull request. The grader comes from the wheel in this repository; never
+# `pip install grader` (that name on PyPI is an unrelated package).
+#
+# Kernels run in a bubblewrap sandbox where the runner allows unprivileged user namespaces.
+# GitHub's Ubuntu 24.04 runners restrict them (AppArmor): there the grader runs the notebook
+# as a plain process and says so in a Note (harmless here: it is your own notebook, and this
+# repository holds no answers). As root (a `container:` job) it refuses to run it unsandboxed
+# and exits 2. To sandbox it, add before the install step:
+#       - run: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0
+# or, in a container job, set `env: GRADER_SANDBOX: none` on the check step (it is your own
+# code), or run the container with `options: --privileged`.
 name: grade
 on:
   push:
+    branches: [main]
   pull_request:
   workflow_dispatch:
 permissions:
   contents: read
+concurrency:
+  group: grade-${{{{ github.ref }}}}
+  cancel-in-progress: true
 jobs:
   check:
     runs-on: ubuntu-latest
@@ -92,8 +121,10 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "{python}"
+          cache: pip
+          cache-dependency-path: "{wheel}"
       - name: Install the grader from the wheel in this repository
-        run: python -m pip install "./{wheel}"
+        run: {install_command(wheel)}
       - name: Public checks of {notebook}
         run: python -m grader check "{notebook}" --junit {JUNIT_FILE}
       - name: Keep the JUnit report
