@@ -23,6 +23,7 @@ def test_bundle_holds_the_notebook_spec_and_public_cases_only(bundle):
     files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
     assert files == [
         ".github/workflows/grade.yml",
+        "README.md",  # test_the_readme_names_every_file_and_the_install_line
         "grader-0.1.0-py3-none-any.whl",  # its contents: test_the_wheel_ships_no_oracle...
         "public.json",
         "spec.toml",
@@ -110,3 +111,109 @@ def test_the_workflow_says_what_happens_as_root_and_how_to_allow_the_sandbox(bun
     assert "AppArmor" in text and "root" in text
     assert "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" in text
     assert "GRADER_SANDBOX: none" in text
+
+
+def _with_data_file(tmp_path):
+    """A copy of the sheet that gives students a data file too."""
+    import shutil
+
+    from grader import load_assignment
+
+    copy = tmp_path / "variational_inference"
+    shutil.copytree(ASSIGNMENT, copy)
+    (copy / "samples.csv").write_text("x\n0.5\n")
+    spec = copy / "spec.toml"
+    text = spec.read_text().replace('"../../reference/', f'"{ROOT}/reference/')
+    spec.write_text(
+        text.replace('checks = "checks.py"', 'checks = "checks.py"\ndata_files = ["samples.csv"]')
+    )
+    return load_assignment(copy)
+
+
+def test_the_readme_names_every_file_and_the_install_line(tmp_path):
+    from grader.assignment._bundle_ci import install_command
+
+    assignment = _with_data_file(tmp_path)
+    bundle = release_bundle(assignment, tmp_path / "dist", wheel=_wheel(tmp_path))
+    readme = (bundle / "README.md").read_text()
+    files = [p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()]
+    assert "samples.csv" in files and len(files) == 7
+    for name in files:
+        assert f"`{name}`" in readme, name
+    assert "| `samples.csv` | data the notebook reads" in readme
+    wheel = next(bundle.glob("grader-*.whl")).name
+    assert install_command(wheel) in readme
+    assert "pytest" in install_command(wheel)  # `pytest --grade` is one of the self-checks
+    for command in ("grader check student.ipynb", "selfcheck()", "pytest --grade student.ipynb"):
+        assert command in readme, command
+    assert "not** a promise of full marks" in readme and "hidden checks" in readme
+    assert "graded by hand (1a-prose, 1c-derivation)" in readme
+    assert "Never run `pip install grader`" in readme
+    assert assignment.title in readme
+
+
+def _wheel(tmp_path):
+    """A stand-in wheel file: these tests are about the bundle's folder, not the wheel."""
+    path = tmp_path / "wheels" / "grader-0.1.0-py3-none-any.whl"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"PK stand-in")
+    return path
+
+
+def _fail_on_workflow(monkeypatch):
+    """The workflow's writer raises, after the notebook, the spec and the wheel are written."""
+    from grader.assignment import _release
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_release, "add_workflow", broken)
+
+
+def test_a_release_that_fails_midway_leaves_no_bundle(assignment, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    _fail_on_workflow(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        release_bundle(assignment, out, wheel=_wheel(tmp_path))
+    assert not out.exists()  # not even the --out folder the release made
+
+
+def test_a_release_that_fails_midway_keeps_the_earlier_bundle(assignment, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    folder = release_bundle(assignment, out, wheel=_wheel(tmp_path))
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    _fail_on_workflow(monkeypatch)
+    with pytest.raises(OSError):
+        release_bundle(assignment, out, wheel=_wheel(tmp_path))
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert [p.name for p in out.iterdir()] == [assignment.name]  # no partial folder left
+
+
+def test_a_release_replaces_the_earlier_bundle_keeping_its_git(assignment, tmp_path):
+    out = tmp_path / "dist"
+    folder = release_bundle(assignment, out, wheel=_wheel(tmp_path))
+    (folder / "stale.csv").write_text("a data file the spec no longer names\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    assert release_bundle(assignment, out, wheel=_wheel(tmp_path)) == folder
+    assert not (folder / "stale.csv").exists()
+    assert (folder / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (folder / "README.md").is_file()
+    assert [p.name for p in out.iterdir()] == [assignment.name]
+
+
+def test_a_release_from_an_installed_grader_without_wheel_leaves_nothing(
+    assignment, tmp_path, monkeypatch
+):
+    """From an installed wheel there is no checkout to build a wheel from: Error, no bundle."""
+    from grader.assignment import _bundle_ci
+    from grader.errors import ReleaseError
+
+    monkeypatch.setattr(_bundle_ci, "source_checkout", lambda: None)
+    out = tmp_path / "dist"
+    out.mkdir()
+    with pytest.raises(ReleaseError, match="pass --wheel"):
+        release_bundle(assignment, out)
+    assert list(out.iterdir()) == []
