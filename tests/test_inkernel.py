@@ -130,3 +130,37 @@ def test_without_a_session_it_asks_for_the_path_in_one_sentence(bundle, kernel_f
     )
     text = kernel.run('selfcheck("1a", notebook="nameless.ipynb")')["text/plain"]
     assert text.splitlines()[0] == "1a  entropy  pass"
+
+
+LEFT_IN = [
+    "from grader import selfcheck\nselfcheck()",
+    'import grader\nreport = grader.selfcheck("1b", notebook="student.ipynb")\nx_after = 1',
+]
+
+
+def test_selfcheck_cells_left_in_a_handed_in_notebook_do_nothing_in_grading(plan, tmp_path):
+    """The grading kernel's ``grader`` is a stand-in: the cells run, print one line, and the
+    grade is what it is without them; the grader's own package is not importable there."""
+    from nbformat.v4 import new_code_cell
+
+    from grader import grade_notebook
+    from grader.kernel._driver import SELFCHECK_NOTE
+
+    nb = nbformat.read(ROOT / "assignments" / "variational_inference" / "solution.ipynb", 4)
+    probe = "import grader\nprint(sorted(vars(grader)), hasattr(grader, '__path__'))"
+    for index, source in enumerate([*LEFT_IN, probe]):
+        nb.cells.insert(2 + index, new_code_cell(source, id=f"left-{index}"))
+    path = tmp_path / "handed_in.ipynb"
+    nbformat.write(nb, path)
+    executed = tmp_path / "executed.ipynb"
+    result = grade_notebook(plan, path, keep_executed=executed)
+    automatic = [q for q in result.questions if not q.manual]
+    assert all(q.points == q.max_points for q in automatic), result
+    assert not [e for e in result.events if e.code == "cell_failed"], result.events
+    cells = {c.get("id"): c for c in nbformat.read(executed, 4).cells}
+    for index in range(len(LEFT_IN)):
+        texts = [o.get("text", "") for o in cells[f"left-{index}"].outputs]
+        assert texts == [SELFCHECK_NOTE + "\n"], texts
+    (shown,) = [o.get("text", "") for o in cells[f"left-{len(LEFT_IN)}"].outputs]
+    # Nothing of the grader's package: no path to import its modules from, no other name.
+    assert "'selfcheck'" in shown and "'grade_notebook'" not in shown and shown.endswith("False\n")

@@ -301,6 +301,29 @@ def cap_output(limit):
         shell.events.register("pre_execute", renew)
 
 
+SELFCHECK_NOTE = "selfcheck() does nothing while the notebook is graded."
+
+
+def stand_in_for_grader():
+    """Before the notebook runs: ``import grader`` in the kernel gives a stand-in whose
+    ``selfcheck()`` prints one line and returns None.
+
+    A student may leave ``from grader import selfcheck; selfcheck()`` in the notebook handed in.
+    In the sandbox the real package is not there to import (an editable install lives in the
+    repository, which is never mounted), and where it is, it must not start a kernel of its own
+    while this one is graded: either way the cell must not fail, nor do anything. Nothing is
+    mounted or added for this; the stand-in holds no grader code."""
+    import types
+
+    def selfcheck(*args, **kwargs):
+        print(SELFCHECK_NOTE)
+
+    module = types.ModuleType("grader", "A stand-in for the grader while a notebook is graded.")
+    module.selfcheck = selfcheck
+    module.__all__ = ["selfcheck"]
+    sys.modules["grader"] = module
+
+
 def inventory(namespace):
     """The notebook's top-level callables and how many arguments each takes, for feedback."""
     import inspect
@@ -331,4 +354,4 @@ def origins(namespace, names):
     return json.dumps(found)
 
 
-__all__ = ["cap_output", "get", "inventory", "json", "origins", "run"]
+__all__ = ["cap_output", "get", "inventory", "json", "origins", "run", "stand_in_for_grader"]

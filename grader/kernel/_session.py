@@ -143,7 +143,7 @@ class KernelSession:
                 return self.start_kernel()
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
-        self._request(_protocol.output_cap_request(self.limits.output_bytes), 30, False)
+        self._request(_protocol.before_cells_request(self.limits.output_bytes), 30, False)
 
     def _new_client(self, launch: _sandbox.Launch) -> tuple[_client.CappedClient, bool]:
         """The client and manager of one kernel, and whether it is forked from the zygote."""
