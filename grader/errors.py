@@ -19,14 +19,31 @@ class GraderError(Exception):
 class AssignmentNotFoundError(GraderError):
     """An assignment name or folder does not lead to a ``spec.toml``."""
 
-    def __init__(self, name: str, searched: list[Path]) -> None:
+    def __init__(self, name: str, searched: list[Path], near: tuple[str, ...] = ()) -> None:
         self.name = name
         self.searched = searched
+        #: Names of assignments that do exist and are spelt like ``name``: a typo's likely fix.
+        self.near = near
         where = ", ".join(str(p) for p in searched) or "nowhere"
+        hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
         super().__init__(
-            f"No assignment {name!r}: looked for a spec.toml in {where}. "
+            f"No assignment {name!r}: looked for a spec.toml in {where}.{hint} "
             "Pass the assignment's folder or the name of a folder under assignments/."
         )
+
+
+class NotInBundleError(AssignmentNotFoundError):
+    """``grader check`` (or ``selfcheck()``) was given a notebook outside a student bundle and
+    no assignment: there is nothing to check it against until one is named."""
+
+    def __init__(self, notebook: Path, searched: list[Path]) -> None:
+        GraderError.__init__(
+            self,
+            f"{notebook} is not in a student bundle (no spec.toml in its folder or the folders "
+            "above it): pass --assignment with the assignment's folder or its name, e.g. "
+            f"`grader check {notebook} --assignment NAME`.",
+        )
+        self.name, self.searched, self.near = str(notebook), searched, ()
 
 
 class SpecError(GraderError):

@@ -266,3 +266,21 @@ def test_a_source_without_cell_ids_gets_stable_ones(tmp_path):
     ]
     assert grader("assign", folder).returncode == 0
     assert (folder / "student.ipynb").read_bytes() == first
+
+
+def test_new_leaves_an_assignment_that_grades_as_it_stands(tmp_path):
+    """`grader new X && grader validate X`: no assign or freeze in between (validate grades the
+    solution and the student copy in real kernels)."""
+    made = grader("new", "demo", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    folder = tmp_path / "assignments" / "demo"
+    for name in ("student.ipynb", "solution.ipynb", "frozen.json"):
+        assert f"Wrote assignments/demo/{name}" in made.stdout, made.stdout
+        assert (folder / name).is_file()
+    run = grader("validate", "demo", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "demo: valid." in run.stdout
+    # What the authoring guide does next still works: the notebooks come out the same.
+    student = (folder / "student.ipynb").read_bytes()
+    assert grader("assign", "demo", cwd=tmp_path).returncode == 0
+    assert (folder / "student.ipynb").read_bytes() == student

@@ -25,7 +25,7 @@ from tests.conftest import ASSIGNMENT, EXAMPLES
 def _steps(bundle):
     workflow = yaml.safe_load((bundle / WORKFLOW_PATH).read_text())
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-    assert "push" in triggers
+    assert "push" in triggers and "pull_request" in triggers
     (job,) = workflow["jobs"].values()
     return [step for step in job["steps"] if "run" in step]
 
@@ -75,8 +75,9 @@ def test_the_workflow_installs_the_bundled_wheel_and_checks_the_notebook(assignm
     failing = [c for c in ET.parse(repo / JUNIT_FILE).getroot().iter("failure")]
     assert len(failing) == 3
 
-    # The pytest plugin comes with the wheel, through its pytest11 entry point.
-    _run("python -m pip install -q pytest", repo, venv)
+    # The pytest plugin comes with the wheel, through its pytest11 entry point, and pytest with
+    # the install line (the README's too): nothing more to install.
+    assert (repo / "README.md").read_text().count(commands[0]) == 1
     run = _run("python -m pytest --grade student.ipynb -q -p no:cacheprovider", repo, venv)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "3 failed, 5 passed" in run.stdout

@@ -108,3 +108,41 @@ def test_a_stale_frozen_file_is_one_clear_error(tmp_path):
     run = grader("grade", copy, EXAMPLES / "alice_numpy.ipynb", "--out", tmp_path / "out")
     _one_clear_error(run)
     assert "grader freeze" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["grade", "variational_inferance", "x.ipynb", "--out", "OUT"], "'variational_inference'"),
+        (["validate", "mean_field"], "'mean_field_vi'"),
+        (["release", "assignments/mean_fild_vi", "--out", "OUT"], "'assignments/mean_field_vi'"),
+    ],
+    ids=["grade-typo", "validate-prefix", "release-path-typo"],
+)
+def test_a_misspelled_assignment_suggests_the_near_ones(tmp_path, args, said):
+    run = grader(*[str(tmp_path / a) if a == "OUT" else a for a in args])
+    _one_clear_error(run)
+    assert f"Did you mean {said}?" in run.stderr.splitlines()[-1], run.stderr
+
+
+def test_an_assignment_like_none_suggests_nothing():
+    run = grader("validate", "zzz")
+    _one_clear_error(run)
+    assert "Did you mean" not in run.stderr
+
+
+def test_a_misspelled_command_suggests_the_near_one():
+    """click says it (8.1 and later), with the usage line above: the last line is the Error."""
+    run = grader("gard", "variational_inference")
+    _one_clear_error(run)
+    assert run.stderr.splitlines()[-1] == "Error: No such command 'gard'. Did you mean 'grade'?"
+
+
+def test_check_outside_a_bundle_says_to_pass_the_assignment(tmp_path):
+    notebook = tmp_path / "mine.ipynb"
+    notebook.write_bytes((EXAMPLES / "erin_variance_bug.ipynb").read_bytes())
+    run = grader("check", notebook, cwd=tmp_path)
+    _one_clear_error(run)
+    last = run.stderr.splitlines()[-1]
+    assert "is not in a student bundle" in last and "pass --assignment" in last, last
+    assert f"grader check {notebook} --assignment NAME" in last

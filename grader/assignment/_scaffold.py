@@ -1,8 +1,10 @@
 """``grader new``: a small assignment that grades out of the box, to edit into a real one.
 
 Starting from a working example teaches the format faster than a reference page: every file an
-assignment needs, every marker of the source notebook, and a spec that already passes
-``grader validate`` once its notebooks are written and its inputs frozen.
+assignment needs, every marker of the source notebook, and a spec that passes ``grader validate``
+at once: ``new`` also writes the notebooks (``assign``) and freezes the inputs (``freeze``), so
+the example grades as it stands, and the first edit shows what ``validate`` says when a step is
+missed.
 """
 
 from __future__ import annotations
@@ -171,7 +173,8 @@ def _source(name: str) -> nbformat.NotebookNode:
 
 
 def scaffold(name: str, root: Path) -> list[Path]:
-    """Write ``root/assignments/NAME/`` and ``root/reference/NAME.py``; never overwrite."""
+    """Write ``root/assignments/NAME/`` and ``root/reference/NAME.py``, ready to grade; never
+    overwrite."""
     if not _NAME.match(name):
         raise ScaffoldError(
             f"{name!r} cannot name an assignment: use lower-case letters, digits and _, "
@@ -192,4 +195,16 @@ def scaffold(name: str, root: Path) -> list[Path]:
     }
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
-    return list(files)
+    return [*files, *_make_ready(folder)]
+
+
+def _make_ready(folder: Path) -> list[Path]:
+    """What ``grader assign`` and ``grader freeze`` write, so the scaffold grades as it stands:
+    the student and solution notebooks, and ``frozen.json``."""
+    from grader.assignment._frozen import freeze
+    from grader.assignment._source import assign
+    from grader.assignment._spec import load_assignment
+
+    student, solution = assign(folder)
+    frozen = freeze(load_assignment(folder))
+    return [student, solution, folder / frozen.name]
