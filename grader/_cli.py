@@ -390,14 +390,16 @@ def _mutants_report(spec: Assignment, workers: int | None) -> list[str]:
     help="Folder to create assignments/NAME/ and reference/NAME.py in.",
 )
 def new(name: str, root: Path) -> None:
-    """Start assignment NAME from a small working example of two questions."""
+    """Start assignment NAME from a small working example, ready to grade: its notebooks are
+    written and its inputs frozen."""
     from grader.assignment._scaffold import scaffold
 
     for path in scaffold(name, root):
         click.echo(f"Wrote {path}")
     click.echo(
-        f"Next: edit them, then `grader assign {name}`, `grader freeze {name}` and "
-        f"`grader validate {name}` (see docs/authoring.md)."
+        f"Ready to grade (`grader validate {name}` says so). After each edit run "
+        f"`grader assign {name}`, `grader freeze {name}` and `grader validate {name}` "
+        "(see docs/authoring.md)."
     )
 
 

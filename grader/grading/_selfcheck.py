@@ -14,7 +14,7 @@ from pathlib import Path
 from grader.assignment._plan import GradingPlan
 from grader.assignment._release import public_plan
 from grader.assignment._spec import SPEC_FILE, Assignment, load_assignment
-from grader.errors import AssignmentNotFoundError
+from grader.errors import NotInBundleError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.results._ci import passed, summary_line
@@ -100,6 +100,4 @@ def bundle_of(notebook: Path) -> Path:
     for folder in notebook.resolve().parents:
         if (folder / SPEC_FILE).is_file():
             return folder
-    raise AssignmentNotFoundError(
-        str(notebook), [p / SPEC_FILE for p in notebook.resolve().parents][:3]
-    )
+    raise NotInBundleError(notebook, [p / SPEC_FILE for p in notebook.resolve().parents][:3])
