@@ -217,3 +217,17 @@ def test_a_release_from_an_installed_grader_without_wheel_leaves_nothing(
     with pytest.raises(ReleaseError, match="pass --wheel"):
         release_bundle(assignment, out)
     assert list(out.iterdir()) == []
+
+
+def test_the_ci_template_page_shows_the_workflow_as_written():
+    """docs/ci-template.md quotes the workflow: it must be the one `release` writes (its
+    comments aside, the Python version being the releasing interpreter's)."""
+    import re
+
+    from grader.assignment._bundle_ci import workflow_yaml
+
+    page = (ROOT / "docs" / "ci-template.md").read_text()
+    shown = re.search(r"```yaml\n(name: grade\n.*?)```", page, re.S).group(1)
+    written = workflow_yaml("student.ipynb", "grader-0.1.0-py3-none-any.whl")
+    written = re.sub(r'python-version: "[0-9.]+"', 'python-version: "3.11"', written)
+    assert shown == "".join(line for line in written.splitlines(True) if line[0] != "#")
