@@ -246,7 +246,7 @@ def store_report_resume(tmp: Path, graded: int, n: int) -> None:
     """
     from grader.assignment._plan import GradingPlan
     from grader.assignment._spec import load_assignment
-    from grader.results import _tables
+    from grader.report import _tables
     from grader.results._store import Store
 
     source_out = tmp / f"out-scale-{graded}"

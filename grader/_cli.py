@@ -23,6 +23,7 @@ from grader.grading import _batch
 from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
+from grader.report._render_text import result_notes
 from grader.results._folder import OutputFolder
 from grader.results._model import PENDING
 from grader.results._roster import kept_roster, load_roster
@@ -201,7 +202,7 @@ def _runner(scheduler: str | None, lazy: bool) -> Iterator[_batch.Runner | None]
 @_roster_option
 def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
-    from grader.results._rebuild import rebuild
+    from grader.report._rebuild import rebuild
 
     students = load_roster(roster) if roster is not None else kept_roster(OutputFolder(out))
     results = rebuild(out, manual, students)
@@ -260,7 +261,9 @@ def check(
     checked = run_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb))
     _write_check_outputs(checked, junit, json_path)
     if checked.invalid:
-        raise click.UsageError(neutralise(f"{notebook} cannot be graded: {checked.result.notes}"))
+        raise click.UsageError(
+            neutralise(f"{notebook} cannot be graded: {result_notes(checked.result)}")
+        )
     print_check(checked, click.echo)
     sys.exit(0 if checked.passed else EXIT_NOT_FULL_MARKS)
 
@@ -270,7 +273,7 @@ def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path |
     import os
 
     from grader._files import write_atomic
-    from grader.results import _ci
+    from grader.report import _ci
 
     args = (checked.result, checked.assignment.name, checked.public, checked.show_expected)
     try:
@@ -446,7 +449,7 @@ def similarity(out: Path, threshold: float, common_share: float) -> None:
 def _report_similar(out: Path) -> None:
     """The class report shows the flagged pairs: written again from the store. A store the
     report cannot be rebuilt from (its assignment folder not on this machine) leaves it as is."""
-    from grader.results._rebuild import rebuild_report
+    from grader.report._rebuild import rebuild_report
 
     try:
         rebuild_report(out)

@@ -12,7 +12,7 @@ import click
 
 from grader.assignment._spec import Assignment
 from grader.grading import _batch
-from grader.results._exports import unmatched_rows
+from grader.report._exports import unmatched_rows
 from grader.results._folder import OutputFolder
 from grader.results._manual import automatic_totals
 from grader.results._model import PENDING, SubmissionResult

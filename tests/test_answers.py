@@ -19,8 +19,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import GradingPlan, freeze, grade_notebook, load_assignment
 from grader.errors import SpecError
+from grader.report._render_text import feedback_by_question
 from grader.results._model import QuestionResult
-from grader.results._render_text import feedback_by_question
 
 CHECKS = """
 from hypothesis import strategies as st

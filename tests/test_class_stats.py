@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from grader.results._class_report import render_report
-from grader.results._class_stats import check_points, class_stats
+from grader.report._class_report import render_report
+from grader.report._class_stats import check_points, class_stats
 from grader.results._model import CheckResult, QuestionResult, Reason, SubmissionResult
 
 SIGMA = "sigma_as_variance"

@@ -22,7 +22,7 @@ import pytest
 from grader import Limits, grade_batch, grade_notebook
 from grader.kernel import _bwrap, _cgroup, _sandbox
 from grader.kernel._session import KernelSession
-from grader.results._render_text import check_text
+from grader.report._render_text import check_text, result_notes
 from tests.conftest import ASSIGNMENT, ROOT
 from tests.files.make_sandbox_files import HOG_MARKER, VICTIM
 
@@ -88,7 +88,7 @@ def test_a_symlink_in_the_scratch_folder_changes_no_host_file(plan, tmp_path, mo
     assert not victim.stat().st_mode & stat.S_ISVTX
     assert [q.question for q in result.questions] == ["1a", "1b", "1c"]
     assert result.total == 10.0, result  # the fatal cell is skipped on the rerun
-    assert "restarted" in result.notes
+    assert "restarted" in result_notes(result)
 
 
 def test_memory_across_processes_and_tmpfs_is_capped(plan, tmp_path):

@@ -30,8 +30,8 @@ from grader.grading._notebook import grade_notebook
 from grader.integrations._dask import CLUSTER_CONFIG, ClusterError, DaskRunner
 from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_task
 from grader.kernel._sandbox import isolation_level, sandbox_description
+from grader.report._tables import MEASURED_COLUMNS, scores_frame
 from grader.results._model import QuestionResult, SubmissionResult
-from grader.results._tables import MEASURED_COLUMNS, scores_frame
 from tests.conftest import EXAMPLES, FILES, ROOT
 from tests.test_resume import _stored, _survivors
 

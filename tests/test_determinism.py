@@ -11,7 +11,7 @@ from grader import GradingPlan, grade_batch, grade_notebook, load_assignment
 from grader.assignment import _frozen
 from grader.assignment._misconceptions import descriptions
 from grader.errors import FrozenInputsError
-from grader.results._render_text import feedback_by_question
+from grader.report._render_text import feedback_by_question
 from tests.conftest import ASSIGNMENT, EXAMPLES
 
 BUGGY = EXAMPLES / "erin_variance_bug.ipynb"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from grader import grade_batch, grade_notebook
-from grader.results._render_text import feedback_by_question
+from grader.report._render_text import feedback_by_question
 from tests.conftest import ASSIGNMENT, EXAMPLES
 
 QUESTIONS = ["1a", "1b", "1c"]
@@ -120,7 +120,7 @@ def test_an_answer_of_zero_everywhere_earns_nothing_though_it_satisfies_properti
 
 
 def test_report_cells_that_look_like_formulas_are_neutralised():
-    from grader.results._tables import neutralise
+    from grader.report._tables import neutralise
 
     frame = pd.DataFrame({"feedback": ["=HYPERLINK(1)", "+1", "-x", "@a", "fine"], "n": range(5)})
     assert list(neutralise(frame).feedback) == ["'=HYPERLINK(1)", "'+1", "'-x", "'@a", "fine"]

@@ -32,7 +32,7 @@ import pytest
 from grader import STATUSES, Limits, grade_batch, grade_notebook
 from grader.kernel import _cgroup, _client, _sandbox
 from grader.kernel._session import KernelSession
-from grader.results._render_text import feedback_by_question
+from grader.report._render_text import feedback_by_question, result_notes
 from tests.conftest import ASSIGNMENT, FILES
 
 LIMITS = Limits(cell_timeout=3, call_cpu_seconds=0.5, call_wall_seconds=2, notebook_seconds=120)
@@ -302,11 +302,15 @@ def check_case(result, case: Case) -> None:
         if 0 < points < full:
             assert status in [c.status for c in row.checks if not c.passed], row
             status = "partial"
-        assert (row.points, row.status) == (points, status), (question, feedback, result.notes)
+        assert (row.points, row.status) == (points, status), (
+            question,
+            feedback,
+            result_notes(result),
+        )
     first_lost = next((q for q in FULL if q in case.lost), None)
     if first_lost is not None:
         assert re.search(case.feedback, feedback[first_lost]), feedback[first_lost]
-    assert re.search(case.notes, result.notes), result.notes
+    assert re.search(result_notes(case), result_notes(result)), result_notes(result)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -330,13 +334,13 @@ def test_every_row_has_a_documented_status_and_a_bounded_reason(graded):
             assert len(feedback[row.question]) <= FEEDBACK_CAP, (name, len(feedback[row.question]))
             if row.status != "ok":
                 assert row.points < row.max_points, (name, row)
-        assert len(result.notes) <= FEEDBACK_CAP, (name, len(result.notes))
+        assert len(result_notes(result)) <= FEEDBACK_CAP, (name, len(result_notes(result)))
 
 
 def test_a_long_error_message_is_cut_short(graded):
     feedback = feedback_by_question(graded["broken_long_error_function"])["1a"]
     assert feedback.endswith("...") and len(feedback) <= FEEDBACK_CAP
-    assert len(graded["broken_long_error"].notes) < 1000
+    assert len(result_notes(graded["broken_long_error"])) < 1000
 
 
 def test_stale_outputs_are_not_kept(executed, graded):
@@ -429,7 +433,7 @@ def test_watchdog_kills_a_cell_when_nbclient_would_wait_forever(small_plan, monk
     start = time.monotonic()
     result = grade_notebook(plan, FILES / "hostile_ignore_sigint.ipynb")
     assert result.total == 10.0
-    assert re.search(restarted_without("timeout", "it ran longer than 1 s"), result.notes)
+    assert re.search(restarted_without("timeout", "it ran longer than 1 s"), result_notes(result))
     assert time.monotonic() - start < 60
 
 
@@ -523,7 +527,9 @@ def test_fork_bomb_is_capped(level, small_plan, probe, tmp_path, monkeypatch):
     left = live_processes_mentioning(str(tmp_path))
     kill_all(left)
     assert result.total == 10.0, result
-    assert re.search(r"^cell \d+: (timeout|error|kernel_died) ", result.notes), result.notes
+    assert re.search(r"^cell \d+: (timeout|error|kernel_died) ", result_notes(result)), (
+        result_notes(result)
+    )
     assert not left, f"{len(left)} of the fork bomb's processes outlived the grading"
 
 

@@ -1,5 +1,5 @@
-"""grader's packages import one way: kernel <- assignment <- results <- grading <- the rest;
-similarity reads results and never imports grading."""
+"""grader's packages import one way: kernel <- assignment <- results <- report <- grading <- the
+rest; similarity reads results (and writes through report) and never imports grading."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ ALLOWED = {
     "kernel": set(),
     "assignment": {"kernel"},
     "results": {"kernel", "assignment"},
-    "grading": {"kernel", "assignment", "results"},
-    "integrations": {"kernel", "assignment", "results", "grading"},
-    "similarity": {"results"},
+    "report": {"kernel", "assignment", "results"},
+    "grading": {"kernel", "assignment", "results", "report"},
+    "integrations": {"kernel", "assignment", "results", "report", "grading"},
+    "similarity": {"results", "report"},
 }
 BASE = {"errors", "_files", ""}
 

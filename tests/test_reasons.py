@@ -15,7 +15,9 @@ from typing import Any, get_args
 import pytest
 
 from grader.grading._compare import mismatch, mismatch_shaped
-from grader.results import _render_text, _wording
+from grader.report import _render_text, _wording
+from grader.report._render_text import check_line, check_text, letter_events, result_notes
+from grader.report._wording import REASON_PHRASES, mismatch_text
 from grader.results._model import (
     REASON_CODES,
     STATUSES,
@@ -29,10 +31,8 @@ from grader.results._model import (
     Status,
     SubmissionResult,
 )
-from grader.results._render_text import check_line, check_text, letter_events
 from grader.results._store import Store
 from grader.results._values import encode
-from grader.results._wording import REASON_PHRASES, mismatch_text
 
 GRADER = Path(__file__).resolve().parents[1] / "grader"
 RECORD = ("record", [("mu", "scalar"), ("lam", ("list", "scalar"))])
@@ -229,14 +229,14 @@ def test_no_sentence_is_parsed_back_into_a_code():
         for p in GRADER.rglob("*.py")
         if "was expected, not" in p.read_text()
     ]
-    assert holders == ["results/_wording.py"]
+    assert holders == ["report/_wording.py"]
 
 
 def test_markdown_and_html_take_their_words_from_the_one_plain_wording():
     """The letters in Markdown and HTML style the plain renderer's sentences; they word
     nothing of a check themselves."""
     for name in ("_render_markdown.py", "_render_html.py"):
-        tree = ast.parse((GRADER / "results" / name).read_text())
+        tree = ast.parse((GRADER / "report" / name).read_text())
         strings = [
             n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is str
         ]
@@ -364,7 +364,7 @@ def test_notes_are_rendered_from_the_events_and_not_stored(tmp_path):
         Event("mark_stale", {"question": "2", "points": 1, "max": 2}),
     )
     result = SubmissionResult("amy", (), events=events)
-    assert result.notes == (
+    assert result_notes(result) == (
         "output beyond the cap was dropped; 2 was marked 1/2 on an earlier version of this "
         "notebook: mark it again"
     )
@@ -378,9 +378,9 @@ def test_notes_are_rendered_from_the_events_and_not_stored(tmp_path):
     store = Store(path, {"a": "1"}, resume=True)
     ((back, _),) = store.results(["amy"])
     store.close()
-    assert back == result and back.notes == result.notes
+    assert back == result and result_notes(back) == result_notes(result)
     older = SubmissionResult("bo", (), "cell 2: error (ValueError: x)")  # before events
-    assert older.notes == "cell 2: error (ValueError: x)"
+    assert result_notes(older) == "cell 2: error (ValueError: x)"
 
 
 def test_every_event_the_grader_makes_has_a_typed_code():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.report._render_html import render_html
+from grader.report._render_markdown import render_markdown
+from grader.report._render_text import feedback_by_question
 from grader.results._model import CheckResult, QuestionResult, Reason, SubmissionResult
-from grader.results._render_html import render_html
-from grader.results._render_markdown import render_markdown
-from grader.results._render_text import feedback_by_question
 from grader.results._values import encode
 
 WRONG = CheckResult(

@@ -18,7 +18,7 @@ import pytest
 
 from grader import grade_batch
 from grader.kernel import _bounded
-from grader.results._tables import MEASURED_COLUMNS
+from grader.report._tables import MEASURED_COLUMNS
 from tests.conftest import EXAMPLES, FILES, ROOT, sweep_killed_run
 
 TIMING = MEASURED_COLUMNS

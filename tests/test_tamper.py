@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 
 from grader import Limits, grade_batch, grade_notebook
-from grader.results._render_text import feedback_by_question
+from grader.report._render_text import feedback_by_question
 from tests.conftest import FILES
 
 FULL = {"1a": 3.0, "1b": 4.0, "1c": 3.0}

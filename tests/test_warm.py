@@ -27,6 +27,7 @@ from grader import grade_notebook
 from grader.kernel import _bounded, _bwrap, _cgroup, _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
+from grader.report._render_text import result_notes
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, ROOT, sweep_killed_run
 
 TRACE_MARKER = "grader-trace-left-behind"
@@ -140,7 +141,9 @@ def test_a_fatal_cell_restarts_a_warm_kernel(plan):
     """The restart path forks again from the zygote; the cells after the fatal one still count."""
     result = grade_notebook(plan, FILES / "hostile_os_exit_cell.ipynb")
     assert result.total == 10.0
-    assert "kernel_died" in result.notes or "restart" in result.notes.lower(), result.notes
+    assert "kernel_died" in result_notes(result) or "restart" in result_notes(result).lower(), (
+        result_notes(result)
+    )
 
 
 def test_a_dead_zygote_is_replaced():

@@ -30,11 +30,12 @@ from grader.grading._intake import Entry, collect_submissions, examine, submissi
 from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox, _warm
 from grader.kernel._limits import Limits
-from grader.results import _tables
+from grader.report import _tables
+from grader.report._outputs import write_outputs
+from grader.results._context import context_for
 from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
 from grader.results._model import INVALID_NOTEBOOK, KERNEL_DIED, SubmissionResult
-from grader.results._outputs import context_for, write_outputs
 from grader.results._roster import kept_roster
 
 Progress = Callable[[SubmissionResult], None]

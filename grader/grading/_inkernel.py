@@ -18,9 +18,11 @@ from typing import Any
 
 import nbformat
 
+from grader.errors import NotInBundleError
 from grader.grading._selfcheck import Checked, run_check
 from grader.kernel._limits import Limits
-from grader.results._ci import check_feedback, summary_line
+from grader.report._ci import check_feedback, summary_line
+from grader.report._render_text import result_notes
 from grader.results._model import OK
 from grader.results._text import neutralise
 
@@ -30,6 +32,10 @@ _SESSION_NAMES = ("__session__", "__vsc_ipynb_file__")
 ASK_FOR_PATH = (
     "Cannot tell which notebook this kernel runs: save it, then call "
     'selfcheck(notebook="your_notebook.ipynb") with its file name.'
+)
+NOT_IN_BUNDLE = (
+    "{name} is not in a student bundle (no spec.toml in its folder or the folders above it): "
+    "selfcheck() checks a notebook inside the folder your course gave you; move it there."
 )
 
 
@@ -75,7 +81,10 @@ def selfcheck(question: str | None = None, notebook: str | Path | None = None) -
         return SelfCheck(message=ASK_FOR_PATH)
     if not path.is_file():
         return SelfCheck(message=f"No notebook {path}: save it, or pass its file name.")
-    checked = run_check(path, None, Limits())
+    try:
+        checked = run_check(path, None, Limits())
+    except NotInBundleError:
+        return SelfCheck(message=NOT_IN_BUNDLE.format(name=path.name))
     questions = [q.question for q in checked.result.questions]
     if question is not None and question not in questions:
         known = ", ".join(questions)
@@ -93,7 +102,7 @@ def selfcheck(question: str | None = None, notebook: str | Path | None = None) -
     )
     if checked.invalid:  # nothing to compare the kernel's history with
         return SelfCheck(
-            message=neutralise(f"{path.name} cannot be graded: {checked.result.notes}")
+            message=neutralise(f"{path.name} cannot be graded: {result_notes(checked.result)}")
         )
     warnings = tuple(differences(path, shell)) if shell is not None else ()
     return SelfCheck(rows, warnings, summary_line(checked.result, checked.public), "", checked)

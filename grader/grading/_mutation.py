@@ -23,8 +23,8 @@ from grader.grading._batch import grade_batch
 from grader.grading._mutants import Mutant, mutants, write_mutant
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.report._render_text import check_text
 from grader.results._model import OK
-from grader.results._render_text import check_text
 
 try:
     import tomllib

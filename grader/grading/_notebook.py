@@ -3,7 +3,7 @@
 Marks come only from agreement with the oracle. The sheet's properties are run only for checks
 that failed, to explain what went wrong; they never earn anything. What happened is kept as
 data (cases passed, the failing input, what came back, a reason code, events); the words are
-the renderers' (``grader.results._render_text`` and friends).
+the renderers' (``grader.report._render_text`` and friends).
 """
 
 from __future__ import annotations

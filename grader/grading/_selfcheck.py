@@ -17,10 +17,10 @@ from grader.assignment._spec import SPEC_FILE, Assignment, load_assignment
 from grader.errors import NotInBundleError
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
-from grader.results._ci import passed, summary_line
+from grader.report._ci import passed, summary_line
+from grader.report._render_text import question_text, result_notes
 from grader.results._manual import automatic_totals
 from grader.results._model import INVALID_NOTEBOOK, OK, SubmissionResult
-from grader.results._render_text import question_text
 from grader.results._text import neutralise
 
 
@@ -67,8 +67,8 @@ def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != OK:
             echo(f"      {question_text(result, q, show_expected=checked.show_expected)}")
-    if result.notes:
-        echo(f"  Notebook: {result.notes}")
+    if result_notes(result):
+        echo(f"  Notebook: {result_notes(result)}")
     manual = checked.assignment.manual_questions
     if manual:
         names = ", ".join(q.id for q in manual)

@@ -25,8 +25,8 @@ from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
 from grader.grading._diagnosis import never_named
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
+from grader.report._render_text import question_text
 from grader.results._manual import automatic_totals
-from grader.results._render_text import question_text
 
 Report = Callable[[str], None]
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from grader.report._render_text import result_notes
+
 _OPTION = "grade"
 #: Spec keys naming Python files that loading the assignment imports.
 _CODE_KEYS = ("checks", "oracles")
@@ -109,7 +111,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     """The same last word as ``grader check``: never a claim about the grade."""
     for notebook in getattr(config, "_graded_notebooks", ()):
         if notebook.checked is not None:
-            from grader.results._ci import summary_line
+            from grader.report._ci import summary_line
 
             checked = notebook.checked
             terminalreporter.write_line(
@@ -170,7 +172,7 @@ class CheckFailed(Exception):
 
 class GradedCheck(pytest.Item):
     def runtest(self) -> None:
-        from grader.results._ci import check_feedback
+        from grader.report._ci import check_feedback
         from grader.results._model import OK
 
         notebook = self.parent.parent
@@ -178,7 +180,7 @@ class GradedCheck(pytest.Item):
         question = next(q for q in result.questions if q.question == self.parent.name)
         check = next((c for c in question.checks if c.function == self.name), None)
         if check is None:  # the notebook as a whole could not be graded
-            raise CheckFailed(f"{question.status}: {result.notes}")
+            raise CheckFailed(f"{question.status}: {result_notes(result)}")
         if check.status != OK:
             raise CheckFailed(
                 f"{check.status}: {check_feedback(check, notebook.plan.show_expected)}"

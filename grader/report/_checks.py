@@ -6,18 +6,14 @@ The failing input and what came back are shown as the function received and retu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
-from grader.results import _tables
+from grader.report import _tables
+from grader.report._render_text import VALUE_CODES, check_text
+from grader.results._context import OutputContext
 from grader.results._folder import OutputFolder
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
-from grader.results._render_text import VALUE_CODES, check_text
 from grader.results._values import show
-
-if TYPE_CHECKING:
-    from grader.results._outputs import OutputContext
 
 CHECK_COLUMNS = [
     "submission",

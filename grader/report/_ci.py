@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from typing import Any
 
+from grader.report._render_text import check_text, result_notes
 from grader.results._model import OK, CheckResult, QuestionResult, SubmissionResult
-from grader.results._render_text import check_text
 from grader.results._text import neutralise
 
 
@@ -46,7 +46,9 @@ def _checks(result: SubmissionResult, show_expected: bool = False) -> list[Row]:
         if q.manual:
             continue
         if not q.checks:
-            rows.append((q, CheckResult(q.question, q.status, 1.0), neutralise(result.notes)))
+            rows.append(
+                (q, CheckResult(q.question, q.status, 1.0), neutralise(result_notes(result)))
+            )
         rows.extend((q, c, check_feedback(c, show_expected)) for c in q.checks)
     return rows
 
@@ -82,8 +84,8 @@ def junit_xml(
         if check.status != OK:
             failure = ET.SubElement(case, "failure", type=check.status, message=text[:200])
             failure.text = text
-    if result.notes:
-        ET.SubElement(suite, "system-out").text = neutralise(f"Notebook: {result.notes}")
+    if result_notes(result):
+        ET.SubElement(suite, "system-out").text = neutralise(f"Notebook: {result_notes(result)}")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
@@ -108,7 +110,7 @@ def check_document(
         "summary": summary_line(result, public),
         "points": result.total,
         "max_points": result.max_total,
-        "notes": neutralise(result.notes),
+        "notes": neutralise(result_notes(result)),
         "questions": questions,
     }
 
@@ -138,7 +140,7 @@ def step_summary(
         mark = "pass" if check.status == OK else check.status
         row = [question.question, check.function, mark, text]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
-    if result.notes:
-        lines += ["", f"Notebook: {_cell(result.notes)}"]
+    if result_notes(result):
+        lines += ["", f"Notebook: {_cell(result_notes(result))}"]
     lines += ["", f"**{summary_line(result, public)}**", ""]
     return "\n".join(lines) + "\n"

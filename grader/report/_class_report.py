@@ -12,21 +12,19 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from grader._files import output_name
-from grader.results import _plots
-from grader.results._class_stats import ClassStats, FailureGroup, class_stats
+from grader.report import _plots
+from grader.report._class_stats import ClassStats, FailureGroup, class_stats
+from grader.report._similar import HTML as SIMILARITY_HTML
+from grader.report._similar import Similar, read_similar
+from grader.report._wording import reason_phrase
+from grader.results._context import OutputContext
 from grader.results._folder import OutputFolder
 from grader.results._model import PENDING, SubmissionResult
-from grader.results._similar import HTML as SIMILARITY_HTML
-from grader.results._similar import Similar, read_similar
 from grader.results._text import neutralise
-from grader.results._wording import reason_phrase
-
-if TYPE_CHECKING:
-    from grader.results._outputs import OutputContext
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ def _environment() -> Any:
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("grader.results", "templates"),
+        loader=jinja2.PackageLoader("grader.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

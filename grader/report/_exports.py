@@ -18,21 +18,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from grader.results import _tables
-from grader.results._class_stats import check_points
+from grader.report import _tables
+from grader.report._class_stats import check_points
+from grader.report._render_text import PLAIN, check_line, question_text, result_notes
+from grader.results._context import OutputContext
 from grader.results._csv import read_record
 from grader.results._folder import OutputFolder
 from grader.results._model import OK, PENDING, CheckResult, QuestionResult, SubmissionResult
-from grader.results._render_text import PLAIN, check_line, question_text
 from grader.results._roster import Roster, keep_roster
 from grader.results._text import neutralise
-
-if TYPE_CHECKING:
-    from grader.results._outputs import OutputContext
 
 UNMATCHED_COLUMNS = ["submission", "student_id", "name", "email", "total", "problem"]
 NO_STUDENT = "no student in the roster has this submission"
@@ -66,7 +64,7 @@ def gradescope_results(
     document: dict[str, Any] = {
         "score": result.total,
         "execution_time": round(result.seconds),
-        "output": neutralise(result.notes, keep_newlines=True),
+        "output": neutralise(result_notes(result), keep_newlines=True),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",

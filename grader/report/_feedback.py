@@ -5,15 +5,11 @@ class report links each letter through the same function."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from grader.report._render_html import render_html
+from grader.report._render_markdown import render_markdown
+from grader.results._context import OutputContext
 from grader.results._folder import OutputFolder
 from grader.results._model import SubmissionResult
-from grader.results._render_html import render_html
-from grader.results._render_markdown import render_markdown
-
-if TYPE_CHECKING:
-    from grader.results._outputs import OutputContext
 
 
 def write_feedback(

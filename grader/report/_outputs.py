@@ -10,54 +10,16 @@ added to :data:`WRITERS`, and its path a property of ``grader.results._folder.Ou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from grader.assignment._misconceptions import descriptions
-from grader.assignment._spec import Assignment
-from grader.results import _tables
-from grader.results._checks import write_checks
-from grader.results._class_report import write_report
-from grader.results._exports import write_gradebooks, write_gradescope
-from grader.results._feedback import write_feedback
+from grader.report import _tables
+from grader.report._checks import write_checks
+from grader.report._class_report import write_report
+from grader.report._exports import write_gradebooks, write_gradescope
+from grader.report._feedback import write_feedback
+from grader.report._manual_template import write_manual_template
+from grader.results._context import OutputContext
 from grader.results._folder import OutputFolder
-from grader.results._manual import write_manual_template
 from grader.results._model import SubmissionResult
-
-
-@dataclass(frozen=True)
-class OutputContext:
-    """What the outputs need besides the results: the assignment, the misconceptions' plain
-    descriptions (key -> text), the versions that graded the batch, each graded notebook's
-    hash, and the roster (submission -> student fields) where one was given."""
-
-    assignment: Assignment
-    descriptions: dict[str, str] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
-    hashes: dict[str, str] = field(default_factory=dict)
-    roster: dict[str, dict[str, str]] | None = None
-
-    @property
-    def questions(self) -> list[str]:
-        """The question ids of the gradebook's columns: those graded automatically in the spec's
-        order, then those graded by hand."""
-        return [q.id for q in self.assignment.questions] + self.manual_questions
-
-    @property
-    def manual_questions(self) -> list[str]:
-        return [q.id for q in self.assignment.manual_questions]
-
-
-def context_for(
-    assignment: Assignment,
-    versions: dict[str, str],
-    hashes: dict[str, str],
-    roster: dict[str, dict[str, str]] | None = None,
-) -> OutputContext:
-    """The context of a batch: the misconceptions' descriptions come from the assignment's
-    catalogue (checks.py's ``MISCONCEPTIONS``, checked when the spec loaded)."""
-    words = descriptions(assignment.misconceptions)
-    return OutputContext(assignment, words, versions, hashes, roster)
-
 
 Writer = Callable[[OutputFolder, list[SubmissionResult], OutputContext], None]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from grader.results._class_stats import CheckStats, QuestionStats
+from grader.report._class_stats import CheckStats, QuestionStats
 from grader.results._model import Status
 
 #: One colour per status, the same in every plot (colour-blind-safe Okabe-Ito palette).

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from grader.assignment._spec import load_assignment
 from grader.errors import OutputError
-from grader.results._class_report import write_report
+from grader.report._class_report import write_report
+from grader.report._outputs import write_outputs
+from grader.results._context import OutputContext, context_for
 from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
 from grader.results._marks import merge_marks
 from grader.results._model import SubmissionResult
-from grader.results._outputs import OutputContext, context_for, write_outputs
 from grader.results._roster import kept_roster
 
 

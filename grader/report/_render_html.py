@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import html
 
-from grader.results._model import OK, QuestionResult, SubmissionResult
-from grader.results._render_text import (
+from grader.report._render_text import (
     Style,
     check_line,
     event_text,
@@ -19,6 +18,7 @@ from grader.results._render_text import (
     question_text,
     total_text,
 )
+from grader.results._model import OK, QuestionResult, SubmissionResult
 from grader.results._text import neutralise
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 
-from grader.results._model import QuestionResult, SubmissionResult
-from grader.results._render_text import (
+from grader.report._render_text import (
     Style,
     check_line,
     event_text,
@@ -21,6 +20,7 @@ from grader.results._render_text import (
     question_text,
     total_text,
 )
+from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._text import neutralise
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from grader.report._wording import mismatch_text
 from grader.results._model import (
     PENDING,
     CheckResult,
@@ -24,7 +25,6 @@ from grader.results._model import (
     SubmissionResult,
 )
 from grader.results._values import show
-from grader.results._wording import mismatch_text
 
 #: Longest feedback of one question, and longest notes, in characters.
 FEEDBACK_CAP = 1500
@@ -292,6 +292,12 @@ def sentence(text: str) -> str:
 
 def cap(text: str, limit: int = FEEDBACK_CAP) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def result_notes(result: SubmissionResult, style: Style = PLAIN) -> str:
+    """What happened to the notebook, in one line: its events as worded here (a result stored
+    before events were data: the notes it was stored with)."""
+    return notes_text(result.events, style) if result.events else result.stored_notes
 
 
 def notes_text(events: Iterable[Event], style: Style = PLAIN) -> str:

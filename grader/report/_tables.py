@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from grader._files import write_atomic
+from grader.report._render_text import question_text, result_notes
 from grader.results import _csv
 from grader.results._model import PENDING, SubmissionResult
-from grader.results._render_text import question_text
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
 #: Columns that measure a grading (time, CPU, memory): they differ between two identical runs.
@@ -45,7 +45,7 @@ def scores_frame(
                     "max_points": q.max_points,
                     "status": q.status,
                     "feedback": question_text(result, q, descriptions, show_expected),
-                    "notes": result.notes,
+                    "notes": result_notes(result),
                     "seconds": result.seconds,
                     "cpu_seconds": result.usage.get("cpu_seconds"),
                     "memory_peak_mb": result.usage.get("memory_peak_mb"),

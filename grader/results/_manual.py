@@ -6,18 +6,14 @@ by hand (``extra["answer:ID"]``, as the student wrote it). Every output sees the
 points, never a zero) until a mark is merged, then the mark's points and comment; a mark given
 against another version of the notebook is not counted but flagged for review, in the notes
 (the instructor's, not the student's letter). The template the instructor fills in is written
-from the same view and the store, so a rebuilt report writes it again, byte for byte.
+from the same view (``grader.report._manual_template``).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
-
-import pandas as pd
 
 from grader.assignment._spec import Assignment, ManualQuestion
-from grader.results import _tables
 from grader.results._folder import OutputFolder
 from grader.results._marks import Mark, load_marks
 from grader.results._model import (
@@ -30,12 +26,8 @@ from grader.results._model import (
     SubmissionResult,
 )
 
-if TYPE_CHECKING:  # the writers' registry imports this module
-    from grader.results._outputs import OutputContext
-
 #: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand.
 ANSWER_KEY = "answer:"
-TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 
 
 def automatic_totals(result: SubmissionResult) -> tuple[float, float]:
@@ -100,45 +92,3 @@ def _question(question: ManualQuestion, mark: Mark | None) -> QuestionResult:
     return QuestionResult(
         question.id, mark.points, question.points, status, manual=True, comment=mark.comment
     )
-
-
-def write_manual_template(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
-    """``manual-template.csv``: a row per submission and question graded by hand, with the
-    answer; points and comment empty until marked. Only for assignments with such questions."""
-    if not context.assignment.manual_questions:
-        return
-    marks = load_marks(folder)
-    rows = [
-        _template_row(result, question, marks, context.hashes.get(result.submission, ""))
-        for result in results
-        for question in result.questions
-        if question.manual
-    ]
-    _tables.write_csv(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), folder.manual_template)
-
-
-def _template_row(
-    result: SubmissionResult,
-    question: QuestionResult,
-    marks: dict[tuple[str, str], Mark],
-    sha: str,
-) -> dict[str, object]:
-    answer = result.extra.get(ANSWER_KEY + question.question)
-    mark = marks.get((result.submission, question.question))
-    note = ""
-    if mark is not None and mark.notebook_sha256 != sha:
-        note = f"marked {mark.points:g} on an earlier version of this notebook"
-    if answer is None:
-        note = "; ".join(filter(None, [note, "no answer cell found in this notebook"]))
-    marked = question.status != PENDING
-    return {
-        "submission": result.submission,
-        "question": question.question,
-        "answer": answer or "",
-        "max_points": question.max_points,
-        "points": question.points if marked else None,
-        "comment": question.comment if marked else "",
-        "note": note,
-    }

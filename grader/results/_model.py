@@ -264,9 +264,9 @@ class Event:
 @dataclass(frozen=True)
 class SubmissionResult:
     """Everything graded for one notebook. ``events`` say what happened to the notebook itself;
-    :attr:`notes` renders them as one line of text (the CSV and the terminal), and is not
-    stored. A result stored before events were data has none; the notes it was stored with are
-    given as ``notes`` and read back as they were."""
+    ``grader.report._render_text.result_notes`` words them as one line (the CSV, the terminal),
+    and is not stored. A result stored before events were data has none; the notes it was
+    stored with are given as ``notes`` and read back as they were."""
 
     submission: str
     questions: tuple[QuestionResult, ...]
@@ -294,16 +294,3 @@ class SubmissionResult:
     def stored_notes(self) -> str:
         """The notes a result stored before events were data came with ("" for the others)."""
         return getattr(self, "_stored_notes", "")
-
-
-def _notes(result: SubmissionResult) -> str:
-    """What happened to the notebook, in one line: its events as the text renderer words them
-    (a result stored before events were data: the notes it was stored with)."""
-    from grader.results._render_text import notes_text  # the renderer reads this model
-
-    return notes_text(result.events) if result.events else result.stored_notes
-
-
-# After the class is made: the constructor's ``notes`` stays a parameter (the store and older
-# callers pass it), and reading ``result.notes`` renders the events.
-SubmissionResult.notes = property(_notes)  # type: ignore[assignment,method-assign]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grader.results import _tables
+from grader.report import _tables
 from grader.results._cells import stored_cells
 from grader.results._folder import OutputFolder
 from grader.results._store import Store

@@ -1,0 +1,44 @@
+"""What every output of a batch needs besides its results: a leaf that the results and every
+renderer may import (it imports only the assignment), so no writer needs another's module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.assignment._misconceptions import descriptions
+from grader.assignment._spec import Assignment
+
+
+@dataclass(frozen=True)
+class OutputContext:
+    """What the outputs need besides the results: the assignment, the misconceptions' plain
+    descriptions (key -> text), the versions that graded the batch, each graded notebook's
+    hash, and the roster (submission -> student fields) where one was given."""
+
+    assignment: Assignment
+    descriptions: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    roster: dict[str, dict[str, str]] | None = None
+
+    @property
+    def questions(self) -> list[str]:
+        """The question ids of the gradebook's columns: those graded automatically in the spec's
+        order, then those graded by hand."""
+        return [q.id for q in self.assignment.questions] + self.manual_questions
+
+    @property
+    def manual_questions(self) -> list[str]:
+        return [q.id for q in self.assignment.manual_questions]
+
+
+def context_for(
+    assignment: Assignment,
+    versions: dict[str, str],
+    hashes: dict[str, str],
+    roster: dict[str, dict[str, str]] | None = None,
+) -> OutputContext:
+    """The context of a batch: the misconceptions' descriptions come from the assignment's
+    catalogue (checks.py's ``MISCONCEPTIONS``, checked when the spec loaded)."""
+    words = descriptions(assignment.misconceptions)
+    return OutputContext(assignment, words, versions, hashes, roster)
