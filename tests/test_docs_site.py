@@ -277,3 +277,11 @@ def test_every_link_of_the_readme_reaches_a_file():
             continue
         path = link.partition("#")[0]
         assert (ROOT / path).exists(), link
+
+
+def test_the_statuses_page_names_every_status():
+    from grader.results._model import STATUSES
+
+    text = (DOCS / "reference" / "statuses.md").read_text(encoding="utf-8")
+    for status in STATUSES:
+        assert f"`{status}`" in text, status
