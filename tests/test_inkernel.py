@@ -164,3 +164,18 @@ def test_selfcheck_cells_left_in_a_handed_in_notebook_do_nothing_in_grading(plan
     (shown,) = [o.get("text", "") for o in cells[f"left-{len(LEFT_IN)}"].outputs]
     # Nothing of the grader's package: no path to import its modules from, no other name.
     assert "'selfcheck'" in shown and "'grade_notebook'" not in shown and shown.endswith("False\n")
+
+
+def test_outside_a_bundle_it_says_so_in_one_sentence(tmp_path):
+    """No spec.toml around the notebook: nothing to check it against, said as a message (the
+    CLI's advice, --assignment, means nothing in a cell)."""
+    from grader import selfcheck
+
+    notebook = tmp_path / "mine.ipynb"
+    notebook.write_bytes((EXAMPLES / "erin_variance_bug.ipynb").read_bytes())
+    report = selfcheck(notebook=notebook)
+    assert repr(report) == (
+        "mine.ipynb is not in a student bundle (no spec.toml in its folder or the folders above "
+        "it): selfcheck() checks a notebook inside the folder your course gave you; move it there."
+    )
+    assert not report.passed
