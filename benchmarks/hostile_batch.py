@@ -11,7 +11,7 @@ uninstalls numpy. It runs the real ``grader grade`` command, polling /proc every
 peak RSS (VmHWM) and CPU time of the grader process and each worker; kernels are the student's
 and are shown apart, not counted.
 
-Prints one row per role and, last, the figures the README quotes::
+Prints one row per role and, last, the figures docs/explanation/performance.md quotes::
 
     peak_rss_mb: X          largest peak RSS of the grader process and its workers, MiB
     cpu_s_per_submission: Y CPU seconds of the grader and its workers, per submission

@@ -21,7 +21,7 @@ The grader runs with the environment given (``GRADER_SANDBOX=none`` compares wit
 
 With ``GRADER_WARM=1`` the grader forks its kernels from a warm zygote per worker
 (``grader/kernel/_warm.py``); the zygote is the grader's and counts in ``peak_rss_mb``, its forks
-are kernels. The last three lines are what the README quotes::
+are kernels. The last three lines are what docs/explanation/performance.md quotes::
 
     overhead_ratio: X              grader --workers 1 s/notebook / bare s/notebook
     speedup_vs_bare_2_workers: Y   bare s/notebook / grader --workers 2 s/notebook

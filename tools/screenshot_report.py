@@ -1,7 +1,8 @@
 """Screenshot a class report (``OUT/report.html``) in headless Chromium.
 
-The README's picture (docs/report.png) is made with it, and tests/test_class_report.py uses it
-to keep a screenshot of the page it checked. Needs ``chromium`` (or ``chromium-browser``) on
+The pictures of the README and the docs (docs/report.png, and docs/letter.png from a letter's
+HTML) are made with it, and tests/test_class_report.py uses it to keep a screenshot of the page
+it checked. Needs ``chromium`` (or ``chromium-browser``) on
 PATH; exits 2 with one ``Error: ...`` line where there is none or it fails.
 
 Usage::
