@@ -324,8 +324,9 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "top",
         "array of strings",
         "[]",
-        "What students may import; it must be installed with the grader (each kernel runs "
-        "the grader's own interpreter).",
+        "What students may import, for readers of the spec: the grader neither installs nor "
+        "checks it. Each kernel runs the grader's own interpreter, so these packages must be "
+        "installed with the grader.",
     ),
     SpecKey(
         "data_files",
