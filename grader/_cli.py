@@ -317,8 +317,9 @@ def freeze(assignment: str) -> None:
     help="The grader's wheel to put in the bundle (default: built from this checkout).",
 )
 def release(assignment: str, out: Path, wheel: Path | None) -> None:
-    """Write the student bundle of ASSIGNMENT: notebook, public checks, the grader's wheel and
-    a GitHub Actions workflow running the checks; no answers."""
+    """Write the student bundle of ASSIGNMENT: notebook, public checks, the grader's wheel, a
+    GitHub Actions workflow running the checks and a README; no answers. A failure leaves no
+    half-written bundle."""
     from grader.assignment._release import release_bundle
 
     path = release_bundle(load_assignment(assignment), out, wheel)
