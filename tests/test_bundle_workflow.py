@@ -78,6 +78,10 @@ def test_the_workflow_installs_the_bundled_wheel_and_checks_the_notebook(assignm
     # The pytest plugin comes with the wheel, through its pytest11 entry point, and pytest with
     # the install line (the README's too): nothing more to install.
     assert (repo / "README.md").read_text().count(commands[0]) == 1
+    # selfcheck() too, as a notebook's cell calls it (outside Jupyter it takes the file name).
+    code = "from grader import selfcheck; print(repr(selfcheck(notebook='student.ipynb')))"
+    run = _run(f'python -c "{code}"', repo, venv)
+    assert run.returncode == 0 and "3 of 8 public checks fail" in run.stdout, run
     run = _run("python -m pytest --grade student.ipynb -q -p no:cacheprovider", repo, venv)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "3 failed, 5 passed" in run.stdout
