@@ -275,7 +275,7 @@ def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path |
     from grader._files import write_atomic
     from grader.report import _ci
 
-    args = (checked.result, checked.assignment.name, checked.public, checked.show_expected)
+    args = (checked.result, checked.assignment.name, checked.public, checked.feedback)
     try:
         if junit is not None:
             write_atomic(junit, _ci.junit_xml(*args))

@@ -13,9 +13,10 @@ import click
 from grader.assignment._spec import Assignment
 from grader.grading import _batch
 from grader.report._exports import unmatched_rows
+from grader.report._render_text import class_total_text
 from grader.results._folder import OutputFolder
 from grader.results._manual import automatic_totals
-from grader.results._model import PENDING, SubmissionResult
+from grader.results._model import SubmissionResult
 from grader.results._text import neutralise
 
 
@@ -44,20 +45,14 @@ def say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: in
 
 
 def summary(spec: Assignment, report: _batch.BatchReport) -> str:
-    """Full marks count the automatic questions only: those graded by hand are marked later."""
-    scores = report.scores
-    automatic = scores[scores["question"].isin([q.id for q in spec.questions])]
-    totals = automatic.groupby("submission", sort=False)["points"].sum()
-    mean = totals.mean() if len(totals) else 0.0
-    failed = int((totals < spec.total_points - 1e-9).sum())
+    """The batch in one paragraph, with the class's totals worded as the class report words
+    them (the same numbers: both read the batch's one table)."""
     text = (
-        f"Graded {len(totals)} submission(s) ({report.graded_now} now, {report.resumed} resumed) "
-        f"in {report.seconds:.1f} s: mean {mean:.2f}/{spec.total_points:g} on the automatic "
-        f"questions, {failed} below full marks."
+        f"Graded {report.totals.count} submission(s) ({report.graded_now} now, "
+        f"{report.resumed} resumed) in {report.seconds:.1f} s. {class_total_text(report.totals)}"
     )
-    pending = int((scores["status"] == PENDING).sum())
-    if pending:
-        text += f" {pending} answer(s) to mark by hand: see manual-template.csv."
+    if report.totals.pending:
+        text += " Mark the pending answers in manual-template.csv."
     return text
 
 

@@ -20,6 +20,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from grader import GradingPlan, freeze, grade_notebook, load_assignment
 from grader.errors import SpecError
 from grader.report._render_text import feedback_by_question
+from grader.results._context import FeedbackOptions
 from grader.results._model import QuestionResult
 
 CHECKS = """
@@ -339,7 +340,7 @@ def test_a_student_bundle_without_the_comparators_says_what_it_compared(graded, 
     )
     for question in ("eigvec", "unordered"):
         assert scores[question].points == 0
-        assert note in feedback_by_question(result, show_expected=True)[question]
+        assert note in feedback_by_question(result, FeedbackOptions(show_expected=True))[question]
 
 
 def test_a_variable_the_notebook_never_assigns_is_missing(graded):

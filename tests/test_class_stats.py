@@ -98,7 +98,7 @@ def test_the_page_says_the_misconception_in_words_with_its_count():
     assert "returns a wrong value" in rows[1] and '"num count">3<' in rows[1]
     assert "<code>entropy</code>, <code>kl_gaussian</code>" in rows[1]
     assert "no advice of its own" in html
-    assert "5 still wait for questions marked by hand (pending, not zero)" in html
+    assert "5 wait for 5 answer(s) to be marked by hand (pending, not zero)" in html
     assert '<td class="num">pending</td><td class="num">pending</td>' in html
 
 

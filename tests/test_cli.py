@@ -40,7 +40,7 @@ def test_grade_writes_the_report_and_says_where(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert str(tmp_path / "gradebook.csv") in run.stdout
-    assert "mean 8.50/10" in run.stdout
+    assert "Mean 8.5 and median 8.5 of 15 points so far" in run.stdout
     assert "\r" not in run.stderr and "nb/s" not in run.stderr  # no bar off a terminal
     book = pd.read_csv(tmp_path / "gradebook.csv").set_index("submission")
     assert book.loc["alice_numpy", "total"] == 10.0

@@ -12,6 +12,7 @@ from grader.assignment import _frozen
 from grader.assignment._misconceptions import descriptions
 from grader.errors import FrozenInputsError
 from grader.report._render_text import feedback_by_question
+from grader.results._context import FeedbackOptions
 from tests.conftest import ASSIGNMENT, EXAMPLES
 
 BUGGY = EXAMPLES / "erin_variance_bug.ipynb"
@@ -39,7 +40,9 @@ def test_alone_or_in_a_batch_gives_identical_rows(plan, assignment, tmp_path):
     batch = batch[~batch.question.isin(["1a-prose", "1c-derivation"])]  # pending: marked by hand
     assert list(batch.points) == [q.points for q in alone.questions]
     words = descriptions(assignment.misconceptions)  # erin's mistakes are in the catalogue
-    assert list(batch.feedback) == list(feedback_by_question(alone, words).values())
+    assert list(batch.feedback) == list(
+        feedback_by_question(alone, FeedbackOptions(words)).values()
+    )
     assert list(batch.status) == [q.status for q in alone.questions]
 
 

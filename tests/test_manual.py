@@ -185,7 +185,7 @@ def test_a_changed_notebook_sends_its_mark_back_for_review(out, tmp_path):
     args = ("grade", "variational_inference", changed, "--out", out, "--workers", "1")
     run = grader(*args, "--overwrite")
     assert run.returncode == 0, run.stderr
-    assert "2 answer(s) to mark by hand" in run.stdout
+    assert "1 wait for 2 answer(s) to be marked by hand" in run.stdout
     book = _book(out)  # marked against the notebook as a whole: both wait for a new look
     assert pd.isna(book.loc["alice_numpy", "1a-prose"])
     assert pd.isna(book.loc["alice_numpy", "1c-derivation"])

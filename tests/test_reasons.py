@@ -18,6 +18,7 @@ from grader.grading._compare import mismatch, mismatch_shaped
 from grader.report import _render_text, _wording
 from grader.report._render_text import check_line, check_text, letter_events, result_notes
 from grader.report._wording import REASON_PHRASES, mismatch_text
+from grader.results._context import NO_OPTIONS
 from grader.results._model import (
     REASON_CODES,
     STATUSES,
@@ -256,7 +257,7 @@ def test_the_count_of_inputs_is_said_once_in_a_letter():
         returned=encode(2.0),
         reason=Reason("wrong_value", mismatch=Mismatch("wrong_value")),
     )
-    line = check_line(check, None, False, _render_text.PLAIN)
+    line = check_line(check, NO_OPTIONS, _render_text.PLAIN)
     assert line.count("30 of 40") == 1, line
     assert line == (
         "entropy (right on 30 of 40 inputs): entropy(p=[1.0]) returned 2.0: that is not the "

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -30,13 +30,14 @@ from grader.grading._intake import Entry, collect_submissions, examine, submissi
 from grader.grading._notebook import zero_result
 from grader.kernel import _sandbox, _warm
 from grader.kernel._limits import Limits
-from grader.report import _tables
 from grader.report._outputs import write_outputs
+from grader.report._tables import GradedBatch
 from grader.results._context import context_for
 from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
 from grader.results._model import INVALID_NOTEBOOK, KERNEL_DIED, SubmissionResult
 from grader.results._roster import kept_roster
+from grader.results._scores import ClassTotals
 
 Progress = Callable[[SubmissionResult], None]
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -75,6 +76,8 @@ class BatchReport:
     graded_now: int
     resumed: int
     seconds: float
+    #: The class's totals, as every output shows them.
+    totals: ClassTotals = field(default_factory=lambda: ClassTotals(()))
 
     @property
     def scores_csv(self) -> Path:
@@ -176,8 +179,11 @@ def _grade_into(
         )
     finally:
         store.close()
-    scores, gradebook = _write_report(folder, assignment, stored, versions, roster)
-    return BatchReport(folder.root, scores, gradebook, len(todo), len(names) - len(todo), 0.0)
+    batch = _write_report(folder, assignment, stored, versions, roster)
+    graded_now, resumed = len(todo), len(names) - len(todo)
+    return BatchReport(
+        folder.root, batch.scores, batch.gradebook, graded_now, resumed, 0.0, batch.totals
+    )
 
 
 def _class_of(store: object, names: list[str], resume: bool) -> list[str]:
@@ -226,15 +232,13 @@ def _write_report(
     stored: list[tuple[SubmissionResult, str]],
     versions: dict[str, str],
     roster: dict[str, dict[str, str]] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every output file, and the two tables the API returns."""
+) -> GradedBatch:
+    """Every output file, from the batch's scores built once; the API and the terminal read
+    the same batch."""
     graded = {r.submission: sha for r, sha in stored}
     context = context_for(assignment, versions, graded, roster)
     results = marked_results(folder, [result for result, _ in stored], assignment, graded)
-    write_outputs(folder, results, context)
-    pairs = ((r, graded[r.submission]) for r in results)
-    scores = _tables.scores_frame(pairs, versions, context.descriptions, assignment.show_expected)
-    return scores, _tables.gradebook_frame(scores, context.questions, context.manual_questions)
+    return write_outputs(folder, results, context)
 
 
 def _recorder(

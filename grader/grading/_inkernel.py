@@ -94,7 +94,7 @@ def selfcheck(question: str | None = None, notebook: str | Path | None = None) -
             q.question,
             c.function,
             "pass" if c.status == OK else c.status,
-            check_feedback(c, checked.show_expected),
+            check_feedback(c, checked.feedback),
         )
         for q in checked.result.questions
         if question in (None, q.question)

@@ -24,6 +24,7 @@ from grader.grading._mutants import Mutant, mutants, write_mutant
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._render_text import check_text
+from grader.results._context import FeedbackOptions
 from grader.results._model import OK
 
 try:
@@ -162,7 +163,7 @@ def _difference(
     plan = _fresh_plan(assignment, mutant.function, fresh, limits)
     result = grade_notebook(plan, notebook)
     failing = [c for q in result.questions for c in q.checks if c.status != OK]
-    return check_text(failing[0], None, show_expected=True) if failing else ""
+    return check_text(failing[0], FeedbackOptions(show_expected=True)) if failing else ""
 
 
 def _fresh_plan(

@@ -19,7 +19,8 @@ from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._ci import passed, summary_line
 from grader.report._render_text import question_text, result_notes
-from grader.results._manual import automatic_totals
+from grader.results._context import NO_OPTIONS, FeedbackOptions
+from grader.results._manual import automatic_totals, with_marks
 from grader.results._model import INVALID_NOTEBOOK, OK, SubmissionResult
 from grader.results._text import neutralise
 
@@ -31,8 +32,8 @@ class Checked:
     assignment: Assignment
     result: SubmissionResult
     public: bool
-    #: Whether feedback may show the expected answers (always, for the public cases).
-    show_expected: bool = False
+    #: What feedback may say (the expected answers: always, for the public cases).
+    feedback: FeedbackOptions = NO_OPTIONS
 
     @property
     def passed(self) -> bool:
@@ -51,9 +52,16 @@ def plan_for(notebook: Path, assignment: str | Path | None, limits: Limits) -> G
 
 
 def run_check(notebook: Path, assignment: str | Path | None, limits: Limits) -> Checked:
+    """The notebook checked, with the questions graded by hand as pending (never a zero), so
+    its totals are those its letter will show."""
     plan = plan_for(notebook, assignment, limits)
-    result = grade_notebook(plan, notebook)
-    return Checked(plan.assignment, result, plan.assignment.oracles is None, plan.show_expected)
+    [result] = with_marks([grade_notebook(plan, notebook)], {}, plan.assignment, {})
+    return Checked(
+        plan.assignment,
+        result,
+        plan.assignment.oracles is None,
+        FeedbackOptions(show_expected=plan.show_expected),
+    )
 
 
 def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
@@ -64,9 +72,11 @@ def print_check(checked: Checked, echo: Callable[[str], None]) -> None:
     earned, possible = automatic_totals(result)
     echo(f"{result.submission}: {earned:g}/{possible:g} points on {kind}")
     for q in result.questions:
+        if q.manual:
+            continue
         echo(f"  {q.question}  {q.points:g}/{q.max_points:g}  {q.status}")
         if q.status != OK:
-            echo(f"      {question_text(result, q, show_expected=checked.show_expected)}")
+            echo(f"      {question_text(result, q, checked.feedback)}")
     if result_notes(result):
         echo(f"  Notebook: {result_notes(result)}")
     manual = checked.assignment.manual_questions

@@ -26,6 +26,7 @@ from grader.grading._diagnosis import never_named
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._render_text import question_text
+from grader.results._context import FeedbackOptions
 from grader.results._manual import automatic_totals
 
 Report = Callable[[str], None]
@@ -254,7 +255,7 @@ def _graded(plan: GradingPlan, report: Report) -> None:
                 report(
                     f"{assignment.solution_notebook.name}: question {q.question} earns only "
                     f"{q.points:g}/{q.max_points:g} ({q.status}): "
-                    f"{question_text(result, q, show_expected=True)}"
+                    f"{question_text(result, q, FeedbackOptions(show_expected=True))}"
                 )
         if automatic_totals(result)[1] != assignment.total_points:
             report(

@@ -23,8 +23,6 @@ from typing import Any
 
 import pytest
 
-from grader.report._render_text import result_notes
-
 _OPTION = "grade"
 #: Spec keys naming Python files that loading the assignment imports.
 _CODE_KEYS = ("checks", "oracles")
@@ -144,6 +142,7 @@ class GradedNotebook(pytest.File):
         if self.checked is None:
             from grader.grading._notebook import grade_notebook
             from grader.grading._selfcheck import Checked
+            from grader.results._context import FeedbackOptions
             from grader.results._text import neutralise
 
             try:
@@ -152,7 +151,8 @@ class GradedNotebook(pytest.File):
                 self.error = neutralise(f"Error: {exc}")
                 raise CheckFailed(self.error) from None
             public = self.plan.assignment.oracles is None
-            self.checked = Checked(self.plan.assignment, result, public, self.plan.show_expected)
+            feedback = FeedbackOptions(show_expected=self.plan.show_expected)
+            self.checked = Checked(self.plan.assignment, result, public, feedback)
         return self.checked.result
 
 
@@ -173,6 +173,7 @@ class CheckFailed(Exception):
 class GradedCheck(pytest.Item):
     def runtest(self) -> None:
         from grader.report._ci import check_feedback
+        from grader.report._render_text import result_notes
         from grader.results._model import OK
 
         notebook = self.parent.parent
@@ -182,9 +183,7 @@ class GradedCheck(pytest.Item):
         if check is None:  # the notebook as a whole could not be graded
             raise CheckFailed(f"{question.status}: {result_notes(result)}")
         if check.status != OK:
-            raise CheckFailed(
-                f"{check.status}: {check_feedback(check, notebook.plan.show_expected)}"
-            )
+            raise CheckFailed(f"{check.status}: {check_feedback(check, notebook.checked.feedback)}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailed):

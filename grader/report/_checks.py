@@ -10,7 +10,8 @@ import pandas as pd
 
 from grader.report import _tables
 from grader.report._render_text import VALUE_CODES, check_text
-from grader.results._context import OutputContext
+from grader.report._tables import GradedBatch
+from grader.results._context import FeedbackOptions
 from grader.results._folder import OutputFolder
 from grader.results._model import CheckResult, QuestionResult, SubmissionResult
 from grader.results._values import show
@@ -33,15 +34,13 @@ CHECK_COLUMNS = [
 ]
 
 
-def checks_frame(
-    results: list[SubmissionResult], descriptions: dict[str, str], show_expected: bool
-) -> pd.DataFrame:
+def checks_frame(results: list[SubmissionResult], options: FeedbackOptions) -> pd.DataFrame:
     rows = []
     for result in results:
         for question in result.questions:
             weight = sum(c.weight for c in question.checks) or 1.0
             for check in question.checks:
-                row = _row(question, check, weight, descriptions, show_expected)
+                row = _row(question, check, weight, options)
                 rows.append({"submission": result.submission, **row})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
@@ -50,8 +49,7 @@ def _row(
     question: QuestionResult,
     check: CheckResult,
     weight: float,
-    descriptions: dict[str, str],
-    show_expected: bool,
+    options: FeedbackOptions,
 ) -> dict[str, object]:
     code = check.reason.code if check.reason is not None else ""
     failing = ""
@@ -70,12 +68,11 @@ def _row(
         "public": check.public,
         "failing_input": failing,
         "returned": show(check.returned) if code in VALUE_CODES else "",
-        "feedback": check_text(check, descriptions, show_expected),
+        "feedback": check_text(check, options),
     }
 
 
-def write_checks(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
-    frame = checks_frame(results, context.descriptions, context.assignment.show_expected)
+def write_checks(folder: OutputFolder, batch: GradedBatch) -> None:
+    results, context = batch.results, batch.context
+    frame = checks_frame(results, context.feedback)
     _tables.write_csv(frame, folder.checks_csv)

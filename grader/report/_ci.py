@@ -13,16 +13,18 @@ from dataclasses import asdict
 from typing import Any
 
 from grader.report._render_text import check_text, result_notes
+from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, CheckResult, QuestionResult, SubmissionResult
+from grader.results._scores import total_of
 from grader.results._text import neutralise
 
 
-def check_feedback(check: CheckResult, show_expected: bool = False) -> str:
+def check_feedback(check: CheckResult, options: FeedbackOptions = NO_OPTIONS) -> str:
     """The feedback of one check as a student reads it (one line, safe to print), worded by
     the text renderer as the terminal and the CSVs word it."""
     if check.status == OK:
         return ""
-    return neutralise(check_text(check, None, show_expected))
+    return neutralise(check_text(check, options))
 
 
 def passed(result: SubmissionResult) -> bool:
@@ -38,7 +40,7 @@ def _failures(result: SubmissionResult) -> list[Row]:
     return [row for row in _checks(result) if row[1].status != OK]
 
 
-def _checks(result: SubmissionResult, show_expected: bool = False) -> list[Row]:
+def _checks(result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS) -> list[Row]:
     """Each check with its question and feedback; a question graded as a whole (the notebook
     could not run) stands for its own check, its feedback the notebook's reason."""
     rows = []
@@ -49,7 +51,7 @@ def _checks(result: SubmissionResult, show_expected: bool = False) -> list[Row]:
             rows.append(
                 (q, CheckResult(q.question, q.status, 1.0), neutralise(result_notes(result)))
             )
-        rows.extend((q, c, check_feedback(c, show_expected)) for c in q.checks)
+        rows.extend((q, c, check_feedback(c, options)) for c in q.checks)
     return rows
 
 
@@ -64,11 +66,11 @@ def summary_line(result: SubmissionResult, public: bool) -> str:
 
 
 def junit_xml(
-    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+    result: SubmissionResult, assignment: str, public: bool, options: FeedbackOptions = NO_OPTIONS
 ) -> str:
     """JUnit XML: a test suite for the notebook, a test case per check named ``question.function``
     (class name = question), a ``<failure>`` holding the feedback for each check that fails."""
-    rows = _checks(result, show_expected)
+    rows = _checks(result, options)
     suite = ET.Element(
         "testsuite",
         name=f"{assignment} ({'public checks' if public else 'all checks'})",
@@ -93,10 +95,11 @@ def junit_xml(
 
 
 def check_document(
-    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+    result: SubmissionResult, assignment: str, public: bool, options: FeedbackOptions = NO_OPTIONS
 ) -> dict[str, Any]:
     """The same as data: every field of each check, its feedback rendered, the verdict."""
-    rows = _checks(result, show_expected)
+    rows = _checks(result, options)
+    total = total_of(result)
     questions = []
     for question in result.questions:
         checks = [{**asdict(c), "feedback": text} for q, c, text in rows if q is question]
@@ -108,17 +111,18 @@ def check_document(
         "scope": "public" if public else "all",
         "passed": passed(result),
         "summary": summary_line(result, public),
-        "points": result.total,
-        "max_points": result.max_total,
+        "points": total.points,
+        "max_points": total.max_points,
+        "pending": list(total.pending),
         "notes": neutralise(result_notes(result)),
         "questions": questions,
     }
 
 
 def check_json(
-    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+    result: SubmissionResult, assignment: str, public: bool, options: FeedbackOptions = NO_OPTIONS
 ) -> str:
-    document = check_document(result, assignment, public, show_expected)
+    document = check_document(result, assignment, public, options)
     return json.dumps(document, indent=1, allow_nan=False, default=str) + "\n"
 
 
@@ -127,7 +131,7 @@ def _cell(text: str) -> str:
 
 
 def step_summary(
-    result: SubmissionResult, assignment: str, public: bool, show_expected: bool = False
+    result: SubmissionResult, assignment: str, public: bool, options: FeedbackOptions = NO_OPTIONS
 ) -> str:
     """A Markdown table for ``GITHUB_STEP_SUMMARY``: one row per check."""
     lines = [
@@ -136,7 +140,7 @@ def step_summary(
         "| question | check | result | feedback |",
         "| --- | --- | --- | --- |",
     ]
-    for question, check, text in _checks(result, show_expected):
+    for question, check, text in _checks(result, options):
         mark = "pass" if check.status == OK else check.status
         row = [question.question, check.function, mark, text]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")

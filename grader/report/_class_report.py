@@ -18,12 +18,14 @@ from urllib.parse import quote
 from grader._files import output_name
 from grader.report import _plots
 from grader.report._class_stats import ClassStats, FailureGroup, class_stats
+from grader.report._render_text import class_total_text, number
 from grader.report._similar import HTML as SIMILARITY_HTML
 from grader.report._similar import Similar, read_similar
+from grader.report._tables import GradedBatch
 from grader.report._wording import reason_phrase
-from grader.results._context import OutputContext
 from grader.results._folder import OutputFolder
-from grader.results._model import PENDING, SubmissionResult
+from grader.results._model import SubmissionResult
+from grader.results._scores import ClassTotals, class_totals
 from grader.results._text import neutralise
 
 
@@ -46,14 +48,15 @@ class _Row:
     pending: bool
 
 
-def write_report(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
+def write_report(folder: OutputFolder, batch: GradedBatch) -> None:
     """Write ``OUT/report.html`` for these results (a writer of ``_outputs.WRITERS``), with what
     ``grader similarity`` last flagged in ``folder``."""
+    results, context = batch.results, batch.context
     title = context.assignment.title or context.assignment.name
     similar = read_similar(folder)
-    html = render_report(results, title, context.descriptions, context.versions, similar)
+    html = render_report(
+        results, title, context.descriptions, context.versions, similar, batch.totals
+    )
     folder.write(folder.report_html, html)
 
 
@@ -63,21 +66,25 @@ def render_report(
     misconceptions: Mapping[str, str],
     versions: Mapping[str, str],
     similar: Similar | None = None,
+    totals: ClassTotals | None = None,
 ) -> str:
-    """The page as text: the same results give the same bytes."""
+    """The page as text: the same results give the same bytes. Its totals are ``totals`` (the
+    batch's, which every other output reads too), else those of ``results``."""
     stats = class_stats(results, misconceptions)
+    totals = totals if totals is not None else class_totals(results)
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=neutralise(title),
         stats=stats,
+        summary=class_total_text(totals),
         plots=_plots_base64(stats),
         groups=[_group(g) for g in stats.failures],
-        submissions=_rows(results),
+        submissions=_rows(totals),
         similar=similar,
         similarity_href=SIMILARITY_HTML,
         colours=_plots.STATUS_COLOURS,
         version=versions.get("grader_version", ""),
-        num=_number,
+        num=number,
         pct=lambda rate: f"{100 * rate:.0f}%",
         feedback_href=lambda name: "feedback/" + quote(output_name(name, ".html")),
     )
@@ -105,15 +112,10 @@ def _group(group: FailureGroup) -> _Group:
     )
 
 
-def _rows(results: Sequence[SubmissionResult]) -> list[_Row]:
+def _rows(totals: ClassTotals) -> list[_Row]:
     return [
-        _Row(
-            name=neutralise(r.submission),
-            total=r.total,
-            max_total=r.max_total,
-            pending=any(q.status == PENDING for q in r.questions),
-        )
-        for r in sorted(results, key=lambda r: r.submission)
+        _Row(neutralise(t.submission), t.points, t.max_points, not t.final)
+        for t in sorted(totals.totals, key=lambda t: t.submission)
     ]
 
 
@@ -124,12 +126,6 @@ def _plots_base64(stats: ClassStats) -> dict[str, str]:
         "checks": _plots.check_pass_rates(stats.checks),
     }
     return {name: base64.b64encode(png).decode("ascii") for name, png in images.items()}
-
-
-def _number(value: float) -> str:
-    """At most two decimals, no trailing zeros, and never ``-0``."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def _environment() -> Any:

@@ -21,6 +21,7 @@ from grader.results._model import (
     QuestionResult,
     SubmissionResult,
 )
+from grader.results._scores import class_totals
 
 #: How many of the slowest submissions the report lists.
 SLOWEST = 10
@@ -34,6 +35,9 @@ class QuestionStats:
     mean: float | None
     pass_rate: float | None
     statuses: dict[str, int]
+    #: How many answers the mean and pass rate are over, of how many.
+    marked: int = 0
+    answers: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,17 +99,18 @@ def class_stats(
     """Every figure of the class report, from the submissions' results (any order);
     ``misconceptions``: the catalogue's key -> description, which groups mistakes."""
     results = sorted(results, key=lambda r: r.submission)
-    totals = tuple(r.total for r in results)
+    scored = class_totals(results)
+    totals = tuple(t.points for t in scored.totals)
     statuses = Counter(q.status for r in results for q in r.questions)
     slowest = sorted(results, key=lambda r: (-r.seconds, r.submission))[:SLOWEST]
     return ClassStats(
         count=len(results),
-        max_total=max((r.max_total for r in results), default=0.0),
+        max_total=scored.max_points,
         totals=totals,
-        mean=_mean(totals),
-        median=_median(totals),
-        full_marks=sum(1 for r in results if r.questions and r.total >= r.max_total),
-        pending=sum(1 for r in results if any(q.status == PENDING for q in r.questions)),
+        mean=scored.mean,
+        median=scored.median,
+        full_marks=scored.full_marks,
+        pending=scored.pending,
         questions=_question_stats(results),
         checks=_check_stats(results),
         statuses={s: statuses[s] for s in _status_order(statuses)},
@@ -196,6 +201,8 @@ def _question_stats(results: Sequence[SubmissionResult]) -> tuple[QuestionStats,
                 if marked
                 else None,
                 statuses={s: counts[s] for s in _status_order(counts)},
+                marked=len(marked),
+                answers=len(answers),
             )
         )
     return tuple(stats)

@@ -25,11 +25,13 @@ import pandas as pd
 from grader.report import _tables
 from grader.report._class_stats import check_points
 from grader.report._render_text import PLAIN, check_line, question_text, result_notes
-from grader.results._context import OutputContext
+from grader.report._tables import GradedBatch
+from grader.results._context import FeedbackOptions
 from grader.results._csv import read_record
 from grader.results._folder import OutputFolder
 from grader.results._model import OK, PENDING, CheckResult, QuestionResult, SubmissionResult
 from grader.results._roster import Roster, keep_roster
+from grader.results._scores import total_of
 from grader.results._text import neutralise
 
 UNMATCHED_COLUMNS = ["submission", "student_id", "name", "email", "total", "problem"]
@@ -37,32 +39,28 @@ NO_STUDENT = "no student in the roster has this submission"
 NO_SUBMISSION = "this student has no graded submission"
 
 
-def write_gradescope(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
+def write_gradescope(folder: OutputFolder, batch: GradedBatch) -> None:
     """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
-    show_expected = context.assignment.show_expected
+    results, context = batch.results, batch.context
     for result in results:
-        document = gradescope_results(result, context.descriptions, show_expected)
+        document = gradescope_results(result, context.feedback)
         folder.write(folder.gradescope(result.submission), json.dumps(document, indent=2) + "\n")
 
 
-def gradescope_results(
-    result: SubmissionResult, descriptions: dict[str, str], show_expected: bool
-) -> dict[str, Any]:
+def gradescope_results(result: SubmissionResult, options: FeedbackOptions) -> dict[str, Any]:
     """The submission in Gradescope's format: tests are the checks (a manual question is one
     test; a pending one has no score yet, so Gradescope shows it unscored, not failed). Each
     output is the feedback's plain text, shown by Gradescope as text (never as HTML)."""
     tests: list[dict[str, Any]] = []
     for question in result.questions:
         if not question.checks:
-            tests.append(_question_test(result, question, descriptions, show_expected))
+            tests.append(_question_test(result, question, options))
             continue
         for number, check in enumerate(question.checks, 1):
-            output = check_line(check, descriptions, show_expected, PLAIN)
+            output = check_line(check, options, PLAIN)
             tests.append(_check_test(question, check, number, output))
     document: dict[str, Any] = {
-        "score": result.total,
+        "score": total_of(result).points,
         "execution_time": round(result.seconds),
         "output": neutralise(result_notes(result), keep_newlines=True),
         "output_format": "text",
@@ -74,10 +72,9 @@ def gradescope_results(
     return document
 
 
-def write_gradebooks(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
+def write_gradebooks(folder: OutputFolder, batch: GradedBatch) -> None:
     """``canvas.csv``, ``moodle.csv`` and ``unmatched.csv``, when a roster was given."""
+    results, context = batch.results, batch.context
     roster = context.roster
     if roster is None:
         return
@@ -96,7 +93,7 @@ def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFra
     """Submissions no student in the roster has, then students without a graded submission."""
     names = {r.submission for r in results}
     rows = [
-        {"submission": r.submission, "total": r.total, "problem": NO_STUDENT}
+        {"submission": r.submission, "total": total_of(r).points, "problem": NO_STUDENT}
         for r in sorted(results, key=lambda r: r.submission)
         if r.submission not in roster
     ]
@@ -135,9 +132,8 @@ def _moodle(grades: list[tuple[_Student, float | None]], title: str) -> pd.DataF
 
 def _grade(result: SubmissionResult | None) -> float | None:
     """The total to send, or None (a blank cell): no submission, or marks still pending."""
-    if result is None or any(q.status == PENDING for q in result.questions):
-        return None
-    return result.total
+    total = total_of(result) if result is not None else None
+    return total.points if total is not None and total.final else None
 
 
 @dataclass(frozen=True)
@@ -167,10 +163,9 @@ def _check_test(
 def _question_test(
     result: SubmissionResult,
     question: QuestionResult,
-    descriptions: dict[str, str],
-    show_expected: bool,
+    options: FeedbackOptions,
 ) -> dict[str, Any]:
-    output = question_text(result, question, descriptions, show_expected)
+    output = question_text(result, question, options)
     test: dict[str, Any] = {
         "name": f"{question.question} (marked by hand)" if question.manual else question.question,
         "number": question.question,

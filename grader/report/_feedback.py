@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from grader.report._render_html import render_html
 from grader.report._render_markdown import render_markdown
-from grader.results._context import OutputContext
+from grader.report._tables import GradedBatch
 from grader.results._folder import OutputFolder
-from grader.results._model import SubmissionResult
 
 
-def write_feedback(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
+def write_feedback(folder: OutputFolder, batch: GradedBatch) -> None:
+    results, context = batch.results, batch.context
     folder.feedback_dir.mkdir(parents=True, exist_ok=True)
-    show_expected = context.assignment.show_expected
     for result in results:
-        markdown = render_markdown(result, context.descriptions, show_expected)
+        markdown = render_markdown(result, context.feedback)
         folder.write(folder.feedback(result.submission, ".md"), markdown)
-        page = render_html(result, context.descriptions, show_expected)
+        page = render_html(result, context.feedback)
         folder.write(folder.feedback(result.submission, ".html"), page)

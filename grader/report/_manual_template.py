@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from grader.report import _tables
-from grader.results._context import OutputContext
+from grader.report._tables import GradedBatch
 from grader.results._folder import OutputFolder
 from grader.results._manual import ANSWER_KEY
 from grader.results._marks import Mark, load_marks
@@ -15,11 +15,10 @@ from grader.results._model import PENDING, QuestionResult, SubmissionResult
 TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 
 
-def write_manual_template(
-    folder: OutputFolder, results: list[SubmissionResult], context: OutputContext
-) -> None:
+def write_manual_template(folder: OutputFolder, batch: GradedBatch) -> None:
     """``manual-template.csv``: a row per submission and question graded by hand, with the
     answer; points and comment empty until marked. Only for assignments with such questions."""
+    results, context = batch.results, batch.context
     if not context.assignment.manual_questions:
         return
     marks = load_marks(folder)

@@ -15,6 +15,7 @@ from grader.assignment._spec import load_assignment
 from grader.errors import OutputError
 from grader.report._class_report import write_report
 from grader.report._outputs import write_outputs
+from grader.report._tables import batch_of
 from grader.results._context import OutputContext, context_for
 from grader.results._folder import OutputFolder
 from grader.results._manual import marked_results
@@ -60,7 +61,7 @@ def rebuild_report(out: Path) -> None:
     it so the page shows what it flagged, without touching the other outputs)."""
     folder = OutputFolder(out)
     results, context = _marked_batch(folder, None)
-    write_report(folder, results, context)
+    write_report(folder, batch_of(results, context))
 
 
 def _marked_batch(

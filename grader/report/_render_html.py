@@ -18,6 +18,7 @@ from grader.report._render_text import (
     question_text,
     total_text,
 )
+from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, QuestionResult, SubmissionResult
 from grader.results._text import neutralise
 
@@ -39,9 +40,7 @@ _CSS = (
 )
 
 
-def render_html(
-    result: SubmissionResult, descriptions: dict[str, str] | None, show_expected: bool
-) -> str:
+def render_html(result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS) -> str:
     name = escape(result.submission)
     parts = [
         "<!DOCTYPE html>",
@@ -51,7 +50,7 @@ def render_html(
         f"<p><strong>{escape(total_text(result))}</strong></p>",
     ]
     for question in result.questions:
-        parts += _question(result, question, descriptions, show_expected)
+        parts += _question(result, question, options)
     problems = letter_events(result)
     if problems:
         parts.append("<h2>Your notebook</h2><ul>")
@@ -64,8 +63,7 @@ def render_html(
 def _question(
     result: SubmissionResult,
     question: QuestionResult,
-    descriptions: dict[str, str] | None,
-    show_expected: bool,
+    options: FeedbackOptions,
 ) -> list[str]:
     kind = "ok" if question.status == OK else "bad"
     points = points_text(question)
@@ -75,9 +73,7 @@ def _question(
     )
     noted = [c for c in question.checks if not c.passed or c.reason is not None]
     if question.manual or not noted:
-        text = question_text(result, question, descriptions, show_expected, HTML)
+        text = question_text(result, question, options, HTML)
         return [head, f"<p>{text}</p>"]
-    items = [
-        f"<li>{check_line(c, descriptions, show_expected, HTML)}</li>" for c in question.checks
-    ]
+    items = [f"<li>{check_line(c, options, HTML)}</li>" for c in question.checks]
     return [head, "<ul>", *items, "</ul>"]

@@ -20,6 +20,7 @@ from grader.report._render_text import (
     question_text,
     total_text,
 )
+from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._text import neutralise
 
@@ -44,12 +45,10 @@ def escape(text: str) -> str:
 MARKDOWN = Style(value=code, words=escape)
 
 
-def render_markdown(
-    result: SubmissionResult, descriptions: dict[str, str] | None, show_expected: bool
-) -> str:
+def render_markdown(result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS) -> str:
     lines = [f"# Feedback for {escape(result.submission)}", "", f"**{total_text(result)}**", ""]
     for question in result.questions:
-        lines += _question(result, question, descriptions, show_expected)
+        lines += _question(result, question, options)
     problems = letter_events(result)
     if problems:
         lines += ["## Your notebook", ""]
@@ -61,8 +60,7 @@ def render_markdown(
 def _question(
     result: SubmissionResult,
     question: QuestionResult,
-    descriptions: dict[str, str] | None,
-    show_expected: bool,
+    options: FeedbackOptions,
 ) -> list[str]:
     head = f"## Question {escape(question.question)}: {points_text(question)} ({question.status})"
     noted = [c for c in question.checks if not c.passed or c.reason is not None]
@@ -70,10 +68,10 @@ def _question(
         return [
             head,
             "",
-            question_text(result, question, descriptions, show_expected, MARKDOWN),
+            question_text(result, question, options, MARKDOWN),
             "",
         ]
     lines = [head, ""]
     for check in question.checks:
-        lines.append("- " + check_line(check, descriptions, show_expected, MARKDOWN))
+        lines.append("- " + check_line(check, options, MARKDOWN))
     return [*lines, ""]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.report._wording import mismatch_text
+from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import (
     PENDING,
     CheckResult,
@@ -24,6 +25,7 @@ from grader.results._model import (
     ReasonCode,
     SubmissionResult,
 )
+from grader.results._scores import ClassTotals, total_of
 from grader.results._values import show
 
 #: Longest feedback of one question, and longest notes, in characters.
@@ -61,8 +63,7 @@ PLAIN = Style()
 def question_text(
     result: SubmissionResult,
     question: QuestionResult,
-    descriptions: dict[str, str] | None = None,
-    show_expected: bool = False,
+    options: FeedbackOptions = NO_OPTIONS,
     style: Style = PLAIN,
 ) -> str:
     """One question's feedback: each failing check's sentences, each said once."""
@@ -74,13 +75,11 @@ def question_text(
     failed = [c for c in question.checks if not c.passed]
     if not failed:
         return f"All {len(question.checks)} function(s) agree with the reference on every input."
-    texts = [check_text(c, descriptions, show_expected, style) for c in failed]
+    texts = [check_text(c, options, style) for c in failed]
     return cap(" ".join(dict.fromkeys(texts)))
 
 
-def check_line(
-    check: CheckResult, descriptions: dict[str, str] | None, show_expected: bool, style: Style
-) -> str:
+def check_line(check: CheckResult, options: FeedbackOptions, style: Style) -> str:
     """One check in a letter: its name, how many inputs it got right, what went wrong."""
     name = style.value(check.function)
     if check.passed and check.reason is not None and check.reason.code == "imported":
@@ -88,7 +87,7 @@ def check_line(
         return f"{name}: right on every input, but imported from {module}, not written here."
     if check.passed:
         return f"{name}: right on every input."
-    text = check_text(check, descriptions, show_expected, style, counted=bool(check.cases_run))
+    text = check_text(check, options, style, counted=bool(check.cases_run))
     text = text.removeprefix(f"{check.function}: ")
     cases = (
         f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
@@ -99,12 +98,33 @@ def check_line(
 def total_text(result: SubmissionResult) -> str:
     """The letter's total: while answers wait to be marked by hand, it says so, never a final
     total that silently counts them as zero."""
-    waiting = [q for q in result.questions if q.status == PENDING]
-    total = f"Total: {result.total:g} / {result.max_total:g} points"
-    if not waiting:
-        return total
-    points = sum(q.max_points for q in waiting)
-    return f"{total} so far ({points:g} more to be marked by hand)"
+    total = total_of(result)
+    text = f"Total: {number(total.points)} / {number(total.max_points)} points"
+    if total.final:
+        return text
+    return f"{text} so far ({number(total.pending_points)} more to be marked by hand)"
+
+
+def class_total_text(totals: ClassTotals) -> str:
+    """How the class did, in one sentence: the terminal and the class report both say this."""
+    so_far = " so far" if totals.pending else ""
+    text = (
+        f"Mean {number(totals.mean)} and median "
+        f"{number(totals.median)} of {number(totals.max_points)} points{so_far}; "
+        f"{totals.full_marks} with full marks, {totals.lost_points} lost points"
+    )
+    if not totals.pending:
+        return text + "."
+    return (
+        f"{text} on the answers marked so far; {totals.pending} wait for {totals.pending_answers} "
+        "answer(s) to be marked by hand (pending, not zero)."
+    )
+
+
+def number(value: float) -> str:
+    """At most two decimals, no trailing zeros, and never ``-0``: every total the grader shows."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def points_text(question: QuestionResult) -> str:
@@ -121,8 +141,7 @@ def _pending(question: QuestionResult) -> str:
 
 def check_text(
     check: CheckResult,
-    descriptions: dict[str, str] | None = None,
-    show_expected: bool = False,
+    options: FeedbackOptions = NO_OPTIONS,
     style: Style = PLAIN,
     counted: bool = False,
 ) -> str:
@@ -138,12 +157,12 @@ def check_text(
     if check.share is not None and not counted:
         right = f"{check.function} is right on {check.cases_passed} of {check.cases_run} inputs."
         text = f"{right} {text}"
-    if reason.code in VALUE_CODES and show_expected and check.expected is not None:
+    if reason.code in VALUE_CODES and options.show_expected and check.expected is not None:
         text += f" Expected {style.value(show(check.expected))}."
     hint = params.get("hint")
     if hint:
         text += " " + _hint(hint, style)
-    description = (descriptions or {}).get(check.misconception or "")
+    description = options.descriptions.get(check.misconception or "")
     if description:
         text += " " + sentence(f"This looks like a known mistake: {style.words(description)}")
     return text
@@ -357,10 +376,7 @@ def letter_events(result: SubmissionResult) -> list[Event]:
 
 def feedback_by_question(
     result: SubmissionResult,
-    descriptions: dict[str, str] | None = None,
-    show_expected: bool = False,
+    options: FeedbackOptions = NO_OPTIONS,
 ) -> dict[str, str]:
     """Question id -> its plain feedback: the CSV column of one submission."""
-    return {
-        q.question: question_text(result, q, descriptions, show_expected) for q in result.questions
-    }
+    return {q.question: question_text(result, q, options) for q in result.questions}

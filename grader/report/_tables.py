@@ -10,6 +10,7 @@ output can never become one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,9 @@ import pandas as pd
 from grader._files import write_atomic
 from grader.report._render_text import question_text, result_notes
 from grader.results import _csv
+from grader.results._context import NO_OPTIONS, FeedbackOptions, OutputContext
 from grader.results._model import PENDING, SubmissionResult
+from grader.results._scores import ClassTotals, class_totals
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
 #: Columns that measure a grading (time, CPU, memory): they differ between two identical runs.
@@ -27,8 +30,7 @@ MEASURED_COLUMNS = ["seconds", "cpu_seconds", "memory_peak_mb"]
 def scores_frame(
     results: Iterable[tuple[SubmissionResult, str]],
     versions: dict[str, str],
-    descriptions: dict[str, str] | None = None,
-    show_expected: bool = False,
+    options: FeedbackOptions = NO_OPTIONS,
 ) -> pd.DataFrame:
     """Long form: ``submission, question, points, max_points, status, feedback`` first.
 
@@ -44,7 +46,7 @@ def scores_frame(
                     "points": None if q.status == PENDING else q.points,
                     "max_points": q.max_points,
                     "status": q.status,
-                    "feedback": question_text(result, q, descriptions, show_expected),
+                    "feedback": question_text(result, q, options),
                     "notes": result_notes(result),
                     "seconds": result.seconds,
                     "cpu_seconds": result.usage.get("cpu_seconds"),
@@ -60,14 +62,35 @@ def scores_frame(
     return pd.DataFrame(rows, columns=columns)
 
 
+@dataclass(frozen=True)
+class GradedBatch:
+    """A graded batch as every output sees it: its results, their context, and its scores
+    tables and totals, built once by :func:`batch_of`, so that no two outputs add up
+    differently (the terminal, the page, the CSVs, the letters and the exports)."""
+
+    results: list[SubmissionResult]
+    context: OutputContext
+    scores: pd.DataFrame
+    gradebook: pd.DataFrame
+    totals: ClassTotals
+
+
+def batch_of(results: list[SubmissionResult], context: OutputContext) -> GradedBatch:
+    totals = class_totals(results)
+    pairs = ((r, context.hashes.get(r.submission, "")) for r in results)
+    scores = scores_frame(pairs, context.versions, context.feedback)
+    book = gradebook_frame(scores, totals, context.questions, context.manual_questions)
+    return GradedBatch(results, context, scores, book, totals)
+
+
 def gradebook_frame(
-    scores: pd.DataFrame, questions: list[str], manual: Sequence[str] = ()
+    scores: pd.DataFrame, totals: ClassTotals, questions: list[str], manual: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Wide form: one row per submission, a column per question, and the total.
 
-    A question graded by hand and not marked yet is an empty cell, not a zero; the total adds
-    what is marked, and with ``manual`` questions a ``pending`` column names those still to mark
-    (the total is final when it is empty).
+    A question graded by hand and not marked yet is an empty cell, not a zero; the total is the
+    points given so far (:class:`~grader.results._scores.Total`), and with ``manual`` questions
+    a ``pending`` column names those still to mark (the total is final when it is empty).
     """
     submissions = list(dict.fromkeys(scores["submission"]))
     wide = (
@@ -78,11 +101,11 @@ def gradebook_frame(
     )
     wide.index.name, wide.columns.name = "submission", None
     wide = wide.reset_index()
-    wide["total"] = wide[questions].sum(axis=1).round(6)
+    by_name = {t.submission: t for t in totals.totals}
+    wide["total"] = [by_name[name].points for name in wide["submission"]]
     if not manual:
         return wide[["submission", *questions, "total"]]
-    waiting = scores[scores["status"] == PENDING].groupby("submission", sort=False)["question"]
-    wide["pending"] = wide["submission"].map(waiting.agg(" ".join)).fillna("")
+    wide["pending"] = [" ".join(by_name[name].pending) for name in wide["submission"]]
     return wide[["submission", *questions, "total", "pending"]]
 
 

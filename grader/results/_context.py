@@ -3,10 +3,25 @@ renderer may import (it imports only the assignment), so no writer needs another
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from grader.assignment._misconceptions import descriptions
 from grader.assignment._spec import Assignment
+
+
+@dataclass(frozen=True)
+class FeedbackOptions:
+    """What feedback may say, for every renderer at once: the misconceptions' plain
+    descriptions (key -> text), and whether a hidden expected value is shown (the sheet's
+    ``show_expected``, or always for public cases and ``validate``)."""
+
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    show_expected: bool = False
+
+
+#: Feedback that names no misconception and shows no expected value.
+NO_OPTIONS = FeedbackOptions()
 
 
 @dataclass(frozen=True)
@@ -26,6 +41,10 @@ class OutputContext:
         """The question ids of the gradebook's columns: those graded automatically in the spec's
         order, then those graded by hand."""
         return [q.id for q in self.assignment.questions] + self.manual_questions
+
+    @property
+    def feedback(self) -> FeedbackOptions:
+        return FeedbackOptions(self.descriptions, self.assignment.show_expected)
 
     @property
     def manual_questions(self) -> list[str]:
