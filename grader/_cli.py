@@ -26,8 +26,8 @@ from grader.kernel._sandbox import isolation_notice
 from grader.report._render_text import result_notes
 from grader.results._folder import OutputFolder
 from grader.results._model import PENDING
+from grader.results._neutralise import neutralise
 from grader.results._roster import kept_roster, load_roster
-from grader.results._text import neutralise
 
 EXIT_NOT_FULL_MARKS = 1
 EXIT_USAGE = 2
@@ -376,7 +376,7 @@ def validate(assignment: str, with_mutants: bool, workers: int | None) -> None:
 
 
 def _mutants_report(spec: Assignment, workers: int | None) -> list[str]:
-    from grader.grading._mutation import run_mutants
+    from grader.grading._mutation_score import run_mutants
 
     report = run_mutants(spec, workers)
     for line in report.lines():

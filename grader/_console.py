@@ -15,9 +15,9 @@ from grader.grading import _batch
 from grader.report._exports import unmatched_rows
 from grader.report._render_text import class_total_text
 from grader.results._folder import OutputFolder
-from grader.results._manual import automatic_totals
+from grader.results._manual_questions import automatic_totals
 from grader.results._model import SubmissionResult
-from grader.results._text import neutralise
+from grader.results._neutralise import neutralise
 
 
 def say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: int) -> None:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from grader.results._csv import EXACT, csv_text, read_record
 from grader.results._folder import OutputFolder
-from grader.results._marks import load_marks
+from grader.results._marks_store import load_marks
 from tests.conftest import EXAMPLES, ROOT
 
 #: A name that starts a formula and holds another after a ``;`` and a tab.

@@ -27,7 +27,7 @@ from grader.grading._compare import mismatch, show
 from grader.grading._reading import MAX_CELLS, read_submission
 from grader.report._render_text import feedback_by_question, result_notes
 from grader.results._model import Mismatch
-from grader.results._text import neutralise
+from grader.results._neutralise import neutralise
 from tests.conftest import ASSIGNMENT, FILES, ROOT
 from tests.files import make_files
 

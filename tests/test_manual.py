@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from grader.results._folder import OutputFolder
-from grader.results._marks import load_marks
+from grader.results._marks_store import load_marks
 from tests.conftest import EXAMPLES, ROOT
 
 ALICE = EXAMPLES / "alice_numpy.ipynb"

@@ -15,8 +15,8 @@ import pytest
 
 from grader import load_assignment
 from grader.errors import SpecError
-from grader.grading._mutants import _mutations, mutants, write_mutant
-from grader.grading._mutation import _difference, load_allow_list, run_mutants
+from grader.grading._mutate import _mutations, mutants, write_mutant
+from grader.grading._mutation_score import _difference, load_allow_list, run_mutants
 from tests.conftest import ASSIGNMENT, ROOT
 
 

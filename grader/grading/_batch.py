@@ -34,7 +34,7 @@ from grader.report._outputs import write_outputs
 from grader.report._tables import GradedBatch
 from grader.results._context import context_for
 from grader.results._folder import OutputFolder
-from grader.results._manual import marked_results
+from grader.results._manual_questions import marked_results
 from grader.results._model import INVALID_NOTEBOOK, KERNEL_DIED, SubmissionResult
 from grader.results._roster import kept_roster
 from grader.results._scores import ClassTotals

@@ -24,7 +24,7 @@ from grader.kernel._limits import Limits
 from grader.report._ci import check_feedback, summary_line
 from grader.report._render_text import result_notes
 from grader.results._model import OK
-from grader.results._text import neutralise
+from grader.results._neutralise import neutralise
 
 #: Where a kernel learns its notebook: ipykernel sets ``__session__`` from the server's
 #: ``JPY_SESSION_NAME``; VS Code sets ``__vsc_ipynb_file__``.

@@ -20,9 +20,9 @@ from grader.kernel._limits import Limits
 from grader.report._ci import passed, summary_line
 from grader.report._render_text import question_text, result_notes
 from grader.results._context import NO_OPTIONS, FeedbackOptions
-from grader.results._manual import automatic_totals, with_marks
+from grader.results._manual_questions import automatic_totals, with_marks
 from grader.results._model import INVALID_NOTEBOOK, OK, SubmissionResult
-from grader.results._text import neutralise
+from grader.results._neutralise import neutralise
 
 
 @dataclass(frozen=True)

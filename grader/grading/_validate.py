@@ -27,7 +27,7 @@ from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._render_text import question_text
 from grader.results._context import FeedbackOptions
-from grader.results._manual import automatic_totals
+from grader.results._manual_questions import automatic_totals
 
 Report = Callable[[str], None]
 

@@ -143,7 +143,7 @@ class GradedNotebook(pytest.File):
             from grader.grading._notebook import grade_notebook
             from grader.grading._selfcheck import Checked
             from grader.results._context import FeedbackOptions
-            from grader.results._text import neutralise
+            from grader.results._neutralise import neutralise
 
             try:
                 result = grade_notebook(self.plan, self.path)

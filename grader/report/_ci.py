@@ -15,8 +15,8 @@ from typing import Any
 from grader.report._render_text import check_text, result_notes
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, CheckResult, QuestionResult, SubmissionResult
+from grader.results._neutralise import neutralise
 from grader.results._scores import total_of
-from grader.results._text import neutralise
 
 
 def check_feedback(check: CheckResult, options: FeedbackOptions = NO_OPTIONS) -> str:

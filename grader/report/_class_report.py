@@ -25,8 +25,8 @@ from grader.report._tables import GradedBatch
 from grader.report._wording import reason_phrase
 from grader.results._folder import OutputFolder
 from grader.results._model import SubmissionResult
+from grader.results._neutralise import neutralise
 from grader.results._scores import ClassTotals, class_totals
-from grader.results._text import neutralise
 
 
 @dataclass(frozen=True)

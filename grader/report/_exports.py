@@ -30,9 +30,9 @@ from grader.results._context import FeedbackOptions
 from grader.results._csv import read_record
 from grader.results._folder import OutputFolder
 from grader.results._model import OK, PENDING, CheckResult, QuestionResult, SubmissionResult
+from grader.results._neutralise import neutralise
 from grader.results._roster import Roster, keep_roster
 from grader.results._scores import total_of
-from grader.results._text import neutralise
 
 UNMATCHED_COLUMNS = ["submission", "student_id", "name", "email", "total", "problem"]
 NO_STUDENT = "no student in the roster has this submission"

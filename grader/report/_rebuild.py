@@ -18,8 +18,8 @@ from grader.report._outputs import write_outputs
 from grader.report._tables import batch_of
 from grader.results._context import OutputContext, context_for
 from grader.results._folder import OutputFolder
-from grader.results._manual import marked_results
-from grader.results._marks import merge_marks
+from grader.results._manual_questions import marked_results
+from grader.results._marks_store import merge_marks
 from grader.results._model import SubmissionResult
 from grader.results._roster import kept_roster
 

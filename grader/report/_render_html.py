@@ -20,7 +20,7 @@ from grader.report._render_text import (
 )
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, QuestionResult, SubmissionResult
-from grader.results._text import neutralise
+from grader.results._neutralise import neutralise
 
 
 def escape(text: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.results._csv import read_record
 from grader.results._folder import SIMILARITY_HTML, OutputFolder
-from grader.results._text import neutralise
+from grader.results._neutralise import neutralise
 
 #: The page ``grader similarity`` writes, as the class report links it (beside it in OUT).
 HTML = SIMILARITY_HTML

@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterable
 import numpy as np
 import pandas as pd
 
-from grader.results import _text
+from grader.results import _neutralise
 
 #: A field starting with one of these is read as a formula by some spreadsheet.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,7 +36,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: back can tell the two apart).
 PREFIX = "'"
 #: Columns read back as values (the marks template, a roster made from ``unmatched.csv``, the
-#: similarity CSVs), so written reversibly (:func:`grader.results._text.escape`).
+#: similarity CSVs), so written reversibly (:func:`grader.results._neutralise.escape`).
 EXACT = frozenset({"submission", "submission_a", "submission_b", "question", "comment"})
 _PREFIXED = (*FORMULA_START, PREFIX)
 #: A ``;`` that a cell split on it would start with a formula, or with a quote that would open
@@ -70,7 +70,9 @@ def safe_cells(frame: pd.DataFrame, exact: Collection[str] = EXACT) -> pd.DataFr
 def safe_text(value: str, exact: bool) -> str:
     """One text field made safe: escaped (reversibly where ``exact``), no ``;`` followed by
     a formula's start, and the prefix where the field itself would start one."""
-    text = _text.escape(value) if exact else _text.neutralise(value).replace("\t", "\\x09")
+    text = (
+        _neutralise.escape(value) if exact else _neutralise.neutralise(value).replace("\t", "\\x09")
+    )
     text = _SEMICOLON.sub(r"\\x3b", text)
     return PREFIX + text if text.startswith(_PREFIXED) else text
 
@@ -81,7 +83,7 @@ def read_cell(text: str, exact: bool) -> str:
     ``exact`` columns. A field the writer could not have written is read as it is."""
     if text.startswith(PREFIX) and text[1:2] and text[1] in _PREFIXED:
         text = text[1:]
-    return _text.unescape(text) if exact else text
+    return _neutralise.unescape(text) if exact else text
 
 
 def read_record(header: Iterable[str], record: Iterable[str]) -> dict[str, str]:

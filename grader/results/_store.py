@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS sources (
     template_sha256 TEXT NOT NULL,
     cells TEXT NOT NULL
 );
--- What people entered: never cleared by a new run (see grader.results._marks).
+-- What people entered: never cleared by a new run (see grader.results._marks_store).
 CREATE TABLE IF NOT EXISTS manual_marks (
     submission TEXT NOT NULL,
     question TEXT NOT NULL,

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from grader.assignment._spec import Assignment, ManualQuestion
 from grader.results._folder import OutputFolder
-from grader.results._marks import Mark, load_marks
+from grader.results._marks_store import Mark, load_marks
 from grader.results._model import (
     OK,
     PARTIAL,

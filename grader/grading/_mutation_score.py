@@ -20,7 +20,7 @@ from grader.assignment._frozen import draw_cases
 from grader.assignment._plan import GradingPlan, _answers
 from grader.assignment._spec import Assignment, Check
 from grader.grading._batch import grade_batch
-from grader.grading._mutants import Mutant, mutants, write_mutant
+from grader.grading._mutate import Mutant, mutants, write_mutant
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._render_text import check_text
