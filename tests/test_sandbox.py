@@ -151,7 +151,11 @@ def _probe_source(world: dict[str, Any]) -> str:
         "read_other_submission": f"open({str(world['other'])!r}).read()",
         "read_neighbour_scratch": f"open({str(world['neighbour'])!r}).read()",
         "reach_grader_source": f"os.listdir({str(Path(grader.__file__).resolve().parent)!r})",
-        "import_grader": "importlib.import_module('grader')",
+        # The grader's own package, not the stand-in set before the cells (``_driver``'s
+        # stand_in_for_grader, for selfcheck() cells): that one is dropped first.
+        "import_grader": (
+            "(sys.modules.pop('grader', None), importlib.import_module('grader.grading'))"
+        ),
         "import_reference": "importlib.import_module('reference')",
         "connect_host": f"socket.create_connection(('127.0.0.1', {world['port']}), 2).close()",
         "connect_outside": "socket.create_connection(('1.1.1.1', 53), timeout=2).close()",
