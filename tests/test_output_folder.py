@@ -121,22 +121,30 @@ def test_resume_with_nothing_new_grades_nothing(graded, out):
 
 
 def test_overwrite_with_a_smaller_class_leaves_none_of_the_others(out, tmp_path):
+    # The instructor's own files, some by names and kinds the grader writes too.
     foreign = [out / "notes.txt", out / "feedback" / "notes.txt", out / "export" / "mine.csv"]
+    foreign += [out / "feedback" / "README.md", out / "feedback" / "rubric.html"]
+    foreign += [out / "executed" / "model_answer.ipynb"]
+    (out / "export" / "gradescope" / "sample").mkdir()
+    foreign += [out / "export" / "gradescope" / "sample" / "results.json"]
     for path in foreign:
         path.write_text("the instructor's own file\n", encoding="utf-8")
     smaller = _handins(tmp_path / "smaller", ("alice_numpy",))
     run = _grade(smaller, out, "--overwrite")
     assert run.returncode == 0, run.stderr
     assert set(_rows(out)) == {"alice_numpy"}
-    assert _named(out) == {"alice_numpy"}
+    assert _named(out) == {"alice_numpy", "README", "rubric", "model_answer", "sample"}
     folder = OutputFolder(out)
     assert sorted(p.name for p in folder.feedback_dir.iterdir()) == [
+        "README.md",
         "alice_numpy.html",
         "alice_numpy.md",
         "notes.txt",
+        "rubric.html",
     ]
-    assert [p.name for p in folder.executed_dir.iterdir()] == ["alice_numpy.ipynb"]
-    assert [p.name for p in folder.gradescope_dir.iterdir()] == ["alice_numpy"]
+    executed = sorted(p.name for p in folder.executed_dir.iterdir())
+    assert executed == ["alice_numpy.ipynb", "model_answer.ipynb"]
+    assert sorted(p.name for p in folder.gradescope_dir.iterdir()) == ["alice_numpy", "sample"]
     template = pd.read_csv(folder.manual_template)
     assert set(template["submission"]) == {"alice_numpy"}
     for path in foreign:
@@ -161,12 +169,19 @@ def test_overwrite_keeps_the_hand_marks_and_applies_them(graded, out, tmp_path):
     assert book.loc["alice_numpy", "1a-prose"] == 1.5
 
 
-def test_report_prunes_a_letter_of_a_submission_outside_the_class(out):
+def test_report_prunes_the_files_of_a_submission_outside_the_class_and_only_those(out):
+    """A submission whose row left the store (here by hand) loses every file the grader wrote
+    for it; a foreign file of the same kinds, by a name the grader never wrote, stays."""
     folder = OutputFolder(out)
-    stray = folder.feedback("mallory", ".md")
-    stray.write_text("a letter of another run\n", encoding="utf-8")
-    shutil.copy(folder.executed("alice_numpy"), folder.executed("mallory"))
+    foreign = [folder.feedback("mallory", ".md"), folder.executed("mallory")]
+    foreign[0].write_text("the instructor's own letter\n", encoding="utf-8")
+    shutil.copy(folder.executed("alice_numpy"), foreign[1])
+    with sqlite3.connect(out / "results.sqlite") as db:
+        db.execute("DELETE FROM results WHERE submission = 'dave_log2'")
     run = grader("report", out)
     assert run.returncode == 0, run.stderr
-    assert not stray.exists() and not folder.executed("mallory").exists()
-    assert _named(out) == set(FIRST)
+    assert not folder.feedback("dave_log2", ".md").exists()
+    assert not folder.executed("dave_log2").exists()
+    assert not folder.gradescope("dave_log2").parent.exists()
+    assert all(path.is_file() for path in foreign)
+    assert _named(out) == {"alice_numpy", "ivan_unfinished", "mallory"}

@@ -14,7 +14,7 @@ Light to import (no pandas): a batch's worker processes use it to name the execu
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from grader._files import output_name, write_atomic
@@ -40,8 +40,8 @@ ROSTER_EXPORTS = ("canvas.csv", "moodle.csv", "unmatched.csv", "roster.json")
 #: Files under OUT the grader computes, one each (the per-submission ones are below).
 _SINGLE = (SCORES, GRADEBOOK, CHECKS, REPORT, MANUAL_TEMPLATE)
 _SIMILARITY = (SIMILARITY_CSV, SIMILARITY_CLUSTERS, SIMILARITY_HTML)
-#: Per-submission files: (folder, the suffix of each file the grader writes there).
-_PER_SUBMISSION = ((FEEDBACK, (".md", ".html")), (EXECUTED, (".ipynb",)))
+#: The suffixes of a submission's letters under ``feedback/``.
+_LETTERS = (".md", ".html")
 
 
 class OutputFolder:
@@ -192,24 +192,33 @@ class OutputFolder:
 
     def prune(self, submissions: Iterable[str], roster: bool = True) -> None:
         """Remove the grader's per-submission files of every submission not in ``submissions``
-        (the store's class), and the roster's exports where none was joined. Only files by the
-        names the grader writes: a foreign file stays."""
-        names = list(submissions)
-        for folder, suffixes in _PER_SUBMISSION:
-            kept = {output_name(n, suffix) for n in names for suffix in suffixes}
-            for path in _files(self.root / folder, suffixes):
-                if path.name not in kept:
-                    path.unlink(missing_ok=True)
-        kept = {_gradescope_folder(n) for n in names}
-        for path in _files(self.gradescope_dir, ("",), deep=True):
-            if path.name == "results.json" and path.parent.name not in kept:
-                path.unlink(missing_ok=True)
-                _remove_if_empty(path.parent)
+        (the store's class), and the roster's exports where none was joined. Only files the
+        grader wrote: those of the submissions the store says it wrote for (kept across runs),
+        so a foreign file stays, whatever its name (``feedback/README.md``)."""
+        for name in sorted(self._written() - set(submissions)):
+            for path in self._per_submission(name):
+                if path.is_file() or path.is_symlink():
+                    path.unlink(missing_ok=True)  # a link itself, never what it points to
+            _remove_if_empty(self.gradescope(name).parent)
         if not roster:
             for path in self._roster_exports():
                 path.unlink(missing_ok=True)
         for folder in (self.feedback_dir, self.gradescope_dir, self.export_dir):
             _remove_if_empty(folder)
+
+    def _per_submission(self, name: str) -> tuple[Path, ...]:
+        """Every file the grader writes for one submission."""
+        letters = tuple(self.feedback(name, suffix) for suffix in _LETTERS)
+        return (*letters, self.executed(name), self.gradescope(name))
+
+    def _written(self) -> set[str]:
+        if not self.store_path.is_file():
+            return set()
+        store = self.existing_store()
+        try:
+            return store.written()
+        finally:
+            store.close()
 
     def _roster_exports(self) -> list[Path]:
         return [self.export(name) for name in ROSTER_EXPORTS]
@@ -220,17 +229,6 @@ def _gradescope_folder(submission: str) -> str:
     if folder in (".", ".."):  # a notebook named "..ipynb" stays inside its folder
         folder = folder.replace(".", "%2E")
     return folder
-
-
-def _files(folder: Path, suffixes: tuple[str, ...], deep: bool = False) -> Iterator[Path]:
-    """Regular files in ``folder`` (one level below it with ``deep``) ending in a suffix."""
-    if not folder.is_dir() or folder.is_symlink():
-        return
-    for entry in sorted(folder.iterdir()):
-        if deep and entry.is_dir() and not entry.is_symlink():
-            yield from _files(entry, suffixes)
-        elif entry.is_file() and not entry.is_symlink() and entry.name.endswith(suffixes):
-            yield entry  # never a temporary of write_atomic (``.NAME.XXXX.tmp``)
 
 
 def _remove_if_empty(folder: Path) -> None:

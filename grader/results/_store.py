@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS sources (
     template_sha256 TEXT NOT NULL,
     cells TEXT NOT NULL
 );
+-- Every submission the grader wrote files for in this folder, kept by a new run, so that
+-- OutputFolder.prune removes exactly those files and never a foreign one of the same kind.
+CREATE TABLE IF NOT EXISTS written (submission TEXT PRIMARY KEY);
 -- What people entered: never cleared by a new run (see grader.results._marks_store).
 CREATE TABLE IF NOT EXISTS manual_marks (
     submission TEXT NOT NULL,
@@ -102,6 +105,15 @@ class Store:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO info VALUES (?, ?)", info.items())
 
+    def written(self) -> set[str]:
+        """Every submission the grader has written files for in this folder (those of a store
+        from before this table: its graded rows)."""
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        names = set(self.done())
+        if "written" in tables:
+            names |= {row[0] for row in self._db.execute("SELECT submission FROM written")}
+        return names
+
     def done(self) -> dict[str, str]:
         """Submission name -> hash of the notebook that was graded."""
         return dict(self._db.execute("SELECT submission, notebook_sha256 FROM results"))
@@ -113,6 +125,7 @@ class Store:
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
                 (result.submission, notebook_sha256, text),
             )
+            self._db.execute("INSERT OR IGNORE INTO written VALUES (?)", (result.submission,))
 
     def put_sources(
         self,
