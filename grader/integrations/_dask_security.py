@@ -82,7 +82,7 @@ def remote_security(address: str) -> Any:
             f"Warning: the Dask scheduler at {address} takes clients without credentials: "
             "anyone who can reach it can run code as its workers' user and read the grading "
             "plan (frozen inputs, expected answers). Use a tls:// scheduler with certificates "
-            "(README, Isolation: the cluster).",
+            "(docs/explanation/isolation.md, The cluster).",
             file=sys.stderr,
         )
     return None

@@ -12,7 +12,8 @@ running pytest, outside any sandbox. With ``--grade`` pytest loads none (as ``--
 the plugin says so before pytest looks for them. pytest's own configuration (``pytest.ini``,
 ``pyproject.toml``, ``tox.ini``, ``setup.cfg`` of the current folder and those above it) is read
 before any plugin loads, so no plugin can stop its ``addopts``: the header says that the folder
-pytest runs from is trusted, and the README tells instructors to use ``grader check`` instead.
+pytest runs from is trusted, and ``docs/explanation/isolation.md`` tells instructors to use
+``grader check`` instead.
 """
 
 from __future__ import annotations

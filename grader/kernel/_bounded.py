@@ -13,7 +13,7 @@ the submission's. A warm zygote sees the mount because its inbox is a shared mou
 A grader that is not root cannot mount: there ``r/`` stays a plain folder, each file bounded by
 the kernel's file-size limit, and the bound is checked once the kernel is gone
 (:func:`exceeded`), so the submission is still told and its writes are removed, but the disk
-holds them while it runs. The README says so.
+holds them while it runs. docs/explanation/isolation.md says so.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ no_new_privs. The host holds a pidfd of each kernel's namespace (SIGKILL ends al
 The submission's scratch folder lives in the zygote's *inbox* (the one folder it can write),
 so the zygote can hand each kernel its own ``r/``, ``conn/`` and files while hiding the others'.
 Where the zygote cannot start, kernels start cold, as with ``GRADER_WARM=0``: never a weaker
-sandbox. Two differences from a cold kernel, documented in the README: every kernel of one
-zygote has the same ``str`` hash seed, and its ``/proc`` is read-only.
+sandbox. Two differences from a cold kernel (``docs/explanation/warm-kernels.md``): every kernel
+of one zygote has the same ``str`` hash seed, and its ``/proc`` is read-only.
 """
 
 from __future__ import annotations
