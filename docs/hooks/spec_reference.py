@@ -1,7 +1,7 @@
 """MkDocs hook: writes the spec.toml reference from the keys the spec reader accepts.
 
 ``docs/reference/spec-toml.md`` holds two markers. ``<!-- spec-keys -->`` becomes a table per
-TOML table, one row per :class:`grader.assignment._spec.SpecKey` of ``SPEC_KEYS`` (the very
+TOML table, one row per :class:`grader.assignment._spec_keys.SpecKey` of ``SPEC_KEYS`` (the very
 data ``load_assignment`` checks a spec against, so a key added there appears here by itself);
 ``<!-- spec-example -->`` becomes the spec ``grader new demo`` writes.
 """
@@ -21,7 +21,7 @@ def _cell(text: str) -> str:
 
 def keys_markdown() -> str:
     """The reference tables, one per TOML table, in the registry's order."""
-    from grader.assignment._spec import SPEC_KEYS, SPEC_TABLES
+    from grader.assignment._spec_keys import SPEC_KEYS, SPEC_TABLES
 
     parts: list[str] = []
     for table, title in SPEC_TABLES.items():

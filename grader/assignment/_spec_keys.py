@@ -1,0 +1,282 @@
+"""The keys ``spec.toml`` accepts, each with what the reference page says of it.
+
+Kept apart from the reader (``_spec``) so that the one list serves both the reader (which
+refuses any other key) and the documentation's generated reference (``docs/hooks``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SpecKey:
+    """One key that ``spec.toml`` accepts, with what the reference page says of it.
+
+    The spec reader accepts exactly the keys of :data:`SPEC_KEYS` (anything else is an unknown
+    key), and the documentation's ``spec.toml`` reference is written from them, so a key added
+    here is read and documented at once.
+    """
+
+    name: str
+    #: Where it goes: ``"top"`` (the file's top level), ``"questions"`` (a ``[[questions]]``
+    #: entry) or ``"checks"`` (a ``[[questions.checks]]`` entry).
+    table: str
+    #: Its TOML type, in words.
+    type: str
+    #: What it is when left out; None: it must be given.
+    default: str | None
+    #: What it means (Markdown; links are relative to the reference page ``docs/reference/``).
+    doc: str
+    #: Changing it changes the frozen inputs: ``grader freeze`` again.
+    redraw: bool = False
+    #: Also allowed in a check that reads a ``variable`` instead of calling a function.
+    variable: bool = False
+
+
+#: The tables of spec.toml, in the order the reference shows them.
+SPEC_TABLES = {"top": "top level", "questions": "[[questions]]", "checks": "[[questions.checks]]"}
+
+SPEC_KEYS: tuple[SpecKey, ...] = (
+    SpecKey(
+        "name",
+        "top",
+        "string",
+        None,
+        "The assignment's name, as in `grader grade NAME`.",
+        redraw=True,
+    ),
+    SpecKey(
+        "title",
+        "top",
+        "string",
+        "the name",
+        "A title: the class report's heading, and the column of the Canvas and Moodle exports.",
+    ),
+    SpecKey(
+        "student_notebook",
+        "top",
+        "string (a path)",
+        None,
+        "The notebook students get, relative to the spec; `grader assign` writes it.",
+    ),
+    SpecKey(
+        "solution_notebook",
+        "top",
+        "string (a path)",
+        "none",
+        "The solution notebook, relative to the spec; `grader assign` writes it. A student "
+        "bundle has none.",
+    ),
+    SpecKey(
+        "oracles",
+        "top",
+        "string (a path)",
+        None,
+        "The oracles' Python file, relative to the spec: a reference function per check. "
+        "Never in a student bundle (there it is left out).",
+    ),
+    SpecKey(
+        "checks",
+        "top",
+        "string (a path)",
+        None,
+        "The checks module, relative to the spec: `INPUTS`, `PROPERTIES`, and optionally "
+        "`COMPARATORS` and `MISCONCEPTIONS` (see [checks.py](../authoring.md#checkspy-and-the-"
+        "oracles)). Never in a student bundle.",
+    ),
+    SpecKey(
+        "seed",
+        "top",
+        "integer",
+        None,
+        "Decides the frozen inputs, with each question id and function name.",
+        redraw=True,
+    ),
+    SpecKey(
+        "show_expected",
+        "top",
+        "boolean",
+        "false",
+        "`true` shows the expected values in feedback on hidden checks too.",
+    ),
+    SpecKey(
+        "kernel_packages",
+        "top",
+        "array of strings",
+        "[]",
+        "What students may import, for readers of the spec: the grader neither installs nor "
+        "checks it. Each kernel runs the grader's own interpreter, so these packages must be "
+        "installed with the grader.",
+    ),
+    SpecKey(
+        "data_files",
+        "top",
+        "array of strings (paths)",
+        "[]",
+        "Files copied next to each notebook when it runs, relative to the spec.",
+    ),
+    SpecKey(
+        "questions",
+        "top",
+        "array of tables",
+        None,
+        "The questions, each a `[[questions]]` table; at least one graded automatically.",
+    ),
+    SpecKey(
+        "id",
+        "questions",
+        "string",
+        None,
+        "The question's id: its column in the gradebook, and `ID` in the cell tag `question:ID`.",
+        redraw=True,
+    ),
+    SpecKey("title", "questions", "string", "the id", "The question's title."),
+    SpecKey(
+        "points",
+        "questions",
+        "number > 0",
+        None,
+        "Its points, split over its checks by their `weight`.",
+    ),
+    SpecKey(
+        "manual",
+        "questions",
+        "boolean",
+        "false",
+        "`true`: graded by hand, so it has no checks and is left out of the full marks "
+        "`check` and `validate` expect; its answer cell is tagged `manual`, and the answers "
+        "are marked through `manual-template.csv` (see [marking by hand]"
+        "(../how-to/manual-marks.md)).",
+    ),
+    SpecKey(
+        "checks",
+        "questions",
+        "array of tables",
+        "required unless `manual`",
+        "The functions (or values) the question asks for, each a `[[questions.checks]]` table.",
+    ),
+    SpecKey(
+        "function",
+        "checks",
+        "string",
+        "required unless `variable`",
+        "The function students write, called by this exact name.",
+        redraw=True,
+    ),
+    SpecKey(
+        "variable",
+        "checks",
+        "string",
+        "none",
+        "Instead of `function`, `params` and `inputs`: a value the notebook assigns at the "
+        "top level (`spread = ...`), read once after every cell ran; its oracle takes no "
+        "arguments, and its value is never public. Such a check takes only the keys marked "
+        "*variable* here.",
+        redraw=True,
+        variable=True,
+    ),
+    SpecKey(
+        "params",
+        "checks",
+        "table (name = kind)",
+        "required with `function`",
+        "Its parameters in order, each with a kind: `float`, `int`, `vector` (1-D float64 "
+        "array), `array` (n-d float64 array), `vector_list` (a list of 1-D arrays).",
+        redraw=True,
+    ),
+    SpecKey(
+        "returns",
+        "checks",
+        "string, array or table",
+        None,
+        "The answer's shape: `scalar`, `vector`, `int`, `bool`, `str`, `array`, or a nesting "
+        "(see [Answers](../authoring.md#answers)).",
+        variable=True,
+    ),
+    SpecKey(
+        "inputs",
+        "checks",
+        "string",
+        "required with `function`",
+        "A name in `INPUTS` of `checks.py`: where its inputs are drawn from.",
+        redraw=True,
+    ),
+    SpecKey(
+        "oracle",
+        "checks",
+        "string",
+        "the `function` (or `variable`)",
+        "The oracle's function name.",
+        variable=True,
+    ),
+    SpecKey(
+        "weight", "checks", "number > 0", "1", "Its share of the question's points.", variable=True
+    ),
+    SpecKey("examples", "checks", "integer >= 0", "100", "How many inputs to draw.", redraw=True),
+    SpecKey(
+        "public",
+        "checks",
+        "integer >= 0",
+        "5",
+        "How many of the simplest inputs are public (in the student bundle's "
+        "`public.json`, with their answers).",
+    ),
+    SpecKey(
+        "properties",
+        "checks",
+        "array of strings",
+        "[]",
+        "Names in `PROPERTIES` of `checks.py`, tried as hints when the check fails (they "
+        "never earn marks).",
+    ),
+    SpecKey(
+        "rtol",
+        "checks",
+        "number >= 0",
+        "1e-6",
+        "Relative tolerance of every number in the answer.",
+        variable=True,
+    ),
+    SpecKey(
+        "atol",
+        "checks",
+        "number >= 0",
+        "1e-9",
+        "Absolute tolerance of every number in the answer.",
+        variable=True,
+    ),
+    SpecKey(
+        "credit",
+        "checks",
+        "string",
+        '"all"',
+        '`"all"`: its weight only if every input passes; `"proportional"`: the share of '
+        "inputs that pass (every input is then run, even after one raised).",
+    ),
+    SpecKey(
+        "compare",
+        "checks",
+        "string",
+        "none",
+        "A name in `COMPARATORS` of `checks.py` deciding equality instead of the shape's "
+        "rule (equal up to sign, up to order).",
+        variable=True,
+    ),
+    SpecKey(
+        "stochastic",
+        "checks",
+        "boolean",
+        "false",
+        "`true`: Python's `random` and NumPy's global generator are seeded before each call, "
+        "from the check and the case (the oracle is called under the same seed).",
+    ),
+    SpecKey(
+        "samples",
+        "checks",
+        "integer from 1",
+        "1",
+        "With `stochastic`, call N times per input (seeds differ) and compare the mean and "
+        "standard deviation of the answers within `rtol`/`atol` (`scalar` or `vector` only).",
+    ),
+)
