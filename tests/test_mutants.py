@@ -16,7 +16,13 @@ import pytest
 from grader import load_assignment
 from grader.errors import SpecError
 from grader.grading._mutate import _mutations, mutants, write_mutant
-from grader.grading._mutation_score import _difference, load_allow_list, run_mutants
+from grader.grading._mutation_score import (
+    Equivalent,
+    _difference,
+    changed_lines,
+    load_allow_list,
+    run_mutants,
+)
 from tests.conftest import ASSIGNMENT, ROOT
 
 
@@ -69,11 +75,28 @@ def test_mutants_of_the_sheet_are_stable_and_each_changes_its_function(assignmen
 
 def test_the_allow_list_names_mutants_of_the_solution_each_with_a_reason(assignment, tmp_path):
     allowed = load_allow_list(assignment)
-    assert len(allowed) == 3 and all(len(reason) > 20 for reason in allowed.values())
-    assert set(allowed) <= {m.id for m in mutants(assignment)}
+    assert len(allowed) == 3 and all(len(entry.reason) > 20 for entry in allowed)
+    assert {entry.id for entry in allowed} <= {m.id for m in mutants(assignment)}
     (tmp_path / "mutants.toml").write_text('[[equivalent]]\nid = "f-0123456789"\nreason = ""\n')
     with pytest.raises(SpecError, match="needs its reason"):
         load_allow_list(replace(assignment, folder=tmp_path))
+    (tmp_path / "mutants.toml").write_text('[[equivalent]]\nfunction = "f"\nreason = "r"\n')
+    with pytest.raises(SpecError, match="an id, or a function and a line"):
+        load_allow_list(replace(assignment, folder=tmp_path))
+
+
+def test_a_family_lists_every_mutant_of_one_line_of_a_function(assignment):
+    """``function`` and ``line``: every mutant of that function changing a line holding the
+    text, and no other; an id still names one mutant."""
+    every = mutants(assignment)
+    family = Equivalent("r", function="kl_to_factorized", line="shape[i] = -1")
+    matched = [m for m in every if family.matches(m)]
+    assert matched and all(m.function == "kl_to_factorized" for m in matched)
+    assert all(any("shape[i] = -1" in line for line in changed_lines(m)) for m in matched)
+    others = [m for m in every if m.function == "kl_to_factorized" and m not in matched]
+    assert others and not any(family.matches(m) for m in others)
+    one = Equivalent("r", id=matched[0].id)
+    assert [m for m in every if one.matches(m)] == [matched[0]]
 
 
 def test_fresh_inputs_tell_an_equivalent_mutant_from_a_blind_spot(assignment, tmp_path):
@@ -122,15 +145,21 @@ def test_validate_mutants_counts_lists_survivors_and_takes_the_allow_list(demo):
     assert f"mutant {survivor[0]} survives" in run.stdout
 
     (demo / "mutants.toml").write_text(
-        f'[[equivalent]]\nid = "{survivor[0]}"\nreason = "x is 1-D: axis 0 is axis -1"\n'
+        '[[equivalent]]\nfunction = "mean"\nline = "axis=0"\n'
+        'reason = "x is 1-D: any axis of it is axis 0"\n'
         '[[equivalent]]\nid = "mean-0000000000"\nreason = "gone"\n'
+        '[[equivalent]]\nfunction = "mean"\nline = "no such line"\nreason = "gone too"\n'
     )
     report = run_mutants(load_assignment(demo), workers=2, fresh=200)
     assert report.problems() == []
     assert len(report.caught) == caught
     text = "\n".join(report.lines())
-    assert "equivalent (allow-listed: x is 1-D: axis 0 is axis -1)" in text
-    assert "Allow-list entry mean-0000000000 is no longer a mutant of the solution" in text
+    assert "equivalent (allow-listed: x is 1-D: any axis of it is axis 0)" in text
+    assert "Allow-list entry mean-0000000000 matches no mutant of the solution" in text
+    assert "Allow-list entry mean: line 'no such line' matches no mutant" in text
+    summaries = [line for line in report.lines() if re.match(r"  \S+  ", line)]
+    assert [line.split()[0] for line in summaries] == ["1", "2"]  # every question, in order
+    assert any(line.endswith(", 1 equivalent (allow-listed)") for line in summaries)
 
 
 @pytest.mark.slow

@@ -5,11 +5,15 @@ machinery (workers in parallel). A mutant is caught when it loses a mark. A surv
 blind spot of the checks or an equivalent mutant (same results on every valid input); it may be
 called equivalent only when fresh inputs, drawn independently of the frozen ones (edges
 included, ``FRESH_EXAMPLES`` of them), find no difference from the oracle either, and only
-through the assignment's allow-list (``mutants.toml``), each entry with its reason.
+through the assignment's allow-list (``mutants.toml``), each entry with its reason. An entry
+names one mutant (``id``) or a family: every mutant of one function whose change touches a line
+of the solution holding a given text (``function`` and ``line``), such as all the mutants of one
+constant, so that a family equivalent for one reason is listed once.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import tempfile
 import time
@@ -38,6 +42,34 @@ FRESH_EXAMPLES = 2000
 
 
 @dataclass(frozen=True)
+class Equivalent:
+    """An entry of the allow-list: one mutant (``id``), or a family (``function`` and
+    ``line``: every mutant of that function that changes a solution line containing ``line``)."""
+
+    reason: str
+    id: str = ""
+    function: str = ""
+    line: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.id or f"{self.function}: line {self.line!r}"
+
+    def matches(self, mutant: Mutant) -> bool:
+        if self.id:
+            return mutant.id == self.id
+        return mutant.function == self.function and any(
+            self.line in line for line in changed_lines(mutant)
+        )
+
+
+def changed_lines(mutant: Mutant) -> list[str]:
+    """The solution's lines the mutant changes (as they are in the solution)."""
+    diff = difflib.ndiff(mutant.original.splitlines(), mutant.source.splitlines())
+    return [line[2:] for line in diff if line.startswith("- ")]
+
+
+@dataclass(frozen=True)
 class Survivor:
     mutant: Mutant
     #: The first fresh input where it differs from the oracle (feedback), "" if none.
@@ -51,10 +83,12 @@ class MutationReport:
     mutants: tuple[Mutant, ...]
     caught: frozenset[str]
     survivors: tuple[Survivor, ...]
-    stale: tuple[str, ...]  # allow-list ids that are no longer mutants of the solution
+    stale: tuple[str, ...]  # allow-list entries that match no mutant of the solution
     seconds: float  # grading every mutant, in parallel
     fresh_seconds: float  # drawing fresh inputs for the survivors and grading them on those
     fresh: int
+    #: Every question of the sheet graded automatically, in order (each gets a summary line).
+    questions: tuple[str, ...] = ()
 
     def problems(self) -> list[str]:
         """Survivors the checks must catch: not allow-listed, or allow-listed but different."""
@@ -71,15 +105,27 @@ class MutationReport:
                 )
         return found
 
+    def _question_line(self, question: str) -> str:
+        """One question's summary: caught, equivalent (allow-listed), and left to look at."""
+        mine = [m for m in self.mutants if m.question == question]
+        if not mine:
+            return f"  {question}  no mutants (no checked function to mutate)"
+        caught = sum(m.id in self.caught for m in mine)
+        alive = [s for s in self.survivors if s.mutant.question == question]
+        equivalent = sum(bool(s.allowed) and not s.difference for s in alive)
+        line = f"  {question}  caught {caught}/{len(mine)}"
+        if equivalent:
+            line += f", {equivalent} equivalent (allow-listed)"
+        if len(alive) > equivalent:
+            line += f", {len(alive) - equivalent} to look at"
+        return line
+
     def lines(self) -> list[str]:
         out = [
             f"Mutants of the solution's functions: {len(self.mutants)} graded in "
             f"{self.seconds:.0f} s, survivors tried on fresh inputs in {self.fresh_seconds:.0f} s"
         ]
-        for question in dict.fromkeys(m.question for m in self.mutants):
-            mine = [m for m in self.mutants if m.question == question]
-            caught = sum(m.id in self.caught for m in mine)
-            out.append(f"  {question}  caught {caught}/{len(mine)}")
+        out += [self._question_line(question) for question in self.questions]
         for s in self.survivors:
             verdict = (
                 f"differs on fresh inputs: {s.difference}"
@@ -89,7 +135,7 @@ class MutationReport:
                 else f"no difference on {self.fresh} fresh inputs per check"
             )
             out += [f"Survivor {s.mutant.id} ({s.mutant.change}): {verdict}", s.mutant.diff()]
-        out += [f"Allow-list entry {i} is no longer a mutant of the solution" for i in self.stale]
+        out += [f"Allow-list entry {i} matches no mutant of the solution" for i in self.stale]
         out.append(f"mutants caught: {len(self.caught)}/{len(self.mutants)}")
         return out
 
@@ -103,7 +149,7 @@ def run_mutants(
     """Grade every mutant (in parallel), then put each survivor to fresh inputs."""
     start = time.monotonic()
     every = tuple(mutants(assignment))
-    allowed = load_allow_list(assignment)
+    entries = load_allow_list(assignment)
     with tempfile.TemporaryDirectory(prefix="grader-mutants-") as scratch:
         folder = Path(scratch) / "mutants"
         folder.mkdir()
@@ -121,33 +167,50 @@ def run_mutants(
         alive = [m for m in every if m.id not in caught]
         graded = time.monotonic()
         survivors = tuple(
-            Survivor(
-                m, _difference(assignment, m, files[m.id], fresh, limits), allowed.get(m.id, "")
-            )
+            Survivor(m, _difference(assignment, m, files[m.id], fresh, limits), _reason(entries, m))
             for m in alive
         )
-    ids = {m.id for m in every}
-    stale = tuple(i for i in allowed if i not in ids)
+    stale = tuple(e.name for e in entries if not any(e.matches(m) for m in every))
     seconds = (graded - start, time.monotonic() - graded)
-    return MutationReport(every, caught, survivors, stale, *seconds, fresh)
+    questions = tuple(q.id for q in assignment.questions)
+    return MutationReport(every, caught, survivors, stale, *seconds, fresh, questions)
 
 
-def load_allow_list(assignment: Assignment) -> dict[str, str]:
-    """``[[equivalent]]`` entries of ``mutants.toml``: id -> reason (a reason is required)."""
+def _reason(entries: list[Equivalent], mutant: Mutant) -> str:
+    """The reason of the first entry that lists the mutant (one by id first), else ""."""
+    ordered = sorted(entries, key=lambda e: not e.id)
+    return next((e.reason for e in ordered if e.matches(mutant)), "")
+
+
+def load_allow_list(assignment: Assignment) -> list[Equivalent]:
+    """``[[equivalent]]`` entries of ``mutants.toml``, each with its reason: an ``id``, or a
+    family (``function`` and ``line``)."""
     from grader.errors import SpecError
 
     path = assignment.folder / ALLOW_LIST
     if not path.is_file():
-        return {}
+        return []
     try:
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])
-        allowed = {str(e["id"]): str(e["reason"]).strip() for e in entries}
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])
+        entries = [_entry(dict(e)) for e in raw]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SpecError(path, f"each [[equivalent]] needs an id and a reason ({exc!r})") from None
-    empty = [i for i, reason in allowed.items() if not reason]
+        raise SpecError(
+            path, f"each [[equivalent]] needs an id, or a function and a line ({exc!r})"
+        ) from None
+    empty = [e.name for e in entries if not e.reason]
     if empty:
         raise SpecError(path, f"{', '.join(empty)}: an equivalent mutant needs its reason")
-    return allowed
+    return entries
+
+
+def _entry(raw: dict[str, object]) -> Equivalent:
+    reason = str(raw.get("reason", "")).strip()
+    if "id" in raw:
+        return Equivalent(reason, id=str(raw["id"]))
+    function, line = str(raw["function"]), str(raw["line"]).strip()
+    if not line:
+        raise ValueError(f"the family of {function} needs a line to match")
+    return Equivalent(reason, function=function, line=line)
 
 
 def fresh_seed(assignment: Assignment, check: Check) -> int:
