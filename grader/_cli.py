@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from grader._console import Progress, say_exports, summary
+from grader._lms import Prepared, prepare
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
@@ -82,7 +83,8 @@ _roster_option = click.option(
     "--roster",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="CSV (submission, student_id, name, email) joining the Canvas and Moodle exports.",
+    help="The class: a CSV with student_id (name, email, section, submission optional), or a "
+    "Canvas gradebook, Moodle grading worksheet or GitHub Classroom roster export.",
 )
 
 
@@ -140,16 +142,55 @@ def grade(
     call_cpu: float,
     memory_mb: int,
 ) -> None:
-    """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
+    """Grade SUBMISSIONS (notebooks, folders of them, or an LMS download: a zip or folder from
+    Moodle, Canvas, Gradescope or GitHub Classroom) for ASSIGNMENT (a folder or a name)."""
     if scheduler is not None and workers is not None:
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     folder = OutputFolder(out)
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
     spec = load_assignment(assignment)
-    students = load_roster(roster) if roster is not None else None  # refused before grading
+    download = prepare(submissions, roster)  # None: notebooks or a plain folder, as always
+    try:
+        _grade(
+            spec,
+            submissions,
+            out,
+            workers,
+            resume,
+            overwrite,
+            scheduler,
+            roster,
+            download,
+            _limits(cell_timeout, call_cpu, memory_mb),
+        )
+    finally:
+        if download is not None:
+            download.cleanup()
+
+
+def _grade(
+    spec: Assignment,
+    submissions: tuple[Path, ...],
+    out: Path,
+    workers: int | None,
+    resume: bool,
+    overwrite: bool,
+    scheduler: str | None,
+    roster: Path | None,
+    download: Prepared | None,
+    limits: Limits,
+) -> None:
+    """``grade`` once its download (if any) is staged."""
+    folder = OutputFolder(out)
+    if download is not None:
+        for line in download.lines():
+            click.echo(neutralise(line))
+        students = download.roster
+    else:
+        students = load_roster(roster) if roster is not None else None  # refused before grading
     if students is None and resume:
         students = kept_roster(folder)  # the exports join the class's roster, as before
-    files = _batch.collect_submissions(list(submissions))
+    files = _batch.collect_submissions(list(download.files if download else submissions))
     notice = isolation_notice()
     if notice:
         click.echo(f"Warning: {notice}", err=True)
@@ -163,14 +204,17 @@ def grade(
                 workers=workers,
                 resume=resume,
                 overwrite=overwrite,
-                limits=_limits(cell_timeout, call_cpu, memory_mb),
+                limits=limits,
                 progress=progress,
                 runner=runner,
                 roster=students,
+                course=download.course if download else None,
             )
         finally:
             progress.close()
     click.echo(summary(spec, report))
+    if download is not None:
+        click.echo(f"Intake: {download.finish(out)}")
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {folder.report_html}")
@@ -364,6 +408,7 @@ def validate(assignment: str, with_mutants: bool, workers: int | None) -> None:
             f"copy none; the source, the notebooks and the frozen inputs agree."
             + (f" {by_hand:g} more point(s) are graded by hand." if by_hand else "")
         )
+        _input_warnings(spec)
     if with_mutants and not problems:
         problems = _mutants_report(spec, workers)
     elif with_mutants:
@@ -373,6 +418,30 @@ def validate(assignment: str, with_mutants: bool, workers: int | None) -> None:
         for problem in problems:
             click.echo(f"  - {neutralise(problem)}")
         sys.exit(EXIT_NOT_FULL_MARKS)
+
+
+def _input_warnings(spec: Assignment) -> None:
+    """What the frozen inputs may hide (degenerate public cases, lopsided draws): warnings on
+    stderr, never a failure (``grader inputs`` shows the whole summary)."""
+    from grader.assignment._plan import GradingPlan
+    from grader.grading._inputs import summarise
+
+    for item in summarise(GradingPlan.build(spec)):
+        for warning in item.warnings():
+            click.echo(f"Warning: {neutralise(warning)}", err=True)
+
+
+@main.command()
+@click.argument("assignment")
+def inputs(assignment: str) -> None:
+    """Summarise the frozen inputs of ASSIGNMENT per check: how many (edges, draws, duplicates
+    dropped), how each parameter varies, the public cases, and what may mislead."""
+    from grader.assignment._plan import GradingPlan
+    from grader.grading._inputs import lines, summarise
+
+    spec = load_assignment(assignment)
+    for line in lines(spec, summarise(GradingPlan.build(spec))):
+        click.echo(neutralise(line))
 
 
 def _mutants_report(spec: Assignment, workers: int | None) -> list[str]:
@@ -410,36 +479,68 @@ def new(name: str, root: Path) -> None:
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option(
-    "--threshold",
-    type=click.FloatRange(0.05, 1.0),
-    default=0.5,
+    "--min-tokens",
+    type=click.IntRange(10, 10_000),
+    default=60,
     show_default=True,
-    help="Share of a notebook, or of one function, matched that flags a pair.",
+    help="Normalised tokens of rare shared code (beyond the first 20 of each fragment, "
+    "weighed by rarity) that make a likely copy.",
 )
 @click.option(
     "--common-share",
     type=click.FloatRange(0.0, 1.0),
-    default=0.2,
+    default=0.1,
     show_default=True,
-    help="Code in more than this share of the class (and 10 notebooks) is common: ignored.",
+    help="Code in more than this share of the notebooks (and more than 3) is common: no evidence.",
 )
-def similarity(out: Path, threshold: float, common_share: float) -> None:
+@click.option(
+    "--show",
+    type=click.Choice(["likely", "look", "all"]),
+    default="likely",
+    show_default=True,
+    help="Bands written: likely copies; also pairs to look at; also those probably independent.",
+)
+@click.option(
+    "--against",
+    type=click.Path(exists=True, path_type=Path),
+    help="Earlier years or public solutions: a folder or zip of notebooks, or an earlier OUT.",
+)
+@click.option(
+    "--index",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --against's fingerprints are kept (default: beside them).",
+)
+def similarity(
+    out: Path,
+    min_tokens: int,
+    common_share: float,
+    show: str,
+    against: Path | None,
+    index: Path | None,
+) -> None:
     """Flag pairs of submissions graded into OUT whose code or prose is alike (never a grade)."""
-    from grader.similarity._pairs import Settings
+    from grader.similarity._pairs import BANDS, Settings
+    from grader.similarity._run import label
     from grader.similarity._run import similarity as compare
 
-    found = compare(out, Settings(threshold=threshold, common_share=common_share))
+    bands = BANDS[: {"likely": 1, "look": 2, "all": 3}[show]]
+    settings = Settings(min_tokens=min_tokens, common_share=common_share, show=bands)
+    found = compare(out, settings, against, index)
+    for note in found.notes:
+        click.echo(f"Note: {neutralise(note)}")
+    earlier = f" and {found.earlier} earlier notebook(s)" if against else ""
+    likely = sum(1 for pair in found.pairs if pair.verdict == BANDS[0])
     click.echo(
-        f"Compared {found.compared} submission(s): {len(found.pairs)} pair(s) flagged, "
-        f"{len(found.clusters)} cluster(s) of three or more; fingerprints in more than "
-        f"{found.cutoff} notebooks ignored ({len(found.common)} of them)."
+        f"Compared {found.compared} submission(s){earlier}: {likely} likely copy pair(s), "
+        f"{len(found.pairs)} pair(s) shown ({', '.join(bands)}), {len(found.clusters)} "
+        f"cluster(s) of three or more; code in more than {found.cutoff} notebooks ignored."
     )
     if found.without_cells:
         names = neutralise(", ".join(found.without_cells))
         click.echo(f"Warning: not compared (graded by an older grader, no cells kept): {names}")
     for pair in found.pairs[:10]:
-        names = neutralise(f"{pair.a.name} ~ {pair.b.name}")
-        click.echo(f"  {pair.score:.2f}  {names}")
+        names = neutralise(f"{label(pair.a)} ~ {label(pair.b)}")
+        click.echo(f"  {pair.score:5.2f}  {pair.verdict:<20} {names}")
     folder = OutputFolder(out)
     click.echo(f"Pairs: {folder.similarity_csv}")
     click.echo(f"Clusters: {folder.similarity_clusters_csv}")
