@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from grader._console import Progress, say_exports, summary
-from grader._lms import Prepared, prepare
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
@@ -83,8 +82,7 @@ _roster_option = click.option(
     "--roster",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="The class: a CSV with student_id (name, email, section, submission optional), or a "
-    "Canvas gradebook, Moodle grading worksheet or GitHub Classroom roster export.",
+    help="CSV (submission, student_id, name, email) joining the Canvas and Moodle exports.",
 )
 
 
@@ -142,55 +140,16 @@ def grade(
     call_cpu: float,
     memory_mb: int,
 ) -> None:
-    """Grade SUBMISSIONS (notebooks, folders of them, or an LMS download: a zip or folder from
-    Moodle, Canvas, Gradescope or GitHub Classroom) for ASSIGNMENT (a folder or a name)."""
+    """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
     if scheduler is not None and workers is not None:
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     folder = OutputFolder(out)
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
     spec = load_assignment(assignment)
-    download = prepare(submissions, roster)  # None: notebooks or a plain folder, as always
-    try:
-        _grade(
-            spec,
-            submissions,
-            out,
-            workers,
-            resume,
-            overwrite,
-            scheduler,
-            roster,
-            download,
-            _limits(cell_timeout, call_cpu, memory_mb),
-        )
-    finally:
-        if download is not None:
-            download.cleanup()
-
-
-def _grade(
-    spec: Assignment,
-    submissions: tuple[Path, ...],
-    out: Path,
-    workers: int | None,
-    resume: bool,
-    overwrite: bool,
-    scheduler: str | None,
-    roster: Path | None,
-    download: Prepared | None,
-    limits: Limits,
-) -> None:
-    """``grade`` once its download (if any) is staged."""
-    folder = OutputFolder(out)
-    if download is not None:
-        for line in download.lines():
-            click.echo(neutralise(line))
-        students = download.roster
-    else:
-        students = load_roster(roster) if roster is not None else None  # refused before grading
+    students = load_roster(roster) if roster is not None else None  # refused before grading
     if students is None and resume:
         students = kept_roster(folder)  # the exports join the class's roster, as before
-    files = _batch.collect_submissions(list(download.files if download else submissions))
+    files = _batch.collect_submissions(list(submissions))
     notice = isolation_notice()
     if notice:
         click.echo(f"Warning: {notice}", err=True)
@@ -204,17 +163,14 @@ def _grade(
                 workers=workers,
                 resume=resume,
                 overwrite=overwrite,
-                limits=limits,
+                limits=_limits(cell_timeout, call_cpu, memory_mb),
                 progress=progress,
                 runner=runner,
                 roster=students,
-                course=download.course if download else None,
             )
         finally:
             progress.close()
     click.echo(summary(spec, report))
-    if download is not None:
-        click.echo(f"Intake: {download.finish(out)}")
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {folder.report_html}")
@@ -479,68 +435,36 @@ def new(name: str, root: Path) -> None:
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option(
-    "--min-tokens",
-    type=click.IntRange(10, 10_000),
-    default=60,
+    "--threshold",
+    type=click.FloatRange(0.05, 1.0),
+    default=0.5,
     show_default=True,
-    help="Normalised tokens of rare shared code (beyond the first 20 of each fragment, "
-    "weighed by rarity) that make a likely copy.",
+    help="Share of a notebook, or of one function, matched that flags a pair.",
 )
 @click.option(
     "--common-share",
     type=click.FloatRange(0.0, 1.0),
-    default=0.1,
+    default=0.2,
     show_default=True,
-    help="Code in more than this share of the notebooks (and more than 3) is common: no evidence.",
+    help="Code in more than this share of the class (and 10 notebooks) is common: ignored.",
 )
-@click.option(
-    "--show",
-    type=click.Choice(["likely", "look", "all"]),
-    default="likely",
-    show_default=True,
-    help="Bands written: likely copies; also pairs to look at; also those probably independent.",
-)
-@click.option(
-    "--against",
-    type=click.Path(exists=True, path_type=Path),
-    help="Earlier years or public solutions: a folder or zip of notebooks, or an earlier OUT.",
-)
-@click.option(
-    "--index",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where --against's fingerprints are kept (default: beside them).",
-)
-def similarity(
-    out: Path,
-    min_tokens: int,
-    common_share: float,
-    show: str,
-    against: Path | None,
-    index: Path | None,
-) -> None:
+def similarity(out: Path, threshold: float, common_share: float) -> None:
     """Flag pairs of submissions graded into OUT whose code or prose is alike (never a grade)."""
-    from grader.similarity._pairs import BANDS, Settings
-    from grader.similarity._run import label
+    from grader.similarity._pairs import Settings
     from grader.similarity._run import similarity as compare
 
-    bands = BANDS[: {"likely": 1, "look": 2, "all": 3}[show]]
-    settings = Settings(min_tokens=min_tokens, common_share=common_share, show=bands)
-    found = compare(out, settings, against, index)
-    for note in found.notes:
-        click.echo(f"Note: {neutralise(note)}")
-    earlier = f" and {found.earlier} earlier notebook(s)" if against else ""
-    likely = sum(1 for pair in found.pairs if pair.verdict == BANDS[0])
+    found = compare(out, Settings(threshold=threshold, common_share=common_share))
     click.echo(
-        f"Compared {found.compared} submission(s){earlier}: {likely} likely copy pair(s), "
-        f"{len(found.pairs)} pair(s) shown ({', '.join(bands)}), {len(found.clusters)} "
-        f"cluster(s) of three or more; code in more than {found.cutoff} notebooks ignored."
+        f"Compared {found.compared} submission(s): {len(found.pairs)} pair(s) flagged, "
+        f"{len(found.clusters)} cluster(s) of three or more; fingerprints in more than "
+        f"{found.cutoff} notebooks ignored ({len(found.common)} of them)."
     )
     if found.without_cells:
         names = neutralise(", ".join(found.without_cells))
         click.echo(f"Warning: not compared (graded by an older grader, no cells kept): {names}")
     for pair in found.pairs[:10]:
-        names = neutralise(f"{label(pair.a)} ~ {label(pair.b)}")
-        click.echo(f"  {pair.score:5.2f}  {pair.verdict:<20} {names}")
+        names = neutralise(f"{pair.a.name} ~ {pair.b.name}")
+        click.echo(f"  {pair.score:.2f}  {names}")
     folder = OutputFolder(out)
     click.echo(f"Pairs: {folder.similarity_csv}")
     click.echo(f"Clusters: {folder.similarity_clusters_csv}")
