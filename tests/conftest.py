@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,12 @@ EXAMPLES = ROOT / "examples" / "submissions"
 MEAN_FIELD = ROOT / "assignments" / "mean_field_vi"
 MEAN_FIELD_EXAMPLES = ROOT / "examples" / "mean_field_vi"
 FILES = Path(__file__).resolve().parent / "files"
+
+
+def run_grader(*args: object, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``python -m grader ARGS`` from the repository, as a user runs it: output captured."""
+    command = [sys.executable, "-m", "grader", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -5,20 +5,13 @@ inputs. Warnings never fail a validation."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import load_assignment
 from grader.grading._inputs import summarise
-from tests.conftest import ROOT
+from tests.conftest import run_grader
 
-
-def grader(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=ROOT,
-        timeout=600,
-    )  # fmt: skip
+grader = run_grader
 
 
 def test_inputs_lists_every_check_with_its_counts_and_spreads():

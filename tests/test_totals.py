@@ -9,28 +9,19 @@ import html
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, run_grader
 
 CLASS = ("alice_numpy", "dave_log2", "ivan_unfinished")
 #: What a total says in a letter: "Total: 7 / 15 points so far (5 more to be marked by hand)".
 LETTER = re.compile(r"Total: ([\d.]+) / ([\d.]+) points( so far \(([\d.]+) more to be marked)?")
 
 
-def grader(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "grader", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+grader = run_grader
 
 
 @pytest.fixture(scope="module")
