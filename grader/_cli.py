@@ -435,36 +435,68 @@ def new(name: str, root: Path) -> None:
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option(
-    "--threshold",
-    type=click.FloatRange(0.05, 1.0),
-    default=0.5,
+    "--min-tokens",
+    type=click.IntRange(10, 10_000),
+    default=100,
     show_default=True,
-    help="Share of a notebook, or of one function, matched that flags a pair.",
+    help="Normalised tokens of rare shared code (beyond the first 20 of each fragment, "
+    "weighed by rarity) that make a likely copy.",
 )
 @click.option(
     "--common-share",
     type=click.FloatRange(0.0, 1.0),
-    default=0.2,
+    default=0.1,
     show_default=True,
-    help="Code in more than this share of the class (and 10 notebooks) is common: ignored.",
+    help="Code in more than this share of the notebooks (and more than 5) is common: no evidence.",
 )
-def similarity(out: Path, threshold: float, common_share: float) -> None:
+@click.option(
+    "--show",
+    type=click.Choice(["likely", "look", "all"]),
+    default="likely",
+    show_default=True,
+    help="Bands written: likely copies; also pairs to look at; also those probably independent.",
+)
+@click.option(
+    "--against",
+    type=click.Path(exists=True, path_type=Path),
+    help="Earlier years or public solutions: a folder or zip of notebooks, or an earlier OUT.",
+)
+@click.option(
+    "--index",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --against's fingerprints are kept (default: beside them).",
+)
+def similarity(
+    out: Path,
+    min_tokens: int,
+    common_share: float,
+    show: str,
+    against: Path | None,
+    index: Path | None,
+) -> None:
     """Flag pairs of submissions graded into OUT whose code or prose is alike (never a grade)."""
-    from grader.similarity._pairs import Settings
+    from grader.similarity._pairs import BANDS, Settings
+    from grader.similarity._run import label
     from grader.similarity._run import similarity as compare
 
-    found = compare(out, Settings(threshold=threshold, common_share=common_share))
+    bands = BANDS[: {"likely": 1, "look": 2, "all": 3}[show]]
+    settings = Settings(min_tokens=min_tokens, common_share=common_share, show=bands)
+    found = compare(out, settings, against, index)
+    for note in found.notes:
+        click.echo(f"Note: {neutralise(note)}")
+    earlier = f" and {found.earlier} earlier notebook(s)" if against else ""
+    likely = sum(1 for pair in found.pairs if pair.verdict == BANDS[0])
     click.echo(
-        f"Compared {found.compared} submission(s): {len(found.pairs)} pair(s) flagged, "
-        f"{len(found.clusters)} cluster(s) of three or more; fingerprints in more than "
-        f"{found.cutoff} notebooks ignored ({len(found.common)} of them)."
+        f"Compared {found.compared} submission(s){earlier}: {likely} likely copy pair(s), "
+        f"{len(found.pairs)} pair(s) shown ({', '.join(bands)}), {len(found.clusters)} "
+        f"cluster(s) of three or more; code in more than {found.cutoff} notebooks ignored."
     )
     if found.without_cells:
         names = neutralise(", ".join(found.without_cells))
         click.echo(f"Warning: not compared (graded by an older grader, no cells kept): {names}")
     for pair in found.pairs[:10]:
-        names = neutralise(f"{pair.a.name} ~ {pair.b.name}")
-        click.echo(f"  {pair.score:.2f}  {names}")
+        names = neutralise(f"{label(pair.a)} ~ {label(pair.b)}")
+        click.echo(f"  {pair.score:5.2f}  {pair.verdict:<20} {names}")
     folder = OutputFolder(out)
     click.echo(f"Pairs: {folder.similarity_csv}")
     click.echo(f"Clusters: {folder.similarity_clusters_csv}")

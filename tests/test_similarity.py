@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -53,42 +54,90 @@ def test_the_store_keeps_each_submissions_cells_and_the_template_once(graded):
     assert any("np.where(p > 0, p, 1.0)" in c["source"] for c in alice)
 
 
-def test_similarity_flags_the_copies_from_out_alone_and_changes_no_grade(graded):
+def test_similarity_flags_the_copy_from_out_alone_and_changes_no_grade(graded):
     before = {f: (graded / f).read_bytes() for f in ("scores.csv", "gradebook.csv")}
     run = grader("similarity", graded)
     assert run.returncode == 0, run.stderr
-    assert "2 pair(s) flagged" in run.stdout
-    pairs = pd.read_csv(graded / "similarity.csv")
+    assert "1 likely copy pair(s)" in run.stdout
+    pairs = pd.read_csv(graded / "similarity.csv", keep_default_na=False)
     assert [tuple(r) for r in pairs[["submission_a", "submission_b"]].values] == [
         ("alice_numpy", "similar_disguised_copy_of_alice"),
-        ("bob_loops", "similar_one_function_of_bob"),
     ]
-    assert pairs.loc[0, "score"] == 1.0 and pairs.loc[1, "score"] < 0.5
-    assert "kl_to_factorized" in pairs.loc[1, "functions_b"]
-    assert "similar_one_function_of_bob:kl_to_factorized" in pairs.loc[1, "flagged_on"]
+    row = pairs.iloc[0]
+    assert row["verdict"] == "likely copy" and row["score"] > 1.5 and row["against"] == ""
+    assert "kl_to_factorized" in row["functions_b"] and " in 2 of 7 notebooks" in row["fragments"]
     assert pd.read_csv(graded / "similarity-clusters.csv").empty
     assert before == {f: (graded / f).read_bytes() for f in before}
     book = pd.read_csv(graded / "gradebook.csv").set_index("submission")["total"]
     assert book["similar_disguised_copy_of_alice"] == 10.0
 
 
-def test_the_html_shows_each_pair_side_by_side_with_student_code_inert(graded):
-    grader("similarity", graded)
-    page = (graded / "similarity.html").read_text(encoding="utf-8")
-    assert page.count('<table class="pair">') == 2
-    assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+def test_the_other_bands_are_one_option_away_and_the_minimum_is_tunable(graded, tmp_path):
+    """bob's kl_to_factorized copied alone is below the minimum: "look at it", not a copy."""
+    out = Path(shutil.copytree(graded, tmp_path / "out"))
+    run = grader("similarity", out, "--show", "look")
+    assert run.returncode == 0, run.stderr
+    pairs = pd.read_csv(out / "similarity.csv", keep_default_na=False)
+    assert list(zip(pairs["submission_b"], pairs["verdict"])) == [
+        ("similar_disguised_copy_of_alice", "likely copy"),
+        ("similar_one_function_of_bob", "look at it"),
+    ]
+    run = grader("similarity", out, "--min-tokens", "80")
+    assert "2 likely copy pair(s)" in run.stdout
+    everything = grader("similarity", out, "--show", "all")
+    assert everything.returncode == 0
+    assert "probably independent" in everything.stdout  # the bands written, named
+    assert len(pd.read_csv(out / "similarity.csv")) >= 2
+    _one_clear_error(grader("similarity", out, "--min-tokens", "0"))
+
+
+def test_the_html_shows_each_fragment_side_by_side_with_student_code_inert(graded, tmp_path):
+    out = Path(shutil.copytree(graded, tmp_path / "out"))
+    grader("similarity", out)
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert "likely copy, score" in page and "does not prove that anyone copied" in page
+    assert page.count('<table class="pair">') >= 4  # one per fragment
+    assert "held by 2 of 7 notebooks" in page
     assert "<script" not in page
-    marked = [line for line in page.splitlines() if line.startswith("<mark>")]
-    assert any("x5_val *= float(factors[x0_val][x7_val])" in line for line in marked)
+    marked = [line for line in page.splitlines() if "<mark>" in line]
+    assert any("tmp" in line and "_val" in line for line in marked)
     assert not any("YOUR CODE HERE" in line or "Args:" in line for line in marked)
 
 
-def test_a_function_copied_whole_is_flagged_even_at_the_highest_threshold(graded):
-    run = grader("similarity", graded, "--threshold", "1.0")
+def test_earlier_years_are_searched_from_an_output_folder_a_folder_and_a_zip(graded, tmp_path):
+    """Last year's OUT (the same class), a folder of notebooks with its own template, and the
+    same as a zip: each class notebook is flagged against its earlier self, the earlier
+    ones never against each other, and the index is written once and reused."""
+    out = Path(shutil.copytree(graded, tmp_path / "out"))
+    last_year = Path(shutil.copytree(graded, tmp_path / "2023"))
+    run = grader("similarity", out, "--against", last_year)
     assert run.returncode == 0, run.stderr
-    pairs = pd.read_csv(graded / "similarity.csv")
-    assert list(pairs["submission_b"]) == COPIES
-    _one_clear_error(grader("similarity", graded, "--threshold", "0"))
+    assert "and 7 earlier notebook(s)" in run.stdout
+    pairs = pd.read_csv(out / "similarity.csv", keep_default_na=False, dtype=str)
+    earlier = {(r.submission_a, r.against, r.submission_b) for r in pairs.itertuples()}
+    assert ("alice_numpy", "2023", "alice_numpy") in earlier
+    assert (last_year / "similarity-index.npz").is_file()
+    # a folder of notebooks with its own year's template (the bare template is no evidence)
+    archive = tmp_path / "archive" / "2022"
+    archive.mkdir(parents=True)
+    shutil.copy(ASSIGNMENT / "student.ipynb", archive / "student.ipynb")
+    shutil.copy(ASSIGNMENT / "student.ipynb", archive / "blank.ipynb")
+    shutil.copy(EXAMPLES / "bob_loops.ipynb", archive / "bob_2022.ipynb")
+    index = tmp_path / "elsewhere.npz"
+    run = grader("similarity", out, "--against", archive.parent, "--index", index)
+    assert run.returncode == 0, run.stderr
+    pairs = pd.read_csv(out / "similarity.csv", keep_default_na=False, dtype=str)
+    found = {(r.submission_a, r.against, r.submission_b) for r in pairs.itertuples()}
+    assert ("bob_loops", "2022", "bob_2022") in found
+    assert "blank" not in set(pairs["submission_b"])
+    stamp = index.stat().st_mtime_ns
+    assert grader("similarity", out, "--against", archive.parent, "--index", index).returncode == 0
+    assert index.stat().st_mtime_ns == stamp  # nothing changed: fingerprinted once
+    zipped = shutil.make_archive(str(tmp_path / "archive"), "zip", archive.parent)
+    run = grader("similarity", out, "--against", zipped)
+    assert run.returncode == 0, run.stderr
+    assert "bob_2022" in set(pd.read_csv(out / "similarity.csv")["submission_b"])
+    assert Path(zipped).with_suffix(".similarity-index.npz").is_file()
 
 
 def test_similarity_refuses_a_folder_without_a_store_or_cells(tmp_path):
@@ -115,7 +164,7 @@ def test_submissions_graded_without_cells_are_named_not_compared(graded, tmp_pat
     assert "Warning: not compared (graded by an older grader, no cells kept): bob_loops" in (
         run.stdout
     )
-    assert "1 pair(s) flagged" in run.stdout
+    assert "1 likely copy pair(s)" in run.stdout
 
 
 def test_cells_are_read_from_this_batchs_executed_notebook_else_the_submission(tmp_path):

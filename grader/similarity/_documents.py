@@ -1,8 +1,10 @@
-"""Each submission as the fingerprints of what its student wrote: the template's lines and
-fingerprints taken out (the template is never evidence), code and prose kept apart.
+"""Each submission as the fingerprints of what its student wrote: what the assignment gave (the
+template's lines and fingerprints) and what the reference solution holds taken out, since
+neither is evidence that two students worked together; code and prose kept apart.
 
-A document holds only its fingerprints (a sorted array, and which functions each is in), so a
-class of a thousand takes tens of megabytes; the text is read again only for the pairs shown.
+A document holds only arrays (each fingerprint's hash and the tokens it spans), so a class of a
+thousand, or an archive of ten thousand, takes tens of megabytes; the text is read again only
+for the pairs shown.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.similarity._tokens import Unit, code_units, template_line_set
-from grader.similarity._winnow import Print, code_prints, text_prints
+from grader.similarity._winnow import CODE_K, TEXT_K, Print, code_prints, text_prints, word_count
 
 Cells = list[dict[str, str]]
 
 
 @dataclass(frozen=True)
 class Template:
-    """What the student notebook already held: its code lines, prose cells and fingerprints."""
+    """What is no evidence: the student notebook's code lines and prose cells (left out of every
+    submission before fingerprinting), and the fingerprints of the template and of the
+    reference solution (left out after)."""
 
     lines: frozenset[str]
     code: frozenset[int]
@@ -28,12 +32,39 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Prints:
+    """Fingerprints as arrays, sorted by hash: where each starts and ends, in tokens (or words)
+    counted across the whole notebook, units apart by more than a k-gram so that no fragment
+    ever joins two functions."""
+
+    hashes: np.ndarray  # int64
+    start: np.ndarray  # int32
+    end: np.ndarray  # int32
+
+    @staticmethod
+    def of(prints: list[Print], offsets: list[int]) -> Prints:
+        start = np.array([offsets[p.unit] + p.start for p in prints], dtype=np.int32)
+        end = np.array([offsets[p.unit] + p.end for p in prints], dtype=np.int32)
+        hashes = np.array([p.hash for p in prints], dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")
+        return Prints(hashes[order], start[order], end[order])
+
+
+@dataclass(frozen=True)
 class Document:
+    """One notebook: ``origin`` is empty for the class, else the earlier year or source it came
+    from (``--against``); ``units`` are the function names, ``unit_starts`` where each begins."""
+
     name: str
-    code: np.ndarray  # sorted unique fingerprint hashes (int64)
-    units_of: dict[int, tuple[int, ...]]  # hash -> the units it is in (may be several)
-    units: tuple[str, ...]  # unit names (function or class names)
-    text: np.ndarray
+    code: Prints
+    text: Prints
+    units: tuple[str, ...]
+    unit_starts: np.ndarray  # int32, ascending
+    tokens: int  # the student's own tokens, template left out
+    origin: str = ""
+
+    def unit_at(self, position: int) -> str:
+        return self.units[int(np.searchsorted(self.unit_starts, position, side="right")) - 1]
 
 
 @dataclass(frozen=True)
@@ -46,16 +77,25 @@ class Parts:
     code: list[Print]
     text: list[Print]
 
+    def code_offsets(self) -> list[int]:
+        return _offsets([len(unit.tokens) for unit in self.units], CODE_K)
 
-def template_of(cells: Cells) -> Template:
+    def text_offsets(self) -> list[int]:
+        return _offsets([word_count(cell) for cell in self.prose_cells], TEXT_K)
+
+
+def template_of(cells: Cells, solution: Cells | None = None) -> Template:
+    """The template's lines and prose, and the fingerprints of the template and the solution."""
     code = _sources(cells, "code")
     prose = _sources(cells, "markdown")
+    lines = template_line_set(code) - {""}
+    solved = parts(solution or [], Template(lines, frozenset(), frozenset(), frozenset()))
     units = code_units(code, frozenset())
     return Template(
-        lines=template_line_set(code) - {""},
-        code=frozenset(p.hash for p in code_prints(units)),
+        lines=lines,
+        code=frozenset(p.hash for p in code_prints(units)) | {p.hash for p in solved.code},
         prose=frozenset(text.strip() for text in prose),
-        text=frozenset(p.hash for p in text_prints(prose)),
+        text=frozenset(p.hash for p in text_prints(prose)) | {p.hash for p in solved.text},
     )
 
 
@@ -68,18 +108,27 @@ def parts(cells: Cells, template: Template) -> Parts:
     return Parts(code, prose, units, code_fps, text_fps)
 
 
-def document(name: str, cells: Cells, template: Template) -> Document:
+def document(name: str, cells: Cells, template: Template, origin: str = "") -> Document:
     found = parts(cells, template)
-    units_of: dict[int, set[int]] = {}
-    for p in found.code:
-        units_of.setdefault(p.hash, set()).add(p.unit)
+    offsets = found.code_offsets()
     return Document(
         name,
-        np.unique(np.array(list(units_of), dtype=np.int64)),
-        {h: tuple(sorted(u)) for h, u in units_of.items()},
+        Prints.of(found.code, offsets),
+        Prints.of(found.text, found.text_offsets()),
         tuple(u.name for u in found.units),
-        np.unique(np.array([p.hash for p in found.text], dtype=np.int64)),
+        np.array(offsets[: len(found.units)], dtype=np.int32),
+        sum(len(u.tokens) for u in found.units),
+        origin,
     )
+
+
+def _offsets(lengths: list[int], gap: int) -> list[int]:
+    """Where each unit starts: after the one before and a gap wider than a k-gram."""
+    offsets, at = [], 0
+    for length in lengths:
+        offsets.append(at)
+        at += length + gap + 1
+    return offsets
 
 
 def _sources(cells: Cells, kind: str) -> list[str]:

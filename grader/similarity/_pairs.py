@@ -1,137 +1,117 @@
-"""Which pairs share fingerprints, through an inverted index (fingerprint -> submissions): work
-grows with the fingerprints shared, never with all pairs of full texts. Fingerprints a large
-share of the class holds (the natural way to write a short formula) are left out, as MOSS's
-frequency cut-off does; the remaining pairs are then measured one by one.
+"""Which pairs share rare fingerprints, through an inverted index (fingerprint -> notebooks):
+work grows with the fingerprints shared, never with all pairs of full texts. Each candidate is
+then weighed (``_evidence``) and put in a band: likely copy, look at it, probably independent.
+
+Earlier notebooks (``--against``) sit after the class in the index: each class notebook is
+compared with the class notebooks after it and with every earlier one, and earlier notebooks are
+never compared among themselves.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from grader.similarity._documents import Document
+from grader.similarity._evidence import NOTHING, Overlap, Rarity, overlap
+from grader.similarity._winnow import CODE_K, TEXT_K
+
+LIKELY, LOOK, INDEPENDENT = "likely copy", "look at it", "probably independent"
+BANDS = (LIKELY, LOOK, INDEPENDENT)
+#: The score (1.0: the evidence a likely copy needs) from which a pair is worth a look.
+LOOK_FROM = 1 / 3
 
 
 @dataclass(frozen=True)
 class Settings:
-    """``threshold``: share of a notebook (or of one function) matched that flags a pair.
-    ``common_share``/``common_min``: a fingerprint in more than this share of the class, and
-    in more than ``common_min`` notebooks, is common and ignored. ``min_matches``: fewest
-    fingerprints (one per 3-4 tokens of code) a flagged pair shares, in code or in prose."""
+    """``min_tokens``: normalised tokens of rare shared code, beyond ``floor`` in each fragment
+    and weighed by rarity, that make a likely copy (``min_words``/``text_floor``: the same for
+    prose, in words). ``common_share``: a fingerprint in more than this share of the notebooks
+    (and more than ``common_min``) is common and no evidence. ``show``: the bands written,
+    ``LIKELY`` alone by default."""
 
-    threshold: float = 0.5
-    common_share: float = 0.2
-    common_min: int = 10
-    min_matches: int = 8
+    min_tokens: int = 100
+    floor: int = 20
+    min_words: int = 20
+    text_floor: int = 10
+    common_share: float = 0.1
+    common_min: int = 5
+    show: tuple[str, ...] = (LIKELY,)
 
-    def cutoff(self, class_size: int) -> int:
-        return max(self.common_min, math.floor(self.common_share * class_size))
+    def cutoff(self, notebooks: int) -> int:
+        return max(self.common_min, math.floor(self.common_share * notebooks))
 
-
-@dataclass(frozen=True)
-class Side:
-    """One notebook of a pair: the share of its own fingerprints matched, and per function."""
-
-    name: str
-    share: float
-    functions: tuple[tuple[str, float, int], ...]  # (name, share matched, fingerprints matched)
+    def lowest(self) -> float:
+        """The smallest score shown: candidates that cannot reach it are not weighed."""
+        return 0.0 if INDEPENDENT in self.show else LOOK_FROM if LOOK in self.show else 1.0
 
 
 @dataclass(frozen=True)
 class Pair:
-    a: Side
-    b: Side
-    matched: int
-    text_a: float
-    text_b: float
-    text_matched: int
-    flagged_on: tuple[str, ...]  # functions alone matched beyond the threshold
+    """Two notebooks, what they share and how strongly it says they were not written apart:
+    ``score`` is the evidence over what a likely copy needs (code or prose, the larger)."""
 
-    @property
-    def score(self) -> float:
-        return max(self.a.share, self.b.share, self.text_a, self.text_b)
+    a: Document
+    b: Document
+    code: Overlap
+    text: Overlap
+    score: float
+    verdict: str
+
+    def share(self, side: Document) -> float:
+        shared = self.code.shared_a if side is self.a else self.code.shared_b
+        return min(1.0, shared / side.tokens) if side.tokens else 0.0
 
 
-def shared(hashes: list[np.ndarray], cutoff: int, at_least: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pair keys (``i * n + j``, i < j) sharing ``at_least`` fingerprints that are not common,
-    and the common fingerprints.
-
-    One notebook at a time: its fingerprints' postings in the index, counted per other
-    notebook. Memory stays that of the index plus one row, whatever the class size.
-    """
+def candidates(hashes: list[np.ndarray], in_class: int, rarity: Rarity, at_least: float):
+    """Pair keys (``i * n + j``, i < j, i in the class) sharing at least one rare fingerprint
+    and enough fingerprints in all: a rare one counts 1, one held by up to four times the
+    cut-off a half (a fragment may be common in parts), a commoner one nothing. One class
+    notebook at a time: its postings in the index, so memory stays the index plus one row."""
     n = len(hashes)
-    owner = np.repeat(np.arange(n, dtype=np.int64), [len(h) for h in hashes])
-    allh = np.concatenate(hashes) if hashes else np.empty(0, np.int64)
-    order = np.argsort(allh, kind="stable")
-    allh, owner = allh[order], owner[order]
-    values, starts, counts = np.unique(allh, return_index=True, return_counts=True)
-    del allh, order
-    found = []
-    for i, mine in enumerate(hashes):
-        groups = np.searchsorted(values, mine)
-        groups = groups[(counts[groups] >= 2) & (counts[groups] <= cutoff)]
-        if len(groups) < at_least:
+    unique = [np.unique(h) for h in hashes]
+    owner = np.repeat(np.arange(n, dtype=np.int64), [len(h) for h in unique])
+    allh = np.concatenate(unique) if unique else np.empty(0, np.int64)
+    owner = owner[np.argsort(allh, kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(rarity.holders)[:-1]]).astype(np.int64)
+    del allh
+    found = [np.empty(0, np.int64)]
+    for i in range(in_class):
+        groups = np.searchsorted(rarity.values, unique[i])
+        counts = rarity.holders[groups]
+        weight = np.where(counts <= rarity.cutoff, 1.0, 0.5) * (counts >= 2)
+        weight[counts > 4 * rarity.cutoff] = 0.0
+        keep = weight > 0
+        groups, weight, counts = groups[keep], weight[keep], counts[keep]
+        if weight.sum() < at_least or not (weight == 1.0).any():
             continue
-        others = np.concatenate([owner[s : s + c] for s, c in zip(starts[groups], counts[groups])])
-        tally = np.bincount(others[others > i], minlength=n)
-        found.append(i * n + np.flatnonzero(tally >= at_least))
-    keys = np.concatenate(found) if found else np.empty(0, np.int64)
-    return keys, values[counts > cutoff]
+        others = np.concatenate([owner[s : s + c] for s, c in zip(starts[groups], counts)])
+        rare = np.repeat(weight == 1.0, counts)
+        weights = np.repeat(weight, counts)
+        later = others > i
+        tally = np.bincount(others[later], weights=weights[later], minlength=n)
+        some = np.bincount(others[later & rare], minlength=n)
+        found.append(i * n + np.flatnonzero((tally >= at_least) & (some > 0)))
+    return np.concatenate(found)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A document's fingerprints once the common ones are out, as sets for quick pairing."""
-
-    doc: Document
-    code: frozenset[int]
-    text: frozenset[int]
-    unit_totals: Counter[int]
-
-
-def prepare(doc: Document, common: frozenset[int], common_text: frozenset[int]) -> Prepared:
-    code = frozenset(doc.units_of) - common
-    totals: Counter[int] = Counter(u for h in code for u in doc.units_of[h])
-    return Prepared(doc, code, frozenset(doc.text.tolist()) - common_text, totals)
-
-
-def measure(a: Prepared, b: Prepared) -> Pair:
-    """Shares of each side matched (common fingerprints count on neither side)."""
-    matched = a.code & b.code
-    text = a.text & b.text
-    return Pair(
-        _side(a, matched),
-        _side(b, matched),
-        len(matched),
-        len(text) / len(a.text) if a.text else 0.0,
-        len(text) / len(b.text) if b.text else 0.0,
-        len(text),
-        (),
+def weigh(a: Document, b: Document, code: Rarity, text: Rarity, settings: Settings) -> Pair:
+    """The pair's code and prose evidence, its score and its band."""
+    shared_code = overlap(a, b, "code", code, settings.floor)
+    shared_text = overlap(a, b, "text", text, settings.text_floor) if text.values.size else NOTHING
+    score = max(
+        shared_code.evidence / settings.min_tokens, shared_text.evidence / settings.min_words
     )
+    verdict = LIKELY if score >= 1.0 else LOOK if score >= LOOK_FROM else INDEPENDENT
+    return Pair(a, b, shared_code, shared_text, score, verdict)
 
 
-def _side(side: Prepared, matched: frozenset[int]) -> Side:
-    doc = side.doc
-    hits: Counter[int] = Counter(u for h in matched for u in doc.units_of[h])
-    functions = tuple((doc.units[u], hits[u] / side.unit_totals[u], hits[u]) for u in sorted(hits))
-    share = len(matched) / len(side.code) if side.code else 0.0
-    return Side(doc.name, share, functions)
-
-
-def judge(pair: Pair, settings: Settings) -> Pair | None:
-    """The pair with the functions it is flagged on, or None when it is not flagged."""
-    floor, bar = settings.min_matches, settings.threshold
-    on = tuple(
-        f"{side.name}:{name}"
-        for side in (pair.a, pair.b)
-        for name, share, hits in side.functions
-        if share >= bar and hits >= floor
-    )
-    code = pair.matched >= floor and (max(pair.a.share, pair.b.share) >= bar or on)
-    text = pair.text_matched >= floor and max(pair.text_a, pair.text_b) >= bar
-    if not (code or text):
-        return None
-    return Pair(pair.a, pair.b, pair.matched, pair.text_a, pair.text_b, pair.text_matched, on)
+def at_least(settings: Settings, kind: str) -> float:
+    """The rare fingerprints below which no band shown can be reached: a token weighs only
+    where a rare fingerprint covers it, and each covers ``k`` tokens, so evidence ``E`` needs
+    ``E / k`` of them."""
+    if kind == "code":
+        return max(1.0, settings.lowest() * settings.min_tokens / CODE_K)
+    return max(1.0, settings.lowest() * settings.min_words / TEXT_K)

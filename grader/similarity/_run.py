@@ -1,68 +1,90 @@
-"""``grader similarity OUT``: read the cells the store keeps, index their fingerprints, measure
-the pairs that share enough of them, and write what is flagged for a human to look at.
+"""``grader similarity OUT``: read the cells the store keeps (and any earlier notebooks given
+with ``--against``), index their fingerprints, weigh the pairs that share rare code, and write
+the bands asked for, for a human to look at.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from grader.report import _tables
 from grader.results._cells import stored_cells
 from grader.results._folder import OutputFolder
 from grader.results._store import Store
 from grader.similarity import _html
+from grader.similarity._archive import Archive, open_archive
+from grader.similarity._csv import write_csvs
 from grader.similarity._documents import Cells, Document, Template, document, template_of
-from grader.similarity._pairs import Pair, Prepared, Settings, judge, measure, prepare, shared
+from grader.similarity._evidence import Rarity
+from grader.similarity._pairs import LIKELY, Pair, Settings, at_least, candidates, weigh
+from grader.similarity._sources import solution_cells
 
 #: Classes this large build their documents in worker processes (spawning them costs ~1 s).
 PARALLEL_FROM = 200
 MAX_WORKERS = 2
 BATCH = 200
-_NO_TEMPLATE = template_of([])
 
 
 @dataclass(frozen=True)
 class Findings:
     compared: int
     cutoff: int
-    common: frozenset[int]  # code fingerprints ignored as common
-    common_text: frozenset[int]
-    pairs: list[Pair]
+    common: int  # code fingerprints ignored as common
+    pairs: list[Pair]  # the bands shown, highest score first
     clusters: list[list[str]]
+    earlier: int = 0  # notebooks searched with --against
     without_cells: tuple[str, ...] = ()  # graded, but by an older grader: not compared
+    notes: tuple[str, ...] = field(default=())
 
 
-def similarity(out: Path, settings: Settings | None = None) -> Findings:
-    """Compare every submission stored in ``out`` and write the CSVs and the HTML page."""
+def similarity(
+    out: Path,
+    settings: Settings | None = None,
+    against: Path | None = None,
+    index: Path | None = None,
+) -> Findings:
+    """Compare every submission stored in ``out`` (and with ``against``); write the CSVs and
+    the HTML page."""
     settings = settings or Settings()
     folder = OutputFolder(out)
     stored = stored_cells(folder)
     try:
-        templates = {sha: template_of(cells) for sha, cells in stored.templates().items()}
-        findings = find(_documents(stored, templates), settings)
-        findings = dataclasses.replace(findings, without_cells=tuple(stored.without_cells()))
+        solution, note = solution_cells(stored.info())
+        raw = stored.templates()
+        templates = {sha: template_of(cells, solution) for sha, cells in raw.items()}
+        fallback = template_of(next(iter(raw.values()), []), solution)
+        archive = open_archive(against, index, fallback) if against else None
+        docs = _documents(stored, templates, fallback)
+        findings = find(docs, settings, archive.documents if archive else [])
+        notes = tuple(n for n in (note, *(archive.notes if archive else ())) if n)
+        findings = Findings(
+            findings.compared,
+            findings.cutoff,
+            findings.common,
+            findings.pairs,
+            findings.clusters,
+            findings.earlier,
+            tuple(stored.without_cells()),
+            notes,
+        )
         write_csvs(folder, findings)
-        load = functools.partial(_cells, stored, templates)
-        page = folder.similarity_html
-        _html.write(page, findings.pairs, load, findings.common, findings.common_text)
+        load = functools.partial(_cells, stored, templates, fallback, archive)
+        _html.write(folder.similarity_html, findings, load, settings)
     finally:
         stored.close()
     return findings
 
 
-def _documents(stored: Store, templates: dict[str, Template]) -> list[Document]:
+def _documents(stored: Store, templates: dict[str, Template], fallback: Template) -> list[Document]:
     """Built in worker processes for a large class (tokenizing is most of the work)."""
-    make = functools.partial(_document, templates)
+    make = functools.partial(_document, templates, fallback)
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     if stored.count_sources() < PARALLEL_FROM or workers < 2:
         return [make(row) for row in stored.sources()]
@@ -76,42 +98,51 @@ def _documents(stored: Store, templates: dict[str, Template]) -> list[Document]:
     return docs
 
 
-def _document(templates: dict[str, Template], row: tuple[str, str, Cells]) -> Document:
+def _document(
+    templates: dict[str, Template], fallback: Template, row: tuple[str, str, Cells]
+) -> Document:
     name, sha, cells = row
-    return document(name, cells, templates.get(sha, _NO_TEMPLATE))
+    return document(name, cells, templates.get(sha, fallback))
 
 
-def _cells(stored: Store, templates: dict[str, Template], name: str) -> tuple[Cells, Template]:
-    sha, cells = stored.cells(name)
-    return cells, templates.get(sha, _NO_TEMPLATE)
+def _cells(
+    stored: Store,
+    templates: dict[str, Template],
+    fallback: Template,
+    archive: Archive | None,
+    doc: Document,
+) -> tuple[Cells, Template]:
+    """A notebook's cells again, and what was left out of it, for the side-by-side page."""
+    if doc.origin and archive is not None:
+        return archive.cells(doc)
+    sha, cells = stored.cells(doc.name)
+    return cells, templates.get(sha, fallback)
 
 
-def find(docs: list[Document], settings: Settings) -> Findings:
-    """Flagged pairs, highest score first, and the clusters of three or more they form."""
-    cutoff = settings.cutoff(len(docs))
-    code, common = shared([d.code for d in docs], cutoff, settings.min_matches)
-    text, common_text = shared([d.text for d in docs], cutoff, settings.min_matches)
-    n = len(docs)
-    keys = np.union1d(code, text).tolist()
-    ignored = frozenset(common.tolist()), frozenset(common_text.tolist())
-    prepared: dict[int, Prepared] = {}
-
-    def side(index: int) -> Prepared:
-        if index not in prepared:
-            prepared[index] = prepare(docs[index], *ignored)
-        return prepared[index]
-
+def find(docs: list[Document], settings: Settings, earlier: list[Document] = ()) -> Findings:  # type: ignore[assignment]
+    """The pairs in the bands shown, highest score first, and the clusters of three or more
+    that likely copies form. ``earlier`` notebooks are compared with the class only."""
+    everyone = [*docs, *earlier]
+    cutoff = settings.cutoff(len(everyone))
+    code = Rarity.of([d.code.hashes for d in everyone], cutoff)
+    text = Rarity.of([d.text.hashes for d in everyone], cutoff)
+    keys = np.union1d(
+        candidates([d.code.hashes for d in everyone], len(docs), code, at_least(settings, "code")),
+        candidates([d.text.hashes for d in everyone], len(docs), text, at_least(settings, "text")),
+    )
+    n = len(everyone)
     pairs = []
-    for key in keys:
-        pair = judge(measure(side(key // n), side(key % n)), settings)
-        if pair is not None:
+    for key in keys.tolist():
+        pair = weigh(everyone[key // n], everyone[key % n], code, text, settings)
+        if pair.score > 0 and pair.verdict in settings.show:
             pairs.append(pair)
-    pairs.sort(key=lambda p: (-p.score, p.a.name, p.b.name))
-    return Findings(n, cutoff, *ignored, pairs, clusters(pairs))
+    pairs.sort(key=lambda p: (-p.score, p.a.name, p.b.origin, p.b.name))
+    likely = [p for p in pairs if p.verdict == LIKELY]
+    return Findings(len(docs), cutoff, code.common(), pairs, clusters(likely), len(earlier))
 
 
 def clusters(pairs: list[Pair]) -> list[list[str]]:
-    """Groups of three or more joined by flagged pairs (connected components)."""
+    """Groups of three or more joined by likely copies (connected components)."""
     parent: dict[str, str] = {}
 
     def root(name: str) -> str:
@@ -121,7 +152,7 @@ def clusters(pairs: list[Pair]) -> list[list[str]]:
         return name
 
     for pair in pairs:
-        parent[root(pair.a.name)] = root(pair.b.name)
+        parent[root(label(pair.a))] = root(label(pair.b))
     groups: dict[str, list[str]] = {}
     for name in sorted(parent):
         groups.setdefault(root(name), []).append(name)
@@ -129,46 +160,6 @@ def clusters(pairs: list[Pair]) -> list[list[str]]:
     return sorted(found, key=lambda m: (-len(m), m))
 
 
-def write_csvs(folder: OutputFolder, findings: Findings) -> None:
-    rows = [_pair_row(pair) for pair in findings.pairs]
-    _tables.write_csv(pd.DataFrame(rows, columns=_PAIR_COLUMNS), folder.similarity_csv)
-    groups = [[n, len(m), " ".join(m)] for n, m in enumerate(findings.clusters, 1)]
-    frame = pd.DataFrame(groups, columns=["cluster", "size", "submissions"])
-    _tables.write_csv(frame, folder.similarity_clusters_csv)
-
-
-_PAIR_COLUMNS = [
-    "submission_a",
-    "submission_b",
-    "score",
-    "share_a",
-    "share_b",
-    "fingerprints_matched",
-    "functions_a",
-    "functions_b",
-    "flagged_on",
-    "text_share_a",
-    "text_share_b",
-]
-
-
-def _pair_row(pair: Pair) -> list[object]:
-    return [
-        pair.a.name,
-        pair.b.name,
-        f"{pair.score:.3f}",
-        f"{pair.a.share:.3f}",
-        f"{pair.b.share:.3f}",
-        pair.matched,
-        _functions(pair.a.functions),
-        _functions(pair.b.functions),
-        " ".join(pair.flagged_on),
-        f"{pair.text_a:.3f}",
-        f"{pair.text_b:.3f}",
-    ]
-
-
-def _functions(functions: tuple[tuple[str, float, int], ...]) -> str:
-    """``entropy 92%; kl_divergence 40%``: the share of each function matched, largest first."""
-    ranked = sorted(functions, key=lambda f: (-f[1], f[0]))
-    return "; ".join(f"{name} {share:.0%}" for name, share, _ in ranked)
+def label(doc: Document) -> str:
+    """A class notebook by its name; an earlier one as ``origin/name``."""
+    return f"{doc.origin}/{doc.name}" if doc.origin else doc.name

@@ -23,12 +23,16 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Print:
-    """One fingerprint: its hash, the unit it is in and the lines its k-gram spans."""
+    """One fingerprint: its hash, the unit it is in, the lines its k-gram spans, and its tokens
+    (``start`` to ``end``, end excluded, counted within the unit): the shared fragments a pair is
+    judged on are measured in tokens, not in fingerprints."""
 
     hash: int
     unit: int
     first: int
     last: int
+    start: int
+    end: int
 
 
 def kgram_hashes(tokens: tuple[str, ...] | list[str], k: int) -> list[int]:
@@ -61,8 +65,8 @@ def code_prints(units: list, k: int = CODE_K, w: int = CODE_W) -> list[Print]:
     for index, unit in enumerate(units):
         hashes = kgram_hashes(unit.tokens, k)
         for i in winnow(hashes, w):
-            last = min(i + k, len(unit.lines)) - 1
-            prints.append(Print(hashes[i], index, unit.lines[i], unit.lines[last]))
+            end = min(i + k, len(unit.lines))
+            prints.append(Print(hashes[i], index, unit.lines[i], unit.lines[end - 1], i, end))
     return prints
 
 
@@ -70,17 +74,22 @@ def text_prints(cells: list[str], k: int = TEXT_K, w: int = TEXT_W) -> list[Prin
     """Fingerprints of word shingles of each prose cell (the unit is the cell's index)."""
     prints = []
     for index, text in enumerate(cells):
-        found = _located_words(text)
+        found = located_words(text)
         if len(found) < k:
             continue
         tokens = [word for word, _ in found]
         hashes = kgram_hashes(tokens, k)
         for i in winnow(hashes, w):
-            prints.append(Print(hashes[i], index, found[i][1], found[i + k - 1][1]))
+            last = found[i + k - 1][1]
+            prints.append(Print(hashes[i], index, found[i][1], last, i, i + k))
     return prints
 
 
-def _located_words(text: str) -> list[tuple[str, int]]:
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def located_words(text: str) -> list[tuple[str, int]]:
     """Each word, lower-cased, with its 0-based line."""
     return [
         (match.group().lower(), number)
