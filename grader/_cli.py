@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from grader._console import Progress, say_exports, summary
+from grader._lms import Prepared, prepare
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
@@ -82,7 +83,8 @@ _roster_option = click.option(
     "--roster",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="CSV (submission, student_id, name, email) joining the Canvas and Moodle exports.",
+    help="The class: a CSV with student_id (name, email, section, submission optional), or a "
+    "Canvas gradebook, Moodle grading worksheet or GitHub Classroom roster export.",
 )
 
 
@@ -140,16 +142,55 @@ def grade(
     call_cpu: float,
     memory_mb: int,
 ) -> None:
-    """Grade SUBMISSIONS (notebooks or folders of them) for ASSIGNMENT (a folder or a name)."""
+    """Grade SUBMISSIONS (notebooks, folders of them, or an LMS download: a zip or folder from
+    Moodle, Canvas, Gradescope or GitHub Classroom) for ASSIGNMENT (a folder or a name)."""
     if scheduler is not None and workers is not None:
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     folder = OutputFolder(out)
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
     spec = load_assignment(assignment)
-    students = load_roster(roster) if roster is not None else None  # refused before grading
+    download = prepare(submissions, roster)  # None: notebooks or a plain folder, as always
+    try:
+        _grade(
+            spec,
+            submissions,
+            out,
+            workers,
+            resume,
+            overwrite,
+            scheduler,
+            roster,
+            download,
+            _limits(cell_timeout, call_cpu, memory_mb),
+        )
+    finally:
+        if download is not None:
+            download.cleanup()
+
+
+def _grade(
+    spec: Assignment,
+    submissions: tuple[Path, ...],
+    out: Path,
+    workers: int | None,
+    resume: bool,
+    overwrite: bool,
+    scheduler: str | None,
+    roster: Path | None,
+    download: Prepared | None,
+    limits: Limits,
+) -> None:
+    """``grade`` once its download (if any) is staged."""
+    folder = OutputFolder(out)
+    if download is not None:
+        for line in download.lines():
+            click.echo(neutralise(line))
+        students = download.roster
+    else:
+        students = load_roster(roster) if roster is not None else None  # refused before grading
     if students is None and resume:
         students = kept_roster(folder)  # the exports join the class's roster, as before
-    files = _batch.collect_submissions(list(submissions))
+    files = _batch.collect_submissions(list(download.files if download else submissions))
     notice = isolation_notice()
     if notice:
         click.echo(f"Warning: {notice}", err=True)
@@ -163,14 +204,17 @@ def grade(
                 workers=workers,
                 resume=resume,
                 overwrite=overwrite,
-                limits=_limits(cell_timeout, call_cpu, memory_mb),
+                limits=limits,
                 progress=progress,
                 runner=runner,
                 roster=students,
+                course=download.course if download else None,
             )
         finally:
             progress.close()
     click.echo(summary(spec, report))
+    if download is not None:
+        click.echo(f"Intake: {download.finish(out)}")
     click.echo(f"Scores: {report.scores_csv}")
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {folder.report_html}")
@@ -202,7 +246,7 @@ def _runner(scheduler: str | None, lazy: bool) -> Iterator[_batch.Runner | None]
 @_roster_option
 def report(out: Path, manual: Path | None, roster: Path | None) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
-    from grader.report._rebuild import rebuild
+    from grader.report._rebuild import rebuild, unanswered_rows
 
     students = load_roster(roster) if roster is not None else kept_roster(OutputFolder(out))
     results = rebuild(out, manual, students)
@@ -213,11 +257,23 @@ def report(out: Path, manual: Path | None, roster: Path | None) -> None:
             f"Merged {manual}: {len(by_hand) - pending} answer(s) marked by hand, "
             f"{pending} pending."
         )
+        _say_unanswered(unanswered_rows(out, manual))
     click.echo(
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )
     pending = [r for r in results if any(q.status == PENDING for q in r.questions)]
     say_exports(out, students, len(pending))
+
+
+def _say_unanswered(rows: list[tuple[str, str]]) -> None:
+    """The rows of a marks file whose answer is still the notebook's placeholder text."""
+    if rows:
+        shown = neutralise(", ".join(f"{s} {q}" for s, q in rows[:10]))
+        more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        click.echo(
+            f"Unanswered: {len(rows)} row(s) whose answer is still the notebook's placeholder "
+            f"text: {shown}{more}."
+        )
 
 
 @main.command()

@@ -1,5 +1,6 @@
 """grader's packages import one way: kernel <- assignment <- results <- report <- grading <- the
-rest; similarity reads results (and writes through report) and never imports grading."""
+rest; similarity reads results (and writes through report) and never imports grading; course
+(LMS downloads, rosters) reads results and assignment, and only grading imports it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ ALLOWED = {
     "assignment": {"kernel"},
     "results": {"kernel", "assignment"},
     "report": {"kernel", "assignment", "results"},
-    "grading": {"kernel", "assignment", "results", "report"},
+    "course": {"kernel", "assignment", "results"},
+    "grading": {"kernel", "assignment", "results", "report", "course"},
     "integrations": {"kernel", "assignment", "results", "report", "grading"},
     "similarity": {"results", "report"},
 }

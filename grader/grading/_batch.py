@@ -24,6 +24,7 @@ import pandas as pd
 
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment
+from grader.course._annotation import Annotation
 from grader.errors import OutputError
 from grader.grading import _sources, _worker
 from grader.grading._intake import Entry, collect_submissions, examine, submission_name
@@ -35,7 +36,7 @@ from grader.report._tables import GradedBatch
 from grader.results._context import context_for
 from grader.results._folder import OutputFolder
 from grader.results._manual_questions import marked_results
-from grader.results._model import INVALID_NOTEBOOK, KERNEL_DIED, SubmissionResult
+from grader.results._model import KERNEL_DIED, NOT_SUBMITTED, SubmissionResult
 from grader.results._roster import kept_roster
 from grader.results._scores import ClassTotals
 
@@ -100,6 +101,7 @@ def grade_batch(
     progress: Progress | None = None,
     runner: Runner | None = None,
     roster: dict[str, dict[str, str]] | None = None,
+    course: Course | None = None,
 ) -> BatchReport:
     """Grade every submission into the output folder ``out`` and write its outputs.
 
@@ -117,7 +119,9 @@ def grade_batch(
     how many of the class were graded before. ``runner`` grades the notebooks elsewhere
     (``workers`` then has no say); the store, the report and ``resume`` stay here, so they work
     the same whoever graded. ``roster`` (``grader.results._roster.load_roster``) joins the
-    gradebook exports; with ``resume`` and no roster, the one the folder kept joins them."""
+    gradebook exports; with ``resume`` and no roster, the one the folder kept joins them.
+    ``course`` (an LMS download resolved by ``grader.course``) adds each roster student who
+    handed nothing in as a row, and what the layout said of each submission to its result."""
     start = time.monotonic()
     files = collect_submissions(submissions)
     folder = OutputFolder(out)
@@ -131,7 +135,9 @@ def grade_batch(
         _warm.prestart()  # this process grades: its zygote imports while the plan is built
     where = runner or _PoolRunner(pool, workers)
     try:
-        graded = _grade_into(assignment, files, folder, where, resume, limits, progress, roster)
+        graded = _grade_into(
+            assignment, files, folder, where, resume, limits, progress, roster, course or Course()
+        )
         return replace(graded, seconds=round(time.monotonic() - start, 3))
     finally:
         if pool is not None:
@@ -147,11 +153,14 @@ def _grade_into(
     limits: Limits | None,
     progress: Progress | None,
     roster: dict[str, dict[str, str]] | None = None,
+    course: Course | None = None,
 ) -> BatchReport:
+    course = course or Course()
     plan = GradingPlan.build(assignment, limits)
     isolation = _sandbox.isolation_level()  # a forced but missing sandbox stops here, once
     _sandbox.sweep_leftovers()  # of runs killed with -9 or by a reboot, never of live ones
     entries = {entry.name: entry for entry in map(examine, files)}  # read as regular files only
+    entries.update({name: _absent(name) for name in course.absent if name not in entries})
     meta = {
         "assignment": assignment.name,
         "spec_sha256": assignment.spec_hash,
@@ -166,7 +175,7 @@ def _grade_into(
         names = _class_of(store, list(entries), resume)
         _begin(progress, len(todo), len(names) - len(todo))
         template = _sources.template_cells(assignment.student_notebook)
-        record = _recorder(store, entries, progress, folder, template)
+        record = _recorder(store, entries, progress, folder, template, course.annotations)
         _grade_todo(Batch(plan, (), folder, isolation, record), todo, runner)
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
@@ -223,7 +232,22 @@ def _still_to_grade(done: dict[str, str], entries: dict[str, Entry], resume: boo
 def _not_read(plan: GradingPlan, entry: Entry) -> SubmissionResult:
     """The row of an entry the grader does not read: no marks, and why (as the sentence of an
     unreadable notebook, with what the entry is or its size as data)."""
-    return zero_result(plan, entry.name, INVALID_NOTEBOOK, entry.problem, params=entry.params)
+    return zero_result(plan, entry.name, entry.status, entry.problem, params=entry.params)
+
+
+@dataclass(frozen=True)
+class Course:
+    """What a resolved LMS download adds to a batch: the keys of the roster's students who
+    handed nothing in (each gets a ``not_submitted`` row), and per key what the layout and
+    roster said of it (kept in the result's ``extra``, with its events)."""
+
+    absent: tuple[str, ...] = ()
+    annotations: dict[str, Annotation] = field(default_factory=dict)
+
+
+def _absent(name: str) -> Entry:
+    why = "Nothing was handed in for this student."
+    return Entry(Path(os.devnull), name, "", why, {}, NOT_SUBMITTED)
 
 
 def _write_report(
@@ -247,12 +271,17 @@ def _recorder(
     progress: Progress | None,
     folder: OutputFolder,
     template: tuple[str, _sources.Cells],
+    annotations: dict[str, Annotation] | None = None,
 ) -> Callable[[SubmissionResult], None]:
-    """Stores each result with the cells it was graded on (for ``grader similarity``)."""
+    """Stores each result with the cells it was graded on (for ``grader similarity``), and
+    with what the LMS download said of it (``annotations``)."""
     since = time.time()  # an executed notebook older than this is another batch's
+    notes = annotations or {}
 
     def record(result: SubmissionResult) -> None:
         entry = entries[result.submission]
+        if result.submission in notes:
+            result = notes[result.submission].applied(result)
         store.put(result, entry.sha256)  # type: ignore[attr-defined]
         cells: _sources.Cells = []
         if not entry.problem:

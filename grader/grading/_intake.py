@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from grader.errors import SubmissionsError
+from grader.results._model import INVALID_NOTEBOOK, Status
 
 #: Largest notebook file graded, in bytes; bigger files are refused unread.
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
@@ -57,13 +58,16 @@ class NotGradable(Exception):
 
 @dataclass(frozen=True)
 class Entry:
-    """One submission as taken in: its path, its name, and its hash, or why it is not graded."""
+    """One submission as taken in: its path, its name, and its hash, or why it is not graded
+    (``status``: the row's, ``invalid_notebook`` unless the roster's student handed nothing
+    in)."""
 
     path: Path
     name: str
     sha256: str = ""
     problem: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    status: Status = INVALID_NOTEBOOK
 
 
 def submission_name(path: Path) -> str:

@@ -10,7 +10,7 @@ from grader.report._tables import GradedBatch
 from grader.results._folder import OutputFolder
 from grader.results._manual_questions import ANSWER_KEY
 from grader.results._marks_store import Mark, load_marks
-from grader.results._model import PENDING, QuestionResult, SubmissionResult
+from grader.results._model import NOT_SUBMITTED, PENDING, QuestionResult, SubmissionResult
 
 TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 
@@ -26,7 +26,7 @@ def write_manual_template(folder: OutputFolder, batch: GradedBatch) -> None:
         _template_row(result, question, marks, context.hashes.get(result.submission, ""))
         for result in results
         for question in result.questions
-        if question.manual
+        if question.manual and question.status != NOT_SUBMITTED  # nothing handed in to mark
     ]
     _tables.write_csv(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), folder.manual_template)
 

@@ -26,6 +26,7 @@ STATUS_COLOURS: dict[Status, str] = {
     "resource_limit": "#0072B2",
     "invalid_notebook": "#F0E442",
     "pending": "#FFFFFF",
+    "not_submitted": "#DDDDDD",
 }
 _STYLE = {
     "font.family": "DejaVu Sans",

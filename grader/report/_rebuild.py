@@ -19,7 +19,7 @@ from grader.report._tables import batch_of
 from grader.results._context import OutputContext, context_for
 from grader.results._folder import OutputFolder
 from grader.results._manual_questions import marked_results
-from grader.results._marks_store import merge_marks
+from grader.results._marks_store import merge_marks, unanswered
 from grader.results._model import SubmissionResult
 from grader.results._roster import kept_roster
 
@@ -54,6 +54,13 @@ def rebuild(
     roster = roster if roster is not None else kept_roster(folder)
     write_outputs(folder, results, replace(context, roster=roster))
     return results
+
+
+def unanswered_rows(out: Path, manual: Path) -> list[tuple[str, str]]:
+    """(submission, question) of the rows of ``manual`` whose answer is still the notebook's
+    placeholder: said after a merge, so a mark given to nothing written is seen."""
+    _, context = stored_batch(OutputFolder(out))
+    return unanswered(manual, context.assignment)
 
 
 def rebuild_report(out: Path) -> None:

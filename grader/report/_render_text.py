@@ -40,9 +40,9 @@ VALUE_CODES: tuple[ReasonCode, ...] = (
     "comparator",
 )
 #: Events that stand for the whole notebook (it was not graded question by question).
-FATAL_EVENTS = ("invalid_notebook", "kernel_died", "grader_failed")
+FATAL_EVENTS = ("invalid_notebook", "kernel_died", "grader_failed", "not_submitted")
 #: Events for the instructor only: in the notes, never in a student's letter.
-STAFF_EVENTS = ("mark_stale",)
+STAFF_EVENTS = ("mark_stale", "not_on_roster")
 
 
 def _same(text: str) -> str:
@@ -67,7 +67,7 @@ def question_text(
     style: Style = PLAIN,
 ) -> str:
     """One question's feedback: each failing check's sentences, each said once."""
-    if question.manual:
+    if question.manual and question.status != "not_submitted":
         return style.words(question.comment) if question.comment else _pending(question)
     if not question.checks:
         fatal = [e for e in result.events if e.code in FATAL_EVENTS]
@@ -355,6 +355,10 @@ def event_text(event: Event, style: Style = PLAIN) -> str:
             f"{params.get('function')} is imported from {module}, not written in the notebook "
             "(it was graded as it is)"
         )
+    if code == "not_on_roster":
+        near = ", ".join(style.value(n) for n in params.get("near", []))
+        text = "not on the roster: no student matches this submission"
+        return f"{text} (nearest names: {near})" if near else text
     fixed = _FIXED_EVENTS.get(code)
     if fixed:
         return fixed

@@ -27,6 +27,8 @@ GRADEBOOK = "gradebook.csv"
 CHECKS = "checks.csv"
 REPORT = "report.html"
 MANUAL_TEMPLATE = "manual-template.csv"
+#: What ``grader grade`` found in an LMS download: each file, its student, and what became of it.
+INTAKE = "intake.csv"
 #: What ``grader similarity OUT`` writes.
 SIMILARITY_CSV = "similarity.csv"
 SIMILARITY_CLUSTERS = "similarity-clusters.csv"
@@ -38,7 +40,7 @@ GRADESCOPE = "gradescope"
 #: The exports joined with a roster (``--roster``), and the roster they kept.
 ROSTER_EXPORTS = ("canvas.csv", "moodle.csv", "unmatched.csv", "roster.json")
 #: Files under OUT the grader computes, one each (the per-submission ones are below).
-_SINGLE = (SCORES, GRADEBOOK, CHECKS, REPORT, MANUAL_TEMPLATE)
+_SINGLE = (SCORES, GRADEBOOK, CHECKS, REPORT, MANUAL_TEMPLATE, INTAKE)
 _SIMILARITY = (SIMILARITY_CSV, SIMILARITY_CLUSTERS, SIMILARITY_HTML)
 #: The suffixes of a submission's letters under ``feedback/``.
 _LETTERS = (".md", ".html")
@@ -77,6 +79,10 @@ class OutputFolder:
     @property
     def manual_template(self) -> Path:
         return self.root / MANUAL_TEMPLATE
+
+    @property
+    def intake_csv(self) -> Path:
+        return self.root / INTAKE
 
     @property
     def similarity_csv(self) -> Path:

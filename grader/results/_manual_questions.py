@@ -17,6 +17,7 @@ from grader.assignment._spec import Assignment, ManualQuestion
 from grader.results._folder import OutputFolder
 from grader.results._marks_store import Mark, load_marks
 from grader.results._model import (
+    NOT_SUBMITTED,
     OK,
     PARTIAL,
     PENDING,
@@ -68,6 +69,12 @@ def _marked(
 ) -> SubmissionResult:
     by_hand = {q.id for q in assignment.manual_questions}
     questions = [q for q in result.questions if q.question not in by_hand]
+    if any(e.code == NOT_SUBMITTED for e in result.events):  # nothing to mark: zero, not pending
+        questions += [
+            QuestionResult(q.id, 0.0, q.points, NOT_SUBMITTED, manual=True)
+            for q in assignment.manual_questions
+        ]
+        return replace(result, questions=tuple(questions))
     stale = []
     for question in assignment.manual_questions:
         mark = marks.get((result.submission, question.id))

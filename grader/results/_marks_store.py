@@ -5,25 +5,36 @@ are not work to redo, so they live apart (the store keeps them through it), keye
 and question, each with the hash of the notebook it was given against: a regrade of an
 unchanged notebook keeps its mark, and one of a changed notebook sends it back for review. A
 file of marks is checked whole before anything is stored: one bad row and nothing is merged.
+
+The file comes back from a spreadsheet: one in a European locale saves it with ``;`` between
+cells and a decimal comma (``2,5``), so the separator is the one that makes the header's
+required columns, and points take a comma for the decimal point. A row whose ``answer`` is
+still the student notebook's placeholder text is flagged as unanswered (:func:`unanswered`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.assignment._source import source_path, split_source
 from grader.assignment._spec import Assignment
-from grader.errors import ManualMarksError
+from grader.errors import GraderError, ManualMarksError
 from grader.results._csv import read_record
 from grader.results._folder import OutputFolder
 
 #: The columns a file of marks must have; others (the answer, max_points, note) are ignored.
 REQUIRED = ("submission", "question", "points", "comment")
 #: Points as a spreadsheet writes them: ASCII digits only (``float`` would take ``٢`` for 2, or
-#: ``1_0`` for 10), a sign so that a negative mark is refused as out of range, not as a word.
-_POINTS = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+#: ``1_0`` for 10), a sign so that a negative mark is refused as out of range, not as a word;
+#: a decimal point, or the comma of a European locale (``2,5``).
+_POINTS = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
+#: Cell separators a spreadsheet saves CSV with, in the order tried.
+_DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ def _checked_rows(
             problems.append(f"row {number}: {problem}")
         elif row["points"].strip():
             first_row[key] = number
-            marks[key] = Mark(float(row["points"]), row["comment"], graded[key[0]])
+            marks[key] = Mark(_number(row["points"]), row["comment"], graded[key[0]])
     if problems:
         raise ManualMarksError(marks_csv, problems)
     return marks
@@ -102,17 +113,56 @@ def _row_problem(
         return "a comment without points; give the points too" if row["comment"].strip() else None
     if not _POINTS.fullmatch(points):
         return f"points {points!r} for {question} is not a number (digits 0-9 and a point)"
-    value = float(points)
+    value = _number(points)
     if not 0 <= value <= maximum[question]:
         return f"points {points} for {question} is outside 0..{maximum[question]:g}"
     return None
 
 
+def _number(points: str) -> float:
+    return float(points.strip().replace(",", "."))
+
+
+def unanswered(marks_csv: Path, assignment: Assignment) -> list[tuple[str, str]]:
+    """(submission, question) of each row whose ``answer`` is still the placeholder of the
+    student notebook's answer cell: nothing was written there, whatever the points say."""
+    placeholders = _placeholders(assignment)
+    return [
+        (row["submission"], row["question"])
+        for _, row in _rows(marks_csv)
+        if _plain(row["answer"]) and _plain(row["answer"]) in placeholders.get(row["question"], ())
+    ]
+
+
+def _placeholders(assignment: Assignment) -> dict[str, set[str]]:
+    """Each manual question's answer-cell text in the notebook students were given."""
+    if not source_path(assignment.folder).is_file():
+        return {}
+    try:
+        cells = split_source(assignment.folder).answer_cells
+        given = json.loads(assignment.student_notebook.read_text(encoding="utf-8"))
+    except (GraderError, OSError, ValueError):
+        return {}
+    sources = {c.get("id"): c.get("source", "") for c in given.get("cells", [])}
+    found: dict[str, set[str]] = {}
+    for question, cell_id in cells:
+        text = sources.get(cell_id)
+        text = "".join(text) if isinstance(text, list) else text
+        if isinstance(text, str) and _plain(text):
+            found.setdefault(question, set()).add(_plain(text))
+    return found
+
+
+def _plain(text: str) -> str:
+    """Text compared without its layout (a spreadsheet may re-wrap a cell)."""
+    return " ".join(text.split())
+
+
 def _rows(marks_csv: Path) -> list[tuple[int, dict[str, str]]]:
     """The data rows with their spreadsheet row numbers (the header is row 1)."""
     try:
-        with marks_csv.open(encoding="utf-8-sig", newline="") as fh:
-            records = list(csv.reader(fh))
+        text = marks_csv.read_text(encoding="utf-8-sig")
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ManualMarksError(marks_csv, [f"cannot read it as a UTF-8 CSV file ({exc})"]) from None
     header = [name.strip() for name in records[0]] if records else []
@@ -124,5 +174,16 @@ def _rows(marks_csv: Path) -> list[tuple[int, dict[str, str]]]:
         if not any(cell.strip() for cell in record):
             continue
         cells = read_record(header, record)  # as the template wrote them: names exact
-        rows.append((number, {name: cells.get(name, "") for name in REQUIRED}))
+        rows.append((number, {name: cells.get(name, "") for name in (*REQUIRED, "answer")}))
     return rows
+
+
+def _delimiter(text: str) -> str:
+    """The separator that makes a header with every required column (``,`` where none does,
+    so the error names the columns missing)."""
+    first = text.split("\n", 1)[0]
+    for delimiter in _DELIMITERS:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+        if set(REQUIRED) <= {name.strip() for name in header}:
+            return delimiter
+    return ","

@@ -18,7 +18,9 @@ Statuses (a question's or a check's ``status``):
 - ``kernel_died``: the kernel died and could not be brought back for this question;
 - ``resource_limit``: the code hit the memory or another resource cap;
 - ``invalid_notebook``: the file is not a notebook that can be run;
-- ``pending``: a question graded by hand that the instructor has not marked yet.
+- ``pending``: a question graded by hand that the instructor has not marked yet;
+- ``not_submitted``: a student of the roster handed nothing in (a row of zeros, so that every
+  student of the class has one; ``missing`` is a function a notebook lacks).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ Status = Literal[
     "resource_limit",
     "invalid_notebook",
     "pending",
+    "not_submitted",
 ]
 STATUSES: tuple[Status, ...] = get_args(Status)
 OK: Final = "ok"
@@ -52,6 +55,7 @@ KERNEL_DIED: Final = "kernel_died"
 RESOURCE_LIMIT: Final = "resource_limit"
 INVALID_NOTEBOOK: Final = "invalid_notebook"
 PENDING: Final = "pending"
+NOT_SUBMITTED: Final = "not_submitted"
 
 #: Why a check (or the notebook) failed. The first five say what was wrong with an answer that
 #: came back (each with a :class:`Mismatch`); ``comparator`` is kept for an author's comparator
@@ -250,6 +254,8 @@ EventCode = Literal[
     "kernel_died",
     "grader_failed",
     "mark_stale",
+    "not_submitted",
+    "not_on_roster",
 ]
 
 
