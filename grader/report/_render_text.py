@@ -18,6 +18,7 @@ from typing import Any
 from grader.report._wording import mismatch_text
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import (
+    NOT_SUBMITTED,
     PENDING,
     CheckResult,
     Event,
@@ -67,7 +68,7 @@ def question_text(
     style: Style = PLAIN,
 ) -> str:
     """One question's feedback: each failing check's sentences, each said once."""
-    if question.manual and question.status != "not_submitted":
+    if question.manual and question.status != NOT_SUBMITTED:
         return style.words(question.comment) if question.comment else _pending(question)
     if not question.checks:
         fatal = [e for e in result.events if e.code in FATAL_EVENTS]
