@@ -222,20 +222,23 @@ def test_before_similarity_ran_the_page_says_how_to_run_it(graded):
 def test_similarity_puts_its_flagged_pairs_on_the_page_inert_and_report_keeps_them(
     graded, tmp_path
 ):
-    """The copy of dave_log2 named with markup is flagged against it; the name stays text."""
+    """The copy of dave_log2 named with markup is listed against it (--show all: dave_log2 is
+    the reference solution with log2, no evidence, so it is probably independent, not a likely
+    copy); the name stays text."""
     out = tmp_path / "out"
     shutil.copytree(graded, out)
-    run = grader("similarity", out)
+    run = grader("similarity", out, "--show", "all")
     assert run.returncode == 0, run.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
     section = _section(html, "similar")
     assert "never changes a grade" in section and "Not compared yet" not in section
-    # the examples share a skeleton, so a class of six flags more pairs than the copy
+    # the examples share a skeleton and short formulas: no pair is a likely copy (issue 26)
     rows = re.findall(r"<tr><td>(.*?)</tr>", section, flags=re.S)
     escaped = "&lt;img src=x onerror=alert(1)&gt;&#34;mallory"
     copy = [row for row in rows if "dave_log2</a>" in row and f"{escaped}</a>" in row]
-    assert len(copy) == 1 and ">1.000<" in copy[0] and "entropy 100%" in copy[0], rows
-    assert f"<li>5 submissions: {escaped} dave_log2" in section
+    assert len(copy) == 1 and "<td>probably independent</td>" in copy[0], rows
+    assert not any("likely copy" in row for row in rows)
+    assert "submissions:" not in section  # no cluster of three
     page = _parse(html)
     assert HOSTILE not in html
     assert [tag for tag, _ in page.tags].count("img") == 3

@@ -21,11 +21,17 @@ HTML = SIMILARITY_HTML
 
 @dataclass(frozen=True)
 class SimilarPair:
+    """One pair as ``similarity.csv`` has it: the score (1.0 is what a likely copy needs), the
+    verdict band, and the rare shared tokens in each function (``kl_to_factorized 64; ...``).
+    ``against``: the earlier year (or source) ``b`` came from, empty within the class."""
+
     a: str
     b: str
     score: str
     functions_a: str
     functions_b: str
+    verdict: str = ""
+    against: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,15 @@ def read_similar(folder: OutputFolder) -> Similar | None:
     if not folder.similarity_csv.is_file():
         return None
     keys = ("submission_a", "submission_b", "score", "functions_a", "functions_b")
+    extra = ("verdict", "against")  # not in a similarity.csv written before issue 26
     rows = _rows(folder.similarity_csv)
-    pairs = tuple(SimilarPair(*(neutralise(row[key]) for key in keys)) for row in rows)
+    pairs = tuple(
+        SimilarPair(
+            *(neutralise(row[key]) for key in keys),
+            *(neutralise(row.get(key, "")) for key in extra),
+        )
+        for row in rows
+    )
     clusters: tuple[tuple[str, str], ...] = ()
     if folder.similarity_clusters_csv.is_file():
         rows = _rows(folder.similarity_clusters_csv)

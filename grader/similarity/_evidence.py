@@ -3,10 +3,11 @@ notebooks hold it and counted only beyond a minimum length.
 
 A fragment is a run of consecutive tokens covered by fingerprints both notebooks hold (the
 template's and the reference solution's are never among them). At most as many notebooks hold
-the whole fragment as hold its rarest fingerprint, ``k``: it counts ``1 / (k - 1)`` (no one
-else: 1; two others: a half), nothing when ``k`` is above the cut-off. It counts its tokens
-beyond ``floor``, times that: a short formula written the textbook way adds nothing, a copied
-function most of its length, even when pieces of it are common.
+the whole fragment as hold its rarest fingerprint: each token weighs ``2 / k`` where ``k``
+notebooks hold the rarest fingerprint covering it (two: 1; three, a chain of copies: two
+thirds), nothing when ``k`` is above the cut-off. A fragment counts its mean token weight
+times its tokens beyond ``floor``: a short formula written the textbook way adds nothing, a
+copied function most of its length, even when pieces of it are common.
 """
 
 from __future__ import annotations
