@@ -21,6 +21,7 @@ from grader.course._archive import Download, open_download
 from grader.course._intake import Intake, resolve
 from grader.course._layouts import PLAIN, detect
 from grader.course._roster import load_class_roster
+from grader.errors import SubmissionsError
 from grader.grading._batch import Course
 from grader.results._folder import OutputFolder
 
@@ -61,6 +62,11 @@ def prepare(submissions: tuple[Path, ...], roster: Path | None) -> Prepared | No
         return None
     class_roster = load_class_roster(roster) if roster is not None else None
     intake = resolve(layout, class_roster, roster or Path())
+    if not intake.graded:
+        raise SubmissionsError(
+            f"{submissions[0]} is a {layout.name} download with no notebook in it "
+            f"({len(layout.ignored)} other file(s) ignored, {len(download.refused)} refused)"
+        )
     staging = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
         files = _stage.stage(download, intake, staging)

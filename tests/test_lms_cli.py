@@ -126,6 +126,20 @@ def test_a_gradescope_export_keeps_times_without_a_roster(tmp_path):
     assert ana["course.submitted_at"] == "2024-03-04T20:15:31.123456+00:00"
     assert ana["course.submitted_at_source"] == "Gradescope submission_metadata.yml"
     assert ana["course.layout"] == "Gradescope (Export Submissions)"
+    assert ana["course.earlier_attempts"] == "2024-03-04T19:02:10+00:00"
+    again = grader("grade", "variational_inference", download, "--out", out, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "(0 now, 4 resumed)" in again.stdout  # the same keys and notebooks: nothing regraded
+
+
+def test_a_download_without_notebooks_is_one_clear_error(tmp_path):
+    root = tmp_path / "download"
+    root.mkdir()
+    (root / "Ana Lopez_5501_assignsubmission_file_report.pdf").write_bytes(b"%PDF-1.4\n")
+    run = grader("grade", "variational_inference", root, "--out", tmp_path / "out")
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "Moodle (flat) download with no notebook" in last
 
 
 def test_a_canvas_folder_with_its_gradebook_keeps_the_late_marker(tmp_path):

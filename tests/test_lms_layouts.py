@@ -78,6 +78,7 @@ def test_gradescope_export_metadata(tmp_path):
         assert set(handed) == {"20230001", "20230002", "20230003", "20239999"}  # sids
         assert handed["20230001"].submitted_at == "2024-03-04T20:15:31.123456+00:00"
         assert handed["20230001"].time_source == "Gradescope submission_metadata.yml"
+        assert handed["20230001"].history == ("2024-03-04T19:02:10+00:00",)  # not exported
         # a group submission: one notebook, each member keyed with it
         assert handed["20230002"].item == handed["20230003"].item
         assert handed["20230003"].ids == {"sid": "20230003", "email": "wei@uni.example"}

@@ -56,6 +56,7 @@ class Keyed:
             "submitted_at": submitted_at,
             "submitted_at_source": source,
             "lms_late": late,
+            "earlier_attempts": ", ".join(handed.history),
         }
         return {k: v for k, v in data.items() if v}
 

@@ -64,6 +64,8 @@ class Handed:
     late: str = ""
     #: Orders one student's notebooks when there is no time (Canvas's attachment id).
     sequence: int = 0
+    #: Times of earlier attempts the LMS lists but did not export (Gradescope's history).
+    history: tuple[str, ...] = ()
 
 
 @dataclass
@@ -174,7 +176,9 @@ def _gradescope_layout(download: Download, items: list[Item], base: object) -> L
             ids = {k: v for k, v in (("sid", submitter.sid), ("email", submitter.email)) if v}
             time = record.created_at
             source = "Gradescope submission_metadata.yml" if time else ""
-            handed.append(Handed(item, layout_id, submitter.name, ids, time, source))
+            handed.append(
+                Handed(item, layout_id, submitter.name, ids, time, source, history=record.history)
+            )
     return Layout("Gradescope (Export Submissions)", handed, ignored)
 
 

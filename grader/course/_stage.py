@@ -120,6 +120,8 @@ def _row(keyed: Keyed, status: str, intake: Intake, note: str = "") -> dict[str,
         status = "not_on_roster" if status == "graded" else status
         near = ", ".join(keyed.near)
         note = note or (f"nearest names on the roster: {near}" if near else "no near name")
+    if not note and data.get("earlier_attempts"):
+        note = f"earlier attempts, not in the download: {data['earlier_attempts']}"
     return {
         "submission": keyed.key,
         "student_id": data.get("student_id", ""),
