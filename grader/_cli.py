@@ -571,3 +571,20 @@ def _report_similar(out: Path) -> None:
         click.echo(f"Warning: {OutputFolder(out).report_html} not rewritten: {exc}")
         return
     click.echo(f"Class report: {OutputFolder(out).report_html}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free."
+)
+@click.option("--add-ta", "ta", default=None, help="Print a new login link for this TA and exit.")
+def serve(out: Path, host: str, port: int, ta: str | None) -> None:
+    """Mark answers by hand in a web app: prints the login link (one line on stdout)."""
+    from grader.serve import _run
+
+    if ta is not None:
+        click.echo(_run.add_ta(out, ta, host, port))
+        return
+    _run.serve(out, host, port)

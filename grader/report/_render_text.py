@@ -70,6 +70,8 @@ def question_text(
     """One question's feedback: each failing check's sentences, each said once."""
     if question.manual and question.status != NOT_SUBMITTED:
         return style.words(question.comment) if question.comment else _pending(question)
+    if question.comment:  # an automatic question overridden by hand: the reason, never silent
+        return style.words(question.comment)
     if not question.checks:
         fatal = [e for e in result.events if e.code in FATAL_EVENTS]
         return event_text(fatal[0], style) if fatal else ""

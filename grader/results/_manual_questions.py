@@ -26,6 +26,7 @@ from grader.results._model import (
     QuestionResult,
     SubmissionResult,
 )
+from grader.results._overrides import load_overrides, with_overrides
 
 #: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand.
 ANSWER_KEY = "answer:"
@@ -46,8 +47,10 @@ def marked_results(
     assignment: Assignment,
     hashes: dict[str, str],
 ) -> list[SubmissionResult]:
-    """``results`` with the manual questions of the spec, as marked in ``folder``'s store."""
-    return with_marks(results, load_marks(folder), assignment, hashes)
+    """``results`` with the manual questions of the spec, as marked in ``folder``'s store, and
+    the overrides of automatic questions stored there."""
+    marked = with_marks(results, load_marks(folder), assignment, hashes)
+    return with_overrides(marked, load_overrides(folder))
 
 
 def with_marks(

@@ -4,7 +4,8 @@ The graded results of a run are cleared by ``grader grade --overwrite``; the ins
 are not work to redo, so they live apart (the store keeps them through it), keyed by submission
 and question, each with the hash of the notebook it was given against: a regrade of an
 unchanged notebook keeps its mark, and one of a changed notebook sends it back for review. A
-file of marks is checked whole before anything is stored: one bad row and nothing is merged.
+file of marks is checked whole before anything is stored: one bad row and nothing is merged;
+then each mark is saved as ``grader serve`` saves one (a version, an audit row by "csv").
 
 The file comes back from a spreadsheet: one in a European locale saves it with ``;`` between
 cells and a decimal comma (``2,5``), so the separator is the one that makes the header's
@@ -18,7 +19,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.assignment._source import source_path, split_source
@@ -66,9 +67,15 @@ def merge_marks(folder: OutputFolder, marks_csv: Path, assignment: Assignment) -
     store = folder.existing_store()
     try:
         marks = _checked_rows(marks_csv, assignment, store.done())
-        store.put_marks(
-            [(s, q, m.points, m.comment, m.notebook_sha256) for (s, q), m in marks.items()]
-        )
+        # The path every mark takes (the app's too): a new version and an audit row each; the
+        # rubric items a mark had are dropped where the file gives other points.
+        states = []
+        for (submission, question), mark in marks.items():
+            current = store.mark_state(submission, question)
+            items = current.items if current.points == mark.points else ()
+            new = replace(current, points=mark.points, comment=mark.comment, items=items)
+            states.append((new, mark.notebook_sha256))
+        store.save_marks(states, "csv", f"imported from {marks_csv.name}")
     finally:
         store.close()
     return len(marks)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import OutputError
+from grader.results._hand_store import HAND_SCHEMA, HandStore
 from grader.results._model import CheckResult, Event, QuestionResult, Reason, SubmissionResult
 
 _SCHEMA = """
@@ -52,7 +53,7 @@ MarkRow = tuple[str, str, float, str, str]
 Cells = list[dict[str, str]]
 
 
-class Store:
+class Store(HandStore):
     """``OUT/results.sqlite``: the run's identity (meta), what ``grader report`` needs to write
     the outputs again (info: the assignment's folder, the versions, the submissions in order),
     one row per graded submission, the cells each was graded on (for ``grader similarity``), and
@@ -217,7 +218,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
+        db.executescript(_SCHEMA + HAND_SCHEMA)  # the hand-marking tables: kept by a new run
     except sqlite3.DatabaseError as exc:
         raise OutputError(f"{path} is not a results store this grader can use ({exc})") from None
     return db
