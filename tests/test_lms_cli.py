@@ -52,6 +52,7 @@ def test_the_layout_and_the_matches_are_said(moodle_class):
     assert "matched 3 by name" in run.stdout
     assert "1 handed nothing in (not_submitted)" in run.stdout
     assert "1 submission(s) match nobody (not_on_roster)" in run.stdout
+    assert "Not on the roster: Eve Stranger (nearest names: none)." in run.stdout
 
 
 def test_every_roster_student_has_a_row_keyed_by_student_id(moodle_class):

@@ -286,3 +286,28 @@ def test_a_bad_roster_names_its_row(tmp_path, text, says):
     path.write_text(text)
     with pytest.raises(RosterError, match=says):
         load_class_roster(path)
+
+
+def test_a_scratch_notebook_beside_the_sheet_is_superseded(tmp_path):
+    """Several notebooks of one student and no time or upload order between them: the one
+    named as most of the class named theirs counts."""
+    root = F.moodle(tmp_path / "m")
+    (root / "Wei Chen_5503_assignsubmission_file" / "zz-scratch.ipynb").write_bytes(b"{}")
+    intake = resolve(detect(open_download(root)), None)
+    (older,) = intake.superseded
+    assert older.handed.item.path.name == "zz-scratch.ipynb"
+    wei = next(k for k in intake.graded if k.key == "Wei Chen")
+    assert wei.handed.item.path.name == "sheet1.ipynb"
+
+
+def test_a_plain_folder_with_a_roster_matches_file_names(tmp_path):
+    """``alice_numpy.ipynb`` is Alice Numpy's: the stem's words are her name."""
+    root = tmp_path / "handins"
+    root.mkdir()
+    (root / "alice_numpy.ipynb").write_bytes(F.notebook(F.ANA))
+    (root / "s2.ipynb").write_bytes(F.notebook(F.WEI))
+    roster = tmp_path / "r.csv"
+    roster.write_text("student_id,name\ns1,Alice Numpy\ns2,Wei Chen\ns3,Dana Smith\n")
+    intake = resolve(detect(open_download(root)), load_class_roster(roster))
+    assert {k.key: k.rule for k in intake.graded} == {"s1": "name", "s2": "student_id"}
+    assert [s.student_id for s in intake.absent] == ["s3"]

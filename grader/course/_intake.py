@@ -8,11 +8,13 @@ the e-mail address, then the name (case, accents, order and punctuation ignored)
 finds two students refuses the run, naming them: a guess would give one student another's
 marks. The key is the student's ``student_id``; without a roster (or for a notebook nobody
 matches) it is a name the layout keeps stable. Of two notebooks of one student the latest
-counts (by time, else by the LMS's order of uploads) and the other is listed as superseded.
+counts (by time, else by the LMS's order of uploads, else the file name most of the class used)
+and the other is listed as superseded.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,10 +88,11 @@ def resolve(layout: Layout, roster: ClassRoster | None, roster_path: Path = Path
         who = ("roster", student.student_id) if student else ("layout", handed.layout_id)
         groups.setdefault(who, []).append((handed, student, rule))
     graded, superseded = [], []
+    common = Counter(h.item.path.name for h in layout.handed)
     keys = _keys(groups, {s.student_id for s in students})
     names = [s.name for s in students if s.name]
     for who, group in groups.items():
-        group.sort(key=lambda g: (g[0].submitted_at, g[0].sequence, str(g[0].item.path)))
+        group.sort(key=lambda g: _recency(g[0], common))
         for number, (handed, student, rule) in enumerate(reversed(group)):
             near = () if student or not roster else tuple(near_names(handed.name, names))
             keyed = Keyed(keys[who], handed, student, rule, near)
@@ -98,6 +101,14 @@ def resolve(layout: Layout, roster: ClassRoster | None, roster_path: Path = Path
     handed_in = {k.student.student_id for k in graded if k.student}
     absent = [s for s in students if s.student_id not in handed_in]
     return Intake(layout, roster, graded, superseded, absent)
+
+
+def _recency(handed: Handed, common: Counter[str]) -> tuple[str, int, int, str]:
+    """Orders one student's notebooks, the one that counts last: by time, else by the LMS's
+    upload order, else the file name most of the class handed in (``sheet1.ipynb`` over a
+    ``scratch.ipynb`` beside it), else the path."""
+    name = handed.item.path.name
+    return handed.submitted_at, handed.sequence, common[name], str(handed.item.path)
 
 
 def _rules(handed: Handed) -> list[tuple[str, Callable[[Student], bool]]]:

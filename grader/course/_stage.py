@@ -157,4 +157,7 @@ def summary(intake: Intake, download: Download) -> list[str]:
             f"{matched}; {len(intake.absent)} handed nothing in (not_submitted); {strays} "
             "submission(s) match nobody (not_on_roster)."
         )
+        for keyed in [k for k in intake.graded if k.student is None][:10]:
+            near = ", ".join(keyed.near) or "none"
+            lines.append(f"Not on the roster: {keyed.key} (nearest names: {near}).")
     return lines
