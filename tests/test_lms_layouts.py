@@ -311,3 +311,21 @@ def test_a_plain_folder_with_a_roster_matches_file_names(tmp_path):
     intake = resolve(detect(open_download(root)), load_class_roster(roster))
     assert {k.key: k.rule for k in intake.graded} == {"s1": "name", "s2": "student_id"}
     assert [s.student_id for s in intake.absent] == ["s3"]
+
+
+def test_a_notebook_over_the_cap_is_staged_unread(tmp_path):
+    """Its declared size is checked before a byte is inflated: a sparse stand-in of that size
+    goes to the batch, whose own intake then gives it its "too big" row."""
+    from grader.course._archive import MAX_NOTEBOOK_BYTES
+    from grader.course._stage import stage
+
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("Ana Lopez_5501_assignsubmission_file_sheet1.ipynb", b"\0" * (33 << 20))
+    download = open_download(archive)
+    intake = resolve(detect(download), None)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (path,) = stage(download, intake, staged)
+    assert path.name == "Ana Lopez.ipynb" and path.stat().st_size == 33 << 20 > MAX_NOTEBOOK_BYTES
+    assert path.stat().st_blocks * 512 < 1 << 20  # nothing of it was written
