@@ -25,7 +25,20 @@ seed = 1
 [[questions]]
 id = "1"
 points = 1
+
+  [[questions.checks]]
+  function = "f"
+  params = { x = "float" }
+  returns = "scalar"
+  inputs = "x"
 """
+#: What the spec names beside it: assign checks the whole spec, as freeze and validate do.
+ORACLES = "def f(x):\n    return x\n"
+CHECKS = (
+    "from hypothesis import strategies as st\n\nfrom grader import Inputs\n\n"
+    'INPUTS = {"x": Inputs(st.builds(lambda x: {"x": x}, st.floats(-1, 1)))}\n'
+    "PROPERTIES = {}\n"
+)
 
 
 def grader(*args: object, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -49,6 +62,8 @@ def _tiny(tmp_path: Path, *cells: nbformat.NotebookNode) -> Path:
     folder = tmp_path / "tiny"
     folder.mkdir()
     (folder / "spec.toml").write_text(SPEC)
+    (folder / "oracles.py").write_text(ORACLES)
+    (folder / "checks.py").write_text(CHECKS)
     nbformat.write(new_notebook(cells=list(cells)), folder / "source.ipynb")
     return folder
 
@@ -59,8 +74,9 @@ def _sources(path: Path) -> list[tuple[str, str, str]]:
 
 
 def test_assign_rewrites_the_bundled_notebooks_byte_for_byte(tmp_path):
-    copy = tmp_path / "variational_inference"
+    copy = tmp_path / "assignments" / "variational_inference"
     shutil.copytree(ASSIGNMENT, copy)
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")  # the spec's oracles
     (copy / "student.ipynb").unlink()
     (copy / "solution.ipynb").unlink()
     run = grader("assign", copy)

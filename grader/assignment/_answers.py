@@ -81,9 +81,48 @@ def plain_expected(value: Any, shape: Shape) -> Any:
         return [plain_expected(v, s) for v, s in zip(items, inner)]
     if kind == "list":
         return [plain_expected(v, inner) for v in value]
+    value = as_record(value)
     if not isinstance(value, dict) or set(value) != {name for name, _ in inner}:
         raise ValueError(f"not a dict with exactly the fields {[name for name, _ in inner]}")
     return {name: plain_expected(value[name], s) for name, s in inner}
+
+
+def as_record(value: Any) -> Any:
+    """A dataclass instance as the dict of its fields (an oracle may return one, as a
+    student's function may: they are compared as the dict the spec's table describes)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return value
+
+
+def field_problem(shape: Shape, part: Any) -> str | None:
+    """Why ``part`` names no part of answers of ``shape`` (a field of a record, an item of a
+    tuple), or None."""
+    if isinstance(shape, tuple) and shape[0] == "record" and isinstance(part, str):
+        names = [name for name, _ in shape[1]]
+        return None if part in names else f"{part!r} is not one of the fields {names}"
+    if isinstance(shape, tuple) and shape[0] == "tuple" and type(part) is int:
+        count = len(shape[1])
+        return None if 0 <= part < count else f"{part} is not an item of a {count}-tuple (0..)"
+    return (
+        f"{part!r} names no part of this answer: a field name needs returns a table of "
+        "fields, an item's index (0, 1, ...) a tuple []"
+    )
+
+
+def part_shape(shape: Shape, part: str | int) -> Shape:
+    """The shape of one field or item (``part`` checked by :func:`field_problem`)."""
+    kind, inner = shape
+    if kind == "record":
+        return dict(inner)[part]
+    return inner[part]
+
+
+def part_of(value: Any, part: str | int) -> Any:
+    """One field (or item) of an expected answer, as plain data already."""
+    return value[part]
 
 
 def _leaf(value: Any, leaf: str) -> Any:
@@ -169,11 +208,11 @@ def moments(values: list[Any]) -> dict[str, Any]:
     return {"mean": array.mean(axis=0).tolist(), "std": array.std(axis=0).tolist()}
 
 
-def comparator_problem(hooks: Any, name: str) -> str | None:
-    """Why checks.py does not give a comparator of this name, or None."""
-    comparators = getattr(hooks, "COMPARATORS", None)
+def comparator_problem(module: Any, name: str, file: str) -> str | None:
+    """Why ``module`` (checks.py, or the comparators file) gives no comparator of this name."""
+    comparators = getattr(module, "COMPARATORS", None)
     if not isinstance(comparators, dict):
-        return f"compare = {name!r}, but checks.py defines no dict COMPARATORS"
+        return f"compare = {name!r}, but {file} defines no dict COMPARATORS"
     if not callable(comparators.get(name)):
-        return f"checks.py COMPARATORS has no function {name!r}"
+        return f"{file} COMPARATORS has no function {name!r}"
     return None

@@ -40,6 +40,10 @@ def _describe(assignment: Assignment, name: str, wheel: str) -> str:
         assignment.student_notebook.name: "the exercise sheet: write your answers in it",
         SPEC_FILE: "the questions, their points and the functions checked (read by the grader)",
         "public.json": "the public checks: a few inputs of each function with their answers",
+        "comparators.py": (
+            "how the sheet decides that two answers are equal where it is not plain equality "
+            "(read by the grader)"
+        ),
         wheel: "the grader itself, to install (see below)",
         WORKFLOW_PATH.as_posix(): (
             "runs the public checks on GitHub on each push to `main` and each pull request"

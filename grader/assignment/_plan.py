@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import __version__
-from grader.assignment._answers import call_seed, moments, plain_expected, seeded
+from grader.assignment._answers import call_seed, moments, part_of, plain_expected, seeded
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._spec import Assignment, Check
 from grader.errors import SpecError
@@ -105,7 +105,8 @@ def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> t
     answers = []
     for case in cases:
         try:
-            answers.append(_answer(oracle, check, case))
+            answer = _answer(oracle, check, case)
+            answers.append(answer if check.field is None else part_of(answer, check.field))
         except Exception as exc:
             raise SpecError(
                 assignment.folder / "frozen.json",

@@ -26,7 +26,8 @@ PUBLIC_FORMAT = 1
 
 
 def release_bundle(assignment: Assignment, out: Path, wheel: Path | None = None) -> Path:
-    """Write ``out/<assignment name>/`` with spec, student notebook, data files, public.json,
+    """Write ``out/<assignment name>/`` with spec, student notebook, data files, the
+    comparators (``compare`` must judge there as it does in the batch), public.json,
     the grader's wheel (``wheel``, or one built from this checkout), a CI workflow and a README.
 
     The bundle is written into a folder beside it and renamed into place at the end: a failure
@@ -49,6 +50,8 @@ def _write_bundle(
     shutil.copyfile(assignment.student_notebook, folder / assignment.student_notebook.name)
     for data in assignment.data_files:
         shutil.copyfile(data, folder / data.name)
+    if assignment.comparators is not None and assignment.comparators.__file__:
+        shutil.copyfile(assignment.comparators.__file__, folder / COMPARATORS_FILE)
     checks: dict[str, Any] = {}
     for check in assignment.checks:
         count = check.public
@@ -120,17 +123,25 @@ def _fresh(parent: Path, prefix: str) -> Path:
 _PRIVATE_KEYS = ("oracles", "checks", "solution_notebook")
 
 
+#: What the comparators file is called in a bundle (the spec's key is rewritten to it).
+COMPARATORS_FILE = "comparators.py"
+
+
 def _bundle_spec(assignment: Assignment) -> str:
     """The spec without comments (meant for instructors) and without the keys naming the
-    oracles, the checks module and the solution."""
+    oracles, the checks module and the solution; the comparators are named as the bundle
+    holds them, beside the spec."""
     lines = (assignment.folder / SPEC_FILE).read_text(encoding="utf-8").splitlines()
     kept = [
-        line
+        f'comparators = "{COMPARATORS_FILE}"' if _sets(line, "comparators") else line
         for line in lines
-        if not line.lstrip().startswith("#")
-        and not any(line.strip().replace(" ", "").startswith(f"{key}=") for key in _PRIVATE_KEYS)
+        if not line.lstrip().startswith("#") and not any(_sets(line, k) for k in _PRIVATE_KEYS)
     ]
     return "\n".join(kept) + "\n"
+
+
+def _sets(line: str, key: str) -> bool:
+    return line.strip().replace(" ", "").startswith(f"{key}=")
 
 
 def public_plan(assignment: Assignment, plan_limits: Any) -> GradingPlan:

@@ -19,7 +19,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
 from grader._files import write_atomic
-from grader.assignment._spec import read_spec
+from grader.assignment._spec import check_spec, read_spec
 from grader.errors import SourceNotebookError, SpecError
 
 SOURCE_NOTEBOOK = "source.ipynb"
@@ -94,7 +94,9 @@ def split_source(folder: Path) -> Split:
 
 
 def assign(folder: Path) -> tuple[Path, Path]:
-    """Write the student and solution notebooks the spec names from the source notebook."""
+    """Write the student and solution notebooks the spec names from the source notebook, once
+    the spec passes the validation ``freeze`` and ``validate`` apply (:func:`check_spec`)."""
+    check_spec(folder)
     raw = read_spec(folder)
     split = split_source(folder)
     paths = []

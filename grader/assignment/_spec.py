@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,9 +25,12 @@ else:  # the same parser, published on PyPI before it joined the standard librar
 from grader.assignment._answers import (
     ShapeError,
     comparator_problem,
+    field_problem,
     parse_grading,
     parse_shape,
+    part_shape,
 )
+from grader.assignment._comparators import load_comparators
 from grader.assignment._fields import no_unknown as _no_unknown
 from grader.assignment._fields import nonempty_str as _str
 from grader.assignment._fields import optional_spec_file as _optional_file
@@ -91,10 +95,27 @@ class Check:
     #: Seeded per call from the case; ``samples`` > 1 compares mean and std over that many.
     stochastic: bool = False
     samples: int = 1
+    #: Tells this check from the question's other checks of the same function (its key).
+    name: str | None = None
+    #: The one part of the answer graded: a record's field, or a tuple's item (an index).
+    field: str | int | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.question}/{self.function}"
+        """Where its cases are kept (``frozen.json``, ``public.json``) and what seeds its draws:
+        ``question/function`` as always, ``question/function#name`` for a named check."""
+        base = f"{self.question}/{self.function}"
+        return base if self.name is None else f"{base}#{self.name}"
+
+    @property
+    def label(self) -> str:
+        """How results and letters name it: the function, and its name if it has one."""
+        return self.function if self.name is None else f"{self.function}#{self.name}"
+
+    @property
+    def graded_shape(self) -> Any:
+        """The shape of what is compared: the whole answer, or the ``field`` graded."""
+        return self.returns if self.field is None else part_shape(self.returns, self.field)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -141,6 +162,18 @@ class Assignment:
     misconceptions: Mapping[str, Misconception] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: The comparators file the spec names (it ships in the bundle), or None.
+    comparators: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    def comparator(self, name: str) -> Callable[[Any, Any], Any] | None:
+        """The function ``compare = name`` names: from the comparators file, else from
+        checks.py (a sheet whose comparators are there); None where neither is at hand (the
+        bundle of such a sheet: its answers are then compared as the reference gives them)."""
+        for module in (self.comparators, self.hooks):
+            table = getattr(module, "COMPARATORS", None) if module is not None else None
+            if isinstance(table, dict) and callable(table.get(name)):
+                return table[name]  # type: ignore[no-any-return]
+        return None
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -220,6 +253,13 @@ def load_assignment(
     return _build(folder / SPEC_FILE, read_spec(folder), bundle_ok, oracles)
 
 
+def check_spec(folder: Path) -> Assignment:
+    """The one validation of a spec that ``grader assign``, ``freeze`` and ``validate`` share:
+    all of :func:`load_assignment` but the notebooks' existence, which ``assign`` is about to
+    write. So a spec ``assign`` accepts is one ``freeze`` accepts, and the other way round."""
+    return _build(folder / SPEC_FILE, read_spec(folder), False, True, notebooks=False)
+
+
 def read_spec(folder: Path) -> dict[str, Any]:
     """The spec as parsed TOML, nothing resolved: enough to write the notebooks it names."""
     path = folder / SPEC_FILE
@@ -239,7 +279,9 @@ _CHECK_KEYS = _keys("checks")
 _VARIABLE_KEYS = _keys("checks", variable=True)
 
 
-def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool) -> Assignment:
+def _build(
+    path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool, notebooks: bool = True
+) -> Assignment:
     folder = path.parent
     _no_unknown(path, raw, _TOP_KEYS, "the spec")
     oracles = (
@@ -248,17 +290,22 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
         else None
     )
     hooks = _load_module(path, folder, raw.get("checks"), "checks", bundle_ok)
+    comparators = _comparators(path, raw)
+    notebook = _file if notebooks else _named_file
     every = [_question(path, q) for q in _list(path, raw, "questions")]
     questions = tuple(q for q in every if isinstance(q, Question))
     if not questions:
         raise SpecError(path, "the spec has no automatically graded [[questions]]")
     _unique(path, [q.id for q in every], "question id")
+    _same_signature(path, tuple(c for q in questions for c in q.checks))
     assignment = Assignment(
         name=_str(path, raw, "name"),
         title=str(raw.get("title", raw.get("name"))),
         folder=folder,
-        student_notebook=_file(path, folder, _str(path, raw, "student_notebook")),
-        solution_notebook=_optional_file(path, folder, raw.get("solution_notebook"), bundle_ok),
+        student_notebook=notebook(path, folder, _str(path, raw, "student_notebook")),
+        solution_notebook=_optional_file(path, folder, raw.get("solution_notebook"), bundle_ok)
+        if notebooks
+        else folder / str(raw.get("solution_notebook")),
         seed=_int(path, raw, "seed"),
         show_expected=bool(raw.get("show_expected", False)),
         questions=questions,
@@ -267,12 +314,33 @@ def _build(path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool)
         manual_questions=tuple(q for q in every if isinstance(q, ManualQuestion)),
         oracles=oracles,
         hooks=hooks,
+        comparators=comparators,
         misconceptions=read_catalogue(
             path, hooks, (c.function for q in questions for c in q.checks)
         ),
     )
     _resolve_names(path, assignment)
     return assignment
+
+
+def _named_file(path: Path, folder: Path, relative: str) -> Path:
+    return folder / relative
+
+
+def _comparators(path: Path, raw: dict[str, Any]) -> ModuleType | None:
+    """The comparators module the spec names, checked to reach neither the oracles nor
+    checks.py (it ships in the bundle); None when the spec names none."""
+    relative = raw.get("comparators")
+    if relative is None:
+        return None
+    if not isinstance(relative, str) or not relative:
+        raise SpecError(path, f"comparators must name a Python file, got {relative!r}")
+    private = {
+        role: (path.parent / str(raw[key])) if isinstance(raw.get(key), str) else None
+        for role, key in (("the oracles", "oracles"), ("checks.py", "checks"))
+    }
+    private = {role: p for role, p in private.items() if p is not None and p.is_file()}
+    return load_comparators(path, relative, dict(private))
 
 
 def _question(path: Path, raw: Any) -> Question | ManualQuestion:
@@ -296,7 +364,7 @@ def _question(path: Path, raw: Any) -> Question | ManualQuestion:
         raise SpecError(
             path, f"question {qid} has no [[questions.checks]] (manual = true if graded by hand)"
         )
-    _unique(path, [c.function for c in checks], f"function in question {qid}")
+    _one_key_each(path, qid, checks)
     return Question(id=qid, title=title, points=float(points), checks=checks)
 
 
@@ -334,6 +402,7 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
     properties = raw.get("properties", [])
     if not isinstance(properties, list) or not all(isinstance(p, str) for p in properties):
         raise SpecError(path, f"{where}: properties must be a list of names")
+    name, part = _name_and_field(path, where, raw, returns)
     return Check(
         question=qid,
         function=function,
@@ -345,8 +414,64 @@ def _check(path: Path, qid: str, raw: Any) -> Check:
         examples=examples,
         public=public,
         properties=tuple(properties),
+        name=name,
+        field=part,
         **grading,
     )
+
+
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _name_and_field(
+    path: Path, where: str, raw: dict[str, Any], returns: Any
+) -> tuple[str | None, str | int | None]:
+    """A check's ``name`` (its key's suffix) and ``field`` (the part graded); a named field
+    names the check by itself, so three per-field checks need no ``name`` each."""
+    part = raw.get("field")
+    if part is not None:
+        problem = field_problem(returns, part)
+        if problem:
+            raise SpecError(path, f"{where}: field {problem}")
+    name = raw.get("name", None if part is None else str(part))
+    if name is not None and (not isinstance(name, str) or not _NAME.fullmatch(name)):
+        raise SpecError(
+            path, f"{where}: name must be letters, digits, _ or - (it ends the key), got {name!r}"
+        )
+    return name, part
+
+
+def _one_key_each(path: Path, qid: str, checks: tuple[Check, ...]) -> None:
+    """Several checks of one function in a question are told apart by their names."""
+    seen: set[str] = set()
+    for check in checks:
+        if check.key in seen:
+            what = "variable" if check.variable else "function"
+            raise SpecError(
+                path,
+                f"question {qid} checks the {what} {check.function} more than once under the "
+                f"key {check.key!r}: give each of these checks its own `name` (its key is then "
+                f"{qid}/{check.function}#NAME)",
+            )
+        seen.add(check.key)
+
+
+def _same_signature(path: Path, checks: tuple[Check, ...]) -> None:
+    """Every check of one function calls it the same way and reads the same answer: the
+    function is one, and so are its parameters' kinds and its answer's shape."""
+    first: dict[str, Check] = {}
+    for check in checks:
+        seen = first.setdefault(check.function, check)
+        if (seen.params, seen.returns, seen.variable) != (
+            check.params,
+            check.returns,
+            check.variable,
+        ):
+            raise SpecError(
+                path,
+                f"{check.function} is checked in {seen.key} and {check.key} with different "
+                "params, returns or kind (function or variable): give them the same",
+            )
 
 
 def _variable_check(path: Path, qid: str, raw: dict[str, Any]) -> Check:
@@ -370,7 +495,7 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
         where = f"question {check.question}, function {check.function}"
         if oracles is not None and not callable(getattr(oracles, check.oracle, None)):
             raise SpecError(path, f"{where}: the oracles define no function {check.oracle!r}")
-        problem = hooks is not None and check.compare and comparator_problem(hooks, check.compare)
+        problem = check.compare and _comparator_problem(assignment, check.compare)
         if problem:
             raise SpecError(path, f"{where}: {problem}")
         if inputs is None or props is None or check.variable:
@@ -387,6 +512,21 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
         for name in check.properties:
             if not isinstance(props.get(name), Property):
                 raise SpecError(path, f"{where}: checks.py PROPERTIES has no Property {name!r}")
+
+
+def _comparator_problem(assignment: Assignment, name: str) -> str | None:
+    """Where ``compare = name`` is found: the comparators file when the spec names one (and
+    then not in checks.py too), else checks.py's COMPARATORS (a sheet written before)."""
+    hooks, module = assignment.hooks, assignment.comparators
+    if module is None:
+        return comparator_problem(hooks, name, "checks.py") if hooks is not None else None
+    legacy = getattr(hooks, "COMPARATORS", None)
+    if isinstance(legacy, dict) and name in legacy:
+        return (
+            f"compare = {name!r} is in both the comparators file and checks.py; keep it in "
+            "the comparators file only (it ships in the bundle, checks.py does not)"
+        )
+    return comparator_problem(module, name, Path(module.__file__ or "comparators").name)
 
 
 def _load_module(

@@ -86,6 +86,16 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "oracles)). Never in a student bundle.",
     ),
     SpecKey(
+        "comparators",
+        "top",
+        "string (a path)",
+        "none",
+        "The comparators' Python file, relative to the spec: a dict `COMPARATORS` of the "
+        "functions `compare` names (see [comparators](../authoring.md#comparators)). It ships "
+        "in the student bundle, so `grader check` accepts what the final grade accepts; it may "
+        "not import the oracles or `checks.py`.",
+    ),
+    SpecKey(
         "seed",
         "top",
         "integer",
@@ -177,6 +187,29 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         variable=True,
     ),
     SpecKey(
+        "name",
+        "checks",
+        "string (letters, digits, `_`, `-`)",
+        "the `field`, else none",
+        "Tells apart several checks of one function (or variable) in a question, each with "
+        "its own inputs, comparator and weight: its key in `frozen.json` and `public.json` is "
+        "`QUESTION/FUNCTION#NAME` (a check without a name keeps `QUESTION/FUNCTION`), and "
+        "its line in a letter is `FUNCTION#NAME`. Needed when a question checks a function "
+        "twice.",
+        redraw=True,
+        variable=True,
+    ),
+    SpecKey(
+        "field",
+        "checks",
+        "string or integer",
+        "none",
+        "Grade one part of the answer only: a field of a dict (or dataclass) `returns`, or "
+        "the index (from 0) of an item of a tuple `returns`. With one check per field, each "
+        "field earns its own weight (see [per-field credit](../authoring.md#per-field-credit)).",
+        variable=True,
+    ),
+    SpecKey(
         "params",
         "checks",
         "table (name = kind)",
@@ -259,8 +292,10 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "checks",
         "string",
         "none",
-        "A name in `COMPARATORS` of `checks.py` deciding equality instead of the shape's "
-        "rule (equal up to sign, up to order).",
+        "A name in `COMPARATORS` of the `comparators` file (or, in a sheet written before "
+        "it existed, of `checks.py`) deciding equality instead of the shape's rule (equal up "
+        "to sign, up to order). It may return a sentence instead of `False`: the letter "
+        "shows it.",
         variable=True,
     ),
     SpecKey(

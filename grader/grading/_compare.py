@@ -195,8 +195,12 @@ _KINDS: dict[type, ValueKind] = {
 }
 
 
-def _kind(value: Any) -> ValueKind:
+def kind_of(value: Any) -> ValueKind:
+    """What kind of value came back, as a mismatch names it."""
     return _KINDS.get(type(value), "other")
+
+
+_kind = kind_of
 
 
 def show(value: Any, limit: int = 200) -> str:

@@ -15,12 +15,15 @@ from grader.grading._explain import received
 from grader.kernel._session import KernelDied
 from grader.results._values import encode
 
-#: How many of a failing check's cases the properties are tried on.
+#: How many of a failing check's failed cases the properties are tried on.
 PROPERTY_CASES = 10
 
 
-def broken_properties(grader: Any, check: Check) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The properties ``check``'s answers break, and the first counterexample (or ``{}``).
+def broken_properties(
+    grader: Any, check: Check, failed: list[dict[str, Any]]
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The properties ``check``'s answers break on the cases it ``failed``, and the first
+    counterexample (or ``{}``): a hint quotes an input the check got wrong, never one it passed.
 
     ``grader`` is the notebook's ``_Grader``: its plan, session, inventory and broken functions.
     """
@@ -30,7 +33,7 @@ def broken_properties(grader: Any, check: Check) -> tuple[tuple[str, ...], dict[
     planned = []
     for name in check.properties:
         prop = plan.assignment.property(name)
-        for case in plan.cases[check.key][:PROPERTY_CASES]:
+        for case in failed[:PROPERTY_CASES]:
             calls = prop.calls(**case)
             if any(fn not in grader.inventory or fn in grader.broken for fn, _ in calls.values()):
                 break

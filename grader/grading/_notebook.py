@@ -24,7 +24,7 @@ from grader.grading._explain import clean, died, reason_of, received
 from grader.grading._hints import broken_properties
 from grader.grading._intake import submission_name
 from grader.grading._reading import read_submission, write_executed
-from grader.grading._verdict import sampled, why_not
+from grader.grading._verdict import by_comparator, sampled, why_not
 from grader.grading._written import written_answers
 from grader.kernel import _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
@@ -153,7 +153,7 @@ class _Grader:
             return {}
 
     def question(self, question: Question) -> QuestionResult:
-        results = tuple(self._origin(self.check(check)) for check in question.checks)
+        results = tuple(self._origin(self._named(check)) for check in question.checks)
         weight = sum(r.weight for r in results)
         earned = sum(r.weight * r.earned for r in results)
         points = round(question.points * earned / weight, 6)
@@ -176,6 +176,14 @@ class _Grader:
         events = imported_events(origins, names)
         self.origins = {e.params["function"]: e.params["module"] for e in events}
         return events
+
+    def _named(self, check: Check) -> CheckResult:
+        """The check's result, named as the spec names it (a question may check a function
+        more than once) and marked when it reads a variable."""
+        result = self.check(check)
+        if check.name is None and not check.variable:
+            return result
+        return replace(result, name=check.name, variable=check.variable)
 
     def _origin(self, result: CheckResult) -> CheckResult:
         """A passing check of an imported function says so: it is not the student's code."""
@@ -223,7 +231,8 @@ class _Grader:
         if first is None:
             return CheckResult(check.function, OK, check.weight, cases_run=run, cases_passed=passed)
         share = passed / len(cases) if check.credit == "proportional" else None
-        result = self._failure(check, first, share, run, passed)
+        wrong = [case for case, outcome, *_ in failures if outcome.kind == "value"]
+        result = self._failure(check, first, share, run, passed, wrong)
         return replace(result, misconception=self._misconception(check, failures))
 
     def _misconception(self, check: Check, failures: list[Any]) -> str | None:
@@ -240,8 +249,11 @@ class _Grader:
         share: float | None,
         run: int,
         passed: int,
+        wrong: list[dict[str, Any]] | None = None,
     ) -> CheckResult:
-        """A check's first failing case, as data, with the properties it breaks as a hint."""
+        """A check's first failing case, as data, with the properties it breaks as a hint: tried
+        on the cases it answered wrongly (``wrong``) only, so a hint never quotes an input the
+        check passed."""
         index, outcome, expected, why = first
         status = _status(outcome)
         if status == TIMEOUT:
@@ -249,7 +261,7 @@ class _Grader:
         reason = reason_of(check, outcome, why, self.inventory, self.plan.limits.memory_mb)
         broken: tuple[str, ...] = ()
         if outcome.kind == "value":  # a call that raised or hung is explained already
-            broken, example = broken_properties(self, check)
+            broken, example = broken_properties(self, check, wrong or [])
             if example:
                 reason = replace(reason, params={**reason.params, "hint": example})
         case = self.plan.cases[check.key][index] if not check.variable else None
@@ -289,19 +301,13 @@ class _Grader:
     def _judge(self, check: Check, outcome: _protocol.Outcome, expected: Any) -> Mismatch | None:
         """Why an outcome earns nothing, or None: by the check's comparator when it names one
         (on the plain data that came back), else by its shape and tolerances."""
-        comparators = getattr(self.plan.assignment.hooks, "COMPARATORS", None)
         if outcome.kind != "value" or check.compare is None:
             return why_not(outcome, expected, check)
-        if comparators is None:  # a student bundle holds no checks.py: say what is compared
+        compare = self.plan.assignment.comparator(check.compare)
+        if compare is None:  # a bundle of a sheet whose comparators stayed in checks.py
             found = why_not(outcome, expected, check)
             return found and replace(found, strict=True)
-        if outcome.value is None:
-            return Mismatch("returned_none")
-        try:
-            same = comparators[check.compare](expected, outcome.value) is True
-        except Exception:  # the instructor's function on a student's odd answer: not equal
-            same = False
-        return None if same else Mismatch("wrong_value")
+        return by_comparator(compare, check, outcome.value, expected)
 
     def _missing(self, check: Check) -> CheckResult:
         """No such name: similar names, and the cell that defines it if that cell failed (never

@@ -164,7 +164,7 @@ class GradedQuestion(pytest.Collector):
 
     def collect(self) -> Iterator[pytest.Item]:
         for check in self.question.checks:
-            yield GradedCheck.from_parent(self, name=check.function)
+            yield GradedCheck.from_parent(self, name=check.label)
 
 
 class CheckFailed(Exception):
@@ -180,7 +180,7 @@ class GradedCheck(pytest.Item):
         notebook = self.parent.parent
         result = notebook.result()
         question = next(q for q in result.questions if q.question == self.parent.name)
-        check = next((c for c in question.checks if c.function == self.name), None)
+        check = next((c for c in question.checks if c.label == self.name), None)
         if check is None:  # the notebook as a whole could not be graded
             raise CheckFailed(f"{question.status}: {result_notes(result)}")
         if check.status != OK:

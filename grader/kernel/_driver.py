@@ -111,7 +111,24 @@ def _rich(value, np, scalars, depth=0, count=None):
             raise _Unsupported("values nested too deeply")
         count[0] += 1
         return [_rich(v, np, scalars, depth + 1, count) for v in value]
+    fields = _dataclass_fields(value)
+    if fields is not None:  # compared as the dict of its fields, as the spec's table says
+        return _rich(fields, np, scalars, depth, count)
     return _plain(value, np, scalars, depth, count)
+
+
+def _dataclass_fields(value):
+    """A dataclass instance's fields as a dict, or None for anything else."""
+    import dataclasses
+
+    if isinstance(value, type) or not dataclasses.is_dataclass(value):
+        return None
+    try:
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    except Exception:
+        raise _Unsupported(
+            f"a dataclass {type(value).__name__} whose fields cannot be read"
+        ) from None
 
 
 def _describe(value):

@@ -57,7 +57,7 @@ def _row(
         failing = ", ".join(f"{k}={show(v)}" for k, v in check.failing_input.items())
     return {
         "question": question.question,
-        "function": check.function,
+        "function": check.label,
         "status": check.status,
         "cases_passed": check.cases_passed,
         "cases_run": check.cases_run,

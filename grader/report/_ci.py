@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.report._render_text import check_text, result_notes
 from grader.results._context import NO_OPTIONS, FeedbackOptions
-from grader.results._model import OK, CheckResult, QuestionResult, SubmissionResult
+from grader.results._model import OK, CheckResult, QuestionResult, SubmissionResult, check_data
 from grader.results._neutralise import neutralise
 from grader.results._scores import total_of
 
@@ -81,7 +81,7 @@ def junit_xml(
     )
     for question, check, text in rows:
         case = ET.SubElement(
-            suite, "testcase", classname=f"{assignment}.{question.question}", name=check.function
+            suite, "testcase", classname=f"{assignment}.{question.question}", name=check.label
         )
         if check.status != OK:
             failure = ET.SubElement(case, "failure", type=check.status, message=text[:200])
@@ -102,7 +102,7 @@ def check_document(
     total = total_of(result)
     questions = []
     for question in result.questions:
-        checks = [{**asdict(c), "feedback": text} for q, c, text in rows if q is question]
+        checks = [{**check_data(c), "feedback": text} for q, c, text in rows if q is question]
         fields = {k: v for k, v in asdict(question).items() if k != "checks"}
         questions.append({**fields, "checks": checks})
     return {
@@ -142,7 +142,7 @@ def step_summary(
     ]
     for question, check, text in _checks(result, options):
         mark = "pass" if check.status == OK else check.status
-        row = [question.question, check.function, mark, text]
+        row = [question.question, check.label, mark, text]
         lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
     if result_notes(result):
         lines += ["", f"Notebook: {_cell(result_notes(result))}"]

@@ -141,7 +141,7 @@ def failure_groups(
                     continue
                 key = _failure_key(question.question, check, misconceptions)
                 found = groups.setdefault(key, _Found())
-                found.functions.setdefault(check.function)
+                found.functions.setdefault(check.label)
                 found.submissions.add(result.submission)
                 if check.misconception:
                     found.keys.setdefault(check.misconception)
@@ -215,7 +215,7 @@ def _check_stats(results: Sequence[SubmissionResult]) -> tuple[CheckStats, ...]:
         for question in result.questions:
             for check in question.checks:
                 rest = result.total - check_points(question, check)
-                rows[(question.question, check.function)].append((check.passed, rest))
+                rows[(question.question, check.label)].append((check.passed, rest))
     stats = []
     for (question, function), pairs in rows.items():
         passed = sum(p for p, _ in pairs)

@@ -150,7 +150,7 @@ def _check_test(
     weight = sum(c.weight for c in question.checks)
     top = question.max_points * check.weight / weight if weight > 0 else 0.0
     return {
-        "name": f"{question.question}: {check.function}",
+        "name": f"{question.question}: {check.label}",
         "number": f"{question.question}.{number}",
         "score": round(check_points(question, check), 6),
         "max_score": round(top, 6),

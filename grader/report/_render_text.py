@@ -77,17 +77,38 @@ def question_text(
         return event_text(fatal[0], style) if fatal else ""
     failed = [c for c in question.checks if not c.passed]
     if not failed:
-        return f"All {len(question.checks)} function(s) agree with the reference on every input."
+        return all_agree(question.checks)
     texts = [check_text(c, options, style) for c in failed]
     return cap(" ".join(dict.fromkeys(texts)))
 
 
+def all_agree(checks: tuple[CheckResult, ...]) -> str:
+    """A question whose checks all pass. One check per function: as it always was said; with
+    values read from the notebook or several checks of a function, each is counted as it is."""
+    if not any(c.variable or c.name is not None for c in checks):
+        return f"All {len(checks)} function(s) agree with the reference on every input."
+    functions = len({c.function for c in checks if not c.variable})
+    values = len({c.function for c in checks if c.variable})
+    parts = []
+    if functions:
+        parts.append(f"{_count(functions, 'function')} on every input")
+    if values:
+        parts.append(_count(values, "value"))
+    return f"All {len(checks)} checks agree with the reference: {' and '.join(parts)}."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def check_line(check: CheckResult, options: FeedbackOptions, style: Style) -> str:
     """One check in a letter: its name, how many inputs it got right, what went wrong."""
-    name = style.value(check.function)
+    name = style.value(check.label)
     if check.passed and check.reason is not None and check.reason.code == "imported":
         module = style.value(check.reason.params.get("module", ""))
         return f"{name}: right on every input, but imported from {module}, not written here."
+    if check.passed and check.variable:
+        return f"{name}: right."
     if check.passed:
         return f"{name}: right on every input."
     text = check_text(check, options, style, counted=bool(check.cases_run))

@@ -25,7 +25,7 @@ Statuses (a question's or a check's ``status``):
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, asdict, dataclass, field
 from typing import Any, Final, Literal, get_args
 
 #: A question's or a check's status: the one definition; compare with the constants below.
@@ -212,10 +212,19 @@ class CheckResult:
     properties_broken: tuple[str, ...] = ()
     #: The reference's answer on the failing case: only filled when the spec shows it.
     expected: Any = None
+    #: The check's ``name`` in the spec, when a question checks one function more than once.
+    name: str | None = None
+    #: A value the notebook assigns (``variable = NAME``), read once rather than called.
+    variable: bool = False
 
     @property
     def passed(self) -> bool:
         return self.status == OK
+
+    @property
+    def label(self) -> str:
+        """How letters and tables name the check: ``function``, or ``function#name``."""
+        return self.function if self.name is None else f"{self.function}#{self.name}"
 
     @property
     def earned(self) -> float:
@@ -300,3 +309,26 @@ class SubmissionResult:
     def stored_notes(self) -> str:
         """The notes a result stored before events were data came with ("" for the others)."""
         return getattr(self, "_stored_notes", "")
+
+
+#: CheckResult fields added after results were first stored, with their defaults: left out of
+#: the stored data while they hold them, so a result that does not use them is stored (and
+#: compared, and exported) exactly as before.
+_LATER_CHECK_FIELDS: dict[str, Any] = {"name": None, "variable": False}
+
+
+def check_data(check: CheckResult) -> dict[str, Any]:
+    """A check as JSON-able data, without the later fields that hold their defaults."""
+    data = asdict(check)
+    for key, default in _LATER_CHECK_FIELDS.items():
+        if data.get(key, default) == default:
+            data.pop(key, None)
+    return data
+
+
+def result_data(result: SubmissionResult) -> dict[str, Any]:
+    """A submission's result as JSON-able data (what the store keeps)."""
+    data = asdict(result)
+    for question, raw in zip(result.questions, data["questions"]):
+        raw["checks"] = [check_data(c) for c in question.checks]
+    return data

@@ -9,13 +9,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from grader.errors import OutputError
 from grader.results._hand_store import HAND_SCHEMA, HandStore
-from grader.results._model import CheckResult, Event, QuestionResult, Reason, SubmissionResult
+from grader.results._model import (
+    CheckResult,
+    Event,
+    QuestionResult,
+    Reason,
+    SubmissionResult,
+    result_data,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,7 +127,7 @@ class Store(HandStore):
         return dict(self._db.execute("SELECT submission, notebook_sha256 FROM results"))
 
     def put(self, result: SubmissionResult, notebook_sha256: str) -> None:
-        text = json.dumps(asdict(result), allow_nan=False)
+        text = json.dumps(result_data(result), allow_nan=False)
         with self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
