@@ -10,8 +10,12 @@ notebooks are compared with the class only, and their fingerprints are kept in a
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import multiprocessing
+import os
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -52,13 +56,12 @@ def open_archive(path: Path, index: Path | None, fallback: Template) -> Archive:
     )
     saved = _index.load(index) if index.is_file() else {}
     archive = Archive(path)
-    entries, fresh = [], 0
-    for locator, stamp, origin, name, template in _listing(path, fallback, archive.notes):
-        kept = saved.get(locator)
-        if kept is not None and kept[0] == stamp:
-            doc = kept[1]
-        else:
-            doc, fresh = document(name, _read(path, locator), template, origin), fresh + 1
+    listed = _listing(path, fallback, archive.notes)
+    todo = [item for item in listed if saved.get(item[0], ("",))[0] != item[1]]
+    made = dict(zip((item[0] for item in todo), _fingerprint(path, todo)))
+    entries, fresh = [], len(todo)
+    for locator, stamp, origin, name, template in listed:
+        doc = made[locator] if locator in made else saved[locator][1]
         entries.append((locator, stamp, doc))
         archive.documents.append(doc)
         archive.where[(origin, name)] = (locator, template)
@@ -75,6 +78,30 @@ def open_archive(path: Path, index: Path | None, fallback: Template) -> Archive:
 
 
 Listed = tuple[str, str, str, str, Template]  # locator, stamp, origin, name, template
+#: Archives this large are fingerprinted in worker processes (as a large class is).
+PARALLEL_FROM = 200
+BATCH = 200
+
+
+def _fingerprint(root: Path, todo: list[Listed]) -> list[Document]:
+    """The documents of the notebooks not in the index yet, in two worker processes when there
+    are many (tokenizing is most of the work; a 10,000-notebook archive is read once)."""
+    make = functools.partial(_one, root)
+    workers = min(os.cpu_count() or 1, 2)
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        return [make(item) for item in todo]
+    docs: list[Document] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            docs.extend(pool.map(make, batch, chunksize=BATCH // (4 * workers)))
+    return docs
+
+
+def _one(root: Path, item: Listed) -> Document:
+    locator, _, origin, name, template = item
+    return document(name, _read(root, locator), template, origin)
 
 
 def _listing(root: Path, fallback: Template, notes: list[str]) -> list[Listed]:

@@ -134,21 +134,17 @@ def _runs(prints: Prints, shared: np.ndarray, held: np.ndarray, rarity: Rarity) 
 def _fragment(
     a: Document, b: Document, kind: str, run: Run, others: list[Run], floor: int
 ) -> Fragment:
-    """``run`` of ``a`` beside the run of ``b`` sharing most of its fingerprints."""
-    unit = a.unit_at(run.start) if kind == "code" else ""
-
-    def fit(other: Run) -> tuple[bool, int, int]:
-        same = kind == "code" and b.unit_at(other.start) == unit
-        return (
-            len(run.hashes & other.hashes) > 0 and same,
-            len(run.hashes & other.hashes),
-            -other.start,
-        )
-
-    best = max(others, key=fit)
+    """``run`` of ``a`` beside the run of ``b`` sharing most of its fingerprints (in the
+    function of the same name, when one does)."""
+    code = kind == "code"
+    unit = a.unit_at(run.start) if code else ""
+    near = [(len(run.hashes & o.hashes), -o.start, o) for o in others]
+    near = [item for item in near if item[0] > 0] or near
+    same = [item for item in near if code and b.unit_at(item[2].start) == unit]
+    best = max(same or near, key=lambda item: item[:2])[2]
     tokens = min(run.end - run.start, best.end - best.start)
     weight = run.rarity * max(0, tokens - floor)
-    units = (unit, b.unit_at(best.start)) if kind == "code" else ("", "")
+    units = (unit, b.unit_at(best.start)) if code else ("", "")
     return Fragment(
         *units, (run.start, run.end), (best.start, best.end), tokens, run.holders, weight
     )

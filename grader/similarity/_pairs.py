@@ -66,10 +66,11 @@ class Pair:
 
 
 def candidates(hashes: list[np.ndarray], in_class: int, rarity: Rarity, at_least: float):
-    """Pair keys (``i * n + j``, i < j, i in the class) sharing at least one rare fingerprint
-    and enough fingerprints in all: a rare one counts 1, one held by up to four times the
-    cut-off a half (a fragment may be common in parts), a commoner one nothing. One class
-    notebook at a time: its postings in the index, so memory stays the index plus one row."""
+    """Pair keys (``i * n + j``, i < j, i in the class) whose shared rare fingerprints weigh at
+    least ``at_least`` (each ``2 / k``, held by ``k``): a bound on the evidence, since a token
+    weighs only where a rare fingerprint covers it. Common fingerprints are never posted, so
+    the work is that of the rare ones; one class notebook at a time, so memory stays the
+    index plus one row."""
     n = len(hashes)
     unique = [np.unique(h) for h in hashes]
     owner = np.repeat(np.arange(n, dtype=np.int64), [len(h) for h in unique])
@@ -81,19 +82,16 @@ def candidates(hashes: list[np.ndarray], in_class: int, rarity: Rarity, at_least
     for i in range(in_class):
         groups = np.searchsorted(rarity.values, unique[i])
         counts = rarity.holders[groups]
-        weight = np.where(counts <= rarity.cutoff, 1.0, 0.5) * (counts >= 2)
-        weight[counts > 4 * rarity.cutoff] = 0.0
+        weight = rarity.weight(counts)
         keep = weight > 0
         groups, weight, counts = groups[keep], weight[keep], counts[keep]
-        if weight.sum() < at_least or not (weight == 1.0).any():
+        if weight.sum() < at_least:
             continue
         others = np.concatenate([owner[s : s + c] for s, c in zip(starts[groups], counts)])
-        rare = np.repeat(weight == 1.0, counts)
         weights = np.repeat(weight, counts)
         later = others > i
         tally = np.bincount(others[later], weights=weights[later], minlength=n)
-        some = np.bincount(others[later & rare], minlength=n)
-        found.append(i * n + np.flatnonzero((tally >= at_least) & (some > 0)))
+        found.append(i * n + np.flatnonzero(tally >= at_least))
     return np.concatenate(found)
 
 
@@ -109,9 +107,8 @@ def weigh(a: Document, b: Document, code: Rarity, text: Rarity, settings: Settin
 
 
 def at_least(settings: Settings, kind: str) -> float:
-    """The rare fingerprints below which no band shown can be reached: a token weighs only
-    where a rare fingerprint covers it, and each covers ``k`` tokens, so evidence ``E`` needs
-    ``E / k`` of them."""
+    """The weight of shared rare fingerprints below which no band shown can be reached: each
+    covers ``k`` tokens at most its own weight, so evidence ``E`` needs ``E / k``."""
     if kind == "code":
-        return max(1.0, settings.lowest() * settings.min_tokens / CODE_K)
-    return max(1.0, settings.lowest() * settings.min_words / TEXT_K)
+        return max(0.5, settings.lowest() * settings.min_tokens / CODE_K)
+    return max(0.5, settings.lowest() * settings.min_words / TEXT_K)
