@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,14 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # the same parser, published on PyPI before it joined the standard library
     import tomli as tomllib
 
-from grader.assignment._answers import (
-    ShapeError,
-    comparator_problem,
-    field_problem,
-    parse_grading,
-    parse_shape,
-    part_shape,
-)
+from grader.assignment._answers import comparator_problem
+from grader.assignment._check_spec import Check, one_key_each, read_check, same_signature
 from grader.assignment._comparators import load_comparators
 from grader.assignment._fields import no_unknown as _no_unknown
 from grader.assignment._fields import nonempty_str as _str
@@ -43,8 +36,6 @@ from grader.assignment._spec_keys import SPEC_KEYS
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
-#: How an argument travels to the student's function (see the kernel driver).
-PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"})
 
 
 @dataclass(frozen=True)
@@ -70,56 +61,6 @@ class Property:
     statement: str
     calls: Callable[..., Mapping[str, tuple[str, tuple[Any, ...]]]]
     holds: Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One function a question asks for, and how it is exercised."""
-
-    question: str
-    function: str
-    params: tuple[tuple[str, str], ...]
-    returns: Any  # a shape of grader.assignment._answers: "scalar", or a nesting
-    inputs: str
-    oracle: str
-    weight: float
-    examples: int
-    public: int
-    properties: tuple[str, ...]
-    rtol: float = 1e-6
-    atol: float = 1e-9
-    credit: str = "all"
-    compare: str | None = None
-    #: A top-level value of the notebook (``variable = NAME``), read once, not called.
-    variable: bool = False
-    #: Seeded per call from the case; ``samples`` > 1 compares mean and std over that many.
-    stochastic: bool = False
-    samples: int = 1
-    #: Tells this check from the question's other checks of the same function (its key).
-    name: str | None = None
-    #: The one part of the answer graded: a record's field, or a tuple's item (an index).
-    field: str | int | None = None
-
-    @property
-    def key(self) -> str:
-        """Where its cases are kept (``frozen.json``, ``public.json``) and what seeds its draws:
-        ``question/function`` as always, ``question/function#name`` for a named check."""
-        base = f"{self.question}/{self.function}"
-        return base if self.name is None else f"{base}#{self.name}"
-
-    @property
-    def label(self) -> str:
-        """How results and letters name it: the function, and its name if it has one."""
-        return self.function if self.name is None else f"{self.function}#{self.name}"
-
-    @property
-    def graded_shape(self) -> Any:
-        """The shape of what is compared: the whole answer, or the ``field`` graded."""
-        return self.returns if self.field is None else part_shape(self.returns, self.field)
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.params)
 
 
 @dataclass(frozen=True)
@@ -275,8 +216,6 @@ def _keys(table: str, *, variable: bool = False) -> set[str]:
 
 _TOP_KEYS = _keys("top")
 _QUESTION_KEYS = _keys("questions")
-_CHECK_KEYS = _keys("checks")
-_VARIABLE_KEYS = _keys("checks", variable=True)
 
 
 def _build(
@@ -297,7 +236,7 @@ def _build(
     if not questions:
         raise SpecError(path, "the spec has no automatically graded [[questions]]")
     _unique(path, [q.id for q in every], "question id")
-    _same_signature(path, tuple(c for q in questions for c in q.checks))
+    same_signature(path, tuple(c for q in questions for c in q.checks))
     assignment = Assignment(
         name=_str(path, raw, "name"),
         title=str(raw.get("title", raw.get("name"))),
@@ -354,7 +293,7 @@ def _question(path: Path, raw: Any) -> Question | ManualQuestion:
     manual = raw.get("manual", False)
     if not isinstance(manual, bool):
         raise SpecError(path, f"question {qid}: manual must be true or false, got {manual!r}")
-    checks = tuple(_check(path, qid, c) for c in _list(path, raw, "checks"))
+    checks = tuple(read_check(path, qid, c) for c in _list(path, raw, "checks"))
     title = str(raw.get("title", qid))
     if manual and checks:
         raise SpecError(path, f"question {qid} is graded by hand (manual = true) but has checks")
@@ -364,124 +303,8 @@ def _question(path: Path, raw: Any) -> Question | ManualQuestion:
         raise SpecError(
             path, f"question {qid} has no [[questions.checks]] (manual = true if graded by hand)"
         )
-    _one_key_each(path, qid, checks)
+    one_key_each(path, qid, checks)
     return Question(id=qid, title=title, points=float(points), checks=checks)
-
-
-def _check(path: Path, qid: str, raw: Any) -> Check:
-    where = f"question {qid}"
-    if not isinstance(raw, dict):
-        raise SpecError(path, f"{where}: each check must be a table, got {raw!r}")
-    _no_unknown(path, raw, _CHECK_KEYS, f"a check of {where}")
-    if "variable" in raw:
-        return _variable_check(path, qid, raw)
-    function = _str(path, raw, "function")
-    where = f"question {qid}, function {function}"
-    params = raw.get("params")
-    if not isinstance(params, dict) or not params:
-        raise SpecError(path, f'{where}: params must be a table like {{ p = "vector" }}')
-    for name, kind in params.items():
-        if kind not in PARAM_KINDS:
-            raise SpecError(
-                path,
-                f"{where}: parameter {name} has kind {kind!r}; use one of {sorted(PARAM_KINDS)}",
-            )
-    try:
-        returns = parse_shape(raw.get("returns"))
-        grading = parse_grading(raw)
-    except ShapeError as exc:
-        raise SpecError(path, f"{where}: returns {exc}") from None
-    except ValueError as exc:
-        raise SpecError(path, f"{where}: {exc}") from None
-    weight, examples, public = raw.get("weight", 1), raw.get("examples", 100), raw.get("public", 5)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-        raise SpecError(path, f"{where}: weight must be a positive number, got {weight!r}")
-    for key, value in (("examples", examples), ("public", public)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SpecError(path, f"{where}: {key} must be a whole number >= 0, got {value!r}")
-    properties = raw.get("properties", [])
-    if not isinstance(properties, list) or not all(isinstance(p, str) for p in properties):
-        raise SpecError(path, f"{where}: properties must be a list of names")
-    name, part = _name_and_field(path, where, raw, returns)
-    return Check(
-        question=qid,
-        function=function,
-        params=tuple(params.items()),
-        returns=returns,
-        inputs=_str(path, raw, "inputs"),
-        oracle=str(raw.get("oracle", function)),
-        weight=float(weight),
-        examples=examples,
-        public=public,
-        properties=tuple(properties),
-        name=name,
-        field=part,
-        **grading,
-    )
-
-
-_NAME = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _name_and_field(
-    path: Path, where: str, raw: dict[str, Any], returns: Any
-) -> tuple[str | None, str | int | None]:
-    """A check's ``name`` (its key's suffix) and ``field`` (the part graded); a named field
-    names the check by itself, so three per-field checks need no ``name`` each."""
-    part = raw.get("field")
-    if part is not None:
-        problem = field_problem(returns, part)
-        if problem:
-            raise SpecError(path, f"{where}: field {problem}")
-    name = raw.get("name", None if part is None else str(part))
-    if name is not None and (not isinstance(name, str) or not _NAME.fullmatch(name)):
-        raise SpecError(
-            path, f"{where}: name must be letters, digits, _ or - (it ends the key), got {name!r}"
-        )
-    return name, part
-
-
-def _one_key_each(path: Path, qid: str, checks: tuple[Check, ...]) -> None:
-    """Several checks of one function in a question are told apart by their names."""
-    seen: set[str] = set()
-    for check in checks:
-        if check.key in seen:
-            what = "variable" if check.variable else "function"
-            raise SpecError(
-                path,
-                f"question {qid} checks the {what} {check.function} more than once under the "
-                f"key {check.key!r}: give each of these checks its own `name` (its key is then "
-                f"{qid}/{check.function}#NAME)",
-            )
-        seen.add(check.key)
-
-
-def _same_signature(path: Path, checks: tuple[Check, ...]) -> None:
-    """Every check of one function calls it the same way and reads the same answer: the
-    function is one, and so are its parameters' kinds and its answer's shape."""
-    first: dict[str, Check] = {}
-    for check in checks:
-        seen = first.setdefault(check.function, check)
-        if (seen.params, seen.returns, seen.variable) != (
-            check.params,
-            check.returns,
-            check.variable,
-        ):
-            raise SpecError(
-                path,
-                f"{check.function} is checked in {seen.key} and {check.key} with different "
-                "params, returns or kind (function or variable): give them the same",
-            )
-
-
-def _variable_check(path: Path, qid: str, raw: dict[str, Any]) -> Check:
-    """A value the notebook computes at top level: no arguments, no drawn inputs, one case."""
-    name = _str(path, raw, "variable")
-    _no_unknown(path, raw, _VARIABLE_KEYS, f"the check of question {qid}, variable {name}")
-    as_function = {k: v for k, v in raw.items() if k != "variable"}
-    as_function.update(function=name, params={"_": "float"}, inputs="-", examples=0, public=0)
-    check = _check(path, qid, as_function)
-    return replace(check, params=(), inputs="", variable=True)
 
 
 def _resolve_names(path: Path, assignment: Assignment) -> None:
