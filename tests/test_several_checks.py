@@ -25,7 +25,8 @@ from grader.errors import SpecError
 from grader.grading._notebook import grade_notebook
 from grader.grading._selfcheck import run_check
 from grader.kernel._limits import Limits
-from grader.report._render_text import question_text
+from grader.report._render_text import PLAIN, check_line, question_text
+from grader.results._context import NO_OPTIONS
 from grader.results._values import decode
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, MEAN_FIELD, MEAN_FIELD_EXAMPLES, ROOT
 
@@ -124,6 +125,8 @@ def test_each_field_earns_its_own_weight(graded):
     ]
     text = question_text(graded["std_spread"], q1)
     assert "field spread: that is not the right value" in text
+    line = check_line(q1.checks[2], NO_OPTIONS, PLAIN)
+    assert line.startswith("summary#far (right on ") and "field spread" in line, line
 
 
 def test_a_comparator_sentence_is_the_letter_s_reason(graded):
