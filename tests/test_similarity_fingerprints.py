@@ -5,12 +5,15 @@ flagged and in which band, on the examples and on the labelled set (tests/simila
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from grader.results._folder import OutputFolder
+from grader.similarity import _index
+from grader.similarity._archive import open_archive
 from grader.similarity._csv import write_csvs
 from grader.similarity._documents import document, template_of
 from grader.similarity._pairs import BANDS, LIKELY, LOOK, LOOK_FROM, Settings
@@ -245,3 +248,61 @@ def test_a_function_whose_string_runs_at_column_zero_stays_one_unit():
     units = code_units([code, "def g(:\n    pass\n"], frozenset())
     assert [(u.name, u.cell) for u in units] == [("(top level)", 0), ("f", 0), ("g", 1)]
     assert "sum" in units[1].tokens and "return" in units[1].tokens
+
+
+def _write_notebook(path: Path, cells: list[dict[str, str]]) -> None:
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": c["type"], "metadata": {}, "source": c["source"]} for c in cells],
+    }
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def test_an_archive_is_fingerprinted_once_and_again_only_where_it_changed(tmp_path):
+    year = tmp_path / "archive" / "2022"
+    year.mkdir(parents=True)
+    for name in STYLES:
+        shutil.copy(EXAMPLES / f"{name}.ipynb", year / f"{name}.ipynb")
+    index = tmp_path / "index.npz"
+    first = open_archive(tmp_path / "archive", index, TEMPLATE)
+    assert sorted((d.origin, d.name) for d in first.documents) == [("2022", n) for n in STYLES]
+    saved = _index.load(index)
+    assert len(saved) == 3
+    stamp = index.stat().st_mtime_ns
+    again = open_archive(tmp_path / "archive", index, TEMPLATE)
+    assert index.stat().st_mtime_ns == stamp  # nothing new: read from the index alone
+    for one, two in zip(first.documents, again.documents):
+        assert one.name == two.name and (one.code.hashes == two.code.hashes).all()
+    _write_notebook(year / "late.ipynb", cells_of(FILES / "similar_disguised_copy_of_alice.ipynb"))
+    grown = open_archive(tmp_path / "archive", index, TEMPLATE)
+    assert len(grown.documents) == 4 and len(_index.load(index)) == 4
+    index.write_bytes(b"not an index")  # unreadable: rebuilt, never trusted
+    assert len(open_archive(tmp_path / "archive", index, TEMPLATE).documents) == 4
+
+
+def test_each_years_own_template_is_left_out_of_its_notebooks(tmp_path):
+    """2021's template gave a helper; a 2021 notebook that kept it shares it with nobody."""
+    helper = (
+        "def helper(p, q):\n"
+        + "".join(
+            f"    t{n} = np.sum(p * np.log(p / q)) * {n} + np.max(q) - np.min(p)\n"
+            for n in range(6)
+        )
+        + "    return t0\n"
+    )
+    given = [*TEMPLATE_CELLS, {"type": "code", "source": helper}]
+    year = tmp_path / "archive" / "2021"
+    year.mkdir(parents=True)
+    _write_notebook(year / "template.ipynb", given)
+    _write_notebook(year / "kept_it.ipynb", [*cells_of(EXAMPLES / "bob_loops.ipynb"), given[-1]])
+    archive = open_archive(tmp_path / "archive", None, TEMPLATE)
+    assert [d.name for d in archive.documents] == ["kept_it"]  # the template is not a notebook
+    assert "helper" not in archive.documents[0].units
+    assert (tmp_path / "archive" / "similarity-index.npz").is_file()
+    mine = {**examples("alice_numpy", "carol_scipy")}
+    mine["alice_numpy"] = [*mine["alice_numpy"], given[-1]]  # the class wrote it themselves
+    docs = [document(name, cells, TEMPLATE) for name, cells in sorted(mine.items())]
+    pairs = find(docs, Settings(show=BANDS), archive.documents).pairs
+    assert not [p for p in pairs if any(f.unit_b == "helper" for f in p.code.fragments)]

@@ -9,6 +9,7 @@ import functools
 import itertools
 import multiprocessing
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,7 @@ def _cells(
     return cells, templates.get(sha, fallback)
 
 
-def find(docs: list[Document], settings: Settings, earlier: list[Document] = ()) -> Findings:  # type: ignore[assignment]
+def find(docs: list[Document], settings: Settings, earlier: Sequence[Document] = ()) -> Findings:
     """The pairs in the bands shown, highest score first, and the clusters of three or more
     that likely copies form. ``earlier`` notebooks are compared with the class only."""
     everyone = [*docs, *earlier]
