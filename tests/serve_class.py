@@ -3,7 +3,7 @@ more students made from them in the real store (one of them hostile: markup, scr
 images and links in every answer), with every output written from the store.
 
 Also the running app: ``grader serve OUT --port 0`` in a subprocess, its login link read from
-the one line it prints.
+the one line it prints. The sheet is a copy whose 1c-derivation has a rubric in its spec.
 """
 
 from __future__ import annotations
@@ -54,9 +54,39 @@ def make_class(out: Path) -> Path:
             answers = {k: (HOSTILE if name == "mallory_hostile" else v) for k, v in extra.items()}
             answers = {k: f"{v}\n\n({name})" for k, v in answers.items()}
             store.put(replace(alice, submission=name, extra=answers), f"{sha[:-8]}{name[:8]:0>8}")
-        store.set_info({"submissions": json.dumps(NAMES)})
+        course = _with_rubric(out.parent / "course")
+        store.set_info({"submissions": json.dumps(NAMES), "assignment_folder": str(course)})
     rebuild(out)
     return out
+
+
+#: The rubric the spec gives 1c-derivation (1a-prose has none: its items are added in the app).
+RUBRIC = """scoring = "subtractive"
+
+[[questions.rubric]]
+points = 1
+description = "No Lagrange multiplier for the normalisation"
+
+[[questions.rubric]]
+points = 2
+description = "The marginal is not reached"
+"""
+
+
+def _with_rubric(root: Path) -> Path:
+    """A copy of the sheet (and its oracles, which the spec names by a relative path) whose
+    1c-derivation has a subtractive rubric."""
+    folder = root / "assignments" / "variational_inference"
+    shutil.copytree(ROOT / "assignments" / "variational_inference", folder)
+    shutil.copytree(ROOT / "reference", root / "reference")
+    spec = folder / "spec.toml"
+    text = spec.read_text(encoding="utf-8")
+    manual = 'id = "1c-derivation"\n'
+    assert manual in text
+    head, tail = text.split(manual)
+    end = tail.index("manual = true\n") + len("manual = true\n")
+    spec.write_text(head + manual + tail[:end] + RUBRIC + tail[end:], encoding="utf-8")
+    return folder
 
 
 def copy_class(made: Path, into: Path) -> Path:

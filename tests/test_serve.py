@@ -17,7 +17,7 @@ import pytest
 
 from grader.results._folder import OutputFolder
 from grader.results._hand_store import MarkConflict, MarkState
-from tests.conftest import run_grader
+from tests.conftest import EXAMPLES, run_grader
 from tests.serve_class import NAMES, copy_class, make_class, running
 
 
@@ -172,3 +172,50 @@ def test_a_mark_unchanged_is_not_a_new_version(out):
         assert store.save_mark(state, "sha", "bob", "t", expected=0).version == 1
         assert store.save_mark(state, "sha", "bob", "t", expected=1).version == 1
         assert len(store.audit_log()) == 1
+
+
+def test_what_people_entered_survives_resume_and_overwrite(out):
+    """Marks with their items and versions, rubric edits, kept comments, overrides and the
+    audit log are what people entered: a new run keeps them."""
+    with running(out) as (link, _):
+        client = _signed_in(link)
+        page = client.get("/mark/1c-derivation/0")[2]
+        form = {"csrf": _csrf(page), "version": "0", "item": "r2", "comment": "Half way"}
+        assert client.post("/mark/1c-derivation/0", form)[0] == 200
+        edit = {"csrf": _csrf(page), "item": "r2", "points": "1.5", "description": "Not there"}
+        assert "1 student(s) re-scored" in client.post("/rubric/1c-derivation", edit)[2]
+        override = {"submission": "alice_numpy", "question": "1b", "points": "3", "reason": "why"}
+        assert client.post("/overrides", {"csrf": _csrf(page), **override})[0] == 200
+    notebooks = [EXAMPLES / "alice_numpy.ipynb", EXAMPLES / "ivan_unfinished.ipynb"]
+    for again in ("--resume", "--overwrite"):
+        run = run_grader("grade", "variational_inference", *notebooks, "--out", out, again)
+        assert run.returncode == 0, run.stderr
+        with closing(OutputFolder(out).existing_store()) as store:
+            state = store.mark_state("alice_numpy", "1c-derivation")
+            assert (state.points, state.items, state.version) == (1.5, ("r2",), 2)
+            assert [i.points for i in store.rubric("1c-derivation")] == [1.0, 1.5]
+            assert store.saved_comments("1c-derivation") == ["Half way"]
+            assert store.overrides() == {("alice_numpy", "1b"): (3.0, "why")}
+            assert len(store.audit_log()) == 4
+        book = (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+        assert book[1].startswith('"alice_numpy",3.0,3.0,3.0,,1.5,')
+
+
+def test_a_rubric_in_the_spec_is_checked():
+    from grader.assignment._rubric import read_rubric
+    from grader.errors import SpecError
+
+    keys = {"points", "description"}
+    spec = Path("spec.toml")
+    item = {"points": 1, "description": "d"}
+    assert read_rubric(spec, "q", {"rubric": [item]}, keys, True)[1] == "additive"
+    bad = [
+        ({"rubric": [item]}, False, "for questions graded by hand"),
+        ({"scoring": "mean"}, True, "scoring must be one of"),
+        ({"rubric": [{"points": -1, "description": "d"}]}, True, "0 or more"),
+        ({"rubric": [{"points": 1, "description": " "}]}, True, "non-empty"),
+        ({"rubric": [{"points": 1, "description": "d", "key": 1}]}, True, "unknown key"),
+    ]
+    for raw, manual, problem in bad:
+        with pytest.raises(SpecError, match=problem):
+            read_rubric(spec, "q", raw, keys, manual)

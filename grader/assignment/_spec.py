@@ -32,6 +32,7 @@ from grader.assignment._fields import table_list as _list
 from grader.assignment._fields import unique as _unique
 from grader.assignment._fields import whole_number as _int
 from grader.assignment._misconceptions import Misconception, read_catalogue
+from grader.assignment._rubric import RubricEntry, read_rubric
 from grader.assignment._spec_keys import SPEC_KEYS
 from grader.errors import AssignmentNotFoundError, SpecError
 
@@ -78,6 +79,9 @@ class ManualQuestion:
     id: str
     title: str
     points: float
+    #: The rubric ``grader serve`` starts from, and how its items make the score.
+    rubric: tuple[RubricEntry, ...] = ()
+    scoring: str = "additive"
 
 
 @dataclass(frozen=True)
@@ -297,8 +301,9 @@ def _question(path: Path, raw: Any) -> Question | ManualQuestion:
     title = str(raw.get("title", qid))
     if manual and checks:
         raise SpecError(path, f"question {qid} is graded by hand (manual = true) but has checks")
+    rubric, scoring = read_rubric(path, qid, raw, _keys("rubric"), manual)
     if manual:
-        return ManualQuestion(id=qid, title=title, points=float(points))
+        return ManualQuestion(qid, title, float(points), rubric, scoring)
     if not checks:
         raise SpecError(
             path, f"question {qid} has no [[questions.checks]] (manual = true if graded by hand)"

@@ -35,7 +35,12 @@ class SpecKey:
 
 
 #: The tables of spec.toml, in the order the reference shows them.
-SPEC_TABLES = {"top": "top level", "questions": "[[questions]]", "checks": "[[questions.checks]]"}
+SPEC_TABLES = {
+    "top": "top level",
+    "questions": "[[questions]]",
+    "checks": "[[questions.checks]]",
+    "rubric": "[[questions.rubric]]",
+}
 
 SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey(
@@ -314,4 +319,23 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "With `stochastic`, call N times per input (seeds differ) and compare the mean and "
         "standard deviation of the answers within `rtol`/`atol` (`scalar` or `vector` only).",
     ),
+    # A manual question's rubric, for the marking app (grader serve).
+    SpecKey(
+        "rubric",
+        "questions",
+        "array of tables",
+        "none",
+        "Only with `manual`: the rubric the marking app starts from, each item a "
+        "`[[questions.rubric]]` table (see [the marking app](../how-to/ta-app.md)).",
+    ),
+    SpecKey(
+        "scoring",
+        "questions",
+        "string",
+        '`"additive"`',
+        'Only with `manual`: `"additive"`, the applied rubric items add up from 0; '
+        '`"subtractive"`, they are taken off the question\'s points.',
+    ),
+    SpecKey("points", "rubric", "number ≥ 0", None, "What the item adds (or takes off)."),
+    SpecKey("description", "rubric", "string", None, "What the item says, as the TA sees it."),
 )

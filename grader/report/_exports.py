@@ -53,7 +53,7 @@ def gradescope_results(result: SubmissionResult, options: FeedbackOptions) -> di
     output is the feedback's plain text, shown by Gradescope as text (never as HTML)."""
     tests: list[dict[str, Any]] = []
     for question in result.questions:
-        if not question.checks:
+        if not question.checks or question.comment:  # an override is one test, with its reason
             tests.append(_question_test(result, question, options))
             continue
         for number, check in enumerate(question.checks, 1):

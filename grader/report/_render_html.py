@@ -72,7 +72,7 @@ def _question(
         f"({escape(question.status)})</span></h2>"
     )
     noted = [c for c in question.checks if not c.passed or c.reason is not None]
-    if question.manual or not noted:
+    if question.manual or not noted or question.comment:  # marked, or overridden, by hand
         text = question_text(result, question, options, HTML)
         return [head, f"<p>{text}</p>"]
     items = [f"<li>{check_line(c, options, HTML)}</li>" for c in question.checks]

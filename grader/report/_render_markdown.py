@@ -64,7 +64,7 @@ def _question(
 ) -> list[str]:
     head = f"## Question {escape(question.question)}: {points_text(question)} ({question.status})"
     noted = [c for c in question.checks if not c.passed or c.reason is not None]
-    if question.manual or not noted:
+    if question.manual or not noted or question.comment:  # marked, or overridden, by hand
         return [
             head,
             "",

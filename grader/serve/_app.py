@@ -8,9 +8,9 @@ by ``grader.serve._render`` already) could not act even if some markup slipped t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
-from contextlib import closing as _closing
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader.results._hand_store import MarkConflict, MarkState, RubricItem
+from grader.results._store import Store
 from grader.serve._auth import COOKIE, csrf_ok, csrf_token, token_hash
 from grader.serve._class import MarkedClass, MarkForm, MarkingError
 from grader.serve._outputs import Rebuilder
@@ -86,8 +87,20 @@ class App:
         self.marked = MarkedClass(out)
         self.rebuilder = Rebuilder(out) if rebuild else None
         self.env = Environment(
-            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True),
+            auto_reload=False,
         )
+        self._local = threading.local()
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """The store, opened once per thread and kept: opening it for each request (its schema
+        checked, WAL set) cost more than the page."""
+        cached = getattr(self._local, "store", None)
+        if cached is None:
+            cached = self._local.store = self.marked.open()
+        yield cached
 
     def starlette(self) -> ASGIApp:
         routes = [
@@ -114,7 +127,7 @@ class App:
         token = request.cookies.get(COOKIE, "")
         name = None
         if token:
-            with _closing(self.marked.open()) as store:
+            with self.store() as store:
                 name = store.ta_named(token_hash(token))
         if name is None:
             raise HTTPException(403, "not signed in")
@@ -141,7 +154,7 @@ class App:
     # -- the pages ----------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             name = store.ta_named(token_hash(token)) if token else None
         if name is None:
             text = self.env.get_template("login.j2").render()
@@ -152,7 +165,7 @@ class App:
 
     async def progress(self, request: Request) -> Response:
         visitor = self.visitor(request)
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             counts, by_ta = store.marked_counts(), store.marked_by()
             questions = []
             for qid, question in self.marked.manual.items():
@@ -188,7 +201,7 @@ class App:
         order = self.marked.order(visitor.name, qid, visitor.anonymous)
         position %= len(order)
         name = order[position]
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             answer = self.marked.answer(store, name, qid)
             mark = data.pop("mark", None) or store.mark_state(name, qid)
             rubric, comments = store.rubric(qid), store.saved_comments(qid)
@@ -225,7 +238,7 @@ class App:
         )
         try:
             version = int(str(form.get("version", "")))
-            with _closing(self.marked.open()) as store:
+            with self.store() as store:
                 self.marked.save(store, visitor.name, (name, qid), posted, version)
         except ValueError:
             raise HTTPException(400, "the form has no version: reload the page") from None
@@ -258,7 +271,7 @@ class App:
                 data["problem"] = str(problem)
         else:
             visitor = self.visitor(request)
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             items = store.rubric(qid)
         return self.page(
             "rubric.j2", visitor, question=self.marked.manual[qid], rubric=items,
@@ -273,7 +286,7 @@ class App:
             raise MarkingError("an item's points must be a number") from None
         if not description or points < 0:
             raise MarkingError("an item needs a description and points of 0 or more")
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             known = [i.item for i in store.rubric(qid)]
             item = str(form.get("item", "")) or f"r{len(known) + 1}"
             while not form.get("item") and item in known:
@@ -288,7 +301,7 @@ class App:
             visitor, form = await self.posted(request)
             key = (str(form.get("submission", "")).strip(), str(form.get("question", "")))
             try:
-                with _closing(self.marked.open()) as store:
+                with self.store() as store:
                     points, reason = str(form.get("points", "")), str(form.get("reason", ""))
                     self.marked.override(store, visitor.name, key, points, reason)
                 data["message"] = f"Saved the override of {key[0]} {key[1]}."
@@ -297,7 +310,7 @@ class App:
                 data["problem"] = str(problem)
         else:
             visitor = self.visitor(request)
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             stored = sorted(store.overrides().items())
         return self.page(
             "overrides.j2", visitor, overrides=stored, names=self.marked.names,
@@ -306,7 +319,7 @@ class App:
 
     async def audit(self, request: Request) -> Response:
         visitor = self.visitor(request)
-        with _closing(self.marked.open()) as store:
+        with self.store() as store:
             rows = store.audit_log(500)
         return self.page("audit.j2", visitor, rows=rows, back="/audit")
 
