@@ -207,6 +207,8 @@ def test_assign_freeze_and_validate_accept_the_sheet(tmp_path):
         "from oracles import ends",
         "from checks import INPUTS",
         "import grader.assignment._spec",
+        "from grader import load_assignment",
+        "import grader\nSHEET = grader.load_assignment('.')",
         'import runpy\nrunpy.run_path("oracles.py")',
     ],
 )

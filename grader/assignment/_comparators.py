@@ -21,6 +21,8 @@ from grader.errors import SpecError
 
 #: Packages whose code loads an assignment's oracles: never imported by a comparators module.
 _LOADERS = ("grader.assignment", "grader.grading")
+#: The grader's public names that load an assignment with its oracles.
+_LOADING_NAMES = frozenset({"load_assignment", "GradingPlan"})
 
 
 def load_comparators(spec: Path, relative: Any, private: dict[str, Path | None]) -> ModuleType:
@@ -64,9 +66,13 @@ def _static_problem(file: Path, hidden: dict[str, Path]) -> str | None:
         for name in _imported(node):
             parts = name.split(".")
             role = next((stems[p] for p in parts if p in stems), None)
-            if role is not None or name.startswith(_LOADERS):
+            loads = name.startswith(_LOADERS) or bool(_LOADING_NAMES & set(parts))
+            if role is not None or loads:
                 what = role or "the grader's assignment loader"
                 return f"line {node.lineno} imports {name} ({what})"
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        if name in _LOADING_NAMES:
+            return f"line {node.lineno} uses {name} (it loads the oracles)"
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             for role, path in hidden.items():
                 if path.name in node.value:
@@ -79,7 +85,7 @@ def _imported(node: ast.AST) -> list[str]:
         return [alias.name for alias in node.names]
     if isinstance(node, ast.ImportFrom):
         base = node.module or ""
-        return [base] if base else [alias.name for alias in node.names]
+        return [f"{base}.{alias.name}" if base else alias.name for alias in node.names]
     return []
 
 
