@@ -167,3 +167,19 @@ def test_an_ambiguous_roster_is_one_clear_error_before_grading(tmp_path):
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: ") and "Wei Chen (1)" in last and "Chen Wei (2)" in last
     assert not (out / "results.sqlite").exists()
+
+
+def test_a_stray_near_a_roster_name_is_listed_with_it(tmp_path):
+    """Anna Lopes is on no roster; Ana María López is: the exports' unmatched.csv says so."""
+    download = tmp_path / "download"
+    download.mkdir()
+    sheet = F.notebook(F.ANA)
+    (download / "Anna Lopes_5598_assignsubmission_file_sheet1.ipynb").write_bytes(sheet)
+    (download / "Wei Chen_5503_assignsubmission_file_sheet1.ipynb").write_bytes(sheet)
+    roster = F.plain_roster(tmp_path / "roster.csv")
+    out = tmp_path / "out"
+    run = grader("grade", "variational_inference", download, "--out", out, "--roster", roster)
+    assert run.returncode == 0, run.stderr
+    assert "Not on the roster: Anna Lopes (nearest names: Ana María López)." in run.stdout
+    (row,) = _rows(out / "export" / "unmatched.csv")
+    assert row["submission"] == "Anna Lopes" and "nearest names: Ana María López" in row["problem"]

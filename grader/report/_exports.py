@@ -93,7 +93,7 @@ def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFra
     """Submissions no student in the roster has, then students without a graded submission."""
     names = {r.submission for r in results}
     rows = [
-        {"submission": r.submission, "total": total_of(r).points, "problem": NO_STUDENT}
+        {"submission": r.submission, "total": total_of(r).points, "problem": _no_student(r)}
         for r in sorted(results, key=lambda r: r.submission)
         if r.submission not in roster
     ]
@@ -103,6 +103,13 @@ def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFra
         if name not in names
     ]
     return pd.DataFrame(rows, columns=UNMATCHED_COLUMNS)
+
+
+def _no_student(result: SubmissionResult) -> str:
+    """Why a submission is unmatched, with the roster's nearest names where the LMS download's
+    matching found some (its ``not_on_roster`` event)."""
+    near = [n for e in result.events if e.code == "not_on_roster" for n in e.params.get("near", [])]
+    return f"{NO_STUDENT} (nearest names: {', '.join(near)})" if near else NO_STUDENT
 
 
 def unmatched_rows(path: Path) -> list[tuple[str, str]]:
