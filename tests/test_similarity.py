@@ -180,3 +180,20 @@ def test_cells_are_read_from_this_batchs_executed_notebook_else_the_submission(t
     stale = graded_cells(submission, executed, since)
     assert any("np.where(p > 0, p, 1.0)" in c["source"] for c in stale)  # alice's
     assert graded_cells(tmp_path / "gone.ipynb", tmp_path / "none.ipynb", since) == []
+
+
+def test_a_missing_assignment_folder_is_said_once_and_the_comparison_goes_on(graded, tmp_path):
+    """The reference solution is read from the assignment folder the store records; moved
+    away, it cannot be left out: one note, and the same copy is flagged."""
+    out = Path(shutil.copytree(graded, tmp_path / "out"))
+    db = sqlite3.connect(out / "results.sqlite")
+    db.execute(
+        "UPDATE info SET value = ? WHERE key = 'assignment_folder'", (str(tmp_path / "gone"),)
+    )
+    db.commit()
+    db.close()
+    run = grader("similarity", out)
+    assert run.returncode == 0, run.stderr
+    notes = [line for line in run.stdout.splitlines() if "reference solution" in line]
+    assert len(notes) == 1 and notes[0].startswith("Note: ") and "gone" in notes[0]
+    assert "1 likely copy pair(s)" in run.stdout
