@@ -184,7 +184,11 @@ class App:
         people = sorted({who for who, _ in by_ta})
         rows = [(who, [by_ta.get((who, q), 0) for q in self.marked.manual]) for who in people]
         total = len(self.marked.names)
-        return self.page("progress.j2", visitor, questions=questions, by_ta=rows, total=total)
+        failed = self.rebuilder.error if self.rebuilder is not None else None
+        problem = f"The outputs could not be written again: {failed}" if failed else None
+        return self.page(
+            "progress.j2", visitor, questions=questions, by_ta=rows, total=total, problem=problem
+        )
 
     async def mark(self, request: Request) -> Response:
         qid = request.path_params["qid"]

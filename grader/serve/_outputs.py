@@ -29,6 +29,7 @@ class Rebuilder:
         self.out = out
         self._wanted = threading.Event()
         self._stop = False
+        self._child: subprocess.Popen[str] | None = None
         self._thread = threading.Thread(target=self._loop, name="grader-serve-rebuild", daemon=True)
         #: How many times the outputs were written; the last error, if the last write failed.
         self.done = 0
@@ -39,9 +40,12 @@ class Rebuilder:
         self._wanted.set()
 
     def stop(self) -> None:
+        """Stop at once: a rebuild under way is cut short (``grader report OUT`` redoes it)."""
         self._stop = True
         self._wanted.set()
-        self._thread.join(timeout=60)
+        if self._child is not None and self._child.poll() is None:
+            self._child.terminate()
+        self._thread.join(timeout=30)
 
     def _loop(self) -> None:
         while True:
@@ -51,7 +55,11 @@ class Rebuilder:
             self._wanted.clear()
             nice = ["nice", "-n", "10"] if shutil.which("nice") else []
             command = [*nice, sys.executable, "-c", _CHILD, str(self.out)]
-            child = subprocess.run(command, capture_output=True, text=True, check=False)
-            # Shown on the progress page; the marks are safe in the store whatever happened.
-            self.error = child.stderr.strip().splitlines()[-1] if child.returncode else None
+            self._child = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            )
+            _, errors = self._child.communicate()
+            # Kept for the progress page; the marks are safe in the store whatever happened.
+            failed = self._child.returncode != 0 and not self._stop
+            self.error = (errors.strip().splitlines() or ["failed"])[-1] if failed else None
             self.done += 1
