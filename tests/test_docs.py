@@ -19,7 +19,7 @@ def _bash_blocks(text: str) -> list[str]:
 
 def test_the_authoring_walk_through_runs_as_written(tmp_path):
     blocks = _bash_blocks(DOC.read_text(encoding="utf-8"))
-    assert len(blocks) == 5 and blocks[0].strip() == "grader new demo"
+    assert len(blocks) == 6 and blocks[0].strip() == "grader new demo"
     # `grader` is this checkout's, whatever an installed script points at.
     script = 'set -euo pipefail\ngrader() { python -m grader "$@"; }\n' + "\n".join(blocks)
     run = subprocess.run(
@@ -39,3 +39,4 @@ def test_the_authoring_walk_through_runs_as_written(tmp_path):
     assert book.loc["bob", "total"] == 0.0
     assert book["pending"].isna().all()
     assert "2 answer(s) marked by hand, 0 pending" in run.stdout
+    assert "Frozen inputs of demo (from frozen.json):" in run.stdout  # grader inputs demo
