@@ -65,6 +65,9 @@ def draw_style(rng: random.Random) -> dict[str, object]:
         "outer": rng.choice(["reshape", "reshape", "ix", "reduce", "einsum"]),
         "kl_from": rng.choice(["direct", "direct", "reuse"]),
         "checks": rng.randint(0, 3),
+        "unpack": rng.choice(["tuple", "lines", "enumerate"]),
+        "skip": rng.choice(["continue", "block"]),
+        "add": rng.choice(["+=", "plus"]),
         "names": {key: rng.choice(values) for key, values in NAMES.items()},
     }
 
@@ -102,13 +105,23 @@ def _sum_body(style: dict, term: str, zero_guard: bool) -> str:
     two = "q_i" in term
     if approach == "zip":
         head = "    for p_i, q_i in zip(p, q):\n" if two else "    for p_i in p:\n"
+    elif style["unpack"] == "enumerate":
+        pick = f"        q_i = q[{i}]\n" if two else ""
+        head = f"    for {i}, p_i in enumerate(p):\n{pick}"
     else:
         pick = f"p_i, q_i = p[{i}], q[{i}]" if two else f"p_i = p[{i}]"
+        if style["unpack"] == "lines":
+            pick = f"p_i = p[{i}]\n        q_i = q[{i}]" if two else f"p_i = p[{i}]"
         head = f"    for {i} in range(len(p)):\n        {pick}\n"
-    return (
-        f"    {t} = 0.0\n{head}        if p_i == 0:\n            continue\n{guard}"
-        f"        {t} += p_i * {term}\n    return {t}\n"
-    )
+    add = f"{t} += p_i * {term}" if style["add"] == "+=" else f"{t} = {t} + p_i * {term}"
+    if style["skip"] == "continue":
+        body = f"        if p_i == 0:\n            continue\n{guard}        {add}\n"
+    else:
+        inner = guard.replace("\n        ", "\n            ").replace(
+            "        if", "            if", 1
+        )
+        body = f"        if p_i > 0:\n{inner}            {add}\n"
+    return f"    {t} = 0.0\n{head}{body}    return {t}\n"
 
 
 def entropy(style: dict) -> str:
@@ -314,8 +327,9 @@ VARIATIONS = [
 def vary(body: str, rng: random.Random, has_q: bool) -> str:
     """The student's small choices in one function (and a length check where there is q)."""
     for pattern, replacement in VARIATIONS:
-        if rng.random() < 0.4 and ("p" in body or pattern != "^"):
-            body = re.sub(pattern, replacement, body, count=1, flags=re.S if "$" in pattern else 0)
+        converted = "np.asarray" in body or "np.array(" in body
+        if rng.random() < 0.4 and (pattern != "^" or not converted):
+            body = re.sub(pattern, replacement, body, count=1)
     if has_q and rng.random() < 0.3:
         body = "    assert len(p) == len(q)\n" + body
     return body
