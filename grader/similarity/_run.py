@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,9 @@ BATCH = 200
 
 @dataclass(frozen=True)
 class Findings:
+    """What one run found: the pairs in the bands shown and the clusters of likely copies,
+    with what a reader needs to judge them (the cut-off, how many were compared, the notes)."""
+
     compared: int
     cutoff: int
     common: int  # code fingerprints ignored as common
@@ -65,16 +68,7 @@ def similarity(
         docs = _documents(stored, templates, fallback)
         findings = find(docs, settings, archive.documents if archive else [])
         notes = tuple(n for n in (note, *(archive.notes if archive else ())) if n)
-        findings = Findings(
-            findings.compared,
-            findings.cutoff,
-            findings.common,
-            findings.pairs,
-            findings.clusters,
-            findings.earlier,
-            tuple(stored.without_cells()),
-            notes,
-        )
+        findings = replace(findings, without_cells=tuple(stored.without_cells()), notes=notes)
         write_csvs(folder, findings)
         load = functools.partial(_cells, stored, templates, fallback, archive)
         _html.write(folder.similarity_html, findings, load, settings)
