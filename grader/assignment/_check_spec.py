@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment._answers import (
+    SEEDED_KINDS,
     ShapeError,
     field_problem,
     parse_grading,
@@ -25,8 +26,9 @@ from grader.assignment._fields import nonempty_str as _str
 from grader.assignment._spec_keys import SPEC_KEYS
 from grader.errors import SpecError
 
-#: How an argument travels to the student's function (see the kernel driver).
-PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"})
+#: How an argument travels to the student's function (see the kernel driver); the seeded kinds
+#: are not drawn: the grader passes each call its own seed (or a Generator made from it).
+PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"}) | SEEDED_KINDS
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,17 @@ class Check:
     #: Seeded per call from the case; ``samples`` > 1 compares mean and std over that many.
     stochastic: bool = False
     samples: int = 1
+    #: With ``samples``: the mean (the variance) may be this many standard errors from the
+    #: reference's, per input and pooled over the inputs; None: within ``rtol``/``atol``.
+    location_se: float | None = None
+    spread_se: float | None = None
     #: Tells this check from the question's other checks of the same function (its key).
     name: str | None = None
     #: The one part of the answer graded: a record's field, or a tuple's item (an index).
     field: str | int | None = None
+    #: Other student functions this one relies on (``uses``): when one of them fails its own
+    #: check, this check's letter names it as the cause to fix first. Marks are unchanged.
+    uses: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -76,6 +85,12 @@ class Check:
 
     @property
     def param_names(self) -> tuple[str, ...]:
+        """The arguments a case holds (drawn and frozen): all but the seeded ones."""
+        return tuple(name for name, kind in self.params if kind not in SEEDED_KINDS)
+
+    @property
+    def call_names(self) -> tuple[str, ...]:
+        """Every argument of the call, seeded ones too, in the order the function takes them."""
         return tuple(name for name, _ in self.params)
 
 
@@ -104,7 +119,7 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
             )
     try:
         returns = parse_shape(raw.get("returns"))
-        grading = parse_grading(raw)
+        grading = parse_grading(_seeded_is_stochastic(raw, params))
     except ShapeError as exc:
         raise SpecError(path, f"{where}: returns {exc}") from None
     except ValueError as exc:
@@ -119,6 +134,11 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
     if not isinstance(properties, list) or not all(isinstance(p, str) for p in properties):
         raise SpecError(path, f"{where}: properties must be a list of names")
     name, part = _name_and_field(path, where, raw, returns)
+    uses = raw.get("uses", [])
+    if not isinstance(uses, list) or not all(isinstance(u, str) and u for u in uses):
+        raise SpecError(path, f"{where}: uses must be a list of function names")
+    if function in uses:
+        raise SpecError(path, f"{where}: uses names the function itself")
     return Check(
         question=qid,
         function=function,
@@ -132,8 +152,18 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
         properties=tuple(properties),
         name=name,
         field=part,
+        uses=tuple(uses),
         **grading,
     )
+
+
+def _seeded_is_stochastic(raw: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A function given a seed or a Generator is stochastic: each call gets its own seed."""
+    if not any(kind in SEEDED_KINDS for kind in params.values()):
+        return raw
+    if raw.get("stochastic", True) is not True:
+        raise ValueError("a seed or generator parameter needs stochastic = true (the default)")
+    return {**raw, "stochastic": True}
 
 
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -170,6 +200,20 @@ def one_key_each(path: Path, qid: str, checks: tuple[Check, ...]) -> None:
                 f"{qid}/{check.function}#NAME)",
             )
         seen.add(check.key)
+
+
+def known_uses(path: Path, checks: tuple[Check, ...]) -> None:
+    """Each name in a check's ``uses`` is a function the spec checks: a cause a letter can
+    point to is one the grader tells right from wrong."""
+    functions = {c.function for c in checks if not c.variable}
+    for check in checks:
+        unknown = [name for name in check.uses if name not in functions]
+        if unknown:
+            raise SpecError(
+                path,
+                f"question {check.question}, function {check.function}: uses {unknown} "
+                f"but the spec checks no such function (it checks {sorted(functions)})",
+            )
 
 
 def same_signature(path: Path, checks: tuple[Check, ...]) -> None:

@@ -22,7 +22,13 @@ else:  # the same parser, published on PyPI before it joined the standard librar
     import tomli as tomllib
 
 from grader.assignment._answers import comparator_problem
-from grader.assignment._check_spec import Check, one_key_each, read_check, same_signature
+from grader.assignment._check_spec import (
+    Check,
+    known_uses,
+    one_key_each,
+    read_check,
+    same_signature,
+)
 from grader.assignment._comparators import load_comparators
 from grader.assignment._fields import no_unknown as _no_unknown
 from grader.assignment._fields import nonempty_str as _str
@@ -241,6 +247,7 @@ def _build(
         raise SpecError(path, "the spec has no automatically graded [[questions]]")
     _unique(path, [q.id for q in every], "question id")
     same_signature(path, tuple(c for q in questions for c in q.checks))
+    known_uses(path, tuple(c for q in questions for c in q.checks))
     assignment = Assignment(
         name=_str(path, raw, "name"),
         title=str(raw.get("title", raw.get("name"))),

@@ -189,7 +189,21 @@ def check_text(
     description = options.descriptions.get(check.misconception or "")
     if description:
         text += " " + sentence(f"This looks like a known mistake: {style.words(description)}")
-    return text
+    return _cause_first(check, text, style)
+
+
+def _cause_first(check: CheckResult, text: str, style: Style) -> str:
+    """A check that relies on a function failing its own check names that function first:
+    it is the cause to fix, and this check may pass once it is fixed."""
+    if not check.failed_uses:
+        return text
+    names = ", ".join(style.value(name) for name in check.failed_uses)
+    they = "it fails its own check" if len(check.failed_uses) == 1 else "they fail their own checks"
+    cause = (
+        f"{style.value(check.label)} relies on {names}, and {they}: fix that first, "
+        "this may then pass too."
+    )
+    return f"{cause} {text}"
 
 
 def _call(check: CheckResult, style: Style) -> str:

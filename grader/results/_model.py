@@ -216,6 +216,9 @@ class CheckResult:
     name: str | None = None
     #: A value the notebook assigns (``variable = NAME``), read once rather than called.
     variable: bool = False
+    #: Functions this one relies on (the spec's ``uses``) that fail their own checks: the
+    #: cause a letter names first.
+    failed_uses: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

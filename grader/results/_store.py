@@ -257,6 +257,7 @@ def _check(raw: dict[str, Any]) -> CheckResult:
     if isinstance(kept.get("reason"), dict):
         kept["reason"] = Reason(**_known(Reason, kept["reason"]))
     kept["properties_broken"] = tuple(kept.get("properties_broken", ()))
+    kept["failed_uses"] = tuple(kept.get("failed_uses", ()))
     return CheckResult(**kept)
 
 
