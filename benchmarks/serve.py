@@ -10,10 +10,10 @@ and timed from the moment the process is spawned to the moment the progress page
 (its link read from stdout, followed, the login redirect followed); so is ``python -m
 grader.serve OUT 0``, the app without the rest of the command line's imports. Then, one request
 at a time over a kept-alive connection: the progress page, marking pages of random students for
-both manual questions, the rubric, overrides and audit pages, and saves of a mark (each a POST,
-a version check, an audit row and a redirect, followed by its page). Prints each kind's median,
-95th percentile and maximum in milliseconds. The outputs are written again in the background
-after each save: the pages measured while that runs are in the figures.
+both manual questions, the rubric, overrides, audit and answer-groups pages, and saves of a
+mark (each a POST, a version check, an audit row and a redirect, followed by its page). Prints
+each kind's median, 95th percentile and maximum in milliseconds. The outputs are written again
+in the background after each save: the pages measured while that runs are in the figures.
 """
 
 from __future__ import annotations
@@ -125,7 +125,8 @@ def measure(browser: Browser, size: int, pages: int) -> dict[str, list[float]]:
     for _ in range(pages):
         record("mark page", "GET", f"/mark/{rng.choice(QUESTIONS)}/{rng.randrange(size)}")
     for kind, path in (("progress", "/"), ("rubric", "/rubric/1a-prose"),
-                       ("overrides", "/overrides"), ("audit", "/audit")):  # fmt: skip
+                       ("overrides", "/overrides"), ("audit", "/audit"),
+                       ("groups", "/groups/1c-derivation")):  # fmt: skip
         for _ in range(20):
             record(kind, "GET", path)
     for n in range(50):

@@ -219,3 +219,42 @@ def test_a_rubric_in_the_spec_is_checked():
     for raw, manual, problem in bad:
         with pytest.raises(SpecError, match=problem):
             read_rubric(spec, "q", raw, keys, manual)
+
+
+def test_answers_alike_are_grouped():
+    from grader.serve._groups import answer_groups
+
+    answers = {
+        "a": "The marginal: $q_j^* = p(Z_j)$.",
+        "b": "the   marginal:  $q_j^*=p(Z_j)$",
+        "c": "The marginal: $q_{j}^{*} = p(Z_{j})$",
+        "d": "KL is zero only when the two distributions are equal, and it is never negative",
+        "e": "KL is zero only when the two distributions are equal, and it is never negative!",
+        "f": "Something else entirely.",
+    }
+    assert answer_groups(answers) == [["a", "b", "c"], ["d", "e"], ["f"]]
+
+
+def test_a_group_is_marked_at_once_and_split_where_needed(out):
+    with running(out) as (link, _):
+        client = _signed_in(link)
+        page = client.get("/groups/1a-prose")[2]
+        assert "1 group(s)" in page and "2 answer(s) like no other" in page
+        assert page.count('name="member"') == 3  # alice, bob and carol: the same answer
+        with closing(OutputFolder(out).existing_store()) as store:  # bob marked meanwhile
+            state = MarkState("bob_copy", "1a-prose", 1.0, "", (), 0, "", "")
+            store.save_mark(state, "", "carol", "by hand", expected=0)
+        form = {
+            "csrf": _csrf(page),
+            "member": ["alice_numpy", "bob_copy"],  # carol unticked: split off
+            "version:alice_numpy": "0",
+            "version:bob_copy": "0",
+            "points": "1.5",
+            "comment": "Right, said briefly",
+        }
+        status, _, done = client.post("/groups/1a-prose", form)
+    assert status == 200 and "Marked 1 answer(s) at once." in done
+    assert "Not saved, someone marked them since: bob_copy (by carol)." in done
+    with closing(OutputFolder(out).existing_store()) as store:
+        marks = {n: store.mark_state(n, "1a-prose").points for n in NAMES}
+    assert marks == {**dict.fromkeys(NAMES), "alice_numpy": 1.5, "bob_copy": 1.0}

@@ -29,6 +29,7 @@ from grader.results._hand_store import MarkConflict, MarkState, RubricItem
 from grader.results._store import Store
 from grader.serve._auth import COOKIE, csrf_ok, csrf_token, token_hash
 from grader.serve._class import MarkedClass, MarkForm, MarkingError
+from grader.serve._group_pages import GroupPages
 from grader.serve._outputs import Rebuilder
 from grader.serve._render import render_answer
 
@@ -110,6 +111,7 @@ class App:
             Route("/rubric/{qid}", self.rubric, methods=["GET", "POST"]),
             Route("/overrides", self.overrides, methods=["GET", "POST"]),
             Route("/audit", self.audit),
+            Route("/groups/{qid}", GroupPages(self).handle, methods=["GET", "POST"]),
             Route("/anonymous", self.anonymous, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
