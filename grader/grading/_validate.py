@@ -23,6 +23,7 @@ from grader.assignment._source import render, source_path, split_source
 from grader.assignment._spec import Assignment
 from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
 from grader.grading._diagnosis import never_named
+from grader.grading._fragile import fragile_cases
 from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._render_text import question_text
@@ -41,6 +42,7 @@ def validate(assignment: Assignment, limits: Limits | None = None) -> list[str]:
     if plan is not None:
         _oracle_on_public_cases(plan, problems.append)
         problems.extend(never_named(plan))
+        problems.extend(fragile_cases(plan))
         _graded(plan, problems.append)
     return problems
 
