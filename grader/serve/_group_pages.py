@@ -32,8 +32,11 @@ class GroupPages:
         self.app = app
         self._groups: dict[str, list[list[str]]] = {}
         self._lock = threading.Lock()
-        # Grouping a class of 1,000 takes about a second: done once, before anyone asks.
-        threading.Thread(target=self._warm, name="grader-serve-groups", daemon=True).start()
+        # Grouping a class of 1,000 takes up to a second: done once, before anyone asks, but
+        # after the first pages (which it would slow, sharing the interpreter's lock).
+        warm = threading.Timer(3.0, self._warm)
+        warm.daemon = True
+        warm.start()
 
     def _warm(self) -> None:
         for qid in self.app.marked.manual:
