@@ -117,3 +117,24 @@ def test_a_bad_roster_is_one_clear_error_before_grading(tmp_path, text, says):
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: ") and str(roster) in last and says in last, last
     assert not (tmp_path / "out" / "results.sqlite").exists()  # refused before grading
+
+
+def test_gradebook_ids_follow_each_lms_import():
+    """Canvas: ``ID`` is its own user id, and a roster whose student_id is that id (a Canvas
+    gradebook without SIS ids) sends no SIS User ID. Moodle: an email standing in for a
+    missing ID number is not sent as the ID number (mapping by ID number would miss)."""
+    from grader.report._exports import _canvas, _moodle, _student
+
+    canvas_only = _student("s1", {"student_id": "1001", "name": "A", "canvas_user_id": "1001"})
+    with_sis = _student("s2", {"student_id": "2023", "canvas_user_id": "1002", "section": "B"})
+    plain = _student("s3", {"student_id": "2024", "extra": "ignored"})
+    grades = [(canvas_only, 5.0), (with_sis, 4.0), (plain, None)]
+    rows = _canvas(grades, "Sheet 1", 10.0).values.tolist()
+    assert rows[0][:5] == ["Points Possible", "", "", "", ""]
+    assert rows[1][:5] == ["A", "1001", "", "", ""]
+    assert rows[2][:5] == ["s2", "1002", "2023", "", "B"]
+    assert rows[3][:5] == ["s3", "", "2024", "", ""]
+    by_mail = _student("s4", {"student_id": "d@x.org", "email": "d@x.org"})
+    moodle = _moodle([(by_mail, 3.0), (with_sis, 4.0)], "Sheet 1")
+    assert list(moodle.columns) == ["ID number", "Email address", "Full name", "Sheet 1"]
+    assert moodle["ID number"].tolist() == ["", "2023"]

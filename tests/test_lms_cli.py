@@ -155,6 +155,15 @@ def test_a_canvas_folder_with_its_gradebook_keeps_the_late_marker(tmp_path):
     older = intake[("20230003", "superseded")]
     assert older["source"] == "chenwei_1003_90004_sheet1.ipynb"
     assert intake[("20230003", "graded")]["source"] == "chenwei_1003_90007_sheet1-1.ipynb"
+    # Canvas's import matches a row by its own user id (ID) first: the gradebook's ids and
+    # sections go back as Canvas gave them.
+    with open(out / "export" / "canvas.csv", encoding="utf-8", newline="") as handle:
+        canvas = list(csv.reader(handle))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert canvas[1][0] == "Points Possible"
+    by_sis = {row[2]: row for row in canvas[2:]}
+    student = next(s for s in F.CLASS if s[1] == "20230002")
+    assert by_sis["20230002"][1] == str(student[4]) and by_sis["20230002"][4] == "Section A"
 
 
 def test_an_ambiguous_roster_is_one_clear_error_before_grading(tmp_path):

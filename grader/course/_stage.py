@@ -19,6 +19,7 @@ from grader.course._annotation import Annotation
 from grader.course._archive import MAX_NOTEBOOK_BYTES, Download
 from grader.course._intake import Intake, Keyed, key_text
 from grader.course._layouts import SUFFIX
+from grader.course._roster import Student
 from grader.results._csv import csv_text
 from grader.results._folder import OutputFolder
 
@@ -70,22 +71,21 @@ def export_roster(intake: Intake) -> dict[str, dict[str, str]] | None:
     """The roster as the exports join it: key -> student_id, name, email (None: no roster)."""
     if intake.roster is None:
         return None
-    rows = {
-        k.key: {
-            "student_id": k.student.student_id,
-            "name": k.student.name,
-            "email": k.student.email,
-        }
-        for k in intake.graded
-        if k.student is not None
-    }
+    rows = {k.key: _export_fields(k.student) for k in intake.graded if k.student is not None}
     for s in intake.absent:
-        rows[key_text(s.student_id)] = {
-            "student_id": s.student_id,
-            "name": s.name,
-            "email": s.email,
-        }
+        rows[key_text(s.student_id)] = _export_fields(s)
     return rows
+
+
+def _export_fields(student: Student) -> dict[str, str]:
+    """What the gradebooks need of a student: Canvas matches its import by its own user id
+    (``ID``) before the SIS ids and shows the section, so both travel where the roster has them."""
+    fields = {"student_id": student.student_id, "name": student.name, "email": student.email}
+    if student.ids.get("canvas_user_id"):
+        fields["canvas_user_id"] = student.ids["canvas_user_id"]
+    if student.section:
+        fields["section"] = student.section
+    return fields
 
 
 def write_intake(folder: OutputFolder, intake: Intake, download: Download) -> None:

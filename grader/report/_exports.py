@@ -82,7 +82,7 @@ def write_gradebooks(folder: OutputFolder, batch: GradedBatch) -> None:
     max_total = sum(q.points for q in context.assignment.questions)
     max_total += sum(q.points for q in context.assignment.manual_questions)
     by_name = {r.submission: r for r in results}
-    grades = [(_Student(n, **s), _grade(by_name.get(n))) for n, s in roster.items()]
+    grades = [(_student(n, s), _grade(by_name.get(n))) for n, s in roster.items()]
     _tables.write_csv(_canvas(grades, title, max_total), folder.export("canvas.csv"))
     _tables.write_csv(_moodle(grades, title), folder.export("moodle.csv"))
     _tables.write_csv(unmatched(roster, results), folder.export("unmatched.csv"))
@@ -121,20 +121,38 @@ def unmatched_rows(path: Path) -> list[tuple[str, str]]:
 
 
 def _canvas(grades: list[tuple[_Student, float | None]], title: str, top: float) -> pd.DataFrame:
-    """Canvas's gradebook import: its identity columns, a ``Points Possible`` row, the marks.
-    The roster's ``student_id`` is the SIS User ID, which Canvas matches students by."""
+    """Canvas's gradebook import ("Import grades"): its identity columns ``Student, ID, SIS
+    User ID, SIS Login ID, Section``, a ``Points Possible`` row, the marks in a column named by
+    the assignment (a name without Canvas's ``(id)`` makes a new assignment on import)."""
     columns = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title]
     rows: list[list[Any]] = [["Points Possible", "", "", "", "", top]]
-    rows += [[s.name or s.submission, "", s.student_id, "", "", grade] for s, grade in grades]
+    rows += [[s.name or s.submission, *_canvas_ids(s), s.section, g] for s, g in grades]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _canvas_ids(student: _Student) -> tuple[str, str, str]:
+    """``ID``, ``SIS User ID`` and ``SIS Login ID``: Canvas matches a row by ``ID`` (its own
+    user id) where there is one, else by the SIS ids. A roster read from Canvas's gradebook
+    without SIS ids has the Canvas id as ``student_id``: sent as ``ID`` only, never as an SIS
+    User ID Canvas does not know."""
+    if student.canvas_user_id and student.student_id == student.canvas_user_id:
+        return student.canvas_user_id, "", ""
+    return student.canvas_user_id, student.student_id, ""
 
 
 def _moodle(grades: list[tuple[_Student, float | None]], title: str) -> pd.DataFrame:
-    """Moodle's "Import grades from CSV": users identified by ID number or email address (its
-    import page maps these columns), one column of marks for the grade item."""
+    """Moodle's "Import grades from CSV": its import page maps a column to the user by "ID
+    number" (useridnumber) or "Email address" (useremail), named as Moodle's own export names
+    them, and one column of marks to the grade item. A roster read from Moodle's worksheet
+    on a site without ID numbers has the email as ``student_id``: the ID number is left blank
+    then, so mapping by ID number cannot match the wrong user."""
     columns = ["ID number", "Email address", "Full name", title]
-    rows = [[s.student_id, s.email, s.name or s.submission, grade] for s, grade in grades]
+    rows = [[_id_number(s), s.email, s.name or s.submission, grade] for s, grade in grades]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _id_number(student: _Student) -> str:
+    return "" if student.email and student.student_id == student.email else student.student_id
 
 
 def _grade(result: SubmissionResult | None) -> float | None:
@@ -143,12 +161,22 @@ def _grade(result: SubmissionResult | None) -> float | None:
     return total.points if total is not None and total.final else None
 
 
+def _student(submission: str, fields: dict[str, str]) -> _Student:
+    """A roster row as the gradebooks read it; keys the exports do not use are set aside (a
+    roster kept by another version of the grader may hold more)."""
+    known = ("student_id", "name", "email", "canvas_user_id", "section")
+    return _Student(submission, **{k: v for k, v in fields.items() if k in known})
+
+
 @dataclass(frozen=True)
 class _Student:
     submission: str
     student_id: str
     name: str = ""
     email: str = ""
+    #: Canvas's own user id and the section, where the roster came from Canvas.
+    canvas_user_id: str = ""
+    section: str = ""
 
 
 def _check_test(
