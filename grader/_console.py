@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ import click
 from grader.assignment._spec import Assignment
 from grader.grading import _batch
 from grader.report._exports import unmatched_rows
+from grader.report._late_text import class_late_text
 from grader.report._render_text import class_total_text
 from grader.results._folder import OutputFolder
 from grader.results._manual_questions import automatic_totals
@@ -20,9 +22,12 @@ from grader.results._model import SubmissionResult
 from grader.results._neutralise import neutralise
 
 
-def say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: int) -> None:
+def say_exports(
+    out: Path, roster: dict[str, dict[str, str]] | None, pending: list[str], choice: str = "warn"
+) -> None:
     """Where the exports went; names of the roster and the submissions that match nobody (on
-    stderr, never dropped), and why some gradebook cells are blank."""
+    stderr, never dropped), and what became of the totals still waiting for hand marks (a
+    blank cell is never left unsaid)."""
     if roster is None:
         click.echo("Exports: Gradescope only (--roster adds Canvas and Moodle gradebooks).")
         return
@@ -30,16 +35,50 @@ def say_exports(out: Path, roster: dict[str, dict[str, str]] | None, pending: in
     path = folder.export("unmatched.csv")
     click.echo(f"Exports: {folder.export_dir}")
     if pending:
-        click.echo(
-            f"Note: {pending} submission(s) have questions not yet marked by hand: their Canvas "
-            "and Moodle cells stay blank until the marks are merged.",
-            err=True,
-        )
+        _say_pending(pending, choice)
     rows = unmatched_rows(path)
     if rows:
         listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
         click.echo(
             f"Warning: {len(rows)} name(s) match nobody in the roster: {listed}. Listed in {path}.",
+            err=True,
+        )
+
+
+def _say_pending(pending: list[str], choice: str) -> None:
+    names = neutralise(", ".join(pending[:10])) + (
+        f" and {len(pending) - 10} more" if len(pending) > 10 else ""
+    )
+    if choice == "zero":
+        click.echo(
+            f"Note: {len(pending)} submission(s) with answers not marked by hand were sent to "
+            f"Canvas and Moodle with those answers as 0 (--pending zero): {names}.",
+            err=True,
+        )
+    elif choice == "omit":
+        click.echo(
+            f"Note: {len(pending)} submission(s) with answers not marked by hand were left out "
+            f"of the Canvas and Moodle files (--pending omit): {names}.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"Warning: {len(pending)} submission(s) have answers not yet marked by hand, so "
+            f"their Canvas and Moodle cells are BLANK: {names}. Merge the marks (grader report "
+            "OUT --manual FILE), or run grader report OUT --pending zero (send them as 0) or "
+            "--pending omit (leave those rows out).",
+            err=True,
+        )
+
+
+def say_extensions(extensions: Mapping[str, object], known: set[str]) -> None:
+    """An extension granted to nobody in the class is said (a typo in a student_id would
+    otherwise leave a late student penalised unseen)."""
+    stray = sorted(s for s in extensions if s not in known)
+    if stray:
+        click.echo(
+            f"Warning: {len(stray)} extension(s) name no student of this class: "
+            f"{neutralise(', '.join(stray))}.",
             err=True,
         )
 
@@ -51,6 +90,9 @@ def summary(spec: Assignment, report: _batch.BatchReport) -> str:
         f"Graded {report.totals.count} submission(s) ({report.graded_now} now, "
         f"{report.resumed} resumed) in {report.seconds:.1f} s. {class_total_text(report.totals)}"
     )
+    late = class_late_text(report.totals)
+    if late:
+        text += f" {late}"
     if report.totals.pending:
         text += " Mark the pending answers in manual-template.csv."
     return text

@@ -95,6 +95,10 @@ class RosterError(GraderError):
         super().__init__(f"{path}: {problem}")
 
 
+class ExtensionsError(RosterError):
+    """An ``--extensions`` file cannot be read: the message names the file and the row."""
+
+
 class KernelStartError(GraderError):
     """No kernel could be started at all: the grader's own environment is broken."""
 

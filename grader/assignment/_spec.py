@@ -37,6 +37,7 @@ from grader.assignment._fields import spec_file as _file
 from grader.assignment._fields import table_list as _list
 from grader.assignment._fields import unique as _unique
 from grader.assignment._fields import whole_number as _int
+from grader.assignment._late import LatePolicy, read_late
 from grader.assignment._misconceptions import Misconception, read_catalogue
 from grader.assignment._rubric import RubricEntry, read_rubric
 from grader.assignment._spec_keys import SPEC_KEYS
@@ -115,6 +116,8 @@ class Assignment:
     )
     #: The comparators file the spec names (it ships in the bundle), or None.
     comparators: ModuleType | None = field(default=None, compare=False, repr=False)
+    #: The ``[late]`` table: due time and late rule (None: lateness is not judged).
+    late: LatePolicy | None = None
 
     def comparator(self, name: str) -> Callable[[Any, Any], Any] | None:
         """The function ``compare = name`` names: from the comparators file, else from
@@ -265,6 +268,7 @@ def _build(
         oracles=oracles,
         hooks=hooks,
         comparators=comparators,
+        late=read_late(path, raw.get("late"), _keys("late")),
         misconceptions=read_catalogue(
             path, hooks, (c.function for q in questions for c in q.checks)
         ),

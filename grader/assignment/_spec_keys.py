@@ -40,6 +40,7 @@ SPEC_TABLES = {
     "questions": "[[questions]]",
     "checks": "[[questions.checks]]",
     "rubric": "[[questions.rubric]]",
+    "late": "[late]",
 }
 
 SPEC_KEYS: tuple[SpecKey, ...] = (
@@ -130,6 +131,15 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "array of strings (paths)",
         "[]",
         "Files copied next to each notebook when it runs, relative to the spec.",
+    ),
+    SpecKey(
+        "late",
+        "top",
+        "table",
+        "none (lateness is not judged)",
+        "The due time and the late rule, a `[late]` table (see [deadlines and late work]"
+        "(../how-to/lms-downloads.md#6-deadlines-late-rules-and-extensions)); it changes no "
+        "frozen input.",
     ),
     SpecKey(
         "questions",
@@ -347,4 +357,51 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     ),
     SpecKey("points", "rubric", "number ≥ 0", None, "What the item adds (or takes off)."),
     SpecKey("description", "rubric", "string", None, "What the item says, as the TA sees it."),
+    # The late policy (grader.assignment._late), applied by the outputs, never by the grading.
+    SpecKey(
+        "due",
+        "late",
+        "datetime or string",
+        None,
+        "When the work is due: a TOML datetime with its offset (`2024-03-04T23:59:00+01:00`), "
+        "or a local one with `timezone`. A submission time without an offset (Moodle's "
+        "worksheet) is read in this zone.",
+    ),
+    SpecKey(
+        "timezone",
+        "late",
+        "string",
+        "the offset of `due`",
+        "An IANA time zone (`Europe/Berlin`) for a `due` written without an offset.",
+    ),
+    SpecKey(
+        "grace_minutes",
+        "late",
+        "number >= 0",
+        "0",
+        "Work handed in this long after `due` is on time; past it, lateness counts from `due`.",
+    ),
+    SpecKey(
+        "percent",
+        "late",
+        "number 0-100",
+        "0 (lateness said, nothing taken off)",
+        "Taken off the points earned per started `per` late: 10 takes 20% off work 1 day "
+        "and 1 minute late.",
+    ),
+    SpecKey("per", "late", "string", '`"day"`', '`"day"` or `"hour"`: the unit of `percent`.'),
+    SpecKey(
+        "cap_percent",
+        "late",
+        "number 0-100",
+        "100",
+        "The most `percent` per unit may take off, however late.",
+    ),
+    SpecKey(
+        "zero_after_days",
+        "late",
+        "number >= 0",
+        "none",
+        "Work more than this many days late gets 0 points, whatever the cap.",
+    ),
 )

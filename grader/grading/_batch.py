@@ -34,7 +34,9 @@ from grader.kernel._limits import Limits
 from grader.report._outputs import write_outputs
 from grader.report._tables import GradedBatch
 from grader.results._context import context_for
+from grader.results._extensions import extensions_info, kept_extensions
 from grader.results._folder import OutputFolder
+from grader.results._late import Extension
 from grader.results._manual_questions import marked_results
 from grader.results._model import KERNEL_DIED, NOT_SUBMITTED, SubmissionResult
 from grader.results._roster import kept_roster
@@ -102,6 +104,7 @@ def grade_batch(
     runner: Runner | None = None,
     roster: dict[str, dict[str, str]] | None = None,
     course: Course | None = None,
+    extensions: dict[str, Extension] | None = None,
 ) -> BatchReport:
     """Grade every submission into the output folder ``out`` and write its outputs.
 
@@ -121,7 +124,9 @@ def grade_batch(
     the same whoever graded. ``roster`` (``grader.results._roster.load_roster``) joins the
     gradebook exports; with ``resume`` and no roster, the one the folder kept joins them.
     ``course`` (an LMS download resolved by ``grader.course``) adds each roster student who
-    handed nothing in as a row, and what the layout said of each submission to its result."""
+    handed nothing in as a row, and what the layout said of each submission to its result.
+    ``extensions`` (``grader.results._extensions.load_extensions``) are kept in the store and
+    judge lateness; with ``resume`` and none given, the ones the store kept apply again."""
     start = time.monotonic()
     files = collect_submissions(submissions)
     folder = OutputFolder(out)
@@ -135,8 +140,9 @@ def grade_batch(
         _warm.prestart()  # this process grades: its zygote imports while the plan is built
     where = runner or _PoolRunner(pool, workers)
     try:
+        course = replace(course or Course(), extensions=extensions)
         graded = _grade_into(
-            assignment, files, folder, where, resume, limits, progress, roster, course or Course()
+            assignment, files, folder, where, resume, limits, progress, roster, course
         )
         return replace(graded, seconds=round(time.monotonic() - start, 3))
     finally:
@@ -154,6 +160,7 @@ def _grade_into(
     progress: Progress | None,
     roster: dict[str, dict[str, str]] | None = None,
     course: Course | None = None,
+    extensions: dict[str, Extension] | None = None,
 ) -> BatchReport:
     course = course or Course()
     plan = GradingPlan.build(assignment, limits)
@@ -179,16 +186,20 @@ def _grade_into(
         _grade_todo(Batch(plan, (), folder, isolation, record), todo, runner)
         versions = {**plan.versions(), "sandbox": _sandbox.sandbox_description()}
         stored = list(store.results(names))
+        extensions = course.extensions
+        if extensions is None:  # kept from before on --resume, else none
+            extensions = kept_extensions(store.info()) if resume else {}
         store.set_info(
             {
                 "assignment_folder": str(assignment.folder.resolve()),
                 "versions": json.dumps(versions),
                 "submissions": json.dumps(names),
+                **extensions_info(extensions),
             }
         )
     finally:
         store.close()
-    batch = _write_report(folder, assignment, stored, versions, roster)
+    batch = _write_report(folder, assignment, stored, versions, roster, extensions)
     graded_now, resumed = len(todo), len(names) - len(todo)
     return BatchReport(
         folder.root, batch.scores, batch.gradebook, graded_now, resumed, 0.0, batch.totals
@@ -243,6 +254,8 @@ class Course:
 
     absent: tuple[str, ...] = ()
     annotations: dict[str, Annotation] = field(default_factory=dict)
+    #: The extensions granted (``--extensions``; None: those the store kept, on --resume).
+    extensions: dict[str, Extension] | None = None
 
 
 def _absent(name: str) -> Entry:
@@ -256,11 +269,12 @@ def _write_report(
     stored: list[tuple[SubmissionResult, str]],
     versions: dict[str, str],
     roster: dict[str, dict[str, str]] | None = None,
+    extensions: dict[str, Extension] | None = None,
 ) -> GradedBatch:
     """Every output file, from the batch's scores built once; the API and the terminal read
     the same batch."""
     graded = {r.submission: sha for r, sha in stored}
-    context = context_for(assignment, versions, graded, roster)
+    context = context_for(assignment, versions, graded, roster, extensions)
     results = marked_results(folder, [result for result, _ in stored], assignment, graded)
     return write_outputs(folder, results, context)
 

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from grader._files import output_name
 from grader.report import _plots
 from grader.report._class_stats import ClassStats, FailureGroup, class_stats
+from grader.report._late_text import class_late_text, late_text
 from grader.report._render_text import class_total_text, number
 from grader.report._similar import HTML as SIMILARITY_HTML
 from grader.report._similar import Similar, read_similar
@@ -46,6 +47,8 @@ class _Row:
     total: float
     max_total: float
     pending: bool
+    #: What its lateness was and cost ("" where there is nothing to say).
+    late: str = ""
 
 
 def write_report(folder: OutputFolder, batch: GradedBatch) -> None:
@@ -70,13 +73,15 @@ def render_report(
 ) -> str:
     """The page as text: the same results give the same bytes. Its totals are ``totals`` (the
     batch's, which every other output reads too), else those of ``results``."""
-    stats = class_stats(results, misconceptions)
     totals = totals if totals is not None else class_totals(results)
+    stats = class_stats(results, misconceptions, totals)
+    late = class_late_text(totals)
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=neutralise(title),
         stats=stats,
-        summary=class_total_text(totals),
+        summary=class_total_text(totals) + (f" {late}" if late else ""),
+        late_column=totals.any_late,
         plots=_plots_base64(stats),
         groups=[_group(g) for g in stats.failures],
         submissions=_rows(totals),
@@ -114,7 +119,9 @@ def _group(group: FailureGroup) -> _Group:
 
 def _rows(totals: ClassTotals) -> list[_Row]:
     return [
-        _Row(neutralise(t.submission), t.points, t.max_points, not t.final)
+        _Row(
+            neutralise(t.submission), t.points, t.max_points, not t.final, neutralise(late_text(t))
+        )
         for t in sorted(totals.totals, key=lambda t: t.submission)
     ]
 

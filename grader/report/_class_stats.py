@@ -21,7 +21,7 @@ from grader.results._model import (
     QuestionResult,
     SubmissionResult,
 )
-from grader.results._scores import class_totals
+from grader.results._scores import ClassTotals, class_totals
 
 #: How many of the slowest submissions the report lists.
 SLOWEST = 10
@@ -94,12 +94,15 @@ class ClassStats:
 
 
 def class_stats(
-    results: Sequence[SubmissionResult], misconceptions: Mapping[str, str] | None = None
+    results: Sequence[SubmissionResult],
+    misconceptions: Mapping[str, str] | None = None,
+    scored: ClassTotals | None = None,
 ) -> ClassStats:
     """Every figure of the class report, from the submissions' results (any order);
-    ``misconceptions``: the catalogue's key -> description, which groups mistakes."""
+    ``misconceptions``: the catalogue's key -> description, which groups mistakes; ``scored``:
+    the batch's totals (late penalties taken off), else the results' own."""
     results = sorted(results, key=lambda r: r.submission)
-    scored = class_totals(results)
+    scored = scored if scored is not None else class_totals(results)
     totals = tuple(t.points for t in scored.totals)
     statuses = Counter(q.status for r in results for q in r.questions)
     slowest = sorted(results, key=lambda r: (-r.seconds, r.submission))[:SLOWEST]

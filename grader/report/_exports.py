@@ -8,14 +8,17 @@
   roster, and a student without a submission, are listed in ``unmatched.csv``, never dropped.
 
 A total with a question still waiting to be marked by hand is left blank in the gradebooks (the
-platforms skip a blank cell) rather than sent as if the missing marks were zero.
+platforms skip a blank cell, and the terminal warns, naming the students) rather than sent as if
+the missing marks were zero; ``grader report --pending zero`` sends the points so far, and
+``--pending omit`` leaves those students' rows out. Canvas and Moodle get the final score (the
+late penalty taken off); Gradescope gets the points earned, as it applies its own late policy.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ from grader.results._folder import OutputFolder
 from grader.results._model import OK, PENDING, CheckResult, QuestionResult, SubmissionResult
 from grader.results._neutralise import neutralise
 from grader.results._roster import Roster, keep_roster
-from grader.results._scores import total_of
+from grader.results._scores import Total, total_of
 
 UNMATCHED_COLUMNS = ["submission", "student_id", "name", "email", "total", "problem"]
 NO_STUDENT = "no student in the roster has this submission"
@@ -42,12 +45,16 @@ NO_SUBMISSION = "this student has no graded submission"
 def write_gradescope(folder: OutputFolder, batch: GradedBatch) -> None:
     """One ``results.json`` per submission (a writer of ``_outputs.WRITERS``)."""
     results, context = batch.results, batch.context
+    raw = {t.submission: t.raw for t in batch.totals.totals}
     for result in results:
-        document = gradescope_results(result, context.feedback)
+        # Gradescope applies its own late policy: it gets the points earned, never our penalty.
+        document = gradescope_results(result, context.feedback, raw[result.submission])
         folder.write(folder.gradescope(result.submission), json.dumps(document, indent=2) + "\n")
 
 
-def gradescope_results(result: SubmissionResult, options: FeedbackOptions) -> dict[str, Any]:
+def gradescope_results(
+    result: SubmissionResult, options: FeedbackOptions, score: float | None = None
+) -> dict[str, Any]:
     """The submission in Gradescope's format: tests are the checks (a manual question is one
     test; a pending one has no score yet, so Gradescope shows it unscored, not failed). Each
     output is the feedback's plain text, shown by Gradescope as text (never as HTML)."""
@@ -60,7 +67,7 @@ def gradescope_results(result: SubmissionResult, options: FeedbackOptions) -> di
             output = check_line(check, options, PLAIN)
             tests.append(_check_test(question, check, number, output))
     document: dict[str, Any] = {
-        "score": total_of(result).points,
+        "score": total_of(result).points if score is None else score,
         "execution_time": round(result.seconds),
         "output": neutralise(result_notes(result), keep_newlines=True),
         "output_format": "text",
@@ -81,19 +88,31 @@ def write_gradebooks(folder: OutputFolder, batch: GradedBatch) -> None:
     title = context.assignment.title or context.assignment.name
     max_total = sum(q.points for q in context.assignment.questions)
     max_total += sum(q.points for q in context.assignment.manual_questions)
-    by_name = {r.submission: r for r in results}
-    grades = [(_student(n, s), _grade(by_name.get(n))) for n, s in roster.items()]
+    by_name = {t.submission: t for t in batch.totals.totals}
+    grades = [
+        (_student(n, s), _grade(by_name.get(n), context.pending))
+        for n, s in roster.items()
+        if not (context.pending == "omit" and _waiting(by_name.get(n)))
+    ]
     _tables.write_csv(_canvas(grades, title, max_total), folder.export("canvas.csv"))
     _tables.write_csv(_moodle(grades, title), folder.export("moodle.csv"))
-    _tables.write_csv(unmatched(roster, results), folder.export("unmatched.csv"))
+    _tables.write_csv(unmatched(roster, results, by_name), folder.export("unmatched.csv"))
     keep_roster(folder, roster)
 
 
-def unmatched(roster: Roster, results: Sequence[SubmissionResult]) -> pd.DataFrame:
-    """Submissions no student in the roster has, then students without a graded submission."""
+def unmatched(
+    roster: Roster, results: Sequence[SubmissionResult], totals: Mapping[str, Total] | None = None
+) -> pd.DataFrame:
+    """Submissions no student in the roster has, then students without a graded submission;
+    a total is the batch's (``totals``, its late penalty taken off), else the result's own."""
     names = {r.submission for r in results}
+    totals = totals or {}
     rows = [
-        {"submission": r.submission, "total": total_of(r).points, "problem": _no_student(r)}
+        {
+            "submission": r.submission,
+            "total": (totals.get(r.submission) or total_of(r)).points,
+            "problem": _no_student(r),
+        }
         for r in sorted(results, key=lambda r: r.submission)
         if r.submission not in roster
     ]
@@ -155,10 +174,16 @@ def _id_number(student: _Student) -> str:
     return "" if student.email and student.student_id == student.email else student.student_id
 
 
-def _grade(result: SubmissionResult | None) -> float | None:
-    """The total to send, or None (a blank cell): no submission, or marks still pending."""
-    total = total_of(result) if result is not None else None
-    return total.points if total is not None and total.final else None
+def _grade(total: Total | None, pending: str = "warn") -> float | None:
+    """The final score to send (its late penalty taken off), or None (a blank cell): no
+    submission, or marks still pending (unless ``--pending zero``: the points so far)."""
+    if total is None:
+        return None
+    return total.points if total.final or pending == "zero" else None
+
+
+def _waiting(total: Total | None) -> bool:
+    return total is not None and not total.final
 
 
 def _student(submission: str, fields: dict[str, str]) -> _Student:

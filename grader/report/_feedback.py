@@ -14,8 +14,10 @@ from grader.results._folder import OutputFolder
 def write_feedback(folder: OutputFolder, batch: GradedBatch) -> None:
     results, context = batch.results, batch.context
     folder.feedback_dir.mkdir(parents=True, exist_ok=True)
+    totals = {t.submission: t for t in batch.totals.totals}
     for result in results:
-        markdown = render_markdown(result, context.feedback)
+        total = totals[result.submission]  # the batch's: its late penalty said and taken off
+        markdown = render_markdown(result, context.feedback, total)
         folder.write(folder.feedback(result.submission, ".md"), markdown)
-        page = render_html(result, context.feedback)
+        page = render_html(result, context.feedback, total)
         folder.write(folder.feedback(result.submission, ".html"), page)

@@ -15,9 +15,11 @@ from grader.assignment._spec import load_assignment
 from grader.errors import OutputError
 from grader.report._class_report import write_report
 from grader.report._outputs import write_outputs
-from grader.report._tables import batch_of
+from grader.report._tables import GradedBatch, batch_of
 from grader.results._context import OutputContext, context_for
+from grader.results._extensions import extensions_info, kept_extensions
 from grader.results._folder import OutputFolder
+from grader.results._late import Extension
 from grader.results._manual_questions import marked_results
 from grader.results._marks_store import merge_marks, unanswered
 from grader.results._model import SubmissionResult
@@ -39,21 +41,38 @@ def stored_batch(folder: OutputFolder) -> tuple[list[SubmissionResult], OutputCo
         store.close()
     assignment = load_assignment(Path(info["assignment_folder"]))
     hashes = {result.submission: sha for result, sha in stored}
-    context = context_for(assignment, json.loads(info["versions"]), hashes)
+    versions = json.loads(info["versions"])
+    context = context_for(assignment, versions, hashes, extensions=kept_extensions(info))
     return [result for result, _ in stored], context
 
 
 def rebuild(
-    out: Path, manual: Path | None = None, roster: dict[str, dict[str, str]] | None = None
-) -> list[SubmissionResult]:
+    out: Path,
+    manual: Path | None = None,
+    roster: dict[str, dict[str, str]] | None = None,
+    extensions: dict[str, Extension] | None = None,
+    pending: str = "warn",
+) -> GradedBatch:
     """Write every output of ``out`` again from its store, with the marks given by hand (those
-    of the file ``manual`` merged first); the results written. The exports join ``roster``,
-    else the one they kept (``grader.results._roster.kept_roster``)."""
+    of the file ``manual`` merged first); the batch written. The exports join ``roster``,
+    else the one they kept (``grader.results._roster.kept_roster``); ``extensions`` replace the
+    ones the store kept (and are kept in their place); ``pending`` says what the Canvas and
+    Moodle exports do with a total still waiting for hand marks."""
     folder = OutputFolder(out)
+    if extensions is not None:
+        keep_extensions(folder, extensions)
     results, context = _marked_batch(folder, manual)
     roster = roster if roster is not None else kept_roster(folder)
-    write_outputs(folder, results, replace(context, roster=roster))
-    return results
+    return write_outputs(folder, results, replace(context, roster=roster, pending=pending))
+
+
+def keep_extensions(folder: OutputFolder, extensions: dict[str, Extension]) -> None:
+    """Keep ``extensions`` in the store in place of those it held (``report`` reapplies them)."""
+    store = folder.existing_store()
+    try:
+        store.set_info(extensions_info(extensions))
+    finally:
+        store.close()
 
 
 def unanswered_rows(out: Path, manual: Path) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from grader.report._late_text import late_text
 from grader.report._render_text import (
     Style,
     check_line,
@@ -21,6 +22,7 @@ from grader.report._render_text import (
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, QuestionResult, SubmissionResult
 from grader.results._neutralise import neutralise
+from grader.results._scores import Total, total_of
 
 
 def escape(text: str) -> str:
@@ -40,15 +42,22 @@ _CSS = (
 )
 
 
-def render_html(result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS) -> str:
+def render_html(
+    result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS, total: Total | None = None
+) -> str:
+    """The letter; ``total`` is the batch's (with its late penalty), else the result's own."""
+    total = total if total is not None else total_of(result)
     name = escape(result.submission)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Feedback for {name}</title><style>{_CSS}</style></head><body>",
         f"<h1>Feedback for {name}</h1>",
-        f"<p><strong>{escape(total_text(result))}</strong></p>",
+        f"<p><strong>{escape(total_text(total))}</strong></p>",
     ]
+    late = late_text(total)
+    if late:
+        parts.append(f"<p>{escape(late)}</p>")
     for question in result.questions:
         parts += _question(result, question, options)
     problems = letter_events(result)

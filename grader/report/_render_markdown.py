@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from grader.report._late_text import late_text
 from grader.report._render_text import (
     Style,
     check_line,
@@ -23,6 +24,7 @@ from grader.report._render_text import (
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._neutralise import neutralise
+from grader.results._scores import Total, total_of
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")
 
@@ -45,8 +47,15 @@ def escape(text: str) -> str:
 MARKDOWN = Style(value=code, words=escape)
 
 
-def render_markdown(result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS) -> str:
-    lines = [f"# Feedback for {escape(result.submission)}", "", f"**{total_text(result)}**", ""]
+def render_markdown(
+    result: SubmissionResult, options: FeedbackOptions = NO_OPTIONS, total: Total | None = None
+) -> str:
+    """The letter; ``total`` is the batch's (with its late penalty), else the result's own."""
+    total = total if total is not None else total_of(result)
+    lines = [f"# Feedback for {escape(result.submission)}", "", f"**{total_text(total)}**", ""]
+    late = late_text(total)
+    if late:
+        lines += [escape(late), ""]
     for question in result.questions:
         lines += _question(result, question, options)
     problems = letter_events(result)

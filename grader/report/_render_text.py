@@ -26,7 +26,7 @@ from grader.results._model import (
     ReasonCode,
     SubmissionResult,
 )
-from grader.results._scores import ClassTotals, total_of
+from grader.results._scores import ClassTotals, Total
 from grader.results._values import show
 
 #: Longest feedback of one question, and longest notes, in characters.
@@ -119,10 +119,9 @@ def check_line(check: CheckResult, options: FeedbackOptions, style: Style) -> st
     return f"{name}{cases}: {text}"
 
 
-def total_text(result: SubmissionResult) -> str:
-    """The letter's total: while answers wait to be marked by hand, it says so, never a final
-    total that silently counts them as zero."""
-    total = total_of(result)
+def total_text(total: Total) -> str:
+    """The letter's total (the batch's, its late penalty taken off): while answers wait to be
+    marked by hand, it says so, never a final total that silently counts them as zero."""
     text = f"Total: {number(total.points)} / {number(total.max_points)} points"
     if total.final:
         return text

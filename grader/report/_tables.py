@@ -16,11 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from grader._files import write_atomic
+from grader.report._late_text import late_text
 from grader.report._render_text import question_text, result_notes
 from grader.results import _csv
 from grader.results._context import NO_OPTIONS, FeedbackOptions, OutputContext
 from grader.results._model import PENDING, SubmissionResult
-from grader.results._scores import ClassTotals, class_totals
+from grader.results._scores import ClassTotals, Total, class_totals
 
 LONG_COLUMNS = ["submission", "question", "points", "max_points", "status", "feedback"]
 #: Columns that measure a grading (time, CPU, memory): they differ between two identical runs.
@@ -76,7 +77,9 @@ class GradedBatch:
 
 
 def batch_of(results: list[SubmissionResult], context: OutputContext) -> GradedBatch:
-    totals = class_totals(results)
+    """The batch's tables and totals, each total judged once by the late rules (the spec's
+    ``[late]`` policy and the extensions): every output reads these."""
+    totals = class_totals(results, context.late_rules)
     pairs = ((r, context.hashes.get(r.submission, "")) for r in results)
     scores = scores_frame(pairs, context.versions, context.feedback)
     book = gradebook_frame(scores, totals, context.questions, context.manual_questions)
@@ -87,6 +90,10 @@ def gradebook_frame(
     scores: pd.DataFrame, totals: ClassTotals, questions: list[str], manual: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Wide form: one row per submission, a column per question, and the total.
+
+    Where a total has lateness to say, the points earned (``raw_total``), the penalty
+    (``penalty_percent``, ``penalty_points``) come before ``total`` (the final score) and the
+    reason (``late``) last; a batch with no due time and no LMS word has none of these.
 
     A question graded by hand and not marked yet is an empty cell, not a zero; the total is the
     points given so far (:class:`~grader.results._scores.Total`), and with ``manual`` questions
@@ -103,10 +110,25 @@ def gradebook_frame(
     wide = wide.reset_index()
     by_name = {t.submission: t for t in totals.totals}
     wide["total"] = [by_name[name].points for name in wide["submission"]]
-    if not manual:
-        return wide[["submission", *questions, "total"]]
-    wide["pending"] = [" ".join(by_name[name].pending) for name in wide["submission"]]
-    return wide[["submission", *questions, "total", "pending"]]
+    columns = ["submission", *questions]
+    if totals.any_late:  # only where lateness has something to say: raw, penalty, reason
+        columns += _late_columns(wide, [by_name[name] for name in wide["submission"]])
+    columns.append("total")
+    if manual:
+        wide["pending"] = [" ".join(by_name[name].pending) for name in wide["submission"]]
+        columns.append("pending")
+    if totals.any_late:
+        columns.append("late")
+    return wide[columns]
+
+
+def _late_columns(wide: pd.DataFrame, totals: list[Total]) -> list[str]:
+    """The points earned, the penalty (percentage and points) and, after the total, why."""
+    wide["raw_total"] = [t.raw for t in totals]
+    wide["penalty_percent"] = [t.late.percent if t.late else 0.0 for t in totals]
+    wide["penalty_points"] = [t.penalty_points for t in totals]
+    wide["late"] = [late_text(t) for t in totals]
+    return ["raw_total", "penalty_percent", "penalty_points"]
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 
 from grader.assignment._misconceptions import descriptions
 from grader.assignment._spec import Assignment
+from grader.results._late import Extension, LateRules
+
+#: What the Canvas and Moodle exports do with a total still waiting for hand marks: leave the
+#: cell blank and say so loudly (``warn``), send the points so far (``zero``: the pending
+#: answers count 0), or leave the student's row out (``omit``: the LMS keeps what it has).
+PENDING_CHOICES = ("warn", "zero", "omit")
 
 
 @dataclass(frozen=True)
@@ -28,13 +34,21 @@ NO_OPTIONS = FeedbackOptions()
 class OutputContext:
     """What the outputs need besides the results: the assignment, the misconceptions' plain
     descriptions (key -> text), the versions that graded the batch, each graded notebook's
-    hash, and the roster (submission -> student fields) where one was given."""
+    hash, the roster (submission -> student fields) where one was given, the extensions
+    granted (by student_id) and what the exports do with pending totals."""
 
     assignment: Assignment
     descriptions: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     roster: dict[str, dict[str, str]] | None = None
+    extensions: Mapping[str, Extension] = field(default_factory=dict)
+    pending: str = "warn"
+
+    @property
+    def late_rules(self) -> LateRules:
+        """The spec's late policy with the extensions: every total is judged by these."""
+        return LateRules(self.assignment.late, self.extensions)
 
     @property
     def questions(self) -> list[str]:
@@ -56,8 +70,9 @@ def context_for(
     versions: dict[str, str],
     hashes: dict[str, str],
     roster: dict[str, dict[str, str]] | None = None,
+    extensions: Mapping[str, Extension] | None = None,
 ) -> OutputContext:
     """The context of a batch: the misconceptions' descriptions come from the assignment's
     catalogue (checks.py's ``MISCONCEPTIONS``, checked when the spec loaded)."""
     words = descriptions(assignment.misconceptions)
-    return OutputContext(assignment, words, versions, hashes, roster)
+    return OutputContext(assignment, words, versions, hashes, roster, extensions or {})

@@ -4,6 +4,11 @@ The terminal, the class report, the CSVs, the letters, the exports and JUnit all
 they cannot disagree. A total counts every question of the sheet, those marked by hand
 included: an answer not marked yet is *pending* (it has no points, and is never a zero), and a
 total with pending answers is a total *so far*. "Full marks" needs every answer marked.
+
+Lateness (``_late``) is applied here too, once: a total's ``points`` are the final score (the
+points earned less the late penalty, a percentage of them), ``raw_points`` what was earned, and
+``late`` the lateness with its penalty as data. Without a due time or a word from the LMS,
+``late`` is None and the total is what it always was.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean, median
 
+from grader.results._late import NO_RULES, Lateness, LateRules
 from grader.results._model import PENDING, SubmissionResult
 
 
@@ -20,7 +26,8 @@ class Total:
     """One submission's total."""
 
     submission: str
-    #: Points given so far (the automatic questions, and those marked by hand).
+    #: Points given so far (the automatic questions, and those marked by hand), less any late
+    #: penalty: the final score.
     points: float
     #: Every question's points, those marked by hand included.
     max_points: float
@@ -28,6 +35,19 @@ class Total:
     pending: tuple[str, ...] = ()
     #: What those are worth.
     pending_points: float = 0.0
+    #: Whether it was late, and the penalty (None: nothing to say).
+    late: Lateness | None = None
+    #: The points before the late penalty (None: no penalty, the same as ``points``).
+    raw_points: float | None = None
+
+    @property
+    def raw(self) -> float:
+        """The points earned, before any late penalty."""
+        return self.points if self.raw_points is None else self.raw_points
+
+    @property
+    def penalty_points(self) -> float:
+        return round(self.raw - self.points, 6)
 
     @property
     def final(self) -> bool:
@@ -43,14 +63,20 @@ class Total:
         return self.final and self.lost <= 1e-9
 
 
-def total_of(result: SubmissionResult) -> Total:
+def total_of(result: SubmissionResult, rules: LateRules = NO_RULES) -> Total:
+    """The result's total, its late penalty (by ``rules``) taken off."""
     waiting = [q for q in result.questions if q.status == PENDING]
+    raw = round(sum(q.points for q in result.questions if q.status != PENDING), 6)
+    late = rules.of(result)
+    percent = late.percent if late is not None else 0.0
     return Total(
         submission=result.submission,
-        points=round(sum(q.points for q in result.questions if q.status != PENDING), 6),
+        points=round(raw * (100.0 - percent) / 100.0, 6) if percent else raw,
         max_points=round(sum(q.max_points for q in result.questions), 6),
         pending=tuple(q.question for q in waiting),
         pending_points=round(sum(q.max_points for q in waiting), 6),
+        late=late,
+        raw_points=raw if percent else None,
     )
 
 
@@ -97,6 +123,11 @@ class ClassTotals:
     def of(self, submission: str) -> Total:
         return next(t for t in self.totals if t.submission == submission)
 
+    @property
+    def any_late(self) -> bool:
+        """Whether any total has something to say about lateness (else no output says it)."""
+        return any(t.late is not None for t in self.totals)
 
-def class_totals(results: Sequence[SubmissionResult]) -> ClassTotals:
-    return ClassTotals(tuple(total_of(r) for r in results))
+
+def class_totals(results: Sequence[SubmissionResult], rules: LateRules = NO_RULES) -> ClassTotals:
+    return ClassTotals(tuple(total_of(r, rules) for r in results))
