@@ -144,7 +144,7 @@ def test_selfcheck_cells_left_in_a_handed_in_notebook_do_nothing_in_grading(plan
     from nbformat.v4 import new_code_cell
 
     from grader import grade_notebook
-    from grader.kernel._driver import SELFCHECK_NOTE
+    from grader.kernel._before_cells import SELFCHECK_NOTE
 
     nb = nbformat.read(ROOT / "assignments" / "variational_inference" / "solution.ipynb", 4)
     probe = "import grader\nprint(sorted(vars(grader)), hasattr(grader, '__path__'))"

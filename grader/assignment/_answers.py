@@ -30,6 +30,11 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 MAX_SHAPE_DEPTH = 6
 MAX_SAMPLES = 10_000
+#: Parameters the grader fills in per call, never drawn: an int seed, or a NumPy Generator built
+#: from one (``np.random.default_rng(seed)``). Either makes a check stochastic.
+SEEDED_KINDS = frozenset({"seed", "generator"})
+#: Keys that judge a sampled statistic in standard errors instead of ``rtol``/``atol``.
+SE_KEYS = ("location_se", "spread_se")
 
 #: A parsed shape: a leaf name, ("tuple", (shape, ...)), ("list", shape) or
 #: ("record", ((field, shape), ...)).
@@ -179,7 +184,24 @@ def _stochastic(raw: dict[str, Any]) -> dict[str, Any]:
         raise ValueError('samples > 1 compares moments: returns must be "scalar" or "vector"')
     if samples > 1 and raw.get("compare") is not None:
         raise ValueError("samples > 1 compares moments, not by a comparator")
-    return {"stochastic": stochastic, "samples": samples}
+    return {"stochastic": stochastic, "samples": samples, **_in_standard_errors(raw, samples)}
+
+
+def _in_standard_errors(raw: dict[str, Any], samples: int) -> dict[str, float | None]:
+    """``location_se``/``spread_se``: how many standard errors a sampled mean (a variance) may
+    be from the reference's; a standard error shrinks as ``samples`` grows, so does the
+    tolerance, where one ``rtol`` stays as loose at 10,000 samples as at 30."""
+    found: dict[str, float | None] = {}
+    for key in SE_KEYS:
+        value = raw.get(key)
+        if value is not None:
+            if type(value) not in (int, float) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{key} must be a number > 0 (standard errors), got {value!r}")
+            if samples < 2:
+                raise ValueError(f"{key} compares samples: it needs samples >= 2")
+            value = float(value)
+        found[key] = value
+    return found
 
 
 def call_seed(key: str, case: Any, index: int) -> int:
@@ -202,10 +224,14 @@ def seeded(seed: int) -> Iterator[None]:
         np.random.set_state(np_state)
 
 
-def moments(values: list[Any]) -> dict[str, Any]:
-    """Mean and standard deviation over seeded calls, per number (a float, or a list)."""
+def moments(values: list[Any], fourth: bool = False) -> dict[str, Any]:
+    """Mean and standard deviation over seeded calls, per number (a float, or a list); with
+    ``fourth`` also the fourth central moment, which the standard error of a variance needs."""
     array = np.asarray(values, dtype=np.float64)
-    return {"mean": array.mean(axis=0).tolist(), "std": array.std(axis=0).tolist()}
+    found = {"mean": array.mean(axis=0).tolist(), "std": array.std(axis=0).tolist()}
+    if fourth:
+        found["m4"] = ((array - array.mean(axis=0)) ** 4).mean(axis=0).tolist()
+    return found
 
 
 def comparator_problem(module: Any, name: str, file: str) -> str | None:

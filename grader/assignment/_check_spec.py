@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment._answers import (
+    SEEDED_KINDS,
     ShapeError,
     field_problem,
     parse_grading,
@@ -25,8 +26,9 @@ from grader.assignment._fields import nonempty_str as _str
 from grader.assignment._spec_keys import SPEC_KEYS
 from grader.errors import SpecError
 
-#: How an argument travels to the student's function (see the kernel driver).
-PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"})
+#: How an argument travels to the student's function (see the kernel driver); the seeded kinds
+#: are not drawn: the grader passes each call its own seed (or a Generator made from it).
+PARAM_KINDS = frozenset({"float", "int", "vector", "array", "vector_list"}) | SEEDED_KINDS
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class Check:
     #: Seeded per call from the case; ``samples`` > 1 compares mean and std over that many.
     stochastic: bool = False
     samples: int = 1
+    #: With ``samples``: the mean (the variance) may be this many standard errors from the
+    #: reference's, per input and pooled over the inputs; None: within ``rtol``/``atol``.
+    location_se: float | None = None
+    spread_se: float | None = None
     #: Tells this check from the question's other checks of the same function (its key).
     name: str | None = None
     #: The one part of the answer graded: a record's field, or a tuple's item (an index).
@@ -79,6 +85,12 @@ class Check:
 
     @property
     def param_names(self) -> tuple[str, ...]:
+        """The arguments a case holds (drawn and frozen): all but the seeded ones."""
+        return tuple(name for name, kind in self.params if kind not in SEEDED_KINDS)
+
+    @property
+    def call_names(self) -> tuple[str, ...]:
+        """Every argument of the call, seeded ones too, in the order the function takes them."""
         return tuple(name for name, _ in self.params)
 
 
@@ -107,7 +119,7 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
             )
     try:
         returns = parse_shape(raw.get("returns"))
-        grading = parse_grading(raw)
+        grading = parse_grading(_seeded_is_stochastic(raw, params))
     except ShapeError as exc:
         raise SpecError(path, f"{where}: returns {exc}") from None
     except ValueError as exc:
@@ -143,6 +155,15 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
         uses=tuple(uses),
         **grading,
     )
+
+
+def _seeded_is_stochastic(raw: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A function given a seed or a Generator is stochastic: each call gets its own seed."""
+    if not any(kind in SEEDED_KINDS for kind in params.values()):
+        return raw
+    if raw.get("stochastic", True) is not True:
+        raise ValueError("a seed or generator parameter needs stochastic = true (the default)")
+    return {**raw, "stochastic": True}
 
 
 _NAME = re.compile(r"[A-Za-z0-9_-]+")

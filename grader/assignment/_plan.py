@@ -13,6 +13,7 @@ from typing import Any
 from grader import __version__
 from grader.assignment._answers import call_seed, moments, part_of, plain_expected, seeded
 from grader.assignment._frozen import Case, load_frozen
+from grader.assignment._seeds import oracle_arguments
 from grader.assignment._spec import Assignment, Check
 from grader.errors import SpecError
 from grader.kernel import _runtime
@@ -118,11 +119,15 @@ def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> t
 
 def _answer(oracle: Any, check: Check, case: Case) -> Any:
     """The oracle's answer; a stochastic check's under the seeds the student's calls get, and
-    over several samples their mean and standard deviation."""
+    over several samples their mean and standard deviation (and fourth central moment, which
+    a spread judged in standard errors needs)."""
     if not check.stochastic:
         return plain_answer(oracle(**case), check.returns)
     values = []
     for index in range(check.samples):
         with seeded(call_seed(check.key, case, index)):
-            values.append(plain_answer(oracle(**case), check.returns))
-    return values[0] if check.samples == 1 else moments(values)
+            arguments = oracle_arguments(check, case, index)
+            values.append(plain_answer(oracle(**arguments), check.returns))
+    if check.samples == 1:
+        return values[0]
+    return moments(values, fourth=check.spread_se is not None)

@@ -230,7 +230,9 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "table (name = kind)",
         "required with `function`",
         "Its parameters in order, each with a kind: `float`, `int`, `vector` (1-D float64 "
-        "array), `array` (n-d float64 array), `vector_list` (a list of 1-D arrays).",
+        "array), `array` (n-d float64 array), `vector_list` (a list of 1-D arrays); `seed` "
+        "(an int) and `generator` (a `numpy.random.Generator`) are not drawn: each call gets "
+        "its own seed, or `np.random.default_rng(seed)`, and the check is `stochastic`.",
         redraw=True,
     ),
     SpecKey(
@@ -327,7 +329,28 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "integer from 1",
         "1",
         "With `stochastic`, call N times per input (seeds differ) and compare the mean and "
-        "standard deviation of the answers within `rtol`/`atol` (`scalar` or `vector` only).",
+        "standard deviation of the answers within `rtol`/`atol` (`scalar` or `vector` only), "
+        "or in standard errors with `location_se`/`spread_se`.",
+    ),
+    SpecKey(
+        "location_se",
+        "checks",
+        "number > 0",
+        "none (`rtol`/`atol`)",
+        "With `samples`: the mean of the answers may be this many standard errors of the "
+        "difference from the reference's, on each input and pooled over all the inputs; the "
+        "tolerance shrinks as `samples` grows. A correct sampler fails one such test with "
+        "probability about 2(1 - Φ(z)): 5.7e-7 for 5 (see [statistical checks]"
+        "(../authoring.md#statistical-checks)).",
+    ),
+    SpecKey(
+        "spread_se",
+        "checks",
+        "number > 0",
+        "none (`rtol`/`atol`)",
+        "With `samples`: the variance of the answers may be this many standard errors from the "
+        "reference's (estimated from both samples' fourth moments), on each input and pooled "
+        "over all the inputs.",
     ),
     SpecKey(
         "uses",

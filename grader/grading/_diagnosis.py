@@ -24,6 +24,7 @@ import numpy as np
 from grader.assignment._answers import call_seed, is_numeric, seeded
 from grader.assignment._misconceptions import Misconception
 from grader.assignment._plan import GradingPlan
+from grader.assignment._seeds import call_values
 from grader.assignment._spec import Assignment, Check
 from grader.grading._compare import close
 from grader.grading._verdict import why_not
@@ -82,7 +83,8 @@ def _agrees(
 
 def run_variant(variant: Callable[..., Any], check: Check, case: dict[str, Any]) -> Outcome:
     """The variant's answer on one case, as the student's function would have given it."""
-    args = [_driver._decode(case[name], kind, np) for name, kind in check.params]
+    values = call_values(check, case, 0)
+    args = [_driver._decode(v, kind, np) for v, (_, kind) in zip(values, check.params)]
     seed = seeded(call_seed(check.key, case, 0)) if check.stochastic else nullcontext()
     try:
         with seed, np.errstate(all="ignore"), warnings.catch_warnings():

@@ -50,6 +50,8 @@ def received(check: Check, case: dict[str, Any]) -> dict[str, Any]:
 
     shown: dict[str, Any] = {}
     for name, kind in check.params:
+        if name not in case:  # a seed or Generator: each call got its own, none is the input
+            continue
         value = case[name]
         if kind in ("vector", "array"):
             value = np.asarray(value, dtype=np.float64)
@@ -95,8 +97,8 @@ def _raised(
         params["limit"] = f"memory {memory_mb} MiB" if memory_mb else "the machine's memory"
         return Reason("resource_limit", params)
     takes = inventory.get(check.function)
-    if takes is not None and tuple(takes) != tuple(check.param_names):
-        params.update(takes=list(takes), asked=list(check.param_names))
+    if takes is not None and tuple(takes) != tuple(check.call_names):
+        params.update(takes=list(takes), asked=list(check.call_names))
     return Reason("raised", params)
 
 

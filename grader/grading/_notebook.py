@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
+from grader.assignment._seeds import call_values
 from grader.assignment._spec import Check, Question
 from grader.grading._diagnosis import name_misconception
 from grader.grading._events import execution_events, imported_events
@@ -24,8 +25,9 @@ from grader.grading._explain import clean, died, reason_of, received
 from grader.grading._hints import broken_properties
 from grader.grading._intake import submission_name
 from grader.grading._reading import read_submission, write_executed
+from grader.grading._statistics import judge_samples
 from grader.grading._uses import with_causes
-from grader.grading._verdict import by_comparator, sampled, why_not
+from grader.grading._verdict import by_comparator, why_not
 from grader.grading._written import written_answers
 from grader.kernel import _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
@@ -210,7 +212,7 @@ class _Grader:
             outcomes = self.session.call(
                 check.function,
                 self.kinds[check.function],
-                [_protocol.encode_case(c, check.param_names) for c in cases for _ in range(n)],
+                [call_values(check, c, i) for c in cases for i in range(n)],
                 rich=not is_numeric(check.returns),
                 every=check.credit == "proportional",
                 seeds=seeds if check.stochastic else None,
@@ -221,9 +223,11 @@ class _Grader:
         run = passed = 0
         first = None
         failures = []
-        for index, (expected, group) in enumerate(zip(self.plan.expected[check.key], groups)):
-            outcome, why = sampled(check, group, expected) if n > 1 else (group[0], None)
-            if n == 1:
+        expected_all = self.plan.expected[check.key]
+        judged = judge_samples(check, groups, expected_all) if n > 1 else None
+        for index, (expected, group) in enumerate(zip(expected_all, groups)):
+            outcome, why = judged[index] if judged is not None else (group[0], None)
+            if judged is None:
                 why = self._judge(check, outcome, expected)
             run += outcome.kind != "skipped"
             if why is None:

@@ -154,6 +154,12 @@ def _decode(value, kind, np):
         return np.array(value, dtype=np.float64)
     if kind == "vector_list":
         return [np.array(v, dtype=np.float64) for v in value]
+    if kind == "seed":  # the call's own seed, as the reference's call got it
+        return int(value)
+    if kind == "generator":  # a Generator cannot travel as JSON: its seed does
+        import numpy
+
+        return numpy.random.default_rng(int(value))
     raise ValueError(kind)
 
 
@@ -188,13 +194,63 @@ def _error_text(exc):
 
 
 def _seed(seed):
-    """Python's and NumPy's global generators, as the grader seeded the reference's call."""
+    """Python's and NumPy's global generators, as the grader seeded the reference's call, and
+    the entropy that generators made without a seed draw from (``seed_entropy``)."""
     import random
 
+    seed_entropy(seed)
     random.seed(seed)
     np = _numpy()
     if np is not None:
         np.random.seed(seed)
+
+
+def seed_entropy(seed, load_numpy=False):
+    """Generators made without a seed draw from a source seeded here, so a mark never moves:
+    ``np.random.default_rng()``, ``np.random.RandomState()``, ``np.random.seed()``,
+    ``random.Random()`` and ``random.seed()`` (all ask for entropy only when given no seed).
+
+    Before the cells (``load_numpy``: numpy is imported first, so a generator the notebook makes
+    at its top level is seeded too) with a fixed seed, then before each seeded call with the
+    call's seed. Out of reach: ``os.urandom``, ``secrets``, ``random.SystemRandom``, a seed taken
+    from the clock or the process id, and generators of other libraries."""
+    import random
+
+    source = random.Random(seed)
+    _entropy_of_random(random, source)
+    if load_numpy:
+        try:
+            import numpy  # noqa: F401  (the grader's own interpreter has it)
+        except ImportError:
+            pass
+    np = _numpy()
+    if np is None:
+        return
+    try:  # numpy loads numpy.random lazily, on first use: load it now, to reach its entropy
+        import numpy.random.bit_generator as bits
+    except ImportError:
+        return
+    if hasattr(bits, "randbits"):
+        bits.randbits = source.getrandbits  # SeedSequence() without entropy reads this name
+        legacy = getattr(np.random.seed, "grader_original", np.random.seed)
+
+        def numpy_seed(seed=None):
+            return legacy(source.getrandbits(32) if seed is None else seed)
+
+        numpy_seed.grader_original = legacy
+        np.random.seed = numpy_seed
+
+
+def _entropy_of_random(random, source):
+    """``random.Random()`` and ``random.seed()`` without a seed take theirs from ``source``."""
+    original = getattr(random.Random.seed, "grader_original", random.Random.seed)
+
+    def seed(self, a=None, version=2):
+        return original(self, source.getrandbits(64) if a is None else a, version)
+
+    seed.grader_original = original
+    random.Random.seed = seed
+    random.seed = random._inst.seed
 
 
 def run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich=False, every=False, seeds=None):
@@ -258,89 +314,6 @@ def get(namespace, name, rich=False):
     return json.dumps([{"value": value}], allow_nan=True)
 
 
-OUTPUT_DROPPED = "\n[the grader dropped the rest of the output]\n"
-
-
-def cap_output(limit):
-    """Before the notebook runs: what it prints stops after ``limit`` characters, in the kernel.
-
-    A loop printing 200 MB would otherwise reach the grader as a few huge messages. IPython 9
-    puts a tee of its own in ``sys.stdout.write`` for each cell and restores the one it found
-    when the cell ends, which undoes a wrapper set during a cell (this request is one). So the
-    cap is put back before every cell, and each text is counted once however the wrappers nest.
-    """
-    import threading
-
-    state = {"left": limit, "told": False}
-    inside = threading.local()
-
-    def cut(write, text):
-        if state["left"] <= 0:
-            if not state["told"]:
-                state["told"] = True
-                write(OUTPUT_DROPPED)
-            return len(text)
-        if len(text) > state["left"]:
-            write(text[: state["left"]] + OUTPUT_DROPPED)
-            state["left"], state["told"] = 0, True
-            return len(text)
-        state["left"] -= len(text)
-        return write(text)
-
-    def capped(write):
-        def capped_write(text):
-            if getattr(inside, "busy", False):  # an outer cap has counted this text already
-                return write(text)
-            inside.busy = True
-            try:
-                return cut(write, text)
-            finally:
-                inside.busy = False
-
-        capped_write.grader_cap = True
-        return capped_write
-
-    def renew():
-        for stream in (sys.stdout, sys.stderr):
-            if not getattr(stream.write, "grader_cap", False):
-                try:
-                    stream.write = capped(stream.write)
-                except AttributeError:  # a stream the notebook put there, with a fixed write
-                    pass
-
-    renew()
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None:
-        shell.events.register("pre_execute", renew)
-
-
-SELFCHECK_NOTE = "selfcheck() does nothing while the notebook is graded."
-
-
-def stand_in_for_grader():
-    """Before the notebook runs: ``import grader`` in the kernel gives a stand-in whose
-    ``selfcheck()`` prints one line and returns None.
-
-    A student may leave ``from grader import selfcheck; selfcheck()`` in the notebook handed in.
-    In the sandbox the real package is not there to import (an editable install lives in the
-    repository, which is never mounted), and where it is, it must not start a kernel of its own
-    while this one is graded: either way the cell must not fail, nor do anything. Nothing is
-    mounted or added for this; the stand-in holds no grader code."""
-    import types
-
-    def selfcheck(*args, **kwargs):
-        print(SELFCHECK_NOTE)
-
-    module = types.ModuleType("grader", "A stand-in for the grader while a notebook is graded.")
-    module.selfcheck = selfcheck
-    module.__all__ = ["selfcheck"]
-    sys.modules["grader"] = module
-
-
 def inventory(namespace):
     """The notebook's top-level callables and how many arguments each takes, for feedback."""
     import inspect
@@ -371,4 +344,4 @@ def origins(namespace, names):
     return json.dumps(found)
 
 
-__all__ = ["cap_output", "get", "inventory", "json", "origins", "run", "stand_in_for_grader"]
+__all__ = ["get", "inventory", "json", "origins", "run", "seed_entropy"]

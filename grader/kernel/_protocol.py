@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.kernel import _driver
+from grader.kernel import _before_cells, _driver
 
 MAX_DEPTH = _driver.MAX_DEPTH
 MAX_ELEMENTS = _driver.MAX_ELEMENTS
@@ -95,29 +95,41 @@ def _json_object(text: Any) -> dict[Any, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def install_request() -> str:
-    """Code that installs the driver as ``__grader__`` without touching the student's names."""
+def install_request(*more: Path) -> str:
+    """Code that installs the driver as ``__grader__`` without touching the student's names;
+    the sources of ``more`` go into the same module."""
     # From its file: under the pytest plugin the loader is pytest's assertion rewriter (it
     # rewrites every module of a plugin's distribution), which has no get_source.
-    source = Path(_driver.__file__).read_text(encoding="utf-8")
+    files = (Path(_driver.__file__), *more)
+    sources = [path.read_text(encoding="utf-8") for path in files]
     return (
         "def __grader_install__():\n"
         "    import types\n"
         "    module = types.ModuleType('__grader__')\n"
-        f"    exec(compile({source!r}, '<grader>', 'exec'), module.__dict__)\n"
-        "    return module\n"
+        + "".join(
+            f"    exec(compile({source!r}, '<grader>', 'exec'), module.__dict__)\n"
+            for source in sources
+        )
+        + "    return module\n"
         "__grader__ = __grader_install__()\n"
         "del __grader_install__\n"
     )
 
 
+#: The seed of the entropy a notebook's unseeded generators draw from before any seeded call.
+ENTROPY_SEED = 20_240_527
+
+
 def before_cells_request(limit: int) -> str:
-    """Code run before the notebook's cells: its printing stops after ``limit`` characters, and
-    a ``selfcheck()`` cell left in it prints one line (``_driver.stand_in_for_grader``)."""
+    """Code run before the notebook's cells: its printing stops after ``limit`` characters, a
+    ``selfcheck()`` cell left in it prints one line (``_before_cells.stand_in_for_grader``), and
+    generators it makes without a seed draw the same numbers on every regrade
+    (``_driver.seed_entropy``)."""
     return (
-        install_request()
+        install_request(Path(_before_cells.__file__))
         + f"__grader__.cap_output({int(limit)})\n"
         + "__grader__.stand_in_for_grader()\n"
+        + f"__grader__.seed_entropy({ENTROPY_SEED}, load_numpy=True)\n"
         + "del __grader__\n"
     )
 

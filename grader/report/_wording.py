@@ -107,6 +107,8 @@ def _statistic(mismatch: Mismatch, text: str, returned: Any) -> str:
     if mismatch.code != "wrong_value":
         return f"the {mismatch.statistic} of its answers: {text}"
     what = "standard deviation" if mismatch.statistic == "std" else mismatch.statistic
+    if mismatch.message:  # judged in standard errors: how many, which way (``_statistics``)
+        return f"the {what} of its answers is {show(returned)}: {mismatch.message}"
     tolerance = f"rtol {mismatch.rtol:g}, atol {mismatch.atol:g}"
     return f"the {what} of its answers is {show(returned)}, not the reference's ({tolerance})"
 
