@@ -236,3 +236,26 @@ def zipped(folder: Path, archive: Path) -> Path:
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, symlinks=True)
     return dst
+
+
+def late_sheet(folder: Path, late: str) -> Path:
+    """The bundled sheet copied to ``folder`` with ``late`` (a ``[late]`` table) added to its
+    spec: the frozen inputs stay valid, as the late rule changes none of them."""
+    sheet = ROOT / "assignments" / "variational_inference"
+    shutil.copytree(sheet, folder)
+    spec = folder / "spec.toml"
+    text = spec.read_text().replace('"../../reference/', f'"{ROOT}/reference/')
+    spec.write_text(text + late)
+    return folder
+
+
+def gradescope_at(root: Path, times: dict[str, str]) -> Path:
+    """Gradescope's export (above) with the submissions' ``created_at`` replaced: old -> new."""
+    gradescope(root)
+    metadata = root / "assignment_4711_export" / "submission_metadata.yml"
+    text = metadata.read_text(encoding="utf-8")
+    for before, after in times.items():
+        assert before in text, before
+        text = text.replace(before, after)
+    metadata.write_text(text, encoding="utf-8")
+    return root

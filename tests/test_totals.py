@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import lms_fixtures as F
 import pandas as pd
 import pytest
 
@@ -140,3 +141,98 @@ def test_check_json_counts_the_answers_marked_by_hand_as_pending(graded, tmp_pat
     assert document["points"] == book.loc["dave_log2", "total"]
     assert document["max_points"] == 15.0
     assert document["pending"] == book.loc["dave_log2", "pending"].split()
+
+
+# -- A late class: a Gradescope export judged by the spec's [late] rule, with an extension. --
+
+#: Due 21:00 in Berlin (20:00 UTC), 30 minutes' grace, 10% per started day capped at 25%, and 0
+#: after 3 days.
+LATE_RULE = """
+[late]
+due = 2024-03-04T21:00:00
+timezone = "Europe/Berlin"
+grace_minutes = 30
+percent = 10
+per = "day"
+cap_percent = 25
+zero_after_days = 3
+"""
+#: Gradescope's created_at of each submission (UTC): Ana 15 minutes after the due time (in
+#: the grace), Bruno and Wei (a group) 2 days 12 hours late (3 started days: 30%, capped at 25%;
+#: Wei has 3 more days), Eve 4 days late (0).
+LATE_TIMES = {
+    "2024-03-04 20:15:31.123456000 Z": "2024-03-04 20:15:00.000000000 Z",
+    "2024-03-05 07:59:00.000000000 Z": "2024-03-07 08:00:00.000000000 Z",
+    "2024-03-05 10:00:00.000000000 Z": "2024-03-08 20:00:01.000000000 Z",
+}
+LATE_CLASS = {"20230001": 0.0, "20230002": 25.0, "20230003": 0.0, "20239999": 100.0}
+
+
+@pytest.fixture(scope="module")
+def late_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The Gradescope export graded against the late rule, then reported with the pending hand
+    marks sent as 0 (so the Canvas and Moodle cells hold the final scores)."""
+    root = tmp_path_factory.mktemp("late")
+    sheet = F.late_sheet(root / "sheet", LATE_RULE)
+    download = F.gradescope_at(root / "download", LATE_TIMES)
+    extensions = root / "extensions.csv"
+    extensions.write_text("student_id,days\n20230003,3\n")
+    out = root / "out"
+    roster = F.plain_roster(root / "roster.csv")
+    run = grader("grade", sheet, download, "--out", out, "--roster", roster,
+                 "--extensions", extensions, "--workers", 2)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "BLANK" in run.stderr and "20230001" in run.stderr  # pending: said, never silent
+    again = grader("report", out, "--pending", "zero")
+    assert again.returncode == 0, again.stderr
+    return out, run.stdout + again.stdout
+
+
+def test_a_late_class_shows_the_same_final_score_in_every_output(late_class):
+    out, _ = late_class
+    book = pd.read_csv(out / "gradebook.csv", dtype={"submission": str}).set_index("submission")
+    assert list(book.columns[-5:]) == [
+        "penalty_percent", "penalty_points", "total", "pending", "late",
+    ]  # fmt: skip
+    page = html.unescape((out / "report.html").read_text())
+    cells = {}
+    for export, column in (("canvas.csv", 2), ("moodle.csv", 0)):
+        with open(out / "export" / export, encoding="utf-8", newline="") as handle:
+            for row in list(csv.reader(handle))[1:]:
+                cells.setdefault(row[column], {})[export] = row[-1]
+    for key, percent in LATE_CLASS.items():
+        row = book.loc[key]
+        raw, final = float(row["raw_total"]), float(row["total"])
+        assert row["penalty_percent"] == percent, (key, row["late"])
+        assert final == pytest.approx(round(raw * (100 - percent) / 100, 6)), key
+        for suffix in (".md", ".html"):
+            letter = html.unescape((out / "feedback" / f"{key}{suffix}").read_text())
+            found = LETTER.search(letter)
+            assert found and float(found.group(1)) == final, (key, suffix)
+            assert str(row["late"]).split(":")[0] in letter, (key, suffix)
+        cell = re.search(rf">{key}</td><td class=\"num\">([\d.]+)/", page)
+        assert cell and float(cell.group(1)) == final, key
+        document = json.loads((out / "export" / "gradescope" / key / "results.json").read_text())
+        assert document["score"] == raw  # Gradescope applies its own late policy
+        if key != "20239999":  # Eve is on no roster: unmatched.csv has her final score
+            assert {float(c) for c in cells[key].values()} == {final}, (key, cells[key])
+    unmatched = pd.read_csv(out / "export" / "unmatched.csv", dtype={"submission": str})
+    assert unmatched.set_index("submission").loc["20239999", "total"] == 0.0
+
+
+def test_a_late_class_says_why_each_penalty_was_applied(late_class):
+    out, stdout = late_class
+    book = pd.read_csv(out / "gradebook.csv", dtype={"submission": str}).set_index("submission")
+    late = book["late"].to_dict()
+    assert late["20230001"].startswith("On time: handed in 2024-03-04 21:15 +01:00")
+    assert "(Gradescope submission_metadata.yml), within the grace period after" in late["20230001"]
+    assert late["20230002"].startswith("Late: handed in 2024-03-07 09:00 +01:00")
+    assert "2 days 12 hours after the due time 2024-03-04 21:00 +01:00" in late["20230002"]
+    assert "10% per started day, 3 day(s), capped at 25%: 25% off" in late["20230002"]
+    assert late["20230003"].startswith("On time:")
+    assert "(extension: 3 more day(s))" in late["20230003"]
+    assert "more than 3 day(s) late gets 0 points: 100% off" in late["20239999"]
+    assert pd.isna(book.loc["20230004", "late"])  # Dana handed nothing in: not late
+    assert "Late: 2 submission(s), 2 with a late penalty." in stdout
+    page = html.unescape((out / "report.html").read_text())
+    assert "Late: 2 submission(s), 2 with a late penalty." in page

@@ -27,7 +27,8 @@ def late_text(total: Total) -> str:
     )
     handed = f"handed in {_when(late.submitted_at, late.due)} ({late.source})"
     if late.state == ON_TIME:
-        return f"On time: {handed}, by {due}." + (f" Note: {word}." if word else "")
+        by = f"within the grace period after {due}" if late.in_grace else f"by {due}"
+        return f"On time: {handed}, {by}." + (f" Note: {word}." if word else "")
     if late.state == LATE and late.penalty is not None:
         return f"Late: {handed}, {_duration(late.penalty)} after {due}; {_cost(total)}"
     known = f" ({word})" if word else ""
@@ -71,12 +72,13 @@ def _duration(penalty: Penalty) -> str:
 
 
 def _when(text: str, like: str = "") -> str:
-    """An ISO time as ``2024-03-04 23:59 +01:00``, in the zone of ``like`` where it has one."""
+    """An ISO time as ``2024-03-04 23:59 +01:00``, in the zone of ``like`` where it has one
+    (a time without a zone, Moodle's, was judged in the due time's: it is shown in it)."""
     try:
         moment = dt.datetime.fromisoformat(text)
-        if like and moment.tzinfo is not None:
-            zone = dt.datetime.fromisoformat(like).tzinfo
-            moment = moment.astimezone(zone) if zone is not None else moment
+        zone = dt.datetime.fromisoformat(like).tzinfo if like else None
+        if zone is not None:
+            moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=zone)
     except ValueError:
         return text
     offset = moment.strftime(" %z") if moment.tzinfo is not None else ""

@@ -80,6 +80,8 @@ class Lateness:
     #: Where the LMS word came from (the layout's name).
     layout: str = ""
     penalty: Penalty | None = None
+    #: On time only thanks to the grace period (handed in after the due time, within it).
+    in_grace: bool = False
 
     @property
     def percent(self) -> float:
@@ -117,7 +119,7 @@ class LateRules:
             return known
         late = moment - due
         if late <= self.policy.grace:
-            return _replace_state(known, ON_TIME)
+            return replace(known, state=ON_TIME, in_grace=late > dt.timedelta())
         units, percent, rule = self.policy.penalty(late)
         penalty = Penalty(
             late.total_seconds(), units, self.policy.per, rule, percent,
