@@ -138,7 +138,7 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "table",
         "none (lateness is not judged)",
         "The due time and the late rule, a `[late]` table (see [deadlines and late work]"
-        "(../how-to/lms-downloads.md#6-deadlines-late-rules-and-extensions)); it changes no "
+        "(../how-to/lms-downloads.md#5-deadlines-late-rules-and-extensions)); it changes no "
         "frozen input.",
     ),
     SpecKey(
