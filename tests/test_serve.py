@@ -97,6 +97,11 @@ def test_a_ta_gets_a_link_of_their_own(out):
     with running(out) as (link, _):
         bob = _signed_in(link.split("/login")[0] + "/login?" + line.split("?")[1])
         assert "Signed in as <strong>bob</strong>" in bob.get("/")[2]
+    again = run_grader("serve", out, "--add-ta", "bob").stdout.strip()
+    with running(out) as (link, _):
+        base = link.split("/login")[0]
+        assert Client(base).get("/login?" + line.split("?")[1])[0] == 403  # revoked
+        _signed_in(base + "/login?" + again.split("?")[1])
     bad = run_grader("serve", out, "--add-ta", "<b>")
     assert bad.returncode == 2 and "Error:" in bad.stderr
 

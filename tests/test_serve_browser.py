@@ -222,6 +222,10 @@ def _the_report_and_exports(out: Path) -> None:
     assert run.returncode == 0, run.stderr
     book = _book(out)
     assert book["alice_numpy"]["1a-prose"] == "1.5" and book["ivan_unfinished"]["1b"] == "2.0"
+    with (out / "manual-template.csv").open(encoding="utf-8") as fh:  # the CSV of marks, too
+        rows = {(r["submission"], r["question"]): r for r in csv.DictReader(fh)}
+    assert rows[("alice_numpy", "1a-prose")]["points"] in ("1.5", "1.50")
+    assert rows[("alice_numpy", "1a-prose")]["comment"] == "Clear and complete."
     results = out / "export" / "gradescope" / "ivan_unfinished" / "results.json"
     data = json.loads(results.read_text(encoding="utf-8"))
     assert "Regrade request" in json.dumps(data)
