@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -27,7 +28,7 @@ from jupyter_core.utils import run_sync
 import grader
 from grader import grade_notebook
 from grader.errors import KernelStartError, SandboxUnavailableError
-from grader.kernel import _bwrap, _sandbox
+from grader.kernel import _bwrap, _kernel_user, _sandbox
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
 from tests.conftest import ASSIGNMENT, ROOT
@@ -406,7 +407,7 @@ def test_bwrap_forced_but_missing_is_a_clear_error(no_bwrap, monkeypatch):
 
 def test_an_unknown_level_is_an_error(monkeypatch):
     monkeypatch.setenv(_sandbox.SANDBOX_ENV, "docker")
-    with pytest.raises(KernelStartError, match="auto, bwrap or none"):
+    with pytest.raises(KernelStartError, match="auto, bwrap, user or none"):
         _sandbox.isolation_level()
 
 
@@ -421,3 +422,67 @@ def test_a_prefix_holding_the_repository_is_refused(monkeypatch, fresh_probe):
     monkeypatch.setattr(_sandbox, "_is_root", lambda: False)
     assert _sandbox.isolation_level() == "process"
     assert "holds the grader's repository" in (_sandbox.isolation_notice() or "")
+
+
+# -- the ``user`` level: a root grader's kernels as an unprivileged user (_kernel_user) ---------
+
+_NOBODY = _kernel_user.KernelUser("nobody", 65534, 65534)
+
+
+def test_as_root_without_bwrap_a_kernel_user_is_the_level(no_bwrap, monkeypatch):
+    """Gradescope's container: root, no user namespaces. With GRADER_KERNEL_USER the kernels
+    run as that user (never warm: a zygote is built only for bubblewrap), and the log says
+    what they can still do."""
+    monkeypatch.setattr(_sandbox, "_is_root", lambda: True)
+    monkeypatch.setenv(_kernel_user.KERNEL_USER_ENV, "nobody")
+    monkeypatch.setattr(_kernel_user, "kernel_user", lambda: _NOBODY)
+    assert _sandbox.isolation_level() == "user"
+    assert not _sandbox.warm_wanted()
+    notice = _sandbox.isolation_notice()
+    assert notice is not None and "'nobody'" in notice and "network" in notice
+    assert _sandbox.sandbox_description() == "user nobody"
+
+
+def test_the_user_level_needs_root_and_a_user(monkeypatch):
+    monkeypatch.setenv(_sandbox.SANDBOX_ENV, "user")
+    monkeypatch.delenv(_kernel_user.KERNEL_USER_ENV, raising=False)
+    monkeypatch.setattr(_sandbox, "_is_root", lambda: False)
+    with pytest.raises(SandboxUnavailableError, match="not root"):
+        _sandbox.isolation_level()
+    monkeypatch.setattr(_sandbox, "_is_root", lambda: True)
+    with pytest.raises(SandboxUnavailableError, match="names no user"):
+        _sandbox.isolation_level()
+    assert not _sandbox.warm_wanted()
+
+
+def test_an_unknown_kernel_user_is_an_error(monkeypatch):
+    monkeypatch.setenv(_kernel_user.KERNEL_USER_ENV, "no-such-user-for-kernels")
+    with pytest.raises(KernelStartError, match="no such user"):
+        _kernel_user.kernel_user()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
+def test_the_launch_drops_to_the_user_and_opens_only_the_scratch(monkeypatch, tmp_path):
+    monkeypatch.setenv(_sandbox.SANDBOX_ENV, "user")
+    monkeypatch.setenv(_kernel_user.KERNEL_USER_ENV, "nobody")
+    monkeypatch.setattr(_kernel_user, "kernel_user", lambda: _NOBODY)
+    notebook = tmp_path / "n.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    scratch = _sandbox.Scratch.create(notebook)
+    try:
+        launch = _sandbox.prepare_launch(scratch, Limits())
+        modes = {
+            p.name: (stat.S_IMODE(p.stat().st_mode), p.stat().st_gid)
+            for p in (scratch.root, scratch.work, scratch.home, scratch.run, scratch.conn)
+        }
+        copy = scratch.work / "submission.ipynb"
+        copied = (stat.S_IMODE(copy.stat().st_mode), copy.stat().st_uid)
+    finally:
+        scratch.remove()
+    assert launch.isolation == "user" and launch.kernel_group == 65534
+    assert Path(launch.argv[0]).name == "setpriv" and "--reuid=65534" in launch.argv
+    assert {"--clear-groups", "--no-new-privs"} <= set(launch.argv)
+    assert modes[scratch.root.name] == (0o710, 65534)  # pass through, not list
+    assert modes["work"] == (0o1770, 65534)  # sticky: root's files stay root's
+    assert modes["conn"] == (0o750, 65534)  # the connection file read, never replaced
+    assert copied == (0o640, 0)

@@ -29,7 +29,7 @@ from grader.results._folder import OutputFolder
 from grader.results._model import SubmissionResult
 
 #: Isolation levels from weakest to strongest: a worker must reach the coordinator's.
-LEVELS = ("process", "bwrap")
+LEVELS = ("process", "user", "bwrap")
 
 
 @dataclass

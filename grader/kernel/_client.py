@@ -8,6 +8,7 @@ import ast
 import asyncio
 import os
 import time
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -19,7 +20,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from traitlets import Type
 
-from grader.kernel import _protocol, _sandbox
+from grader.kernel import _kernel_user, _protocol, _sandbox
 
 #: Largest single message part taken from the kernel's output channel (iopub) and its replies
 #: (shell). ZeroMQ refuses bigger ones before reading them, so a 200 MB print never sits in the
@@ -40,10 +41,19 @@ class GraderKernelManager(AsyncKernelManager):
     """A kernel from the grader's own interpreter: the notebook's kernelspec is ignored."""
 
     launch_argv: tuple[str, ...] = ()
+    #: The kernel user's group (isolation level ``user``), else None.
+    kernel_group: int | None = None
 
     @property
     def kernel_spec(self) -> KernelSpec:
         return KernelSpec(argv=list(self.launch_argv), language="python", display_name="grader")
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        """jupyter_client writes it for the grader's user only; a kernel of its own user
+        (``_kernel_user``) gets it through its group, read-only."""
+        super().write_connection_file(**kwargs)
+        if self.kernel_group is not None:
+            _kernel_user.share_file(Path(self.connection_file), self.kernel_group)
 
 
 class _MeasuredChannel(AsyncZMQSocketChannel):

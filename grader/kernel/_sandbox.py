@@ -13,8 +13,9 @@ level is ``process``; say so with :func:`isolation_notice`.
 ``GRADER_SANDBOX`` picks the level: ``auto`` (default) bwrap where a one-time probe shows it
 works; where it does not, plain processes, but never as root: a root grader refuses with
 :class:`~grader.errors.SandboxUnavailableError`, since such a kernel could rewrite the report,
-read any file and leave its cgroup. ``bwrap``: bwrap or that error. ``none``: plain processes, the
-explicit "I trust this code" switch.
+read any file and leave its cgroup, unless ``GRADER_KERNEL_USER`` names an unprivileged user for
+the kernels (level ``user``, see ``_kernel_user``). ``bwrap``: bwrap or that error. ``user``: that
+user or an error. ``none``: plain processes, the explicit "I trust this code" switch.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import KernelStartError, SandboxUnavailableError
-from grader.kernel import _bounded, _bwrap, _cgroup, _process
+from grader.kernel import _bounded, _bwrap, _cgroup, _kernel_user, _process
 from grader.kernel._cgroup import PREFIX, SubmissionCgroup, owner_alive, process_tag
 from grader.kernel._limits import Limits
 from grader.kernel._tree import remove_quietly, remove_tree
@@ -190,11 +191,13 @@ def kernel_env(scratch: Scratch) -> dict[str, str]:
 @dataclass(frozen=True)
 class Launch:
     """How to start one kernel: its command line, the keyword arguments for Popen, and how
-    isolated it is (``bwrap`` or ``process``, see the module's docstring)."""
+    isolated it is (``bwrap``, ``user`` or ``process``, see the module's docstring)."""
 
     argv: list[str]
     popen_kwargs: dict[str, Any]
     isolation: str
+    #: The kernel user's group (level ``user``): the connection file is made readable to it.
+    kernel_group: int | None = None
 
 
 def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
@@ -211,8 +214,10 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
         scratch.cgroup = SubmissionCgroup.create(limits.memory_mb, limits.max_processes)
     else:  # a restart: the last kernel's unreaped dead must not count against this one
         scratch.cgroup.forgive_dead(limits.max_processes)
+    user = _kernel_user.kernel_user() if level == "user" else None
+    nproc = _kernel_user.nproc_preexec(limits.max_processes) if user else None
     preexec = _process.chain(
-        scratch.cgroup.join if scratch.cgroup else None, _process.limits_preexec(limits)
+        scratch.cgroup.join if scratch.cgroup else None, _process.limits_preexec(limits), nproc
     )
     if preexec is not None:
         kwargs["preexec_fn"] = preexec
@@ -235,7 +240,12 @@ def prepare_launch(scratch: Scratch, limits: Limits) -> Launch:
         kwargs["preexec_fn"] = _process.ignoring_sigint(preexec)
     else:
         scratch.home.mkdir(exist_ok=True)
-    return Launch(argv, kwargs, isolation=level)
+    if user is not None:
+        argv = [*_kernel_user.drop_argv(user), *argv]
+        _kernel_user.share_scratch(
+            scratch.root, scratch.work, scratch.home, scratch.run, scratch.conn, user
+        )
+    return Launch(argv, kwargs, isolation=level, kernel_group=user.gid if user else None)
 
 
 # -- the isolation level -----------------------------------------------------------------------
@@ -247,9 +257,9 @@ SANDBOX_ENV = "GRADER_SANDBOX"
 def sandbox_mode() -> str:
     """The level asked for in ``GRADER_SANDBOX``; a typo is an error, not a silent fallback."""
     mode = os.environ.get(SANDBOX_ENV, "auto").strip().lower() or "auto"
-    if mode not in ("auto", "bwrap", "none"):
+    if mode not in ("auto", "bwrap", "user", "none"):
         raise KernelStartError(
-            f"{SANDBOX_ENV}={mode!r} is not a sandbox level: use auto, bwrap or none."
+            f"{SANDBOX_ENV}={mode!r} is not a sandbox level: use auto, bwrap, user or none."
         )
     return mode
 
@@ -267,16 +277,20 @@ def warm_mode() -> bool:
 
 
 def warm_wanted() -> bool:
-    """Warm kernels asked for, where kernels run in bubblewrap (they are only built there)."""
-    return warm_mode() and sandbox_mode() != "none" and _bwrap.probe().ok
+    """Warm kernels asked for, where kernels run in bubblewrap (they are only built there;
+    never at the ``user`` level, where the probe may well succeed)."""
+    return warm_mode() and sandbox_mode() in ("auto", "bwrap") and _bwrap.probe().ok
 
 
 def isolation_level() -> str:
-    """``bwrap`` or ``process``: how this process's kernels run (the probe runs once)."""
+    """``bwrap``, ``user`` or ``process``: how this process's kernels run (the probe runs
+    once)."""
     mode = sandbox_mode()
     warm_mode()  # a typo there is said as early as one in GRADER_SANDBOX
     if mode == "none":
         return "process"
+    if mode == "user":
+        return _user_level()
     probe = _bwrap.probe()
     if probe.ok:
         return "bwrap"
@@ -289,13 +303,33 @@ def isolation_level() -> str:
         raise SandboxUnavailableError(
             f"{SANDBOX_ENV}=bwrap, but bubblewrap cannot run kernels here: {probe.reason}.", fix
         )
+    if _is_root() and _kernel_user.kernel_user() is not None:
+        return "user"
     if _is_root():
         raise SandboxUnavailableError(
             "refusing to run student code as root without a sandbox "
             f"(bubblewrap cannot run kernels here: {probe.reason}).",
-            fix,
+            f"{fix}; or, as root, name an unprivileged user for the kernels in "
+            f"{_kernel_user.KERNEL_USER_ENV}",
         )
     return "process"
+
+
+def _user_level() -> str:
+    """``GRADER_SANDBOX=user``: kernels as ``GRADER_KERNEL_USER``, which only root can switch
+    to; anything less is an error, not a weaker level."""
+    if not _is_root():
+        raise SandboxUnavailableError(
+            f"{SANDBOX_ENV}=user, but the grader is not root: it cannot start kernels as "
+            "another user.",
+            f"run the grader as root, or use {SANDBOX_ENV}=auto",
+        )
+    if _kernel_user.kernel_user() is None:
+        raise SandboxUnavailableError(
+            f"{SANDBOX_ENV}=user, but {_kernel_user.KERNEL_USER_ENV} names no user.",
+            f"set {_kernel_user.KERNEL_USER_ENV} to an unprivileged account made for kernels",
+        )
+    return "user"
 
 
 def _is_root() -> bool:
@@ -307,8 +341,16 @@ def isolation_notice() -> str | None:
 
     Printed once per batch, so whoever grades knows the grades rest on trust in that case.
     """
-    if isolation_level() == "bwrap":
+    level = isolation_level()
+    if level == "bwrap":
         return None
+    if level == "user":
+        name = os.environ.get(_kernel_user.KERNEL_USER_ENV, "").strip()
+        return (
+            f"bubblewrap not used: kernels run as plain processes of the unprivileged user "
+            f"{name!r}: they can read what any user can and reach the network if the machine "
+            "can, but not root's files (the oracles, the report) nor kill the grader."
+        )
     if sandbox_mode() == "none":
         why = f"{SANDBOX_ENV}=none"
     else:
@@ -326,6 +368,8 @@ def isolation_notice() -> str | None:
 def sandbox_description() -> str:
     """What graded, for the report's version columns: the level and the bwrap used."""
     level = isolation_level()
+    if level == "user":
+        return f"user {os.environ.get(_kernel_user.KERNEL_USER_ENV, '').strip()}"
     if level != "bwrap":
         return level
     return f"bwrap {_bwrap.probe().describe()}" + (", warm kernels" if warm_mode() else "")

@@ -150,6 +150,7 @@ class KernelSession:
         assert self._scratch is not None
         km = _client.new_manager(self._scratch)
         km.launch_argv = tuple(launch.argv)
+        km.kernel_group = launch.kernel_group
         km.client_factory = _client.CappedKernelClient
         km.connection_file = str(self._scratch.conn / "kernel.json")
         zygote = _warm.zygote() if self._warm else None
