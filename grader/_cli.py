@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from grader._cli_export import export
-from grader._console import Progress, say_exports, summary
+from grader._console import Progress, say_exports, say_extensions, summary
 from grader._lms import Prepared, prepare
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
@@ -26,7 +26,9 @@ from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
 from grader.report._render_text import result_notes
+from grader.results._extensions import load_extensions
 from grader.results._folder import OutputFolder
+from grader.results._late import Extension
 from grader.results._model import PENDING
 from grader.results._neutralise import neutralise
 from grader.results._roster import kept_roster, load_roster
@@ -89,6 +91,16 @@ _roster_option = click.option(
 )
 
 
+_extensions_option = click.option(
+    "--extensions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Extensions granted: a CSV of student_id,due (a new due time, ISO 8601) or "
+    "student_id,days (days added to the spec's [late] due time); kept in OUT's store, so "
+    "grader report applies them again.",
+)
+
+
 def _with_limits(func):  # type: ignore[no-untyped-def]
     for option in reversed(_limit_options):
         func = option(func)
@@ -129,6 +141,7 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
     help="Grade on a Dask cluster: a scheduler's address, or local:N worker processes here.",
 )
 @_roster_option
+@_extensions_option
 @_with_limits
 def grade(
     assignment: str,
@@ -139,6 +152,7 @@ def grade(
     overwrite: bool,
     scheduler: str | None,
     roster: Path | None,
+    extensions: Path | None,
     cell_timeout: float,
     call_cpu: float,
     memory_mb: int,
@@ -150,6 +164,7 @@ def grade(
     folder = OutputFolder(out)
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
     spec = load_assignment(assignment)
+    granted = load_extensions(extensions) if extensions is not None else None  # before grading
     download = prepare(submissions, roster)  # None: notebooks or a plain folder, as always
     try:
         _grade(
@@ -163,6 +178,7 @@ def grade(
             roster,
             download,
             _limits(cell_timeout, call_cpu, memory_mb),
+            granted,
         )
     finally:
         if download is not None:
@@ -180,6 +196,7 @@ def _grade(
     roster: Path | None,
     download: Prepared | None,
     limits: Limits,
+    granted: dict[str, Extension] | None = None,
 ) -> None:
     """``grade`` once its download (if any) is staged."""
     folder = OutputFolder(out)
@@ -210,6 +227,7 @@ def _grade(
                 runner=runner,
                 roster=students,
                 course=download.course if download else None,
+                extensions=granted,
             )
         finally:
             progress.close()
@@ -220,7 +238,9 @@ def _grade(
     click.echo(f"Gradebook: {report.gradebook_csv}")
     click.echo(f"Class report: {folder.report_html}")
     pending = sorted(set(report.scores.loc[report.scores["status"] == PENDING, "submission"]))
-    say_exports(out, students, len(pending))
+    say_exports(out, students, pending)
+    if granted:
+        say_extensions(granted, [t.submission for t in report.totals.totals], students)
 
 
 @contextlib.contextmanager
@@ -245,25 +265,48 @@ def _runner(scheduler: str | None, lazy: bool) -> Iterator[_batch.Runner | None]
     help="A filled copy of OUT/manual-template.csv: marks to merge into the store first.",
 )
 @_roster_option
-def report(out: Path, manual: Path | None, roster: Path | None) -> None:
+@_extensions_option
+@click.option(
+    "--pending",
+    type=click.Choice(["zero", "omit"]),
+    default=None,
+    help="What the Canvas and Moodle exports do with a total still waiting for hand marks: "
+    "send it with those answers as 0, or leave the student's row out (default: a blank cell, "
+    "and a warning naming the students).",
+)
+def report(
+    out: Path,
+    manual: Path | None,
+    roster: Path | None,
+    extensions: Path | None,
+    pending: str | None,
+) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
+    from grader.report._late_text import class_late_text
     from grader.report._rebuild import rebuild, unanswered_rows
 
     students = load_roster(roster) if roster is not None else kept_roster(OutputFolder(out))
-    results = rebuild(out, manual, students)
+    granted = load_extensions(extensions) if extensions is not None else None
+    batch = rebuild(out, manual, students, granted, pending or "warn")
+    results = batch.results
     if manual is not None:
         by_hand = [q for r in results for q in r.questions if q.manual]
-        pending = sum(q.status == PENDING for q in by_hand)
+        unmarked = sum(q.status == PENDING for q in by_hand)
         click.echo(
-            f"Merged {manual}: {len(by_hand) - pending} answer(s) marked by hand, "
-            f"{pending} pending."
+            f"Merged {manual}: {len(by_hand) - unmarked} answer(s) marked by hand, "
+            f"{unmarked} pending."
         )
         _say_unanswered(unanswered_rows(out, manual))
     click.echo(
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )
-    pending = [r for r in results if any(q.status == PENDING for q in r.questions)]
-    say_exports(out, students, len(pending))
+    late = class_late_text(batch.totals)
+    if late:
+        click.echo(late)
+    waiting = [t.submission for t in batch.totals.totals if not t.final]
+    say_exports(out, students, waiting, pending or "warn")
+    if granted:
+        say_extensions(granted, [t.submission for t in batch.totals.totals], students)
 
 
 def _say_unanswered(rows: list[tuple[str, str]]) -> None:

@@ -71,9 +71,15 @@ def _say_pending(pending: list[str], choice: str) -> None:
         )
 
 
-def say_extensions(extensions: Mapping[str, object], known: set[str]) -> None:
+def say_extensions(
+    extensions: Mapping[str, object],
+    submissions: list[str],
+    roster: dict[str, dict[str, str]] | None,
+) -> None:
     """An extension granted to nobody in the class is said (a typo in a student_id would
-    otherwise leave a late student penalised unseen)."""
+    otherwise leave a late student penalised unseen): it may name a submission's key or a
+    roster's student_id."""
+    known = set(submissions) | {s.get("student_id", "") for s in (roster or {}).values()}
     stray = sorted(s for s in extensions if s not in known)
     if stray:
         click.echo(
