@@ -205,24 +205,29 @@ def _seed(seed):
         np.random.seed(seed)
 
 
-def seed_entropy(seed, load_numpy=False):
+def seed_kernel(seed):
+    """Before the cells, every generator as for a call: a notebook drawing at its top level,
+    from the global generators or from one it makes without a seed, draws the same numbers on
+    every regrade. numpy is imported first, so that what the notebook makes of it is reached."""
+    try:
+        import numpy  # noqa: F401  (the grader's own interpreter has it)
+    except ImportError:
+        pass
+    _seed(seed)
+
+
+def seed_entropy(seed):
     """Generators made without a seed draw from a source seeded here, so a mark never moves:
     ``np.random.default_rng()``, ``np.random.RandomState()``, ``np.random.seed()``,
     ``random.Random()`` and ``random.seed()`` (all ask for entropy only when given no seed).
 
-    Before the cells (``load_numpy``: numpy is imported first, so a generator the notebook makes
-    at its top level is seeded too) with a fixed seed, then before each seeded call with the
+    Before the cells with a fixed seed (``seed_kernel``), then before each seeded call with the
     call's seed. Out of reach: ``os.urandom``, ``secrets``, ``random.SystemRandom``, a seed taken
     from the clock or the process id, and generators of other libraries."""
     import random
 
     source = random.Random(seed)
     _entropy_of_random(random, source)
-    if load_numpy:
-        try:
-            import numpy  # noqa: F401  (the grader's own interpreter has it)
-        except ImportError:
-            pass
     np = _numpy()
     if np is None:
         return
@@ -344,4 +349,4 @@ def origins(namespace, names):
     return json.dumps(found)
 
 
-__all__ = ["get", "inventory", "json", "origins", "run", "seed_entropy"]
+__all__ = ["get", "inventory", "json", "origins", "run", "seed_entropy", "seed_kernel"]

@@ -116,20 +116,20 @@ def install_request(*more: Path) -> str:
     )
 
 
-#: The seed of the entropy a notebook's unseeded generators draw from before any seeded call.
+#: The seed of a notebook's generators before the cells (those it makes without a seed too).
 ENTROPY_SEED = 20_240_527
 
 
 def before_cells_request(limit: int) -> str:
     """Code run before the notebook's cells: its printing stops after ``limit`` characters, a
     ``selfcheck()`` cell left in it prints one line (``_before_cells.stand_in_for_grader``), and
-    generators it makes without a seed draw the same numbers on every regrade
-    (``_driver.seed_entropy``)."""
+    its random numbers, from the global generators or from generators it makes without a seed,
+    are the same on every regrade (``_driver.seed_kernel``)."""
     return (
         install_request(Path(_before_cells.__file__))
         + f"__grader__.cap_output({int(limit)})\n"
         + "__grader__.stand_in_for_grader()\n"
-        + f"__grader__.seed_entropy({ENTROPY_SEED}, load_numpy=True)\n"
+        + f"__grader__.seed_kernel({ENTROPY_SEED})\n"
         + "del __grader__\n"
     )
 
