@@ -73,7 +73,7 @@ NOTEBOOK_NAME=@NOTEBOOK@
 fail() {
     # No results.json: Gradescope shows the submission as not graded, and this output (stdout)
     # to the instructor; a student is never given a score the grader did not compute.
-    echo "grader autograder: $*" >&2
+    echo "grader autograder: $*"
     exit 1
 }
 
@@ -105,7 +105,8 @@ if [ "$(id -u)" = 0 ]; then
     # isolation level `user`); bubblewrap, where it can.
     export GRADER_KERNEL_USER="$KERNEL_USER"
 fi
-"$PYTHON" -m grader grade "$ASSIGNMENT" "$WORK/in" --out "$WORK/out" --workers 1
+# Its notes (the isolation level among them) on stdout, which Gradescope keeps for staff.
+"$PYTHON" -m grader grade "$ASSIGNMENT" "$WORK/in" --out "$WORK/out" --workers 1 2>&1
 STATUS=$?
 if [ -n "${GRADER_KERNEL_USER:-}" ]; then
     # Whatever the notebook left running as that user is ended before any result is written.
