@@ -50,6 +50,12 @@ def serve(out: Path, host: str, port: int) -> None:
     bound = sock.getsockname()[1]
     link = login_url(host, bound, new_login(folder, INSTRUCTOR))
     print(f"Marking {out} on {host}:{bound}; Ctrl-C stops. Sign in with:", file=sys.stderr)
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(
+            f"Warning: {host} is reachable from other machines over plain HTTP: put a TLS proxy "
+            "in front (docs/how-to/ta-app.md, On a course server).",
+            file=sys.stderr,
+        )
     print(link, flush=True)  # the one line on stdout: what a script or a test reads
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
