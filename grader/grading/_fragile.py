@@ -5,9 +5,9 @@ On such a case, correct code that rounds differently from the reference (another
 order, another start for an iterative fit, two near-identical components swapped) can be
 refused, and no student can tell why. ``validate`` re-runs the oracle on each case with every
 non-zero float nudged by a relative ``NUDGE`` of the check's tighter tolerance (up, then down),
-in the grader's process, and judges the nudged answer against the original one exactly as a
-student's answer is judged (the check's shape, tolerances and comparator). A case it refuses is
-named.
+in the grader's process, and judges the nudged answer against the original one as a student's
+is judged: beyond the check's tolerances, and refused by its comparator where it has one. A case
+it refuses is named.
 Zeros and integers stay as they are (they decide support and sizes), and a case the oracle
 refuses once nudged (a probability vector that no longer sums to one) is skipped, unjudged.
 """
@@ -77,13 +77,16 @@ def _moves(assignment: Assignment, check: Check, case: dict[str, Any], expected:
 
 
 def _refused(assignment: Assignment, check: Check, answer: Any, expected: Any) -> bool:
-    """Whether the nudged answer is refused as a student's would be, against the original."""
+    """Whether the nudged answer is refused as a student's would be, against the original: it
+    moves beyond the check's tolerances and, where the check has a comparator, that refuses it
+    too (an exact comparator refuses any change at all, which says nothing of conditioning; one
+    that accepts relabelled components accepts a relabelled nudge)."""
     outcome = _protocol.Outcome("value", answer, "")
     compare = assignment.comparator(check.compare) if check.compare is not None else None
     try:
-        if compare is not None:
-            return by_comparator(compare, check, answer, expected) is not None
-        return why_not(outcome, expected, check) is not None
+        if why_not(outcome, expected, check) is None:
+            return False
+        return compare is None or by_comparator(compare, check, answer, expected) is not None
     except Exception:
         return False
 
