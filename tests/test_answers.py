@@ -94,7 +94,7 @@ CHECK_ROWS = [
     ("nested", "nested", '{ n = "int" }', '{ items = { list_of = "int" }, flag = "bool" }', ""),
     ("loose", "loose", '{ n = "int" }', '"scalar"', "rtol = 1e-3"),
     ("strict", "strict", '{ n = "int" }', '"scalar"', ""),
-    ("half", "half", '{ n = "int" }', '"scalar"', 'credit = "proportional"'),
+    ("half", "half", '{ n = "int" }', '"scalar"', 'credit = "proportional"\npublic = 2'),
     ("half_all", "half_all", '{ n = "int" }', '"scalar"', ""),
     ("eigvec", "eigvec", '{ n = "int" }', '"vector"', 'compare = "up_to_sign"'),
     ("eigvec_exact", "eigvec_exact", '{ n = "int" }', '"vector"', ""),
@@ -282,14 +282,19 @@ def test_a_hint_sees_an_answer_of_any_shape(graded):
     assert "your functions give m={'mu': " in feedback
 
 
-def test_proportional_credit_runs_every_case_and_pays_the_share(graded):
+def test_proportional_credit_runs_every_case_and_pays_the_share_of_hidden_ones(graded):
     plan, results = graded
     cases = plan.cases["half/half"]
     even = sum(1 for case in cases if case["n"] % 2 == 0)
-    assert 0 < even < len(cases)
+    hidden = cases[2:]  # the first two are public: their answers are in the bundle
+    hidden_even = sum(1 for case in hidden if case["n"] % 2 == 0)
+    assert 0 < hidden_even < len(hidden)
     result = results["wrong"]["half"]
-    assert result.points == pytest.approx(2 * even / len(cases), abs=1e-6)
-    assert result.feedback.startswith(f"half is right on {even} of {len(cases)} inputs. half(n=1)")
+    assert result.points == pytest.approx(2 * hidden_even / len(hidden), abs=1e-6)
+    assert result.feedback.startswith(
+        f"half is right on {even} of {len(cases)} inputs; its share comes from the other "
+        f"{len(hidden)} (the 2 public ones, whose answers you can see, earn nothing). half(n=1)"
+    )
     assert results["wrong"]["half_all"].points == 0
 
 

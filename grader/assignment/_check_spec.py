@@ -8,6 +8,8 @@ the questions around the checks and resolves the names they mention.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,6 +67,11 @@ class Check:
     #: Other student functions this one relies on (``uses``): when one of them fails its own
     #: check, this check's letter names it as the cause to fix first. Marks are unchanged.
     uses: tuple[str, ...] = ()
+    #: Inputs the author chose to publish (``public_cases``): the first cases, in this order.
+    public_cases: tuple[dict[str, Any], ...] = ()
+    #: Whether the public cases count towards a proportional share (by default they do not:
+    #: their answers are in the student's bundle).
+    public_credit: bool = False
 
     @property
     def key(self) -> str:
@@ -139,6 +146,15 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
         raise SpecError(path, f"{where}: uses must be a list of function names")
     if function in uses:
         raise SpecError(path, f"{where}: uses names the function itself")
+    chosen = _public_cases(path, where, raw, params)
+    if chosen and "public" in raw and public != len(chosen):
+        raise SpecError(
+            path,
+            f"{where}: public is {public} but public_cases lists {len(chosen)}; give one of them",
+        )
+    public_credit = raw.get("public_credit", False)
+    if not isinstance(public_credit, bool):
+        raise SpecError(path, f"{where}: public_credit must be true or false")
     return Check(
         question=qid,
         function=function,
@@ -148,13 +164,54 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
         oracle=str(raw.get("oracle", function)),
         weight=float(weight),
         examples=examples,
-        public=public,
+        public=len(chosen) if chosen else public,
         properties=tuple(properties),
         name=name,
         field=part,
         uses=tuple(uses),
+        public_cases=chosen,
+        public_credit=public_credit,
         **grading,
     )
+
+
+def _public_cases(
+    path: Path, where: str, raw: dict[str, Any], params: dict[str, Any]
+) -> tuple[dict[str, Any], ...]:
+    """The cases the author publishes, each a table of every drawn argument: refused here, so
+    that ``assign``, ``freeze`` and ``validate`` refuse the same specs."""
+    chosen = raw.get("public_cases", [])
+    drawn = sorted(name for name, kind in params.items() if kind not in SEEDED_KINDS)
+    if not isinstance(chosen, list):
+        raise SpecError(path, f"{where}: public_cases must be a list of argument tables")
+    for number, case in enumerate(chosen, 1):
+        if not isinstance(case, dict) or sorted(case) != drawn:
+            got = sorted(case) if isinstance(case, dict) else case
+            raise SpecError(
+                path,
+                f"{where}: public case {number} must give exactly the arguments {drawn}, "
+                f"got {got!r}",
+            )
+        bad = _not_plain(case)
+        if bad is not None:
+            raise SpecError(
+                path, f"{where}: public case {number} holds {bad!r}; use finite numbers and lists"
+            )
+    unique = {json.dumps(c, sort_keys=True): dict(c) for c in chosen}
+    if len(unique) < len(chosen):
+        raise SpecError(path, f"{where}: public_cases lists one case twice")
+    return tuple(unique.values())
+
+
+def _not_plain(value: Any) -> Any:
+    """The first part of an input that is not a finite number or a list of them, if any."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((bad for item in value if (bad := _not_plain(item)) is not None), None)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return value
+    return None
 
 
 def _seeded_is_stochastic(raw: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

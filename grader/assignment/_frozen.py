@@ -42,7 +42,11 @@ def inputs_hash(assignment: Assignment) -> str:
     misconception catalogue. Points, tolerances, credit rules, comparators named by the spec,
     manual questions, feedback keys and misconceptions can change without a redraw: the same
     inputs, the same frozen file."""
-    checks = [[c.key, list(c.param_names), c.inputs, c.examples] for c in assignment.checks]
+    checks = [
+        [c.key, list(c.param_names), c.inputs, c.examples]
+        + ([list(c.public_cases)] if c.public_cases else [])  # today's hash without them
+        for c in assignment.checks
+    ]
     text = json.dumps([assignment.name, assignment.seed, checks], sort_keys=True)
     digest = hashlib.sha256(text.encode())
     hooks = assignment.hooks
@@ -85,7 +89,15 @@ def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) ->
     if check.examples:
         collect()
     distinct = list({_canonical(case): case for case in drawn}.values())[: check.examples]
-    return order_cases([dict(edge) for edge in inputs.edges] + distinct, check)
+    return chosen_first(order_cases([dict(edge) for edge in inputs.edges] + distinct, check), check)
+
+
+def chosen_first(cases: list[Case], check: Check) -> list[Case]:
+    """The author's public cases first, in their order, then the others simplest first: the
+    public ones are always the first ``check.public`` cases."""
+    first = [dict(case) for case in check.public_cases]
+    named = {_canonical(case) for case in first}
+    return first + [case for case in cases if _canonical(case) not in named]
 
 
 def order_cases(cases: list[Case], check: Check) -> list[Case]:

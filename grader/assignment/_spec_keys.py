@@ -270,7 +270,25 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "integer >= 0",
         "5",
         "How many of the simplest inputs are public (in the student bundle's "
-        "`public.json`, with their answers).",
+        "`public.json`, with their answers); with `public_cases`, their number.",
+    ),
+    SpecKey(
+        "public_cases",
+        "checks",
+        "array of tables (argument = value)",
+        "[]",
+        "The inputs to publish, chosen by the author (`[{ n = 2 }, { n = 7 }]`): graded like "
+        "every other input, and the first cases of the check, in this order (see "
+        "[Public cases](../authoring.md#public-cases)).",
+        redraw=True,
+    ),
+    SpecKey(
+        "public_credit",
+        "checks",
+        "boolean",
+        "false",
+        'With `credit = "proportional"`: whether the public inputs count towards the share. '
+        "By default they do not, since their answers are in the student's bundle.",
     ),
     SpecKey(
         "properties",

@@ -49,20 +49,22 @@ class CheckInputs:
     parameters: tuple[ParameterSpread, ...]
     #: The public cases' expected answers are all the same value.
     public_degenerate: bool
+    #: Public cases the author chose (``public_cases``), graded besides the edges and draws.
+    chosen: int = 0
 
     @property
     def dropped(self) -> int:
         """Draws and edges that did not become inputs (duplicates, or a strategy with fewer
         distinct values than asked for)."""
-        return max(0, self.edges + self.examples - self.count)
+        return max(0, self.edges + self.chosen + self.examples - self.count)
 
     def warnings(self) -> list[str]:
         found = []
         if self.public_degenerate:
             found.append(
                 f"{self.key}: its {self.public} public case(s) all have the same answer, so a "
-                "function returning that constant passes every public check; add a public "
-                "edge with another answer, or raise `public`"
+                "function returning that constant passes every public check; choose them "
+                "with `public_cases`, or raise `public`"
             )
         for p in self.parameters:
             if p.distinct > 1 and p.share >= LOPSIDED and self.count >= 4:
@@ -92,6 +94,7 @@ def _check(plan: GradingPlan, check: Check) -> CheckInputs:
         public=min(check.public, len(cases)),
         parameters=tuple(_spread(name, [c[name] for c in cases]) for name in names),
         public_degenerate=len(expected) > 1 and len(answers) == 1,
+        chosen=len(check.public_cases),
     )
 
 
@@ -129,9 +132,11 @@ def lines(assignment: Assignment, found: list[CheckInputs]) -> list[str]:
     """``grader inputs``: a block per check, then the warnings."""
     out = [f"Frozen inputs of {assignment.name} (from frozen.json):"]
     for item in found:
+        chosen = f" + {item.chosen} chosen public" if item.chosen else ""
         out.append(
-            f"{item.key}: {item.count} inputs ({item.edges} edges + {item.examples} drawn, "
-            f"{item.dropped} dropped as duplicates), the first {item.public} public"
+            f"{item.key}: {item.count} inputs ({item.edges} edges{chosen} + {item.examples} "
+            f"drawn, {item.dropped} dropped as duplicates), the first {item.public} public"
+            + (" (chosen by the author)" if item.chosen else "")
         )
         for p in item.parameters:
             span = (

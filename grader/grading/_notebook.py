@@ -220,7 +220,7 @@ class _Grader:
         except KernelDied as exc:
             return self._died(check, exc)
         groups = [outcomes[i : i + n] for i in range(0, len(outcomes), n)]
-        run = passed = 0
+        run = passed = hidden_passed = 0
         first = None
         failures = []
         expected_all = self.plan.expected[check.key]
@@ -232,15 +232,18 @@ class _Grader:
             run += outcome.kind != "skipped"
             if why is None:
                 passed += 1
+                hidden_passed += index >= check.public
             else:  # every failure: the misconceptions are tried on them all
                 failures.append((cases[index], outcome, expected, why))
                 first = first or (index, outcome, expected, why)
         if first is None:
             return CheckResult(check.function, OK, check.weight, cases_run=run, cases_passed=passed)
-        share = passed / len(cases) if check.credit == "proportional" else None
+        share, uncounted = _share(check, len(cases), passed, hidden_passed)
         wrong = [case for case, outcome, *_ in failures if outcome.kind == "value"]
         result = self._failure(check, first, share, run, passed, wrong)
-        return replace(result, misconception=self._misconception(check, failures))
+        return replace(
+            result, misconception=self._misconception(check, failures), uncounted=uncounted
+        )
 
     def _misconception(self, check: Check, failures: list[Any]) -> str | None:
         """The catalogue's name for the mistake behind every failure, if one explains them."""
@@ -353,6 +356,18 @@ class _Grader:
             return False
         self.inventory = self._inventory()
         return True
+
+
+def _share(check: Check, total: int, passed: int, hidden_passed: int) -> tuple[float | None, int]:
+    """A proportional check's share, and how many public cases it leaves out: by default the
+    public cases earn nothing (their answers are in the student's bundle), so a function that
+    only looks them up earns nothing either."""
+    if check.credit != "proportional":
+        return None, 0
+    public = min(check.public, total)
+    if check.public_credit or public == total:
+        return passed / total, 0
+    return hidden_passed / (total - public), public
 
 
 def _status(outcome: _protocol.Outcome) -> Status:

@@ -178,7 +178,13 @@ def check_text(
     params = reason.params
     text = _WORDING.get(reason.code, _unknown)(check, params, style)
     if check.share is not None and not counted:
-        right = f"{check.function} is right on {check.cases_passed} of {check.cases_run} inputs."
+        right = f"{check.function} is right on {check.cases_passed} of {check.cases_run} inputs"
+        right += (
+            f"; its share comes from the other {check.cases_run - check.uncounted} (the "
+            f"{check.uncounted} public ones, whose answers you can see, earn nothing)."
+            if check.uncounted
+            else "."
+        )
         text = f"{right} {text}"
     if reason.code in VALUE_CODES and options.show_expected and check.expected is not None:
         text += f" Expected {style.value(show(check.expected))}."

@@ -195,7 +195,8 @@ class CheckResult:
     function: str
     status: Status
     weight: float
-    #: With ``credit = "proportional"``: the share of its cases it got right.
+    #: With ``credit = "proportional"``: the share of its cases it got right (of the hidden
+    #: ones, unless the spec's ``public_credit`` counts the public ones too).
     share: float | None = None
     cases_run: int = 0
     cases_passed: int = 0
@@ -219,6 +220,8 @@ class CheckResult:
     #: Functions this one relies on (the spec's ``uses``) that fail their own checks: the
     #: cause a letter names first.
     failed_uses: tuple[str, ...] = ()
+    #: How many public cases the ``share`` leaves out (their answers are in the bundle).
+    uncounted: int = 0
 
     @property
     def passed(self) -> bool:
