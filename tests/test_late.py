@@ -140,3 +140,33 @@ def test_bad_extensions_and_late_tables_stop_before_grading(tmp_path):
         run = grader("grade", sheet, notebook, "--out", tmp_path / "o")
         assert run.returncode == 2, run.stderr
         assert said in run.stderr, run.stderr
+
+
+def test_a_late_table_added_after_grading_resumes_and_applies_the_penalty(tmp_path):
+    """The [late] table is no part of what the stored marks depend on: adding it to a graded
+    class's spec keeps --resume working, and the penalty is judged from the stored times; a
+    change that does alter marks (a check's points) still refuses the resume."""
+    sheet = F.late_sheet(tmp_path / "sheet", "")
+    download = F.gradescope(tmp_path / "download")
+    out = tmp_path / "out"
+    first = grader("grade", sheet, download, "--out", out)
+    assert first.returncode == 0, first.stderr
+    assert "penalty_percent" not in _book(out).columns  # no rule, no word from the LMS
+    spec = sheet / "spec.toml"
+    spec.write_text(spec.read_text() + HOURLY.replace("[late]", '# the syllabus\n[late]'))
+    again = grader("grade", sheet, download, "--out", out, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "0 graded now" in again.stdout or "resumed" in again.stdout.lower(), again.stdout
+    book = _book(out)
+    assert book.loc["20230001", "late"].startswith("On time: handed in 2024-03-04 21:15 +01:00")
+    # Bruno and Wei (one group submission): 07:59 UTC is 9 hours after 23:59 in Berlin.
+    for key in ("20230002", "20230003"):
+        assert book.loc[key, "penalty_percent"] == 9.0, key
+        assert book.loc[key, "total"] == round(book.loc[key, "raw_total"] * 0.91, 6)
+    assert "1% per started hour, 9 hour(s): 9% off" in book.loc["20230002", "late"]
+    text = spec.read_text()
+    assert "points = 2" in text
+    spec.write_text(text.replace("points = 2", "points = 3", 1))
+    refused = grader("grade", sheet, download, "--out", out, "--resume")
+    assert refused.returncode == 2, refused.stderr
+    assert "spec_marks_sha256" in refused.stderr, refused.stderr

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from grader.assignment._marks_identity import marks_hash
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import Assignment
 from grader.course._annotation import Annotation
@@ -170,7 +171,7 @@ def _grade_into(
     entries.update({name: _absent(name) for name in course.absent if name not in entries})
     meta = {
         "assignment": assignment.name,
-        "spec_sha256": assignment.spec_hash,
+        "spec_marks_sha256": marks_hash(assignment),  # [late] and title left out
         **plan.versions(),
         "limits": repr(plan.limits),
         "isolation": isolation,
