@@ -149,7 +149,12 @@ def test_grader_inputs_names_the_chosen_public_cases(sheet):
     from grader.grading._inputs import lines, summarise
 
     plan = GradingPlan.build(load_assignment(sheet))
-    (double,) = [line for line in lines(plan.assignment, summarise(plan)) if "3/double:" in line]
+    text = lines(plan.assignment, summarise(plan))
+    (double,) = [n for n, line in enumerate(text) if "3/double:" in line]
     count = len(plan.cases["3/double"])
-    assert double.startswith(f"3/double: {count} inputs (1 edges + 2 chosen public + 10 drawn, ")
-    assert double.endswith("the first 2 public (chosen by the author)")
+    assert text[double].startswith(
+        f"3/double: {count} inputs (1 edges + 2 chosen public + 10 drawn, "
+    )
+    assert text[double].endswith("the first 2 public (chosen by the author)")
+    shown = [line.strip() for line in text[double:] if line.startswith("    public: ")][:2]
+    assert shown == ['public: {"x": 2.5} -> 5.0', 'public: {"x": -4.0} -> -8.0']

@@ -51,6 +51,8 @@ class CheckInputs:
     public_degenerate: bool
     #: Public cases the author chose (``public_cases``), graded besides the edges and draws.
     chosen: int = 0
+    #: Each public case and its answer, as one line of JSON each (what the bundle shows).
+    shown: tuple[str, ...] = ()
 
     @property
     def dropped(self) -> int:
@@ -95,7 +97,18 @@ def _check(plan: GradingPlan, check: Check) -> CheckInputs:
         parameters=tuple(_spread(name, [c[name] for c in cases]) for name in names),
         public_degenerate=len(expected) > 1 and len(answers) == 1,
         chosen=len(check.public_cases),
+        shown=tuple(_shown(case, answer) for case, answer in zip(cases, expected, strict=False)),
     )
+
+
+def _shown(case: dict[str, Any], answer: Any) -> str:
+    """A public case on one line, cut short: the author checks them at a glance."""
+    return f"{_short(case)} -> {_short(answer)}"
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(_plain(value), sort_keys=True, default=str)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _spread(name: str, values: Sequence[Any]) -> ParameterSpread:
@@ -148,6 +161,7 @@ def lines(assignment: Assignment, found: list[CheckInputs]) -> list[str]:
                 f"    {p.name}: {p.distinct} distinct{span}; commonest {p.commonest} "
                 f"({p.share:.0%})"
             )
+        out += [f"    public: {shown}" for shown in item.shown]
     warnings = [w for item in found for w in item.warnings()]
     out += [f"Warning: {w}" for w in warnings] or ["No warnings."]
     return out
