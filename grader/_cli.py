@@ -17,8 +17,10 @@ import click
 from grader._cli_author import assign, freeze, inputs, new, release, validate
 from grader._cli_class import serve, similarity
 from grader._cli_export import export
+from grader._cli_variants import secret, secret_for, secret_option
 from grader._console import Progress, say_exports, say_extensions, summary
 from grader._lms import Prepared, prepare
+from grader.assignment._secret import CourseSecret
 from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
 from grader.grading import _batch
@@ -142,6 +144,7 @@ def _limits(cell_timeout: float, call_cpu: float, memory_mb: int) -> Limits:
 )
 @_roster_option
 @_extensions_option
+@secret_option
 @_with_limits
 def grade(
     assignment: str,
@@ -153,6 +156,7 @@ def grade(
     scheduler: str | None,
     roster: Path | None,
     extensions: Path | None,
+    secret_file: Path | None,
     cell_timeout: float,
     call_cpu: float,
     memory_mb: int,
@@ -165,6 +169,7 @@ def grade(
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
     spec = load_assignment(assignment)
     granted = load_extensions(extensions) if extensions is not None else None  # before grading
+    key = secret_for(spec, secret_file)  # [variants]: the course secret, or Error now
     download = prepare(submissions, roster)  # None: notebooks or a plain folder, as always
     try:
         _grade(
@@ -179,6 +184,7 @@ def grade(
             download,
             _limits(cell_timeout, call_cpu, memory_mb),
             granted,
+            key,
         )
     finally:
         if download is not None:
@@ -197,6 +203,7 @@ def _grade(
     download: Prepared | None,
     limits: Limits,
     granted: dict[str, Extension] | None = None,
+    key: CourseSecret | None = None,
 ) -> None:
     """``grade`` once its download (if any) is staged."""
     folder = OutputFolder(out)
@@ -228,6 +235,7 @@ def _grade(
                 roster=students,
                 course=download.course if download else None,
                 extensions=granted,
+                secret=key,
             )
         finally:
             progress.close()
@@ -390,5 +398,6 @@ def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path |
 
 
 main.add_command(export)
+main.add_command(secret)
 for _command in (new, assign, freeze, inputs, validate, release, similarity, serve):
     main.add_command(_command)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from grader._cli_variants import release_students, secret_for, secret_option
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.results._neutralise import neutralise
@@ -45,14 +46,29 @@ def freeze(assignment: str) -> None:
     default=None,
     help="The grader's wheel to put in the bundle (default: built from this checkout).",
 )
-def release(assignment: str, out: Path, wheel: Path | None) -> None:
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With [variants]: also write students/KEY.ipynb per roster student, and manifest.csv.",
+)
+@secret_option
+def release(
+    assignment: str, out: Path, wheel: Path | None, roster: Path | None, secret_file: Path | None
+) -> None:
     """Write the student bundle of ASSIGNMENT: notebook, public checks, the grader's wheel, a
     GitHub Actions workflow running the checks and a README; no answers. A failure leaves no
-    half-written bundle."""
+    half-written bundle. With --roster (an assignment with [variants]), each student's own
+    notebook too."""
     from grader.assignment._release import release_bundle
 
-    path = release_bundle(load_assignment(assignment), out, wheel)
+    spec = load_assignment(assignment)
+    if roster is not None:
+        secret_for(spec, secret_file)  # no secret: Error before anything is written
+    path = release_bundle(spec, out, wheel)
     click.echo(f"Student bundle written to {path}")
+    if roster is not None:
+        release_students(spec, path, roster, secret_file)
 
 
 @click.command()

@@ -126,3 +126,13 @@ class ManualMarksError(GraderError):
 
 class ReleaseError(GraderError):
     """The student bundle cannot be completed (no wheel of the grader to put in it)."""
+
+
+class VariantError(GraderError):
+    """Per-student variants cannot be made or graded: no course secret, a secret file too short
+    or unreadable, or a value that cannot be derived. ``path`` is the file concerned, if any."""
+
+    def __init__(self, problem: str, path: Path | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path is not None else problem)

@@ -7,7 +7,8 @@ answers as plain data. Nothing a notebook does can reach this.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader import __version__
@@ -15,7 +16,8 @@ from grader.assignment._answers import call_seed, moments, part_of, plain_expect
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._seeds import oracle_arguments
 from grader.assignment._spec import Assignment, Check
-from grader.errors import SpecError
+from grader.assignment._variants import oracle_values
+from grader.errors import SpecError, VariantError
 from grader.kernel import _runtime
 from grader.kernel._limits import Limits
 
@@ -36,12 +38,20 @@ class GradingPlan:
     limits: Limits = field(default_factory=Limits)
     frozen_sha256: str = ""
     show_expected: bool = False
+    #: Checks whose answers depend on the student's variant (``[variants]``): their answers
+    #: here are empty, each submission's are in ``students``.
+    dependent: frozenset[str] = frozenset()
+    #: Per submission name: the cases and answers of its own variant (see ``for_submission``).
+    students: Mapping[str, StudentPart] = field(default_factory=dict)
 
     @classmethod
     def build(cls, assignment: Assignment, limits: Limits | None = None) -> GradingPlan:
         frozen = load_frozen(assignment)
+        dependent = variant_dependent(assignment)
         expected = {
-            check.key: _answers(assignment, check, frozen.cases[check.key])
+            check.key: ()
+            if check.key in dependent
+            else _answers(assignment, check, frozen.cases[check.key])
             for check in assignment.checks
         }
         return cls(
@@ -51,7 +61,20 @@ class GradingPlan:
             limits=limits or Limits(),
             frozen_sha256=frozen.sha256,
             show_expected=assignment.show_expected,
+            dependent=dependent,
         )
+
+    def for_submission(self, name: str) -> GradingPlan:
+        """The plan one submission is graded on: its own variant's cases and answers where the
+        assignment has variants (refused, never graded on empty answers, where it has none)."""
+        if not self.dependent and not self.students:
+            return self
+        part = self.students.get(name)
+        if part is None:
+            raise VariantError(f"no variant was worked out for submission {name!r}")
+        cases = {**self.cases, **part.cases}
+        expected = {**self.expected, **part.expected}
+        return replace(self, cases=cases, expected=expected, dependent=frozenset(), students={})
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Workers get plain data and reload the assignment: modules do not pickle."""
@@ -64,6 +87,8 @@ class GradingPlan:
                 self.limits,
                 self.frozen_sha256,
                 self.show_expected,
+                self.dependent,
+                dict(self.students),
             ),
         )
 
@@ -80,7 +105,14 @@ class GradingPlan:
 
 
 def _rebuild(
-    folder: Any, cases: Any, expected: Any, limits: Limits, sha: str, show_expected: bool
+    folder: Any,
+    cases: Any,
+    expected: Any,
+    limits: Limits,
+    sha: str,
+    show_expected: bool,
+    dependent: frozenset[str] = frozenset(),
+    students: Any = None,
 ) -> GradingPlan:
     from grader.assignment._spec import load_assignment
 
@@ -90,7 +122,43 @@ def _rebuild(
     loaded = _runtime.part(LoadedAssignments).by_folder
     if key not in loaded:
         loaded[key] = load_assignment(folder, oracles=False)
-    return GradingPlan(loaded[key], cases, expected, limits, sha, show_expected)
+    return GradingPlan(
+        loaded[key], cases, expected, limits, sha, show_expected, dependent, students or {}
+    )
+
+
+@dataclass(frozen=True)
+class StudentPart:
+    """One submission's own cases and answers, per ``Check.key``, for the dependent checks."""
+
+    cases: dict[str, tuple[Case, ...]]
+    expected: dict[str, tuple[Any, ...]]
+
+
+def variant_dependent(assignment: Assignment) -> frozenset[str]:
+    """The checks whose oracle takes a value of ``[variants]`` by name: read variables whose
+    answer is the student's own (a function's frozen inputs stay the assignment's)."""
+    if assignment.variants is None or assignment.oracles is None:
+        return frozenset()
+    names = dict.fromkeys(assignment.variants.names, 0)
+    return frozenset(
+        check.key
+        for check in assignment.checks
+        if check.variable and oracle_values(assignment.oracle(check), names) is not None
+    )
+
+
+def student_part(assignment: Assignment, dependent: frozenset[str], values: Any) -> StudentPart:
+    """The answers of the dependent checks for one student's values, from the oracles here."""
+    cases: dict[str, tuple[Case, ...]] = {}
+    expected: dict[str, tuple[Any, ...]] = {}
+    for check in assignment.checks:
+        if check.key not in dependent:
+            continue
+        arguments = oracle_values(assignment.oracle(check), values) or {}
+        expected[check.key] = _answers(assignment, check, (arguments,))
+        cases[check.key] = ({},)  # a variable is read, not called
+    return StudentPart(cases, expected)
 
 
 @dataclass

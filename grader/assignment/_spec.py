@@ -41,6 +41,7 @@ from grader.assignment._late import LatePolicy, read_late
 from grader.assignment._misconceptions import Misconception, read_catalogue
 from grader.assignment._rubric import RubricEntry, read_rubric
 from grader.assignment._spec_keys import SPEC_KEYS
+from grader.assignment._variants import VariantSpec, check_sources, read_variants
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
@@ -118,6 +119,8 @@ class Assignment:
     comparators: ModuleType | None = field(default=None, compare=False, repr=False)
     #: The ``[late]`` table: due time and late rule (None: lateness is not judged).
     late: LatePolicy | None = None
+    #: The ``[variants]`` table: per-student values (None: every student gets the same).
+    variants: VariantSpec | None = None
 
     def comparator(self, name: str) -> Callable[[Any, Any], Any] | None:
         """The function ``compare = name`` names: from the comparators file, else from
@@ -269,11 +272,14 @@ def _build(
         hooks=hooks,
         comparators=comparators,
         late=read_late(path, raw.get("late"), _keys("late")),
+        variants=read_variants(path, raw.get("variants")),
         misconceptions=read_catalogue(
             path, hooks, (c.function for q in questions for c in q.checks)
         ),
     )
     _resolve_names(path, assignment)
+    if assignment.variants is not None:
+        check_sources(path, assignment.variants, oracles, hooks)
     return assignment
 
 

@@ -41,6 +41,7 @@ SPEC_TABLES = {
     "checks": "[[questions.checks]]",
     "rubric": "[[questions.rubric]]",
     "late": "[late]",
+    "variants": "[variants]",
 }
 
 SPEC_KEYS: tuple[SpecKey, ...] = (
@@ -140,6 +141,15 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "The due time and the late rule, a `[late]` table (see [deadlines and late work]"
         "(../how-to/lms-downloads.md#5-deadlines-late-rules-and-extensions)); it changes no "
         "frozen input.",
+    ),
+    SpecKey(
+        "variants",
+        "top",
+        "table",
+        "none (every student gets the same notebook)",
+        "Per-student values, a `[variants]` table: each name a value that `{{ name }}` "
+        "placeholders put into the notebook, derived from the course secret and the student's "
+        "key (see [per-student variants](../how-to/variants.md)); it changes no frozen input.",
     ),
     SpecKey(
         "questions",
@@ -444,5 +454,31 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "number >= 0",
         "none",
         "Work more than this many days late gets 0 points, whatever the cap.",
+    ),
+    # Per-student values (grader.assignment._variants): each `NAME = { SOURCE = ... }`.
+    SpecKey(
+        "choices",
+        "variants",
+        "array",
+        "one source is required",
+        "`NAME = { choices = [...] }`: the student's value is `choices[seed % len(choices)]`, "
+        "where seed is the first 8 bytes of HMAC-SHA256 of the course secret, the assignment, "
+        "the student's key and NAME (stable whatever the library versions).",
+    ),
+    SpecKey(
+        "generator",
+        "variants",
+        "string",
+        "one source is required",
+        "`NAME = { generator = \"fn\" }`: `fn(seed)` in the oracles' file or checks.py returns "
+        "the value (a number, a string or a list of them).",
+    ),
+    SpecKey(
+        "strategy",
+        "variants",
+        "string",
+        "one source is required",
+        "`NAME = { strategy = \"s\" }`: a Hypothesis strategy `s` of checks.py, drawn under the "
+        "seed (the same values for one Hypothesis version; the signed notebooks keep them).",
     ),
 )

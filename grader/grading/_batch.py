@@ -24,12 +24,14 @@ import pandas as pd
 
 from grader.assignment._marks_identity import marks_hash
 from grader.assignment._plan import GradingPlan
+from grader.assignment._secret import CourseSecret
 from grader.assignment._spec import Assignment
 from grader.course._annotation import Annotation
 from grader.errors import OutputError
 from grader.grading import _sources, _worker
 from grader.grading._intake import Entry, collect_submissions, examine, submission_name
 from grader.grading._notebook import zero_result
+from grader.grading._variants import with_variants
 from grader.kernel import _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.report._outputs import write_outputs
@@ -106,6 +108,7 @@ def grade_batch(
     roster: dict[str, dict[str, str]] | None = None,
     course: Course | None = None,
     extensions: dict[str, Extension] | None = None,
+    secret: CourseSecret | None = None,
 ) -> BatchReport:
     """Grade every submission into the output folder ``out`` and write its outputs.
 
@@ -127,7 +130,8 @@ def grade_batch(
     ``course`` (an LMS download resolved by ``grader.course``) adds each roster student who
     handed nothing in as a row, and what the layout said of each submission to its result.
     ``extensions`` (``grader.results._extensions.load_extensions``) are kept in the store and
-    judge lateness; with ``resume`` and none given, the ones the store kept apply again."""
+    judge lateness; with ``resume`` and none given, the ones the store kept apply again.
+    ``secret`` (an assignment with ``[variants]``) grades each submission on its own values."""
     start = time.monotonic()
     files = collect_submissions(submissions)
     folder = OutputFolder(out)
@@ -141,7 +145,7 @@ def grade_batch(
         _warm.prestart()  # this process grades: its zygote imports while the plan is built
     where = runner or _PoolRunner(pool, workers)
     try:
-        course = replace(course or Course(), extensions=extensions)
+        course = replace(course or Course(), extensions=extensions, secret=secret)
         graded = _grade_into(
             assignment, files, folder, where, resume, limits, progress, roster, course
         )
@@ -169,6 +173,7 @@ def _grade_into(
     _sandbox.sweep_leftovers()  # of runs killed with -9 or by a reboot, never of live ones
     entries = {entry.name: entry for entry in map(examine, files)}  # read as regular files only
     entries.update({name: _absent(name) for name in course.absent if name not in entries})
+    plan, course = with_variants(plan, course, entries)  # each student's own answers
     meta = {
         "assignment": assignment.name,
         "spec_marks_sha256": marks_hash(assignment),  # [late] and title left out
@@ -257,6 +262,8 @@ class Course:
     annotations: dict[str, Annotation] = field(default_factory=dict)
     #: The extensions granted (``--extensions``; None: those the store kept, on --resume).
     extensions: dict[str, Extension] | None = None
+    #: The course secret, for an assignment with ``[variants]`` (see ``grading._variants``).
+    secret: CourseSecret | None = None
 
 
 def _absent(name: str) -> Entry:

@@ -75,6 +75,7 @@ def grade_notebook(
     Reading the file counts in the submission's time, like its cells and calls.
     """
     name = name or submission_name(path)
+    plan = plan.for_submission(name)  # its own variant's answers, where the sheet has [variants]
     start = time.monotonic()
     submission = read_submission(path)
     if submission.nb is None:

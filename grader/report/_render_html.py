@@ -19,6 +19,7 @@ from grader.report._render_text import (
     question_text,
     total_text,
 )
+from grader.report._variant_text import variant_line
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, QuestionResult, SubmissionResult
 from grader.results._neutralise import neutralise
@@ -58,6 +59,9 @@ def render_html(
     late = late_text(total)
     if late:
         parts.append(f"<p>{escape(late)}</p>")
+    numbers = variant_line(result)
+    if numbers:
+        parts.append(f"<p>{escape(numbers)}</p>")
     for question in result.questions:
         parts += _question(result, question, options)
     problems = letter_events(result)

@@ -21,6 +21,7 @@ from grader.report._render_text import (
     question_text,
     total_text,
 )
+from grader.report._variant_text import variant_line
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import QuestionResult, SubmissionResult
 from grader.results._neutralise import neutralise
@@ -56,6 +57,9 @@ def render_markdown(
     late = late_text(total)
     if late:
         lines += [escape(late), ""]
+    numbers = variant_line(result)
+    if numbers:
+        lines += [escape(numbers), ""]
     for question in result.questions:
         lines += _question(result, question, options)
     problems = letter_events(result)

@@ -43,7 +43,7 @@ VALUE_CODES: tuple[ReasonCode, ...] = (
 #: Events that stand for the whole notebook (it was not graded question by question).
 FATAL_EVENTS = ("invalid_notebook", "kernel_died", "grader_failed", "not_submitted")
 #: Events for the instructor only: in the notes, never in a student's letter.
-STAFF_EVENTS = ("mark_stale", "not_on_roster")
+STAFF_EVENTS = ("mark_stale", "not_on_roster", "variant_other")
 
 
 def _same(text: str) -> str:
@@ -402,6 +402,11 @@ def event_text(event: Event, style: Style = PLAIN) -> str:
         near = ", ".join(style.value(n) for n in params.get("near", []))
         text = "not on the roster: no student matches this submission"
         return f"{text} (nearest names: {near})" if near else text
+    if code == "variant_other":
+        return (
+            f"its numbers are those released to {style.value(params.get('student', ''))} "
+            "(their signed variant): graded with this student's own numbers"
+        )
     fixed = _FIXED_EVENTS.get(code)
     if fixed:
         return fixed
@@ -412,6 +417,10 @@ _FIXED_EVENTS = {
     "output_dropped": "output beyond the cap was dropped",
     "processes_survived": "some of its processes could not be killed",
     "executed_not_kept": "the executed notebook could not be kept",
+    "variant_missing": "the notebook does not say whose numbers it has (no variant record): "
+    "graded with the numbers released to this student",
+    "variant_forged": "its variant record is edited or not the grader's: graded with the "
+    "numbers released to this student",
 }
 
 

@@ -271,6 +271,9 @@ EventCode = Literal[
     "mark_stale",
     "not_submitted",
     "not_on_roster",
+    "variant_missing",
+    "variant_forged",
+    "variant_other",
 ]
 
 

@@ -1,0 +1,164 @@
+"""Per-student variants, without kernels: the course secret, each student's values (a fixed
+secret gives fixed values, worked out here independently of the grader), placeholders, the
+signed record in a notebook and what a tampered one is judged to be."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import os
+import stat
+
+import nbformat
+import pytest
+
+from grader.assignment._plan import GradingPlan
+from grader.assignment._secret import SECRET_ENV, CourseSecret, load_secret, new_secret
+from grader.assignment._spec import load_assignment
+from grader.assignment._variant_notebook import notebook_claim, prose, render_notebook
+from grader.assignment._variants import derive, read_variants, value_seed
+from grader.errors import SpecError, VariantError
+from tests.conftest import ROOT
+
+GAUSSIAN_KL = ROOT / "assignments" / "gaussian_kl"
+#: A fixed secret: 32 bytes 0, 1, ..., 31.
+FIXED = CourseSecret(bytes(range(32)), ROOT / "fixed-test-secret")
+
+
+@pytest.fixture(scope="module")
+def sheet():
+    return load_assignment(GAUSSIAN_KL)
+
+
+def _independent_seed(key: bytes, assignment: str, student: str, name: str) -> int:
+    message = f"grader-variant/1\0{assignment}\0{student}\0{name}".encode()
+    return int.from_bytes(hmac.new(key, message, hashlib.sha256).digest()[:8], "big")
+
+
+def test_a_fixed_secret_gives_fixed_values_worked_out_independently(sheet):
+    variant = derive(sheet.variants, FIXED, "gaussian_kl", "s01", (sheet.oracles, sheet.hooks))
+    raw = {p.name: p.what for p in sheet.variants.parameters}
+    for name in ("mu1", "mu2", "sigma1"):
+        seed = _independent_seed(FIXED.key, "gaussian_kl", "s01", name)
+        assert seed == value_seed(FIXED, "gaussian_kl", "s01", name)
+        assert variant.values[name] == raw[name][seed % len(raw[name])]
+    seed = _independent_seed(FIXED.key, "gaussian_kl", "s01", "sigma2")
+    assert variant.values["sigma2"] == round(0.6 + 0.1 * (seed % 20), 1)
+    # And as literals: an upgrade that moved them would change every student's numbers.
+    assert variant.values == {"mu1": 1.5, "mu2": 0.75, "sigma1": 1.5, "sigma2": 1.6}
+    assert (
+        variant.digest
+        == hashlib.sha256(
+            json.dumps(variant.values, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()[:16]
+    )
+    body = {"assignment": "gaussian_kl", "student": "s01", "values": variant.values}
+    signed = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    assert variant.signature == hmac.new(FIXED.key, signed, hashlib.sha256).hexdigest()
+
+
+def test_values_differ_by_student_and_by_secret(sheet):
+    modules = (sheet.oracles, sheet.hooks)
+    keys = [f"s{i:02}" for i in range(30)]
+    digests = {derive(sheet.variants, FIXED, "gaussian_kl", k, modules).digest for k in keys}
+    assert len(digests) >= 25  # 5040 combinations: a few may coincide, never most
+    other = CourseSecret(bytes(range(1, 33)), ROOT / "other")
+    mine = derive(sheet.variants, FIXED, "gaussian_kl", "s01", modules)
+    assert derive(sheet.variants, other, "gaussian_kl", "s01", modules).signature != mine.signature
+
+
+def test_placeholders_become_literals_in_code_and_numbers_in_text(sheet):
+    nb = nbformat.read(sheet.student_notebook, as_version=4)
+    variant = derive(sheet.variants, FIXED, "gaussian_kl", "s01", (sheet.oracles, sheet.hooks))
+    out = render_notebook(nb, variant)
+    text = json.dumps([c.source for c in out.cells])
+    assert "{{" not in text
+    assert "mu1, sigma1 = 1.5, 1.5" in out.cells[1].source
+    assert "$\\mu_1 = 1.5$" in out.cells[0].source and "$\\sigma_2 = 1.6$" in out.cells[0].source
+    assert [c.get("id") for c in out.cells] == [c.get("id") for c in nb.cells]
+    assert out.metadata["grader"]["variant"] == variant.metadata()
+    assert "{{ mu1 }}" in nb.cells[1].source  # the template is left as it was
+    assert prose([1.0, 2.5, 3]) == "1, 2.5 and 3" and prose(1e-7) == "1e-07"
+
+
+def test_an_unknown_placeholder_is_refused(sheet):
+    nb = nbformat.read(sheet.student_notebook, as_version=4)
+    nb.cells[1].source += "\nx = {{ mu3 }}"
+    variant = derive(sheet.variants, FIXED, "gaussian_kl", "s01", (sheet.oracles, sheet.hooks))
+    with pytest.raises(VariantError, match=r"mu3"):
+        render_notebook(nb, variant)
+
+
+def test_the_notebook_record_is_judged_own_other_forged_or_missing(sheet):
+    modules = (sheet.oracles, sheet.hooks)
+    nb = nbformat.read(sheet.student_notebook, as_version=4)
+    amy = render_notebook(nb, derive(sheet.variants, FIXED, "gaussian_kl", "amy", modules))
+    assert notebook_claim(amy, FIXED, "gaussian_kl", "amy").verdict == "own"
+    other = notebook_claim(amy, FIXED, "gaussian_kl", "bob")
+    assert (other.verdict, other.student) == ("other", "amy")
+    edited = copy.deepcopy(amy)
+    edited.metadata["grader"]["variant"]["values"]["mu1"] = 99.0
+    assert notebook_claim(edited, FIXED, "gaussian_kl", "amy").verdict == "forged"
+    renamed = copy.deepcopy(amy)
+    renamed.metadata["grader"]["variant"]["student"] = "bob"  # the friend's, claimed as own
+    assert notebook_claim(renamed, FIXED, "gaussian_kl", "bob").verdict == "forged"
+    resigned = copy.deepcopy(amy)
+    resigned.metadata["grader"]["variant"]["signature"] = "0" * 64
+    assert notebook_claim(resigned, FIXED, "gaussian_kl", "amy").verdict == "forged"
+    wrong_key = CourseSecret(b"x" * 32, ROOT / "guess")
+    assert notebook_claim(amy, wrong_key, "gaussian_kl", "amy").verdict == "forged"
+    assert notebook_claim(nb, FIXED, "gaussian_kl", "amy").verdict == "missing"
+    garbage = copy.deepcopy(amy)
+    garbage.metadata["grader"]["variant"] = ["not", "a", "record"]
+    assert notebook_claim(garbage, FIXED, "gaussian_kl", "amy").verdict == "forged"
+
+
+def test_a_new_secret_is_private_and_never_overwritten(tmp_path, monkeypatch):
+    path = new_secret(tmp_path / "course.key")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert len(path.read_bytes()) >= 32
+    with pytest.raises(VariantError, match="already exists"):
+        new_secret(path)
+    monkeypatch.setenv(SECRET_ENV, str(path))
+    assert load_secret(None).key == path.read_bytes()
+    assert "course.key" in repr(load_secret(None)) and path.read_bytes().hex() not in repr(
+        load_secret(None)
+    )
+    short = tmp_path / "short.key"
+    short.write_bytes(b"x" * 31)
+    with pytest.raises(VariantError, match="at least 32"):
+        load_secret(short)
+    monkeypatch.delenv(SECRET_ENV)
+    with pytest.raises(VariantError, match="--secret-file"):
+        load_secret(None)
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({"a": [1, 2]}, "exactly one of"),
+        ({"a": {"choices": []}}, "non-empty"),
+        ({"a": {"choices": [1], "generator": "f"}}, "exactly one of"),
+        ({"a": {"choices": [float("nan")]}}, "not a number"),
+        ({"1a": {"choices": [1]}}, "identifier"),
+        ({"a": {"strategy": ""}}, "must name"),
+    ],
+)
+def test_a_bad_variants_table_is_refused(tmp_path, table, problem):
+    with pytest.raises(SpecError, match=problem):
+        read_variants(tmp_path / "spec.toml", table)
+
+
+def test_the_plan_asks_for_each_students_answers_and_refuses_none(sheet):
+    plan = GradingPlan.build(sheet)
+    assert plan.dependent == frozenset({"2/kl_mine"})
+    assert plan.expected["2/kl_mine"] == ()
+    with pytest.raises(VariantError, match="no variant"):
+        plan.for_submission("amy")
+
+
+def test_a_sheet_without_variants_plans_as_before(assignment, plan):
+    assert assignment.variants is None and plan.dependent == frozenset()
+    assert plan.for_submission("anyone") is plan
