@@ -259,3 +259,80 @@ def gradescope_at(root: Path, times: dict[str, str]) -> Path:
         text = text.replace(before, after)
     metadata.write_text(text, encoding="utf-8")
     return root
+
+
+def gradescope_grades(path: Path) -> Path:
+    """Gradescope's grades CSV (the assignment's "Download Grades"): ``First Name, Last Name,
+    SID, Email, Sections, Total Score, Max Points, Status, Submission ID, Submission Time,
+    Lateness (H:M:S), View Count, Submission Count`` and a column per question; times with
+    their offset, lateness as hours:minutes:seconds after the due time, ``Missing`` rows blank.
+    The class of ``gradescope``: Ana on time; Bruno and Wei's group submission 9 hours late
+    (due 2024-03-04 23:59 in Berlin, handed in 07:59 UTC); Dana handed nothing in."""
+    header = (
+        "First Name,Last Name,SID,Email,Sections,Total Score,Max Points,Status,Submission ID,"
+        "Submission Time,Lateness (H:M:S),View Count,Submission Count,1: Exercise 1 (10.0 pts)"
+    )
+    rows = [
+        (ANA, "Graded", "2001", "2024-03-04 21:15:31 +0100", "00:00:00"),
+        (BRUNO, "Graded", "2002", "2024-03-05 08:59:00 +0100", "09:00:00"),
+        (WEI, "Graded", "2002", "2024-03-05 08:59:00 +0100", "09:00:00"),
+        (DANA, "Missing", "", "", ""),
+    ]
+    lines = [header]
+    for s, status, sub, when, late in rows:
+        first, last = s[0].rsplit(" ", 1)
+        score = "" if status == "Missing" else "0.0"
+        lines.append(
+            f"{first},{last},{s[1]},{s[2]},,{score},10.0,{status},{sub},{when},{late},0,1,{score}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+#: A group assignment in Moodle: (group name as Moodle shows it, group id, members). Team
+#: Rocket's group id is Wei's participant id, 5503, on purpose: a group's number is no
+#: participant's. Wei is in no group: Moodle's "Default group", a prefix without an id.
+GROUPS = (("Team Rocket", "5503", (ANA, BRUNO)), ("Default group", "", (WEI,)))
+
+
+def moodle_groups(root: Path) -> Path:
+    """Moodle's "Download all submissions" of a group assignment (``downloader.php``,
+    ``get_student_prefix`` with ``teamsubmission``): the prefix is ``clean_filename(group name
+    with "_" as " " + "_" + group id)``, or the "Default group" string alone for students in
+    no group; one folder per group, written once (the first member's), whoever uploaded."""
+    root.mkdir(parents=True)
+    for group, gid, members in GROUPS:
+        prefix = group.replace("_", " ") + (f"_{gid}" if gid else "")
+        folder = root / f"{prefix}_assignsubmission_file"
+        folder.mkdir()
+        (folder / SHEET).write_bytes(notebook(members[-1]))
+    return root
+
+
+def moodle_group_worksheet(path: Path, encoding: str = "utf-8") -> Path:
+    """Moodle's grading worksheet of a group assignment: a ``Group`` column after ``Status``
+    (``gradingtable``'s ``team`` column, "Group" in English; "Default group" for students in
+    none); every member has the group's status and time. ``encoding`` as a spreadsheet saved
+    it again: ``cp1252`` (Excel's CSV), ``utf-8-sig``, or ``utf-16`` (Excel's Unicode text:
+    tabs between cells)."""
+    columns = [
+        "Identifier", "Full name", "Email address", "Status", "Group", "Grade", "Maximum Grade",
+        "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+        "Feedback comments",
+    ]  # fmt: skip
+    rows = [
+        (ANA, "Team Rocket", "Submitted for grading", "Monday, 4 March 2024, 9:15 PM"),
+        (BRUNO, "Team Rocket", "Submitted for grading", "Monday, 4 March 2024, 9:15 PM"),
+        (WEI, "Default group", "Submitted for grading", "Tuesday, 5 March 2024, 8:00 AM"),
+        (DANA, "Team Blue", "No submission", "-"),
+    ]
+    table = [columns] + [
+        [f"Participant {s[5]}", s[0], s[2], status, group, "", "10.00", "Yes", when, "-", ""]
+        for s, group, status, when in rows
+    ]
+    if encoding == "utf-16":
+        text = "\r\n".join("\t".join(row) for row in table) + "\r\n"
+    else:
+        text = "\r\n".join(",".join(f'"{c}"' for c in row) for row in table) + "\r\n"
+    path.write_bytes(text.encode(encoding))
+    return path

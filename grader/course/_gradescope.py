@@ -17,18 +17,25 @@ YAML file written by Ruby, keyed by those folder names, with Ruby symbols as key
 (the shape otter-grader's ``GradescopeParser`` and instructors' scripts read with
 ``yaml.safe_load``). ``:created_at`` is UTC; ``:history`` lists earlier attempts, whose files are
 not in the export. A group submission lists each member under ``:submitters``.
+
+The metadata says nothing of lateness; Gradescope's grades CSV (the assignment's "Download
+Grades") does, in ``Lateness (H:M:S)``. Put beside the metadata in the export (or given as
+``--roster``), its lateness is read and shown as Gradescope's own word (``_roster``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from grader.course._archive import MAX_METADATA_BYTES, Download, Item
-from grader.errors import SubmissionsError
+from grader.course._roster import Student, roster_from_rows
+from grader.errors import RosterError, SubmissionsError
+from grader.results._text_file import csv_from_bytes
 
 METADATA = "submission_metadata.yml"
 
@@ -92,3 +99,29 @@ def _time(value: Any) -> str:
         return text
     moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc).isoformat()
+
+
+def grades_csv(
+    download: Download, items: list[Item]
+) -> tuple[dict[str, Student], list[tuple[Item, str]]]:
+    """Gradescope's grades CSV where the export holds one at its top: its rows by SID and by
+    e-mail (case ignored); and every CSV at the top, with what became of it."""
+    rows: dict[str, Student] = {}
+    seen: list[tuple[Item, str]] = []
+    for item in items:
+        if len(item.path.parts) != 1 or not item.path.name.casefold().endswith(".csv"):
+            continue
+        try:
+            text = csv_from_bytes(Path(str(item.path)), download.read(item, MAX_METADATA_BYTES),
+                                  "grades CSV")  # fmt: skip
+            roster = roster_from_rows(Path(str(item.path)), text.rows)
+        except (RosterError, SubmissionsError) as exc:
+            seen.append((item, f"not Gradescope's grades CSV ({exc})"))
+            continue
+        if roster.kind != "Gradescope grades CSV":
+            seen.append((item, "a CSV that is not Gradescope's grades CSV"))
+            continue
+        for student in roster.students:
+            rows.update({k: student for k in (student.student_id, student.email.casefold()) if k})
+        seen.append((item, "Gradescope's grades CSV: its Lateness (H:M:S) is read"))
+    return rows, seen

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.course._layouts import SUFFIX, Handed, Layout
@@ -46,10 +46,11 @@ class Keyed:
         ``course.KEY``)."""
         handed, student = self.handed, self.student
         submitted_at, source, late = handed.submitted_at, handed.time_source, handed.late
+        late_source = handed.late_source
         if student is not None and not submitted_at and student.submitted_at:
-            submitted_at, source = student.submitted_at, "Moodle grading worksheet"
-        if student is not None and not late and "late" in student.status.casefold():
-            late = student.status
+            submitted_at, source = student.submitted_at, student.time_source
+        if student is not None and not late and student.late:
+            late, late_source = student.late, student.late_source
         data = {
             "student_id": student.student_id if student else "",
             "layout": layout,
@@ -58,6 +59,7 @@ class Keyed:
             "submitted_at": submitted_at,
             "submitted_at_source": source,
             "lms_late": late,
+            "lms_late_source": late_source if late else "",
             "earlier_attempts": ", ".join(handed.history),
         }
         return {k: v for k, v in data.items() if v}
@@ -82,13 +84,15 @@ class Intake:
 def resolve(layout: Layout, roster: ClassRoster | None, roster_path: Path = Path()) -> Intake:
     """Match, key and pick the latest notebook of each student (see the module's docstring)."""
     students = list(roster.students) if roster else []
-    matched = [_match(h, students, roster_path) for h in layout.handed]
+    moodle = layout.name.startswith("Moodle")
+    handed_in = _members(layout.handed, students) if moodle else layout.handed
+    matched = [_match(h, students, roster_path) for h in handed_in]
     groups: dict[tuple[str, str], list[tuple[Handed, Student | None, str]]] = {}
-    for handed, (student, rule) in zip(layout.handed, matched):
+    for handed, (student, rule) in zip(handed_in, matched):
         who = ("roster", student.student_id) if student else ("layout", handed.layout_id)
         groups.setdefault(who, []).append((handed, student, rule))
     graded, superseded = [], []
-    common = Counter(h.item.path.name for h in layout.handed)
+    common = Counter(h.item.path.name for h in handed_in)
     keys = _keys(groups, {s.student_id for s in students})
     names = [s.name for s in students if s.name]
     for who, group in groups.items():
@@ -98,9 +102,29 @@ def resolve(layout: Layout, roster: ClassRoster | None, roster_path: Path = Path
             keyed = Keyed(keys[who], handed, student, rule, near)
             (graded if number == 0 else superseded).append(keyed)
     graded.sort(key=lambda k: k.key)
-    handed_in = {k.student.student_id for k in graded if k.student}
-    absent = [s for s in students if s.student_id not in handed_in]
+    keyed_ids = {k.student.student_id for k in graded if k.student}
+    absent = [s for s in students if s.student_id not in keyed_ids]
     return Intake(layout, roster, graded, superseded, absent)
+
+
+def _members(handed: list[Handed], students: list[Student]) -> list[Handed]:
+    """A group's submission once per member, where the roster has the groups (Moodle's
+    worksheet of a group assignment): each copy names its member (``group_member``) and its
+    group, and the number in the download's name (the group's id) is no participant id. A
+    notebook whose prefix names no group on the roster is kept as the layout gave it."""
+    if not any(s.group for s in students):
+        return handed
+    out = []
+    for one in handed:
+        group = one.name
+        members = [s for s in students if group and s.group and same_name(group, s.group)]
+        if not members:  # its number is a group's id: never matched as a participant's
+            out.append(replace(one, ids={}))
+            continue
+        for member in members:
+            ids = {"group_member": member.student_id, "moodle_group": group}
+            out.append(replace(one, layout_id=member.student_id, name=member.name, ids=ids))
+    return out
 
 
 def _recency(handed: Handed, common: Counter[str]) -> tuple[str, int, int, str]:
@@ -117,7 +141,9 @@ def _rules(handed: Handed) -> list[tuple[str, Callable[[Student], bool]]]:
     own |= {ids[k] for k in ("sid", "github_username") if ids.get(k)}
     stem = handed.item.path.name.removesuffix(SUFFIX)
     email = ids.get("email", "").casefold()
+    member = ids.get("group_member", "")
     rules: list[tuple[str, Callable[[Student], bool]]] = [
+        ("moodle_group", lambda s: bool(member) and s.student_id == member),
         ("student_id", lambda s: s.student_id in own),
         ("submission", lambda s: bool(s.submission) and s.submission in {handed.layout_id, stem}),
     ]

@@ -8,7 +8,11 @@ Each layout is copied from its vendor's own code (the fixtures in ``tests/files/
   ``PREFIX_assignsubmission_file/ORIGINAL``; before 4.1 (``locallib.php``)
   ``PREFIX_assignsubmission_file_/ORIGINAL``; flat (the "download as folders" preference off)
   ``PREFIX_assignsubmission_file_ORIGINAL``. The id is the participant id of this assignment
-  (``get_uniqueid_for_user``), not the user id; no time and no lateness in the zip.
+  (``get_uniqueid_for_user``), not the user id; no time and no lateness in the zip. In a group
+  assignment (``teamsubmission``) the prefix is ``clean_filename(group name with "_" as " " +
+  "_" + group id)``, or the "Default group" string alone for students in no group, and one
+  submission stands for every member: only a roster with the groups (the worksheet's
+  ``Group``) says whose it is, so the layout keeps both readings and ``_intake`` picks.
 - Canvas, "Download Submissions" (``app/models/content_zipper.rb``): flat
   ``get_filename(users_name, submission) + "_" + attachment id + "_" + display name`` where
   ``get_filename`` joins the sortable name, ``LATE`` for late work and the user id with ``_``,
@@ -37,8 +41,9 @@ from grader.course._archive import Download, Item
 SUFFIX = ".ipynb"
 PLAIN = "plain folder of notebooks"
 #: Moodle's prefix, then the plugin: folder (4.1+, or before with ``_``) or flat.
+#: A group assignment's prefix is the group's name and id, or Moodle's "Default group" alone.
 _MOODLE = re.compile(
-    r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?P<rest>(?:_|/).*)?$"
+    r"^(?P<name>.+?)(?:_(?P<pid>\d+))?_assignsubmission_(?P<plugin>[a-z]+)(?P<rest>(?:_|/).*)?$"
 )
 #: Canvas's flat names: ``[name_][late_]USERID_ATTACHMENTID_ORIGINAL``.
 _CANVAS = re.compile(r"^(?:(?P<head>.*?)_)?(?P<uid>\d+)_(?P<aid>\d+)_(?P<orig>.+)$", re.S)
@@ -60,8 +65,10 @@ class Handed:
     #: ISO 8601 time of the submission, and where it came from ("" where unknown).
     submitted_at: str = ""
     time_source: str = ""
-    #: The LMS's own word that it was late (Canvas's ``LATE``, Moodle's status), else "".
+    #: The LMS's own word that it was late (Canvas's ``LATE``, Moodle's status), else "", and
+    #: the LMS that said it ("": the layout's).
     late: str = ""
+    late_source: str = ""
     #: Orders one student's notebooks when there is no time (Canvas's attachment id).
     sequence: int = 0
     #: Times of earlier attempts the LMS lists but did not export (Gradescope's history).
@@ -128,8 +135,10 @@ def _moodle(download: Download, items: list[Item], base: object) -> Layout | Non
         if plugin != "file" or not _notebook(item):
             ignored.append((str(item.path), f"not a notebook ({plugin} submission)"))
             continue
-        pid = match["pid"]
-        handed.append(Handed(item, pid, match["name"], {"moodle_participant": pid}))
+        pid, name = match["pid"] or "", match["name"]
+        # The prefix is a student's (name, participant id) or, in a group assignment, a
+        # group's (name, group id; "Default group" has none): the roster tells which.
+        handed.append(Handed(item, pid or name, name, {"moodle_participant": pid} if pid else {}))
     return Layout(f"Moodle ({', '.join(sorted(variants))})", handed, ignored)
 
 
@@ -161,9 +170,10 @@ def _gradescope_layout(download: Download, items: list[Item], base: object) -> L
     if not metadata:
         return None
     records = _gradescope.read_metadata(download, metadata[0])
-    handed, ignored = [], []
+    grades, ignored = _gradescope.grades_csv(download, items)
+    handed = []
     for item in items:
-        if item is metadata[0]:
+        if item is metadata[0] or any(item is g for g, _ in ignored):
             continue
         folder = item.path.parts[0] if len(item.path.parts) > 1 else ""
         record = records.get(folder)
@@ -176,10 +186,16 @@ def _gradescope_layout(download: Download, items: list[Item], base: object) -> L
             ids = {k: v for k, v in (("sid", submitter.sid), ("email", submitter.email)) if v}
             time = record.created_at
             source = "Gradescope submission_metadata.yml" if time else ""
+            row = grades.get(submitter.sid) or grades.get(submitter.email.casefold())
+            if row is not None and not time and row.submitted_at:
+                time, source = row.submitted_at, row.time_source
+            late = row.late if row is not None else ""
             handed.append(
-                Handed(item, layout_id, submitter.name, ids, time, source, history=record.history)
-            )
-    return Layout("Gradescope (Export Submissions)", handed, ignored)
+                Handed(item, layout_id, submitter.name, ids, time, source, late,
+                       history=record.history)
+            )  # fmt: skip
+    said = [(str(g.path), why) for g, why in ignored]
+    return Layout("Gradescope (Export Submissions)", handed, said)
 
 
 def _classroom(download: Download, items: list[Item], base: object) -> Layout | None:

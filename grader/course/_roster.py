@@ -12,6 +12,16 @@ Read from a plain CSV (``student_id`` required; ``name``, ``email``, ``section``
   (submission)``. ``student_id`` is the ``ID number`` column where the site shows it, else the
   email address.
 - GitHub Classroom's roster export: ``identifier, github_username, github_id, name``.
+- Gradescope's grades CSV (an assignment's "Download Grades"): ``First Name, Last Name`` (or
+  ``Name``), ``SID, Email, Sections, Total Score, Max Points, Status, Submission ID, Submission
+  Time, Lateness (H:M:S), ...``; ``Submission Time`` has an offset (``2024-03-05 08:59:00
+  +0100``), ``Lateness (H:M:S)`` is Gradescope's own word on lateness (``00:00:00``: on time),
+  ``Status`` ``Missing`` where nothing was handed in. ``student_id`` is the SID, else the email.
+
+A Moodle worksheet of a group assignment has a ``Group`` column (the group's name, or "Default
+group"): the download then names each group's submission by its group (see ``_layouts``).
+The file may be UTF-8 (with or without a byte-order mark), UTF-16 (Excel's "Unicode text", tab
+separated) or Windows-1252, with ``,``, ``;`` or tabs between cells (``results._text_file``).
 
 The file is read whole and checked before anything is graded: one bad row stops the run with
 the row named.
@@ -19,18 +29,20 @@ the row named.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import RosterError
 from grader.results._csv import read_record
+from grader.results._text_file import read_csv_file
 
-OPTIONAL = ("name", "email", "section", "submission")
+OPTIONAL = ("name", "email", "section", "submission", "group")
 #: Moodle writes the worksheet's times in the site's language; English sites like this.
 _MOODLE_TIME = "%A, %d %B %Y, %I:%M %p"
+#: Gradescope's grades CSV: ``2024-03-05 08:59:00 +0100``.
+_GRADESCOPE_TIME = "%Y-%m-%d %H:%M:%S %z"
+_GRADESCOPE_LATENESS = "lateness (h:m:s)"
 
 
 @dataclass(frozen=True)
@@ -46,17 +58,33 @@ class Student:
     #: What the LMS export says of the submission (Moodle's worksheet): status and time.
     status: str = ""
     submitted_at: str = ""
+    #: Where ``submitted_at`` came from, and the LMS's own word that the work was late (with
+    #: the LMS that said it), where the roster is an LMS's export.
+    time_source: str = ""
+    late: str = ""
+    late_source: str = ""
+    #: The student's group in a group assignment (Moodle's worksheet ``Group``).
+    group: str = ""
 
 
 @dataclass(frozen=True)
 class ClassRoster:
     kind: str
     students: tuple[Student, ...]
+    #: How the file was read where it was not UTF-8 ("" where it was).
+    encoding_note: str = ""
 
 
 def load_class_roster(path: Path) -> ClassRoster:
     """Read and check a roster file of any kind above; RosterError names the bad row."""
-    rows = _rows(path)
+    text = read_csv_file(path, "roster")
+    return roster_from_rows(path, text.rows, text.not_utf8)
+
+
+def roster_from_rows(path: Path, rows: list[list[str]], encoding_note: str = "") -> ClassRoster:
+    """The roster in ``rows`` (a file's, read as :func:`load_class_roster` reads it)."""
+    if not rows:
+        raise RosterError(path, "empty; it needs a header row with a student_id column")
     header = [h.strip() for h in rows[0]]
     lower = [h.lower() for h in header]
     body = [(n, dict(zip(header, _padded(r, len(header))))) for n, r in enumerate(rows[1:], 2)]
@@ -65,6 +93,9 @@ def load_class_roster(path: Path) -> ClassRoster:
         kind, students = "GitHub Classroom roster", [_classroom(_lowered(r)) for _, r in body]
     elif {"identifier", "full name", "status"} <= set(lower):
         kind, students = "Moodle grading worksheet", [_moodle(_lowered(r)) for _, r in body]
+    elif _GRADESCOPE_LATENESS in lower and {"email", "status"} <= set(lower):
+        kind = "Gradescope grades CSV"
+        students = [_gradescope(_lowered(r)) for _, r in body]
     elif {"student", "id", "sis user id"} <= set(lower):
         kind = "Canvas gradebook export"
         body = [(n, r) for n, r in body if not _canvas_extra(_lowered(r))]
@@ -79,20 +110,8 @@ def load_class_roster(path: Path) -> ClassRoster:
             f"columns student_id, {', '.join(OPTIONAL)} (or is a Canvas gradebook, a Moodle "
             "grading worksheet or a GitHub Classroom roster export)",
         )
-    return ClassRoster(kind, _checked(path, [(n, s) for (n, _), s in zip(body, students)]))
-
-
-def _rows(path: Path) -> list[list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise RosterError(path, "no such roster file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RosterError(path, f"cannot read it as UTF-8 text ({exc})") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
-        raise RosterError(path, "empty; it needs a header row with a student_id column")
-    return rows
+    checked = _checked(path, [(n, s) for (n, _), s in zip(body, students)])
+    return ClassRoster(kind, checked, encoding_note)
 
 
 def _padded(row: list[str], width: int) -> list[str]:
@@ -154,14 +173,56 @@ def _moodle(row: dict[str, str]) -> Student:
     identifier = row.get("identifier", "")
     participant = identifier.rsplit(" ", 1)[-1] if identifier else ""
     email = row.get("email address", "")
+    status = row.get("status", "")
+    submitted_at = _moodle_time(row.get("last modified (submission)", ""))
+    late = status if "late" in status.casefold() else ""
     return Student(
         row.get("id number") or email or identifier,
         name=row.get("full name", ""),
         email=email,
         ids={"moodle_participant": participant} if participant.isdigit() else {},
-        status=row.get("status", ""),
-        submitted_at=_moodle_time(row.get("last modified (submission)", "")),
+        status=status,
+        submitted_at=submitted_at,
+        time_source="Moodle grading worksheet" if submitted_at else "",
+        late=late,
+        late_source="Moodle" if late else "",
+        group=row.get("group", ""),
     )
+
+
+def _gradescope(row: dict[str, str]) -> Student:
+    """A row of Gradescope's grades CSV: its time with its offset, its lateness as it says."""
+    name = row.get("name") or " ".join(
+        p for p in (row.get("first name", ""), row.get("last name", "")) if p
+    )
+    email, sid = row.get("email", ""), row.get("sid", "")
+    status = row.get("status", "")
+    submitted = "" if status.casefold() == "missing" else row.get("submission time", "")
+    when = _gradescope_time(submitted)
+    lateness = row.get(_GRADESCOPE_LATENESS, "") if when else ""
+    late = f"{lateness} late" if lateness and lateness.strip("0:") else ""
+    return Student(
+        sid or email,
+        name=name,
+        email=email,
+        section=row.get("sections", ""),
+        status=status,
+        submitted_at=when,
+        time_source="Gradescope grades CSV" if when else "",
+        late=late,
+        late_source="Gradescope" if late else "",
+    )
+
+
+def _gradescope_time(text: str) -> str:
+    """Gradescope's ``2024-03-05 08:59:00 +0100`` as ISO 8601 ("" for none; the text as it is
+    where it is in another form)."""
+    if not text:
+        return ""
+    try:
+        return dt.datetime.strptime(text, _GRADESCOPE_TIME).isoformat()
+    except ValueError:
+        return text
 
 
 def _moodle_time(text: str) -> str:

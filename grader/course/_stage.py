@@ -152,8 +152,10 @@ def summary(intake: Intake, download: Download) -> list[str]:
                 rules[keyed.rule] = rules.get(keyed.rule, 0) + 1
         matched = ", ".join(f"{n} by {rule}" for rule, n in rules.items()) or "none"
         strays = sum(1 for k in intake.graded if k.student is None)
+        read_as = f" ({intake.roster.encoding_note})" if intake.roster.encoding_note else ""
         lines.append(
-            f"Roster: {intake.roster.kind}, {len(intake.roster.students)} student(s): matched "
+            f"Roster: {intake.roster.kind}{read_as}, {len(intake.roster.students)} student(s): "
+            "matched "
             f"{matched}; {len(intake.absent)} handed nothing in (not_submitted); {strays} "
             "submission(s) match nobody (not_on_roster)."
         )

@@ -9,15 +9,14 @@ without the file, as the exports keep their roster.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from pathlib import Path
 
 from grader.errors import ExtensionsError
 from grader.results._csv import read_record
 from grader.results._late import Extension
+from grader.results._text_file import read_csv_file
 
 #: The store's ``info`` key the extensions are kept under.
 INFO_KEY = "extensions"
@@ -25,13 +24,7 @@ INFO_KEY = "extensions"
 
 def load_extensions(path: Path) -> dict[str, Extension]:
     """The file's extensions by student_id; ExtensionsError names the bad row."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ExtensionsError(path, "no such extensions file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExtensionsError(path, f"cannot read it as UTF-8 text ({exc})") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = read_csv_file(path, "extensions", ExtensionsError).rows
     header = [h.strip().lower() for h in rows[0]] if rows else []
     if "student_id" not in header or not {"due", "days"} & set(header):
         raise ExtensionsError(

@@ -77,7 +77,7 @@ class Lateness:
     extension: str = ""
     #: The LMS's own word that the work was late ("" where it said nothing).
     lms_word: str = ""
-    #: Where the LMS word came from (the layout's name).
+    #: Where the LMS word came from (the LMS that said it, else the layout's name).
     layout: str = ""
     penalty: Penalty | None = None
     #: On time only thanks to the grace period (handed in after the due time, within it).
@@ -102,7 +102,7 @@ class LateRules:
             return None
         extra = result.extra
         word = str(extra.get("course.lms_late", ""))
-        layout = str(extra.get("course.layout", ""))
+        layout = str(extra.get("course.lms_late_source") or extra.get("course.layout", ""))
         when = str(extra.get("course.submitted_at", ""))
         source = str(extra.get("course.submitted_at_source", ""))
         if self.policy is None:

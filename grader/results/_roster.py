@@ -11,14 +11,13 @@ report OUT`` without ``--roster`` (after merging manual marks, say) joins the sa
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 from grader.errors import RosterError
 from grader.results._csv import read_record
 from grader.results._folder import OutputFolder
+from grader.results._text_file import read_csv_file
 
 #: Columns a roster must have; ``name`` and ``email`` may be left out (or empty).
 REQUIRED = ("submission", "student_id")
@@ -30,13 +29,7 @@ Roster = dict[str, dict[str, str]]
 
 def load_roster(path: Path) -> Roster:
     """Read a roster CSV (``submission, student_id, name, email``; a header row first)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is not a column name
-    except FileNotFoundError:
-        raise RosterError(path, "no such roster file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RosterError(path, f"cannot read it as UTF-8 text ({exc})") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))  # a quoted cell may hold a newline
+    rows = read_csv_file(path, "roster").rows  # UTF-8 (a BOM is no column name), UTF-16, cp1252
     if not rows:
         raise RosterError(path, f"empty; it needs a header row: {', '.join(REQUIRED + OPTIONAL)}")
     header = [h.strip().lower() for h in rows[0]]
