@@ -1,0 +1,164 @@
+"""Per-student variants end to end, in real kernels: a class of 30 is released its own
+notebooks, hands in the solution filled into them (one copied from a friend, one with a forged
+record, one with the record stripped) and is graded, twice."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from grader.assignment._source import render
+from grader.assignment._spec import load_assignment
+from grader.assignment._variant_notebook import render_notebook
+from grader.assignment._variants import Variant
+from tests.conftest import ROOT, run_grader
+
+GAUSSIAN_KL = ROOT / "assignments" / "gaussian_kl"
+STUDENTS = [f"s{i:02}" for i in range(1, 31)]
+#: Timings and usage: measurements, which differ between two gradings of one notebook.
+MEASURED = ["seconds", "cpu_seconds", "memory_peak_mb"]
+
+
+def _variant(nb: nbformat.NotebookNode) -> Variant:
+    record = nb.metadata["grader"]["variant"]
+    return Variant(**record)
+
+
+def _filled(released: Path, solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A student's released notebook with every cell answered as the solution answers it (the
+    solution's cells, with the numbers this notebook was released with)."""
+    nb = nbformat.read(released, as_version=4)
+    return render_notebook(solution, _variant(nb))
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The released class, its hand-ins and two gradings of them."""
+    root = tmp_path_factory.mktemp("variants")
+    secret = root / "course.key"
+    made = run_grader("secret", "new", secret)
+    assert made.returncode == 0, made.stderr
+    roster = root / "roster.csv"
+    rows = [f"{key},Student {key[1:]}" for key in STUDENTS]
+    roster.write_text("student_id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    wheel = root / "grader-0.1.0-py3-none-any.whl"  # copied as it is: no build for this test
+    wheel.write_bytes(b"not really a wheel")
+    dist = root / "dist"
+    args = ["--roster", roster, "--out", dist, "--secret-file", secret, "--wheel", wheel]
+    released = run_grader("release", GAUSSIAN_KL, *args)
+    assert released.returncode == 0, released.stderr
+    bundle = dist / "gaussian_kl"
+    handins = _hand_ins(bundle, root / "handins")
+    graded = [
+        run_grader("grade", GAUSSIAN_KL, handins, "--out", out, "--secret-file", secret)
+        for out in (root / "out", root / "again")
+    ]
+    for run in graded:
+        assert run.returncode in (0, 1), run.stderr
+    return {"root": root, "secret": secret, "bundle": bundle, "handins": handins}
+
+
+def _hand_ins(bundle: Path, folder: Path) -> Path:
+    """Every student's notebook filled with the solution; s29 hands in s01's, s30 hands in
+    s02's with the record's student changed to s30, s28 strips the record from their own."""
+    solution = nbformat.read(load_assignment(GAUSSIAN_KL).solution_notebook, as_version=4)
+    folder.mkdir()
+    filled = {key: _filled(bundle / "students" / f"{key}.ipynb", solution) for key in STUDENTS}
+    filled["s29"] = filled["s01"]
+    forged = copy.deepcopy(filled["s02"])
+    forged.metadata["grader"]["variant"]["student"] = "s30"
+    filled["s30"] = forged
+    stripped = copy.deepcopy(filled["s28"])
+    del stripped.metadata["grader"]
+    filled["s28"] = stripped
+    for key, nb in filled.items():
+        (folder / f"{key}.ipynb").write_text(render(nb), encoding="utf-8")
+    return folder
+
+
+def _scores(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "scores.csv", keep_default_na=False, dtype={"question": str})
+
+
+def test_release_writes_each_students_own_notebook_and_the_manifest(course):
+    bundle = course["bundle"]
+    manifest = pd.read_csv(bundle / "manifest.csv")
+    assert list(manifest["student"]) == STUDENTS
+    digests = {}
+    for row in manifest.itertuples():
+        nb = nbformat.read(bundle / row.file, as_version=4)
+        variant = _variant(nb)
+        assert (variant.student, variant.digest) == (row.student, row.variant_digest)
+        code = nb.cells[1].source
+        assert f"mu1, sigma1 = {variant.values['mu1']!r}, {variant.values['sigma1']!r}" in code
+        assert "{{" not in json.dumps([c.source for c in nb.cells])
+        digests[row.student] = row.variant_digest
+    assert len(set(digests.values())) >= 25  # numbers of their own (a few may coincide)
+    assert digests["s01"] != digests["s29"] and digests["s02"] != digests["s30"]
+
+
+def test_no_secret_is_in_the_bundle(course):
+    key = course["secret"].read_bytes()
+    for path in course["bundle"].rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert key not in data and key.hex().encode() not in data, path
+
+
+def test_a_correct_solution_earns_full_marks_on_every_variant(course):
+    scores = _scores(course["root"] / "out")
+    totals = scores.groupby("submission")["points"].sum()
+    honest = [key for key in STUDENTS if key not in ("s29", "s30")]
+    assert all(totals[key] == 5 for key in honest), totals[honest]
+    notes = scores.groupby("submission")["notes"].first()
+    assert all(notes[key] == "" for key in honest if key != "s28")
+
+
+def test_a_notebook_copied_from_a_friend_is_caught_and_marked_on_the_right_variant(course):
+    scores = _scores(course["root"] / "out").set_index(["submission", "question"])
+    copied = scores.loc[("s29", "2")]
+    assert copied["points"] == 0 and copied["status"] == "wrong"
+    assert "released to s01" in copied["notes"]
+    assert scores.loc[("s29", "1"), "points"] == 3  # the function is right whoever wrote it
+    assert scores.loc[("s01", "2"), "points"] == 2
+
+
+def test_a_forged_variant_is_refused_and_a_missing_one_said(course):
+    scores = _scores(course["root"] / "out").set_index(["submission", "question"])
+    forged = scores.loc[("s30", "2")]
+    assert forged["points"] == 0 and "edited or not the grader's" in forged["notes"]
+    stripped = scores.loc[("s28", "2")]  # its own numbers still: full marks, and said
+    assert stripped["points"] == 2 and "does not say whose numbers" in stripped["notes"]
+
+
+def test_letters_show_each_student_their_own_numbers(course):
+    bundle, out = course["bundle"], course["root"] / "out"
+    for key in STUDENTS:
+        values = _variant(nbformat.read(bundle / "students" / f"{key}.ipynb", as_version=4)).values
+        letter = (out / "feedback" / f"{key}.md").read_text(encoding="utf-8")
+        shown = ", ".join(f"{n} = {format(v, '.6g')}" for n, v in values.items())
+        assert f"Your numbers (graded with these): {shown}." in letter, key
+    assert "s01" not in (out / "feedback" / "s29.md").read_text(encoding="utf-8")
+
+
+def test_a_regrade_is_byte_identical(course):
+    first, again = course["root"] / "out", course["root"] / "again"
+    assert _scores(first).drop(columns=MEASURED).equals(_scores(again).drop(columns=MEASURED))
+    for key in STUDENTS:
+        letter = (first / "feedback" / f"{key}.md").read_bytes()
+        assert letter == (again / "feedback" / f"{key}.md").read_bytes(), key
+
+
+def test_grading_without_the_secret_is_refused_before_any_notebook_runs(course, tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(course["handins"] / "s01.ipynb", one)
+    run = run_grader("grade", GAUSSIAN_KL, one, "--out", tmp_path / "out")
+    assert run.returncode == 2 and "--secret-file" in run.stderr
+    assert not (tmp_path / "out" / "scores.csv").exists()
