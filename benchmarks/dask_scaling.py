@@ -24,9 +24,7 @@ a growth shows where it happens. Linux only (it reads /proc).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import resource
 import shutil
 import sqlite3
 import sys
@@ -39,69 +37,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's grader
-from throughput import ASSIGNMENT, SOURCES, grade_command, machine, make_submissions
+from throughput import (
+    ASSIGNMENT,
+    SOURCES,
+    TreeCpu,
+    grade_command,
+    machine,
+    make_submissions,
+)
 
 #: Results after which the RSS of the coordinator and of each worker is read.
 CHECKPOINTS = (100, 500, 1000, 1500, 2000, 3000, 5000)
-
-
-def children_cpu() -> float:
-    """CPU seconds of every descendant of this process reaped so far."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-def own_cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    return used.ru_utime + used.ru_stime
-
-
-class TreeCpu:
-    """CPU seconds of a command's whole tree, kernels included, from a cgroup v1 ``cpuacct``
-    group that this process joins for the command: its children start in it, and the grader
-    makes each kernel's group under its own, so everything they use is counted, also what was
-    never reaped by a parent (a killed sandbox's). This process's own CPU meanwhile (its /proc
-    polling) is taken out. Without a writable ``cpuacct`` hierarchy: the reaped children's
-    ``getrusage``, which misses most of the kernels'."""
-
-    def __init__(self) -> None:
-        own = next(
-            (line.split(":", 2)[2] for line in _lines("/proc/self/cgroup") if ":cpuacct" in line),
-            None,
-        )
-        self.home = Path("/sys/fs/cgroup/cpuacct", (own or "/").lstrip("/"))
-        self.group = self.home / f"dask-bench-{os.getpid()}"
-        self.exact = own is not None and os.access(self.home, os.W_OK)
-        self.seconds = 0.0
-
-    def __enter__(self) -> TreeCpu:
-        if self.exact:
-            self.group.mkdir(exist_ok=True)
-            (self.group / "cgroup.procs").write_text(str(os.getpid()))
-            self._start = (_usage(self.group), own_cpu())
-        else:
-            self._start = (children_cpu(), 0.0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.exact:
-            self.seconds = children_cpu() - self._start[0]
-            return
-        self.seconds = _usage(self.group) - self._start[0] - (own_cpu() - self._start[1])
-        (self.home / "cgroup.procs").write_text(str(os.getpid()))
-        with contextlib.suppress(OSError):  # a kernel's group may linger a moment
-            self.group.rmdir()
-
-
-def _lines(path: str) -> list[str]:
-    try:
-        return Path(path).read_text().splitlines()
-    except OSError:
-        return []
-
-
-def _usage(group: Path) -> float:
-    return int((group / "cpuacct.usage").read_text()) / 1e9
 
 
 def timed(subs: Path, out: Path, options: list[str], log: Path) -> tuple[float, float, Any]:

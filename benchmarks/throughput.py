@@ -27,16 +27,40 @@ are kernels. The last three lines are what docs/explanation/performance.md quote
     speedup_vs_bare_2_workers: Y   bare s/notebook / grader --workers 2 s/notebook
     peak_rss_mb: Z                 largest peak RSS of the grader, its workers and zygotes, MiB
 
+Beside them, in seconds per notebook: bare, the grader with 1 and 2 workers, and the CPU seconds
+of the whole command's process tree (grader, workers, zygotes and kernels: a cgroup ``cpuacct``
+group the command runs in, ``TreeCpu``) per notebook at 2 workers.
+
+**Where the time goes**: the grader is run with ``GRADER_PHASES`` naming a file, where each
+grading process appends, per submission, the wall and CPU seconds of each phase
+(``grader/kernel/_phases.py``: start, cells, calls, comparisons, hints, teardown, store; CPU
+counts the grading process and the submission's cgroup, so the kernel's too). The table prints
+them per notebook for each worker count; ``fixed`` is the rest of the command (imports, the plan
+and the oracles, the zygote, the report): its wall seconds are the command's less the phases'
+divided by the workers, its CPU seconds the tree's less the phases'.
+
+**The bare baseline is frozen**: ``run_bare`` (nbclient, a fresh ``python3`` kernel per notebook,
+one after another, output to /dev/null, timeout 60, errors allowed) is the method every ratio in
+docs/explanation/performance.md was measured against since the first table; it must not change,
+or the ratios of different days stop being comparable.
+
+``--baseline DIR`` also times another checkout's grader (``git worktree add --detach DIR REV``)
+in the same rounds, interleaved, on the same notebooks: the fair before/after on a shared
+machine. Its gradebooks must equal this checkout's (the script says whether they do).
+The load average is printed before and after.
+
 Linux only (it reads /proc).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,6 +75,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's grader, whatever is installed
 ASSIGNMENT = ROOT / "assignments" / "variational_inference"
 EXAMPLES = ROOT / "examples" / "submissions"
 SOURCES = [
@@ -76,6 +101,7 @@ GRADER_CMD = [
     "-c",
     "import sys; from grader._cli import main; sys.argv[0] = 'grader'; sys.exit(main())",
 ]
+PHASES = ("start", "cells", "calls", "comparisons", "hints", "teardown", "store")
 POLL_SECONDS = 0.1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MIN_CASES = 100
@@ -236,6 +262,69 @@ def _hwm_kib(pid: int) -> int:
     return found.get("VmHWM", found.get("VmRSS", 0))
 
 
+def children_cpu() -> float:
+    """CPU seconds of every descendant of this process reaped so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def own_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+class TreeCpu:
+    """CPU seconds of a command's whole tree, kernels included, from a cgroup v1 ``cpuacct``
+    group that this process joins for the command: its children start in it, and the grader
+    makes each kernel's group under its own, so everything they use is counted, also what was
+    never reaped by a parent (a killed sandbox's). This process's own CPU meanwhile (its /proc
+    polling) is taken out. Without a writable ``cpuacct`` hierarchy: the reaped children's
+    ``getrusage``, which misses most of the kernels'."""
+
+    def __init__(self) -> None:
+        own = next(
+            (line.split(":", 2)[2] for line in _lines("/proc/self/cgroup") if ":cpuacct" in line),
+            None,
+        )
+        self.home = Path("/sys/fs/cgroup/cpuacct", (own or "/").lstrip("/"))
+        self.group = self.home / f"grader-bench-{os.getpid()}"
+        self.exact = own is not None and os.access(self.home, os.W_OK)
+        self.seconds = 0.0
+
+    def __enter__(self) -> TreeCpu:
+        if self.exact:
+            self.group.mkdir(exist_ok=True)
+            (self.group / "cgroup.procs").write_text(str(os.getpid()))
+            self._start = (_usage(self.group), own_cpu())
+        else:
+            self._start = (children_cpu(), 0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.exact:
+            self.seconds = children_cpu() - self._start[0]
+            return
+        self.seconds = _usage(self.group) - self._start[0] - (own_cpu() - self._start[1])
+        (self.home / "cgroup.procs").write_text(str(os.getpid()))
+        with contextlib.suppress(OSError):  # a kernel's group may linger a moment
+            self.group.rmdir()
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+def _usage(group: Path) -> float:
+    return int((group / "cpuacct.usage").read_text()) / 1e9
+
+
+def load_average() -> str:
+    return " ".join((_read("/proc/loadavg") or "? ? ?").split()[:3])
+
+
 # -- the measurements ------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -244,6 +333,11 @@ class Run:
     n: int
     watch: TreeWatch
     notes: str = ""
+    #: CPU seconds of the command's whole tree (``TreeCpu``); 0 where not measured.
+    cpu: float = 0.0
+    #: Per phase: (wall, CPU) seconds summed over the notebooks (``GRADER_PHASES``).
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
+    workers: int = 1
 
     @property
     def per_notebook(self) -> float:
@@ -315,12 +409,22 @@ def run_bare(paths: list[Path], work: Path) -> Run:
     return Run("bare nbclient (1 process)", sum(times.values()), len(paths), watch, notes)
 
 
-def grade_command(subs: Path, out: Path, options: list[str], log: Path) -> tuple[float, TreeWatch]:
-    """Wall seconds of one ``grader grade`` command, and what its process tree used."""
+def grade_command(
+    subs: Path,
+    out: Path,
+    options: list[str],
+    log: Path,
+    tree: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> tuple[float, TreeWatch]:
+    """Wall seconds of one ``grader grade`` command, and what its process tree used; ``tree``:
+    the checkout whose grader runs (its folder is the command's working folder)."""
     cmd = [*GRADER_CMD, "grade", str(ASSIGNMENT), str(subs), "--out", str(out), *options]
     with open(log, "wb") as sink:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=tree, env=env or dict(os.environ)
+        )
         watch = TreeWatch(proc.pid)
         watch.start()
         code = proc.wait()
@@ -331,14 +435,72 @@ def grade_command(subs: Path, out: Path, options: list[str], log: Path) -> tuple
     return seconds, watch
 
 
-def run_grader(subs: Path, out: Path, workers: int, n: int, logs: Path) -> Run:
-    log = logs / f"grader_w{workers}.log"
-    seconds, watch = grade_command(subs, out, ["--workers", str(workers)], log)
+def run_grader(
+    subs: Path, out: Path, workers: int, n: int, logs: Path, baseline: Path | None = None
+) -> Run:
+    """One ``grader grade`` command; ``baseline``: another checkout's grader, else this one's
+    with ``GRADER_PHASES`` set."""
+    label = "base" if baseline else "grader"
+    log = logs / f"{label}_w{workers}.log"
+    phases_file = logs / f"phases_{label}_w{workers}.jsonl"
+    phases_file.unlink(missing_ok=True)
+    env = dict(os.environ)
+    env.pop("GRADER_PHASES", None)
+    if baseline is None:
+        env["GRADER_PHASES"] = str(phases_file)
+    with TreeCpu() as cpu:
+        seconds, watch = grade_command(
+            subs, out, ["--workers", str(workers)], log, baseline or ROOT, env
+        )
     inside = _seconds_in_notebooks(out / "scores.csv")
     notes = f"per-notebook seconds (scores.csv) sum to {inside:.1f} s"
     if workers == 1:
         notes += f"; start-up, oracles and report {seconds - inside:.1f} s"
-    return Run(f"grader grade --workers {workers}", seconds, n, watch, notes)
+    method = f"{label} grade --workers {workers}"
+    return Run(method, seconds, n, watch, notes, cpu.seconds, read_phases(phases_file), workers)
+
+
+def read_phases(path: Path) -> dict[str, tuple[float, float]]:
+    """Each phase's wall and CPU seconds, summed over every line of a ``GRADER_PHASES`` file."""
+    found: dict[str, tuple[float, float]] = {}
+    for line in (_read(str(path)) or "").splitlines():
+        entry = json.loads(line)
+        for name, wall in entry["wall"].items():
+            before = found.get(name, (0.0, 0.0))
+            found[name] = (before[0] + wall, before[1] + entry["cpu"].get(name, 0.0))
+    return found
+
+
+def print_phases(runs: list[Run]) -> None:
+    """Per notebook, each phase's wall and CPU seconds for each grader row with phases."""
+    shown = [run for run in runs if run.phases]
+    if not shown:
+        return
+    print()
+    head = "".join(f" {f'w{r.workers} wall':>9} {f'w{r.workers} CPU':>8}" for r in shown)
+    print(f"{'phase, s per notebook':<24}{head}")
+    for name in (*PHASES, "fixed", "total"):
+        cells = []
+        for run in shown:
+            wall, cpu = _phase_figures(run, name)
+            cells.append(f" {wall:>9.3f} {cpu:>8.3f}")
+        print(f"{name:<24}{''.join(cells)}")
+    print(
+        "(wall: seconds one notebook spends in the phase; fixed: the command's wall seconds "
+        "less the phases' / workers, and its tree's CPU less the phases'; total: the command)"
+    )
+
+
+def _phase_figures(run: Run, name: str) -> tuple[float, float]:
+    n = run.n
+    if name == "total":
+        return run.seconds / n, run.cpu / n
+    if name == "fixed":
+        wall = sum(w for w, _ in run.phases.values())
+        cpu = sum(c for _, c in run.phases.values())
+        return (run.seconds - wall / run.workers) / n, (run.cpu - cpu) / n
+    wall, cpu = run.phases.get(name, (0.0, 0.0))
+    return wall / n, cpu / n
 
 
 def _seconds_in_notebooks(scores: Path) -> float:
@@ -377,20 +539,22 @@ def _peak(watches: list[TreeWatch], *roles: str) -> float:
 def print_tables(runs: list[Run], watches: dict[str, list[TreeWatch]]) -> None:
     print()
     print(
-        f"{'method':<28} {'total s':>8} {'s/notebook':>10} {'CPU s':>6} {'cores':>5} "
-        f"{'others CPU s':>12}  notes"
+        f"{'method':<28} {'total s':>8} {'s/notebook':>10} {'CPU s':>6} {'CPU s/nb':>8} "
+        f"{'cores':>5} {'others CPU s':>12}  notes"
     )
     for run in runs:
         watch = run.watch
+        cpu = run.cpu or watch.own_cpu
         print(
             f"{run.method:<28} {run.seconds:>8.2f} {run.per_notebook:>10.3f} "
-            f"{watch.own_cpu:>6.1f} {watch.own_cpu / run.seconds:>5.2f} "
+            f"{cpu:>6.1f} {cpu / run.n:>8.3f} {cpu / run.seconds:>5.2f} "
             f"{watch.foreign_cpu:>12.1f}  {run.notes}"
         )
     print(
-        "(CPU s: what the method used on all cores, kernels included; cores: CPU s / total s; "
-        "others CPU s: used meanwhile by processes outside this benchmark: well above 0, "
-        "the timings are noisy)"
+        "(CPU s: what the method used on all cores, kernels included: for the grader its "
+        "process tree's cgroup, for bare the machine's busy time less others'; cores: CPU s / "
+        "total s; others CPU s: used meanwhile by processes outside this benchmark: well "
+        "above 0, the timings are noisy)"
     )
     print()
     print(
@@ -408,6 +572,25 @@ def print_tables(runs: list[Run], watches: dict[str, list[TreeWatch]]) -> None:
             f"max {_peak(seen, 'kernel'):.1f} over {run.watch.count('kernel')} kernels; "
             f"{n_workers} worker process(es); {run.watch.polls} polls"
         )
+
+
+def print_summary(runs: list[Run], watches: dict[str, list[TreeWatch]]) -> None:
+    """The figures the docs quote: ratios, with the seconds per notebook they come from."""
+    by = {run.method: run for run in runs}
+    bare = runs[0]
+    print(f"bare_s_per_notebook: {bare.per_notebook:.3f}")
+    for label in ("grader", "base"):
+        one, two = by.get(f"{label} grade --workers 1"), by.get(f"{label} grade --workers 2")
+        if one is None or two is None:
+            continue
+        prefix = "" if label == "grader" else "baseline_"
+        peak = max(_peak(watches[run.method], "grader", "worker", "zygote") for run in (one, two))
+        print(f"{prefix}s_per_notebook_1_worker: {one.per_notebook:.3f}")
+        print(f"{prefix}s_per_notebook_2_workers: {two.per_notebook:.3f}")
+        print(f"{prefix}cpu_s_per_notebook_2_workers: {two.cpu / two.n:.3f}")
+        print(f"{prefix}overhead_ratio: {one.per_notebook / bare.per_notebook:.3f}")
+        print(f"{prefix}speedup_vs_bare_2_workers: {bare.per_notebook / two.per_notebook:.3f}")
+        print(f"{prefix}peak_rss_mb: {peak:.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -431,6 +614,13 @@ def main(argv: list[str] | None = None) -> None:
         "(peak RSS: the largest of all rounds)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also time the grader of this checkout (a git worktree of an earlier commit) in "
+        "the same rounds, for a before/after under the same load",
+    )
     args = parser.parse_args(argv)
     if args.submissions < 1 or args.workers_max < 2 or args.repeat < 1:
         parser.error("--submissions and --repeat must be >= 1, --workers-max >= 2")
@@ -448,6 +638,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"bare kernel: {kernel_cmd}")
         print(f"grader kernel isolation: {grader_isolation()}")
         print(f"min_cases_per_check: {cases} ({check})")
+        print(f"load average at start: {load_average()}")
         if args.repeat > 1:
             print(f"rounds: {args.repeat}, interleaved; the fastest of each method is shown")
         if cases < MIN_CASES:
@@ -472,28 +663,27 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.repeat):
             rounds = [run_bare(subs, tmp / "bare")]
             for workers in range(1, args.workers_max + 1):
-                out = tmp / f"out_w{workers}"
-                shutil.rmtree(out, ignore_errors=True)
-                rounds.append(run_grader(tmp / "submissions", out, workers, n, tmp))
-                books.add(_gradebook(out))
+                for tree in (None, args.baseline) if args.baseline else (None,):
+                    out = tmp / f"out_{'base' if tree else 'grader'}_w{workers}"
+                    shutil.rmtree(out, ignore_errors=True)
+                    rounds.append(run_grader(tmp / "submissions", out, workers, n, tmp, tree))
+                    books.add(_gradebook(out))
             for run in rounds:
                 watches.setdefault(run.method, []).append(run.watch)
                 if run.method not in best or run.seconds < best[run.method].seconds:
                     best[run.method] = run
         runs = list(best.values())
         print_tables(runs, watches)
+        print_phases(runs)
+        print(f"load average at end: {load_average()}")
         if len(books) != 1:
-            print("warning: the gradebooks differ between worker counts")
+            print("warning: the gradebooks differ between worker counts (or from the baseline)")
         else:
-            print("gradebooks identical across worker counts")
+            print("gradebooks identical across worker counts (and the baseline's)")
         if args.keep:
             print(f"kept: {tmp}")
 
-        bare, one, two = runs[0], runs[1], runs[2]
-        peak = max(_peak(watches[run.method], "grader", "worker", "zygote") for run in runs[1:])
-        print(f"overhead_ratio: {one.per_notebook / bare.per_notebook:.3f}")
-        print(f"speedup_vs_bare_2_workers: {bare.per_notebook / two.per_notebook:.3f}")
-        print(f"peak_rss_mb: {peak:.2f}")
+        print_summary(runs, watches)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -6,16 +6,11 @@ its rows, a worker that crashes is replaced, and the report is always written in
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
 import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -28,11 +23,11 @@ from grader.assignment._secret import CourseSecret
 from grader.assignment._spec import Assignment
 from grader.course._annotation import Annotation
 from grader.errors import OutputError
-from grader.grading import _sources, _worker
-from grader.grading._intake import Entry, collect_submissions, examine, submission_name
+from grader.grading import _pool, _sources, _worker
+from grader.grading._intake import Entry, collect_submissions, examine
 from grader.grading._notebook import zero_result
 from grader.grading._variants import with_variants
-from grader.kernel import _sandbox, _warm
+from grader.kernel import _phases, _sandbox, _warm
 from grader.kernel._limits import Limits
 from grader.report._outputs import write_outputs
 from grader.report._tables import GradedBatch
@@ -41,13 +36,11 @@ from grader.results._extensions import extensions_info, kept_extensions
 from grader.results._folder import OutputFolder
 from grader.results._late import Extension
 from grader.results._manual_questions import marked_results
-from grader.results._model import KERNEL_DIED, NOT_SUBMITTED, SubmissionResult
+from grader.results._model import NOT_SUBMITTED, SubmissionResult
 from grader.results._roster import kept_roster
 from grader.results._scores import ClassTotals
 
 Progress = Callable[[SubmissionResult], None]
-#: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
-STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,7 @@ def grade_batch(
         roster = kept_roster(folder)
     workers = min(workers or os.cpu_count() or 1, len(files))
     # The pool starts while the plan is built.
-    pool = _start_pool(workers) if workers > 1 and runner is None else None
+    pool = _pool.start_pool(workers) if workers > 1 and runner is None else None
     if runner is None and pool is None:
         _warm.prestart()  # this process grades: its zygote imports while the plan is built
     where = runner or _PoolRunner(pool, workers)
@@ -301,6 +294,11 @@ def _recorder(
     notes = annotations or {}
 
     def record(result: SubmissionResult) -> None:
+        with _phases.phase("store"):
+            _store(result)
+        _phases.flush(result.submission)
+
+    def _store(result: SubmissionResult) -> None:
         entry = entries[result.submission]
         if result.submission in notes:
             result = notes[result.submission].applied(result)
@@ -340,119 +338,4 @@ class _PoolRunner:
                 batch.record(_worker.grade_safely(batch.plan, path, batch.folder.root))
             return
         todo = list(batch.todo)
-        _run_pool(batch.plan, todo, batch.folder.root, self.pool, self.workers, batch.record)
-
-
-def _start_pool(workers: int) -> ProcessPoolExecutor:
-    """Workers are spawned here, with SIGINT and SIGTERM ignored (kept across exec): a Ctrl-C
-    in the terminal reaches only the coordinator, which stops them in order (see ``_stop``),
-    and a SIGTERM before a worker listens for it does not kill it (a pool whose workers die
-    while it feeds them hangs on Python 3.10)."""
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker.init
-    )
-    with _ignoring(signal.SIGINT, signal.SIGTERM):
-        for _ in range(workers):
-            pool.submit(_worker.ready)  # each submit spawns a worker while none is idle
-    return pool
-
-
-def _run_pool(
-    plan: GradingPlan,
-    todo: list[Path],
-    out: Path,
-    first: ProcessPoolExecutor,
-    workers: int,
-    record: Callable[[SubmissionResult], None],
-) -> None:
-    """A pool of workers; if one crashes, the pool is rebuilt and the lost ones retried once."""
-    attempts: dict[Path, int] = {}
-    queue = list(todo)
-    pool: ProcessPoolExecutor | None = first
-
-    def lost(path: Path) -> None:
-        attempts[path] = attempts.get(path, 0) + 1
-        if attempts[path] >= 2:
-            record(_crashed(plan, path))
-        else:
-            queue.append(path)
-
-    while queue:
-        pool = pool or _start_pool(min(workers, len(queue)))
-        pending: dict[Future[SubmissionResult], Path] = {}
-        try:
-            for path in queue[:]:
-                queue.remove(path)
-                try:
-                    pending[pool.submit(_worker.grade_safely, plan, path, out)] = path
-                except BrokenProcessPool:
-                    lost(path)
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    path = pending.pop(future)
-                    try:
-                        record(future.result())
-                    except (BrokenProcessPool, _worker.WorkerStopped):
-                        lost(path)
-        except KeyboardInterrupt:
-            _stop(pool, pending, record)
-            raise
-        finally:
-            pool.shutdown(cancel_futures=True)
-        pool = None
-
-
-def _stop(
-    pool: ProcessPoolExecutor,
-    pending: dict[Future[SubmissionResult], Path],
-    record: Callable[[SubmissionResult], None],
-) -> None:
-    """Ctrl-C: store every result already back, stop the workers' kernels, grade nothing more.
-
-    A worker stops on SIGTERM within a second or so, sent again until it listens (one still
-    starting ignores it); one that does not stop is killed, and its kernels die with it (they
-    exit when its lifeline pipe closes).
-    """
-    with _ignoring(signal.SIGINT):  # a second Ctrl-C must not cut this short
-        workers = list((getattr(pool, "_processes", None) or {}).values())  # public in 3.14
-        # What no worker has started is cancelled by the pool's own thread: a future cancelled
-        # from here stays in its books, and a worker dying next (one told to stop before it
-        # could listen) breaks that thread on it (3.11), which then waits for ever at exit.
-        pool.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + STOP_SECONDS
-        # Polled: wait() never sees a future the pool cancelled (it is not "notified").
-        while not all(f.done() for f in pending) and time.monotonic() < deadline:
-            _signal(workers, signal.SIGTERM)
-            wait([f for f in pending if not f.done()], timeout=0.25)
-        for future in pending:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                record(future.result())
-        if not all(f.done() for f in pending):
-            _signal(workers, signal.SIGKILL)
-
-
-def _signal(workers: list[multiprocessing.Process], signum: int) -> None:
-    for process in workers:
-        if process.pid is not None and process.is_alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signum)
-
-
-@contextlib.contextmanager
-def _ignoring(*signums: int) -> Iterator[None]:
-    """These signals ignored meanwhile, where this thread may change them (the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signums}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:
-    why = "Grading this notebook crashed the grader's worker process twice."
-    return zero_result(plan, submission_name(path), KERNEL_DIED, why)
+        _pool.run_pool(batch.plan, todo, batch.folder.root, self.pool, self.workers, batch.record)

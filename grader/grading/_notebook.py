@@ -29,7 +29,7 @@ from grader.grading._statistics import judge_samples
 from grader.grading._uses import with_causes
 from grader.grading._verdict import by_comparator, why_not
 from grader.grading._written import written_answers
-from grader.kernel import _protocol
+from grader.kernel import _phases, _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
 from grader.results._model import (
     ERROR,
@@ -77,7 +77,8 @@ def grade_notebook(
     name = name or submission_name(path)
     plan = plan.for_submission(name)  # its own variant's answers, where the sheet has [variants]
     start = time.monotonic()
-    submission = read_submission(path)
+    with _phases.phase("start"):
+        submission = read_submission(path)
     if submission.nb is None:
         problem = submission.problem
         return zero_result(plan, name, INVALID_NOTEBOOK, problem, start, submission.params)
@@ -99,8 +100,9 @@ def grade_notebook(
     if session.survivors:  # checked through the submission's cgroup once it was torn down
         events.append(Event("processes_survived"))
     # Once the kernel is gone: an executed notebook means done.
-    if keep_executed is not None and not write_executed(session.nb, keep_executed):
-        events.append(Event("executed_not_kept"))
+    with _phases.phase("store"):
+        if keep_executed is not None and not write_executed(session.nb, keep_executed):
+            events.append(Event("executed_not_kept"))
     seconds = round(time.monotonic() - start, 3)
     return SubmissionResult(
         name,
@@ -152,9 +154,14 @@ class _Grader:
         if execution.gave_up:
             self.dead = {"cells": [i + 1 for i in execution.skipped]}
 
+    def _phase(self, name: str) -> Any:
+        """Time inside counted as ``name``'s, with the submission's CPU (``_phases``)."""
+        return _phases.phase(name, self.session.cpu_seconds)
+
     def _inventory(self) -> dict[str, list[str] | None]:
         try:
-            return self.session.inventory()
+            with self._phase("calls"):
+                return self.session.inventory()
         except KernelDied:
             return {}
 
@@ -176,7 +183,8 @@ class _Grader:
         if self.dead or not names:
             return []
         try:
-            origins = self.session.origins(names)
+            with self._phase("calls"):
+                origins = self.session.origins(names)
         except KernelDied:
             return []
         events = imported_events(origins, names)
@@ -210,16 +218,25 @@ class _Grader:
         n = check.samples
         seeds = [call_seed(check.key, c, i) for c in cases for i in range(n)]
         try:
-            outcomes = self.session.call(
-                check.function,
-                self.kinds[check.function],
-                [call_values(check, c, i) for c in cases for i in range(n)],
-                rich=not is_numeric(check.returns),
-                every=check.credit == "proportional",
-                seeds=seeds if check.stochastic else None,
-            )
+            with self._phase("calls"):
+                outcomes = self.session.call(
+                    check.function,
+                    self.kinds[check.function],
+                    [call_values(check, c, i) for c in cases for i in range(n)],
+                    rich=not is_numeric(check.returns),
+                    every=check.credit == "proportional",
+                    seeds=seeds if check.stochastic else None,
+                )
         except KernelDied as exc:
             return self._died(check, exc)
+        with self._phase("comparisons"):
+            return self._judged(check, cases, outcomes)
+
+    def _judged(
+        self, check: Check, cases: tuple[Any, ...], outcomes: list[_protocol.Outcome]
+    ) -> CheckResult:
+        """A check's result from its calls' outcomes, compared with the oracle's answers."""
+        n = check.samples
         groups = [outcomes[i : i + n] for i in range(0, len(outcomes), n)]
         run = passed = hidden_passed = 0
         first = None
@@ -272,7 +289,8 @@ class _Grader:
         reason = reason_of(check, outcome, why, self.inventory, self.plan.limits.memory_mb)
         broken: tuple[str, ...] = ()
         if outcome.kind == "value":  # a call that raised or hung is explained already
-            broken, example = broken_properties(self, check, wrong or [])
+            with self._phase("hints"):
+                broken, example = broken_properties(self, check, wrong or [])
             if example:
                 reason = replace(reason, params={**reason.params, "hint": example})
         case = self.plan.cases[check.key][index] if not check.variable else None
@@ -294,7 +312,8 @@ class _Grader:
     def _variable(self, check: Check) -> CheckResult:
         """A value the notebook computed at top level: read once, compared like an answer."""
         try:
-            (outcome,) = self.session.fetch(check.function, rich=not is_numeric(check.returns))
+            with self._phase("calls"):
+                (outcome,) = self.session.fetch(check.function, rich=not is_numeric(check.returns))
         except KernelDied as exc:
             return self._died(check, exc)
         if outcome.kind == "missing":

@@ -20,7 +20,7 @@ from typing import Any
 from grader.assignment._plan import GradingPlan
 from grader.grading._intake import submission_name
 from grader.grading._notebook import grade_notebook, zero_result
-from grader.kernel import _runtime, _session, _warm
+from grader.kernel import _phases, _runtime, _session, _warm
 from grader.results._folder import OutputFolder
 from grader.results._model import ERROR, SubmissionResult
 
@@ -105,4 +105,5 @@ def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
     if stop.abandoned:  # its kernel was killed under it: whatever came back is no grade
         executed.unlink(missing_ok=True)
         raise WorkerStopped(name)
+    _phases.flush(name)
     return result

@@ -16,18 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 import nbformat
 from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.errors import KernelStartError
-from grader.kernel import _client, _process, _protocol, _runtime, _sandbox, _warm
-from grader.kernel._budget import Budget
-from grader.kernel._execution import (
+from grader.kernel import _client, _phases, _process, _protocol, _runtime, _sandbox, _warm
+from grader.kernel._execution import (  # the KernelDied family, imported from here too
     CellOutcome,
     Execution,
     KernelDied,
@@ -35,7 +32,13 @@ from grader.kernel._execution import (
     KernelTimeout,
 )
 from grader.kernel._limits import Limits
+from grader.kernel._requests import KernelRequests
 from grader.kernel._restarts import RestartPolicy
+
+__all__ = [
+    "CellOutcome", "Execution", "KernelDied", "KernelOutOfMemory", "KernelSession",
+    "KernelTimeout", "OpenSessions", "stop_sessions",
+]  # fmt: skip
 
 
 @dataclass
@@ -68,7 +71,7 @@ def _refuse_if_stopping() -> None:
         raise KeyboardInterrupt("the grader is stopping")
 
 
-class KernelSession:
+class KernelSession(KernelRequests):
     """A fresh kernel for one notebook, in its own scratch folder, torn down on exit."""
 
     def __init__(
@@ -100,11 +103,16 @@ class KernelSession:
         _refuse_if_stopping()
         self._warm = _sandbox.warm_wanted()
         base = _warm.inbox() if self._warm else None
-        self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files, base)
+        with _phases.phase("start"):
+            self._scratch = _sandbox.Scratch.create(self.notebook_path, self.data_files, base)
         _runtime.part(OpenSessions).open.add(self)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        with _phases.phase("teardown"):
+            self._exit(kind)
+
+    def _exit(self, kind: type[BaseException] | None) -> None:
         try:
             if kind is not None and not issubclass(kind, Exception):  # Ctrl-C, SystemExit
                 _client.cancel_leftovers()
@@ -127,6 +135,10 @@ class KernelSession:
                 self._scratch.remove()  # closes the lifeline and kills the cgroup's processes
 
     def start_kernel(self) -> None:
+        with _phases.phase("start", self._cpu_seconds):
+            self._start_kernel()
+
+    def _start_kernel(self) -> None:
         _refuse_if_stopping()
         assert self._scratch is not None
         launch = _sandbox.prepare_launch(self._scratch, self.limits)
@@ -140,7 +152,7 @@ class KernelSession:
             if warm:  # no student code has run yet: the zygote failed, not the notebook
                 _warm.note_failure(exc)
                 self._warm = False
-                return self.start_kernel()
+                return self._start_kernel()
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
         self._request(_protocol.before_cells_request(self.limits.output_bytes), 30, False)
@@ -208,6 +220,10 @@ class KernelSession:
 
     def run_cells(self) -> int | None:
         """Run the cells not yet skipped; return the index of a fatal cell, if one is met."""
+        with _phases.phase("cells", self._cpu_seconds):
+            return self._run_cells()
+
+    def _run_cells(self) -> int | None:
         assert self._client is not None
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or index in self.execution.skipped:
@@ -269,120 +285,3 @@ class KernelSession:
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline
-
-    # -- calls into the student's functions ---------------------------------------------------
-    def _install_driver(self) -> None:
-        self._request(_protocol.install_request(), 30, want_result=False)
-
-    def inventory(self) -> dict[str, list[str] | None]:
-        return _protocol.parse_inventory(self._request(_protocol.INVENTORY_REQUEST, 30))
-
-    def origins(self, names: list[str]) -> dict[str, str]:
-        """Which of ``names`` the notebook imported, and from which module."""
-        return _protocol.parse_origins(self._request(_protocol.origins_request(names), 30))
-
-    def call(
-        self,
-        function: str,
-        kinds: list[str],
-        cases: list[list[Any]],
-        rich: bool = False,
-        every: bool = False,
-        seeds: list[int] | None = None,
-    ) -> list[_protocol.Outcome]:
-        """Call ``function`` on every case in one round trip; a dead kernel raises KernelDied."""
-        limits = self.limits
-        code = _protocol.run_request(
-            function,
-            kinds,
-            cases,
-            limits.call_cpu_seconds,
-            limits.call_wall_seconds,
-            rich,
-            every,
-            seeds,
-        )
-        budget = 10 + len(cases) * (limits.call_cpu_seconds + 0.05)
-        budget = min(budget, limits.call_wall_seconds * 3 + 10)
-        reply = self._request(code, budget)
-        if self.oom_kills() > self._oom_seen:  # a child or a tmpfs write went over the cap
-            self.stop_kernel()
-            raise self._dead("a process was killed")
-        return _protocol.parse_outcomes(reply, len(cases), rich)
-
-    def fetch(self, name: str, rich: bool = False) -> list[_protocol.Outcome]:
-        """One top-level value of the notebook, as one outcome; a dead kernel raises."""
-        reply = self._request(_protocol.value_request(name, rich), self.limits.call_wall_seconds)
-        return _protocol.parse_outcomes(reply, 1, rich)
-
-    def _request(self, code: str, budget: float, want_result: bool = True) -> str | None:
-        """Send ``code``; ``budget`` is CPU seconds of the whole submission where its cgroup
-        counts them (so a loaded machine costs nobody marks), wall-clock seconds elsewhere."""
-        client = self._client
-        if client is None or client.kc is None:
-            raise KernelDied("no kernel")
-        try:
-            return run_sync(self._async_request)(client, code, budget, want_result)
-        except KernelDied:
-            self.stop_kernel()
-            raise
-
-    def _cpu_seconds(self) -> float | None:
-        group = self._scratch.cgroup if self._scratch else None
-        return group.cpu_seconds() if group is not None else None
-
-    def oom_kills(self) -> int:
-        """Processes of this submission killed so far for going over its memory cap."""
-        group = self._scratch.cgroup if self._scratch else None
-        return group.oom_kills() if group is not None else 0
-
-    def resources(self) -> dict[str, str]:
-        """What the submission used, from its cgroup, for the report (empty where none)."""
-        group = self._scratch.cgroup if self._scratch else None
-        if group is None:
-            return {}
-        found = {"cgroups": ",".join(group.controllers)}
-        cpu, peak = group.cpu_seconds(), group.memory_peak_bytes()
-        if cpu is not None:
-            found["cpu_seconds"] = f"{cpu:.3f}"
-        if peak is not None:
-            found["memory_peak_mb"] = f"{peak / 2**20:.1f}"
-        return found
-
-    def _dead(self, why: str) -> KernelDied:
-        """The right exception for a kernel found dead: out of memory if its cgroup says so."""
-        if self.oom_kills() > self._oom_seen:
-            self._oom_seen = self.oom_kills()
-            return KernelOutOfMemory(
-                f"the submission went over its memory cap of {self.limits.memory_mb} MiB "
-                "(all its processes and files together)"
-            )
-        return KernelDied(why)
-
-    async def _async_request(
-        self, client: NotebookClient, code: str, budget: float, want_result: bool
-    ) -> str | None:
-        kc = client.kc
-        assert kc is not None and client.km is not None
-        expressions = {"out": "__grader_out__"} if want_result else {}
-        msg_id = kc.execute(
-            code, silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
-        )
-        clock = Budget(budget, self._cpu_seconds, self.deadline)
-        while True:
-            if clock.spent():
-                _process.kill_process_group(_client.pid_of(client.km))
-                raise KernelTimeout("the kernel did not answer in time")
-            try:
-                reply = await kc.get_shell_msg(timeout=clock.wait())
-            except Empty:
-                await _client.drain(kc)
-                if not await client.km.is_alive():
-                    raise self._dead("the kernel died") from None
-                continue
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                await _client.drain(kc)
-                if _protocol.asked_exit(reply):
-                    _process.kill_process_group(_client.pid_of(client.km))
-                    raise KernelDied("the code called exit()")
-                return _client.reply_text(reply) if want_result else None
