@@ -1,16 +1,16 @@
 """The commands around a graded class that are not grading: ``similarity`` (pairs to look at,
 never a grade) and ``serve`` (the marking app), registered on the grader's command group by
-``grader._cli``."""
+``grader._cli``.
+
+Nothing but click is imported here at first: each command imports what it needs when it runs,
+so that ``grader serve`` (timed to its first page) pays for no other command's modules.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-
-from grader.errors import GraderError
-from grader.results._folder import OutputFolder
-from grader.results._neutralise import neutralise
 
 
 @click.command()
@@ -56,6 +56,8 @@ def similarity(
     index: Path | None,
 ) -> None:
     """Flag pairs of submissions graded into OUT whose code or prose is alike (never a grade)."""
+    from grader.results._folder import OutputFolder
+    from grader.results._neutralise import neutralise
     from grader.similarity._pairs import BANDS, Settings
     from grader.similarity._run import label
     from grader.similarity._run import similarity as compare
@@ -88,7 +90,9 @@ def similarity(
 def _report_similar(out: Path) -> None:
     """The class report shows the flagged pairs: written again from the store. A store the
     report cannot be rebuilt from (its assignment folder not on this machine) leaves it as is."""
+    from grader.errors import GraderError
     from grader.report._rebuild import rebuild_report
+    from grader.results._folder import OutputFolder
 
     try:
         rebuild_report(out)
