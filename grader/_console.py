@@ -40,7 +40,8 @@ def say_exports(
     if rows:
         listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
         click.echo(
-            f"Warning: {len(rows)} name(s) match nobody in the roster: {listed}. Listed in {path}.",
+            f"Warning: {len(rows)} name(s) not joined between the roster and the graded "
+            f"submissions: {listed}. Listed in {path}.",
             err=True,
         )
 

@@ -336,3 +336,41 @@ def moodle_group_worksheet(path: Path, encoding: str = "utf-8") -> Path:
         text = "\r\n".join(",".join(f'"{c}"' for c in row) for row in table) + "\r\n"
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def course_folder(where: Path) -> Path:
+    """An instructor's course folder as the how-to (docs/how-to/lms-downloads.md) starts from:
+    their sheet (``assignments/variational_inference/`` and its oracles in ``reference/``),
+    Moodle's zip ``Sheet 1-42.zip``, a plain ``roster.csv`` and Moodle's ``worksheet.csv``."""
+    shutil.copytree(ROOT / "assignments" / "variational_inference",
+                    where / "assignments" / "variational_inference")  # fmt: skip
+    (where / "reference").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "reference" / "variational_inference.py", where / "reference")
+    moodle(where / "download")
+    zipped(where / "download", where / "Sheet 1-42.zip")
+    shutil.rmtree(where / "download")
+    plain_roster(where / "roster.csv")
+    moodle_worksheet(where / "worksheet.csv")
+    return where
+
+
+def handins_folder(where: Path) -> Path:
+    """A plain folder of hand-ins and a roster naming each by file (docs/how-to/lms-exports.md):
+    Zoe is on the roster with nothing handed in."""
+    (where / "handins").mkdir(parents=True)
+    for name in ("alice_numpy", "erin_variance_bug"):
+        shutil.copy(EXAMPLES / f"{name}.ipynb", where / "handins")
+    (where / "roster.csv").write_text(
+        "submission,student_id,name,email\n"
+        "alice_numpy,20230001,Alice Numpy,alice@uni.example\n"
+        "erin_variance_bug.ipynb,20230002,Erin Variance,erin@uni.example\n"
+        "zoe_absent,20230009,Zoe Absent,zoe@uni.example\n",
+        encoding="utf-8",
+    )
+    return where
+
+
+if __name__ == "__main__":  # the how-to pages' hidden set-up: python lms_fixtures.py KIND DIR
+    import sys
+
+    {"course": course_folder, "handins": handins_folder}[sys.argv[1]](Path(sys.argv[2]))
