@@ -10,7 +10,12 @@ from pathlib import Path
 
 import click
 
-from grader._cli_variants import release_students, secret_for, secret_option
+from grader._cli_variants import (
+    release_students,
+    secret_for,
+    secret_option,
+    validation_sample,
+)
 from grader.assignment._frozen import freeze as freeze_inputs
 from grader.assignment._spec import Assignment, load_assignment
 from grader.results._neutralise import neutralise
@@ -96,12 +101,27 @@ def assign(assignment: str) -> None:
     default=None,
     help="Mutants graded at once (default: the number of cores).",
 )
-def validate(assignment: str, with_mutants: bool, workers: int | None) -> None:
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With [variants]: run the solution on every roster student's variant (default: a "
+    "random sample).",
+)
+@secret_option
+def validate(
+    assignment: str,
+    with_mutants: bool,
+    workers: int | None,
+    roster: Path | None,
+    secret_file: Path | None,
+) -> None:
     """Check ASSIGNMENT is ready to grade; exit 1 naming each problem found."""
     from grader.grading._validate import validate as find_problems
 
     spec = load_assignment(assignment)
-    problems = find_problems(spec)
+    key, students = validation_sample(spec, roster, secret_file)
+    problems = find_problems(spec, None, key, students)
     if not problems:
         by_hand = sum(q.points for q in spec.manual_questions)
         click.echo(

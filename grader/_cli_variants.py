@@ -63,3 +63,17 @@ def release_students(spec: Assignment, folder: Path, roster: Path, given: Path |
         f"{released.manifest} (the course secret is not in the bundle)."
     )
     return released
+
+
+def validation_sample(
+    spec: Assignment, roster: Path | None, given: Path | None
+) -> tuple[CourseSecret | None, list[str]]:
+    """What ``validate`` grades the variants of: every roster student's (the course secret
+    needed), else a random sample (no secret needed)."""
+    if roster is None or spec.variants is None:
+        return None, []
+    from grader.course._roster import load_class_roster
+    from grader.course._variants import roster_keys
+
+    key = load_secret(given, f"validate --roster: {spec.name} has [variants]")
+    return key, roster_keys(load_class_roster(roster))

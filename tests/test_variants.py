@@ -162,3 +162,43 @@ def test_grading_without_the_secret_is_refused_before_any_notebook_runs(course, 
     run = run_grader("grade", GAUSSIAN_KL, one, "--out", tmp_path / "out")
     assert run.returncode == 2 and "--secret-file" in run.stderr
     assert not (tmp_path / "out" / "scores.csv").exists()
+
+
+def _sheet_with(tmp_path: Path, variants: str) -> Path:
+    """A copy of gaussian_kl whose [variants] table is ``variants``."""
+    folder = tmp_path / "assignments" / "gaussian_kl"
+    shutil.copytree(GAUSSIAN_KL, folder)
+    (tmp_path / "reference").mkdir()
+    shutil.copy(ROOT / "reference" / "gaussian_kl.py", tmp_path / "reference")
+    spec = folder / "spec.toml"
+    text = spec.read_text(encoding="utf-8")
+    start, end = text.index("\n[variants]") + 1, text.index("[[questions]]")
+    spec.write_text(text[:start] + "[variants]\n" + variants + "\n" + text[end:], encoding="utf-8")
+    return folder
+
+
+def test_validate_runs_the_solution_on_every_roster_variant(course):
+    roster = course["root"] / "roster.csv"
+    run = run_grader("validate", GAUSSIAN_KL, "--roster", roster, "--secret-file", course["secret"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "valid" in run.stdout
+
+
+def test_validate_flags_a_variant_whose_oracle_fails_or_whose_answer_is_degenerate(tmp_path):
+    from grader.assignment._secret import CourseSecret
+    from grader.grading._validate import validate
+
+    key = CourseSecret(bytes(range(32)), tmp_path / "key")
+    same = "mu1 = { choices = [0.0] }\nmu2 = { choices = [0.0] }\n"
+    degenerate = _sheet_with(
+        tmp_path / "a", same + "sigma1 = { choices = [1.0] }\nsigma2 = { choices = [1.0] }\n"
+    )
+    problems = validate(load_assignment(degenerate), None, key, ["amy"])
+    assert any("2/kl_mine on the variant of amy" in p and "degenerate" in p for p in problems)
+    failing = _sheet_with(
+        tmp_path / "b",
+        same + 'sigma1 = { choices = [0.0] }\nsigma2 = { generator = "pick_sigma2" }\n',
+    )
+    problems = validate(load_assignment(failing), None, key, ["amy", "bo"])
+    assert any(p.startswith("the variant of amy") and "ZeroDivisionError" in p for p in problems)
+    assert any(p.startswith("the variant of bo") for p in problems)

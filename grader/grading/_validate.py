@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,14 @@ import nbformat
 
 from grader.assignment._frozen import load_frozen
 from grader.assignment._plan import GradingPlan, plain_answer
+from grader.assignment._secret import CourseSecret
 from grader.assignment._source import render, source_path, split_source
 from grader.assignment._spec import Assignment
 from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
 from grader.grading._diagnosis import never_named
 from grader.grading._fragile import fragile_cases
 from grader.grading._notebook import grade_notebook
+from grader.grading._validate_variants import variant_problems
 from grader.kernel._limits import Limits
 from grader.report._render_text import question_text
 from grader.results._context import FeedbackOptions
@@ -33,8 +35,16 @@ from grader.results._manual_questions import automatic_totals
 Report = Callable[[str], None]
 
 
-def validate(assignment: Assignment, limits: Limits | None = None) -> list[str]:
-    """Every problem found, each in one sentence naming what to fix; empty when all is well."""
+def validate(
+    assignment: Assignment,
+    limits: Limits | None = None,
+    secret: CourseSecret | None = None,
+    students: Sequence[str] = (),
+) -> list[str]:
+    """Every problem found, each in one sentence naming what to fix; empty when all is well.
+
+    An assignment with ``[variants]`` is graded on the variants of ``students`` (a random
+    sample where none are given; ``secret`` is then the course secret that decides theirs)."""
     problems: list[str] = []
     _source_agrees(assignment, problems.append)
     _definitions(assignment, problems.append)
@@ -43,7 +53,10 @@ def validate(assignment: Assignment, limits: Limits | None = None) -> list[str]:
         _oracle_on_public_cases(plan, problems.append)
         problems.extend(never_named(plan))
         problems.extend(fragile_cases(plan))
-        _graded(plan, problems.append)
+        if assignment.variants is not None:
+            problems.extend(variant_problems(plan, secret, students))
+        else:
+            _graded(plan, problems.append)
     return problems
 
 
