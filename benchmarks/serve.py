@@ -12,7 +12,10 @@ grader.serve OUT 0``, the app without the rest of the command line's imports. Th
 at a time over a kept-alive connection: the progress page, marking pages of random students for
 both manual questions, the rubric, overrides, audit and answer-groups pages, and saves of a
 mark (each a POST, a version check, an audit row and a redirect, followed by its page). Prints
-each kind's median, 95th percentile and maximum in milliseconds. The outputs are written again
+each kind's median, 95th percentile and maximum in milliseconds. Right after each first page,
+the groups page is asked for at once (the app groups the answers in a child as it starts): how
+long it took to answer, and how soon the groups themselves were shown. The machine's load
+average is printed before and after (the figures vary with it). The outputs are written again
 in the background after each save: the pages measured while that runs are in the figures.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import re
 import shutil
@@ -100,7 +104,9 @@ COMMANDS = {
 }
 
 
-def first_page(out: Path, args: list[str]) -> tuple[subprocess.Popen[str], Browser, float]:
+def first_page(out: Path, args: list[str]) -> tuple[subprocess.Popen[str], Browser, float, float]:
+    """The app started: the process, a signed-in browser, the seconds from the command to the
+    first page, and when the command started (``time.perf_counter``)."""
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, *(a.format(out=out) for a in args)],
@@ -110,7 +116,18 @@ def first_page(out: Path, args: list[str]) -> tuple[subprocess.Popen[str], Brows
     link = urllib.parse.urlsplit(process.stdout.readline().strip())
     browser = Browser(link.port or 80)
     timed(browser, "GET", f"/login?{link.query}")
-    return process, browser, time.perf_counter() - start
+    return process, browser, time.perf_counter() - start, start
+
+
+def groups_at_start(browser: Browser, started: float) -> tuple[float, float]:
+    """The groups page asked for right after the first page: how long it took to answer (ms),
+    and how soon after the command the groups themselves were shown (s)."""
+    answered, _ = timed(browser, "GET", "/groups/1c-derivation")
+    while True:
+        _, text = timed(browser, "GET", "/groups/1c-derivation")
+        if 'id="grouping"' not in text:
+            return answered, time.perf_counter() - started
+        time.sleep(0.05)
 
 
 def measure(browser: Browser, size: int, pages: int) -> dict[str, list[float]]:
@@ -139,6 +156,12 @@ def measure(browser: Browser, size: int, pages: int) -> dict[str, list[float]]:
     return figures
 
 
+def _load() -> str:
+    """The machine's load averages over 1, 5 and 15 minutes, and its cores."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--class-size", type=int, default=1000)
@@ -151,9 +174,15 @@ def main() -> None:
         made = time.perf_counter()
         make_class(out, args.class_size)
         print(f"class of {args.class_size} made in {time.perf_counter() - made:.1f} s ({out})")
+        print(f"load average before: {_load()}")
         for name, command in reversed(COMMANDS.items()):
-            process, browser, seconds = first_page(out, command)
+            process, browser, seconds, started = first_page(out, command)
             print(f"first page {seconds:.2f} s after `{name}` (budget 2 s)")
+            answered, ready = groups_at_start(browser, started)
+            print(
+                f"  groups page asked for at once: answered in {answered:.1f} ms; the groups "
+                f"shown {ready:.2f} s after the command"
+            )
             if name != "grader serve OUT":
                 process.terminate()
                 process.wait(timeout=60)
@@ -172,7 +201,7 @@ def main() -> None:
                 f"{kind:<14}{len(values):>5}{statistics.median(values):>11.1f}"
                 f"{p95:>9.1f}{values[-1]:>9.1f}"
             )
-        print(f"slowest page {worst:.1f} ms (budget 100 ms)")
+        print(f"slowest page {worst:.1f} ms (budget 100 ms); load average after: {_load()}")
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)

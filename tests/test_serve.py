@@ -4,7 +4,9 @@ marks going through the same path (a version and an audit row each)."""
 
 from __future__ import annotations
 
+import base64
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -126,12 +128,17 @@ def test_a_hostile_answer_reaches_the_page_as_text(out):
         client = _signed_in(link)
         status, headers, page = client.get(f"/mark/1a-prose/{NAMES.index('mallory_hostile')}")
     assert status == 200
-    answer = page.split('id="answer"')[1].split("</section>")[0].split(">", 1)[1]
+    answer = page.split('id="answer-text"')[1].split('id="cells"')[0].split(">", 1)[1]
     assert "&lt;script&gt;window.__pwned" in answer
     tags = _Tags()
     tags.feed(answer)
     assert tags.seen <= {("p", ()), ("span", ("class",)), ("code", ()), ("em", ())}
     assert "evil.example" in answer  # shown as text, never as a link or a source
+    cells = page.split('id="cells"')[1].split("</section>")[0]
+    tags = _Tags()
+    tags.feed(cells)
+    assert {tag for tag, _ in tags.seen} <= {"div", "pre", "code", "p", "img", "em"}
+    assert cells.count("<img ") == 1 and cells.count('src="data:image/png;base64,') == 1
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
 
 
@@ -185,10 +192,12 @@ def test_what_people_entered_survives_resume_and_overwrite(out):
     with running(out) as (link, _):
         client = _signed_in(link)
         page = client.get("/mark/1c-derivation/0")[2]
-        form = {"csrf": _csrf(page), "version": "0", "item": "r2", "comment": "Half way"}
+        form = {"csrf": _csrf(page), "version": "0", "item": ["r1", "r2"], "comment": "Half way"}
         assert client.post("/mark/1c-derivation/0", form)[0] == 200
         edit = {"csrf": _csrf(page), "item": "r2", "points": "1.5", "description": "Not there"}
         assert "1 student(s) re-scored" in client.post("/rubric/1c-derivation", edit)[2]
+        gone = {"csrf": _csrf(page), "item": "r1", "action": "delete"}
+        assert "Deleted item r1; 1 student(s)" in client.post("/rubric/1c-derivation", gone)[2]
         override = {"submission": "alice_numpy", "question": "1b", "points": "3", "reason": "why"}
         assert client.post("/overrides", {"csrf": _csrf(page), **override})[0] == 200
     notebooks = [EXAMPLES / "alice_numpy.ipynb", EXAMPLES / "ivan_unfinished.ipynb"]
@@ -197,11 +206,11 @@ def test_what_people_entered_survives_resume_and_overwrite(out):
         assert run.returncode == 0, run.stderr
         with closing(OutputFolder(out).existing_store()) as store:
             state = store.mark_state("alice_numpy", "1c-derivation")
-            assert (state.points, state.items, state.version) == (1.5, ("r2",), 2)
-            assert [i.points for i in store.rubric("1c-derivation")] == [1.0, 1.5]
+            assert (state.points, state.items, state.version) == (1.5, ("r2",), 3)
+            assert [i.item for i in store.rubric("1c-derivation")] == ["r2"]
             assert store.saved_comments("1c-derivation") == ["Half way"]
             assert store.overrides() == {("alice_numpy", "1b"): (3.0, "why")}
-            assert len(store.audit_log()) == 4
+            assert len(store.audit_log()) == 6
         book = (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()
         assert book[1].startswith('"alice_numpy",3.0,3.0,3.0,,1.5,')
 
@@ -243,7 +252,7 @@ def test_answers_alike_are_grouped():
 def test_a_group_is_marked_at_once_and_split_where_needed(out):
     with running(out) as (link, _):
         client = _signed_in(link)
-        page = client.get("/groups/1a-prose")[2]
+        page = _grouped(client, "/groups/1a-prose")
         assert "1 group(s)" in page and "2 answer(s) like no other" in page
         assert page.count('name="member"') == 3  # alice, bob and carol: the same answer
         with closing(OutputFolder(out).existing_store()) as store:  # bob marked meanwhile
@@ -263,3 +272,124 @@ def test_a_group_is_marked_at_once_and_split_where_needed(out):
     with closing(OutputFolder(out).existing_store()) as store:
         marks = {n: store.mark_state(n, "1a-prose").points for n in NAMES}
     assert marks == {**dict.fromkeys(NAMES), "alice_numpy": 1.5, "bob_copy": 1.0}
+
+
+def test_outputs_are_shown_inert():
+    """Each kind of output as the answer view renders it (the browser test runs them all in
+    Chromium): text escaped and cut, only checked PNG and JPEG bytes as data: images, HTML and
+    SVG never rendered."""
+    from grader.serve._answer_cells import ExtraCell
+    from grader.serve._output_view import MAX_TEXT, render_cells
+    from tests.serve_class import HOSTILE_OUTPUTS, png
+
+    jpeg = {"image/jpeg": base64.b64encode(b"\xff\xd8\xff\xe0 a jpeg").decode()}
+    shown = [*HOSTILE_OUTPUTS, {"output_type": "display_data", "data": jpeg}, "not a dict"]
+    page = render_cells([ExtraCell("code", "print('<b>')", tuple(shown))])
+    tags = _Tags()
+    tags.feed(page)
+    assert {tag for tag, _ in tags.seen} <= {"div", "pre", "code", "p", "img"}
+    assert {attrs for tag, attrs in tags.seen if tag == "img"} == {("class", "alt", "src")}
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert sources == [
+        "data:image/png;base64," + base64.b64encode(png()).decode(),
+        "data:image/jpeg;base64," + jpeg["image/jpeg"],
+    ]
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;red printed" in page
+    assert "\x1b" not in page and "A" * (MAX_TEXT + 1) not in page
+    assert "[... 990000 more characters not shown]" in page
+    assert "<svg" not in page and "&lt;svg" not in page  # SVG only named
+    assert "&lt;iframe src=" in page and "HTML output, shown as its source" in page
+
+
+def test_the_cells_that_go_with_an_answer(made):
+    """The answer cell's neighbours the student added, up to the sheet's next cell; none for a
+    student whose notebook as graded is not kept."""
+    from grader.serve._class import MarkedClass
+
+    marked = MarkedClass(made)
+    cells = marked.extra("mallory_hostile", "1a-prose")
+    assert [c.kind for c in cells] == ["code", "markdown", "code"]
+    assert len(cells[0].outputs) == 11 and len(cells[2].outputs) == 100
+    assert marked.extra("mallory_hostile", "1c-derivation") == []
+    assert marked.extra("alice_numpy", "1a-prose") == []
+    assert marked.extra("bob_copy", "1a-prose") is None
+
+
+def test_a_rubric_item_is_deleted(out):
+    """Deleting an item takes it off every mark that had it, re-scores each (a new version and
+    an audit row each), shows who went from what to what, and outlasts a restart: the spec's
+    rubric is not stored again, and a new item never takes the deleted one's id."""
+    with running(out) as (link, _):
+        client = _signed_in(link)
+        page = client.get("/rubric/1c-derivation")[2]
+        assert page.count('name="action" value="delete"') == 2
+        for n in (0, 1):
+            form = {"csrf": _csrf(page), "version": "0", "item": ["r1", "r2"] if n else "r1"}
+            assert client.post(f"/mark/1c-derivation/{n}", form)[0] == 200
+        gone = {"item": "r1", "action": "delete"}
+        assert client.post("/rubric/1c-derivation", gone)[0] == 403  # no CSRF token
+        status, _, done = client.post("/rubric/1c-derivation", {"csrf": _csrf(page), **gone})
+        assert status == 200 and "Deleted item r1; 2 student(s) re-scored." in done
+        rescored = re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", done.split('id="rescored"')[1]))
+        assert "alice_numpy 2 3" in rescored and "ivan_unfinished 0 1" in rescored
+        assert "No Lagrange multiplier" not in done.split("</table>")[1]
+        again = client.post("/rubric/1c-derivation", {"csrf": _csrf(page), **gone})[2]
+        assert "has no item &#39;r1&#39; (deleted meanwhile?)" in again
+        audit = client.get("/audit")[2]
+        assert "rubric item r1 (No Lagrange multiplier for the normalisation) deleted" in audit
+    with closing(OutputFolder(out).existing_store()) as store:
+        alice = store.mark_state("alice_numpy", "1c-derivation")
+        ivan = store.mark_state("ivan_unfinished", "1c-derivation")
+        assert (alice.points, alice.items, alice.version) == (3.0, (), 2)
+        assert (ivan.points, ivan.items, ivan.version) == (1.0, ("r2",), 2)
+        what = [(row.what, row.after) for row in store.audit_log()]
+        assert what[2] == ("rubric r1", "deleted")
+    with running(out) as (link, _):  # started again: the deleted item stays deleted
+        client = _signed_in(link)
+        page = client.get("/rubric/1c-derivation")[2]
+        new = {"csrf": _csrf(page), "item": "", "points": "1", "description": "Sign wrong"}
+        client.post("/rubric/1c-derivation", new)
+    with closing(OutputFolder(out).existing_store()) as store:
+        assert [i.item for i in store.rubric("1c-derivation")] == ["r2", "r3"]
+
+
+def _grouped(client: Client, path: str) -> str:
+    """The groups page once the app has grouped the answers (in a child, as it starts): until
+    then it says so, and asks the browser to reload it."""
+    deadline = time.monotonic() + 120
+    while True:
+        status, _, page = client.get(path)
+        assert status == 200
+        if 'id="grouping"' not in page:
+            return page
+        assert '<meta http-equiv="refresh" content="1">' in page
+        assert time.monotonic() < deadline, "the answers were not grouped in time"
+        time.sleep(0.2)
+
+
+def test_the_groups_page_answers_at_once_after_the_start(out):
+    """Asked for the moment the app has started, the groups page answers at once (saying the
+    answers are being grouped, or with the groups); the groups come from the child."""
+    with running(out) as (link, _):
+        client = _signed_in(link)
+        start = time.perf_counter()
+        page = client.get("/groups/1c-derivation")[2]
+        assert time.perf_counter() - start < 1.0  # 100 ms in the benchmark; a loaded CI here
+        assert 'id="grouping"' in page or "group(s) of answers alike" in page
+        assert "group(s) of answers alike" in _grouped(client, "/groups/1c-derivation")
+
+
+def test_the_app_imports_no_pandas():
+    """The first page comes sooner without pandas (a third of a second): the app says the
+    store's answer key again rather than import the module that defines it."""
+    import subprocess
+    import sys
+
+    from grader.results._manual_questions import ANSWER_KEY
+    from grader.serve._answer_cells import ANSWER_KEY as SAID_AGAIN
+
+    assert SAID_AGAIN == ANSWER_KEY
+    probe = "import sys, grader._cli_class, grader.serve._run, grader.serve._app; "
+    probe += "print(sorted({'pandas', 'nbformat'} & set(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

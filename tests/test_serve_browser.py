@@ -1,10 +1,10 @@
 """``grader serve`` in a real headless Chromium (Playwright, the system's chromium), marking a
 small class end to end: rubric items applied with keys, a comment reused with one key, a rubric
-item re-scoring everyone who has it, a subtractive rubric from the spec, an override with a
-reason, a conflict between two browser contexts, a hostile notebook rendered inert, anonymous
-mode, and the report and exports (gradebook, letters, Gradescope's results.json) showing each
-step. Run: ``apt-get install -y chromium`` if it is missing, then
-``pytest tests/test_serve_browser.py``."""
+item re-scoring everyone who has it, an item deleted, a subtractive rubric from the spec, an
+override with a reason, a conflict between two browser contexts, a hostile notebook (its answer
+and its code's outputs) rendered inert, anonymous mode, and the report and exports (gradebook,
+letters, Gradescope's results.json) showing each step. Run: ``apt-get install -y chromium`` if
+it is missing, then ``pytest tests/test_serve_browser.py``."""
 
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ def test_a_class_marked_in_the_browser(made, tmp_path, browser):
         assert "0 of 5" in me.page.inner_text("#progress")
         _rubric_items_and_a_reused_comment(me, out)
         _an_item_rescored(me, out)
+        _an_item_deleted(me, out)
         _a_subtractive_rubric_from_the_spec(me, out)
         _an_override_with_a_reason(me, out)
         _a_hostile_answer_is_inert(me)
@@ -102,7 +103,7 @@ def test_a_class_marked_in_the_browser(made, tmp_path, browser):
         _anonymous_mode(bob)
         _progress_and_audit(me)
     assert not me.dialogs and not bob.dialogs
-    assert all(url.startswith(base) for url in me.requests + bob.requests)
+    assert all(url.startswith((base, "data:")) for url in me.requests + bob.requests)
     _the_report_and_exports(out)
 
 
@@ -137,11 +138,31 @@ def _an_item_rescored(me: Watched, out: Path) -> None:
     first = page.locator("form.rubric-item").first
     first.locator("input[name=points]").fill("0.5")
     with page.expect_navigation():
-        first.locator("button").click()
+        first.locator("button:not(.delete)").click()
     rescored = page.inner_text("#rescored")
     assert "alice_numpy\t2\t1.5" in rescored and "ivan_unfinished\t1\t0.5" in rescored
     _eventually(lambda: _cell(out, "alice_numpy", "1a-prose") == "1.5")
     assert _cell(out, "ivan_unfinished", "1a-prose") == "0.5"
+
+
+def _an_item_deleted(me: Watched, out: Path) -> None:
+    """Item 3 (added, applied to no one) and then item 2 (alice's) are deleted: alice is
+    re-scored without it, the page says so, the gradebook follows."""
+    page = me.go("/rubric/1a-prose")
+    page.fill("#new-item input[name=points]", "1")
+    page.fill("#new-item input[name=description]", "A slip")
+    with page.expect_navigation():
+        page.click("#new-item button")
+    items = page.locator("form.rubric-item")
+    with page.expect_navigation():
+        items.nth(2).locator("button.delete").click()
+    assert "Deleted item r3; 0 student(s) re-scored." in page.inner_text("[role=status]")
+    with page.expect_navigation():
+        items.nth(1).locator("button.delete").click()
+    assert "alice_numpy\t1.5\t0.5" in page.inner_text("#rescored")
+    assert "KL is not symmetric" not in page.inner_text("main")
+    _eventually(lambda: _cell(out, "alice_numpy", "1a-prose") == "0.5")
+    assert "r2 (KL is not symmetric) deleted" in me.go("/audit").inner_text("#audit")
 
 
 def _a_subtractive_rubric_from_the_spec(me: Watched, out: Path) -> None:
@@ -169,13 +190,41 @@ def _an_override_with_a_reason(me: Watched, out: Path) -> None:
 
 def _a_hostile_answer_is_inert(me: Watched) -> None:
     page = me.go(f"/mark/1a-prose/{NAMES.index('mallory_hostile')}")
-    answer = page.locator("#answer")
+    answer = page.locator("#answer-text")
     assert "<script>window.__pwned = 1" in answer.inner_text()
     assert "![tracker](https://evil.example/pixel.png)" in answer.inner_text()
     for tag in ("script", "img", "iframe", "style", "a", "[onerror]", "[src]", "[href]"):
         assert answer.locator(tag).count() == 0, tag
+    _hostile_outputs_are_inert(page)
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("getComputedStyle(document.body).display") != "none"
+
+
+def _hostile_outputs_are_inert(page: Any) -> None:
+    """mallory's code cells beside the answer (tests.serve_class.HOSTILE_OUTPUTS): printed
+    script, HTML with script, remote images, a refresh and a stylesheet, SVG with script, a
+    fake PNG, Markdown with a javascript: link, JavaScript, an error, a megabyte of text."""
+    cells = page.locator("#cells")
+    text = cells.inner_text()
+    assert "<script>window.__pwned = 1</script>red printed" in text  # colour codes dropped
+    assert "HTML output, shown as its source" in text and "<iframe src=" in text
+    assert "<Figure size 640x480>" in text and "type image/svg+xml, not shown" in text
+    assert text.count("said to be image/png that is not one") == 2
+    assert "[click](javascript:alert('md'))" in text and "<IPython.core.display.Javascript" in text
+    assert "ValueError: <script>alert('e')</script>" in text
+    assert "[... 990000 more characters not shown]" in text
+    assert "line 48" in text and "line 49" not in text  # 11 outputs before, 60 in all
+    assert "Outputs after the first 60 not shown." in text
+    assert "not part of the answer" not in text  # a cell after the sheet's next one
+    for tag in ("script", "iframe", "meta", "link", "style", "svg", "a", "object", "embed"):
+        assert cells.locator(tag).count() == 0, tag
+    for attribute in ("onerror", "onload", "href", "style"):
+        assert cells.locator(f"[{attribute}]").count() == 0, attribute
+    images = cells.locator("img")
+    assert images.count() == 1  # the one real PNG, as a data: URI, decoded by the browser
+    assert images.first.get_attribute("src").startswith("data:image/png;base64,iVBORw0KGgo")
+    assert images.first.evaluate("i => [i.complete, i.naturalWidth]") == [True, 2]
+    assert len(page.content()) < 200_000
 
 
 def _a_conflict_between_two_tas(me: Watched, bob: Watched, out: Path) -> None:
@@ -221,10 +270,10 @@ def _the_report_and_exports(out: Path) -> None:
     run = run_grader("report", out)
     assert run.returncode == 0, run.stderr
     book = _book(out)
-    assert book["alice_numpy"]["1a-prose"] == "1.5" and book["ivan_unfinished"]["1b"] == "2.0"
+    assert book["alice_numpy"]["1a-prose"] == "0.5" and book["ivan_unfinished"]["1b"] == "2.0"
     with (out / "manual-template.csv").open(encoding="utf-8") as fh:  # the CSV of marks, too
         rows = {(r["submission"], r["question"]): r for r in csv.DictReader(fh)}
-    assert rows[("alice_numpy", "1a-prose")]["points"] in ("1.5", "1.50")
+    assert rows[("alice_numpy", "1a-prose")]["points"] in ("0.5", "0.50")
     assert rows[("alice_numpy", "1a-prose")]["comment"] == "Clear and complete."
     results = out / "export" / "gradescope" / "ivan_unfinished" / "results.json"
     data = json.loads(results.read_text(encoding="utf-8"))

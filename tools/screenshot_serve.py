@@ -1,5 +1,6 @@
 """The pictures of docs/how-to/ta-app.md: ``grader serve`` on the small class of its tests, a
-few answers marked, in headless Chromium (Playwright with the system's ``chromium``).
+few answers marked, in headless Chromium (Playwright with the system's ``chromium``): the
+marking and progress pages, a rubric, and the hostile student's code outputs as shown.
 
 Usage::
 
@@ -18,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.serve_class import make_class, running  # noqa: E402
+from tests.serve_class import NAMES, make_class, running  # noqa: E402
 
 
 def main() -> None:
@@ -43,6 +44,10 @@ def main() -> None:
             page.screenshot(path=str(docs / "ta-app-mark.png"))
             page.goto(base + "/")
             page.screenshot(path=str(docs / "ta-app-progress.png"))
+            page.goto(base + "/rubric/1c-derivation")
+            page.screenshot(path=str(docs / "ta-app-rubric.png"))
+            page.goto(base + f"/mark/1a-prose/{NAMES.index('mallory_hostile')}")
+            page.locator("#cells").screenshot(path=str(docs / "ta-app-outputs.png"))
             browser.close()
 
 

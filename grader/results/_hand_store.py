@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS rubric_items (
     position INTEGER NOT NULL,
     PRIMARY KEY (question, item)
 );
+-- Rubric items deleted in the app: kept, so that the spec's rubric is not stored again when
+-- every item is gone, and no new item takes a deleted one's id.
+CREATE TABLE IF NOT EXISTS rubric_deleted (
+    question TEXT NOT NULL,
+    item TEXT NOT NULL,
+    points REAL NOT NULL,
+    description TEXT NOT NULL,
+    PRIMARY KEY (question, item)
+);
 CREATE TABLE IF NOT EXISTS saved_comments (
     question TEXT NOT NULL,
     text TEXT NOT NULL,
@@ -270,7 +279,7 @@ class HandStore:
 
     def seed_rubric(self, question: str, items: list[RubricItem]) -> None:
         """The spec's rubric, stored the first time only: later, the app's edits are kept."""
-        if self.rubric(question):
+        if self.rubric_ids(question):
             return
         with self._transaction():
             for position, item in enumerate(items):
@@ -295,6 +304,29 @@ class HandStore:
             old = "" if before is None else f"{before.points:g}: {before.description}"
             new = f"{item.points:g}: {item.description}"
             self._audit(who, f"rubric {item.item}", ("", question), old, new, why, at)
+
+    def rubric_ids(self, question: str) -> set[str]:
+        """Every id an item of ``question`` has had: those in the rubric and those deleted."""
+        rows = self._db.execute(
+            "SELECT item FROM rubric_items WHERE question = ? "
+            "UNION SELECT item FROM rubric_deleted WHERE question = ?",
+            (question, question),
+        )
+        return {row[0] for row in rows.fetchall()}
+
+    def delete_rubric_item(self, question: str, item: RubricItem, who: str, why: str) -> None:
+        """Take ``item`` out of the rubric (the marks that carry it are the caller's to
+        re-score), with an audit row; it is kept aside, so its id is never given again."""
+        with self._transaction():
+            self._db.execute(
+                "DELETE FROM rubric_items WHERE question = ? AND item = ?", (question, item.item)
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO rubric_deleted VALUES (?, ?, ?, ?)",
+                (question, item.item, item.points, item.description),
+            )
+            old = f"{item.points:g}: {item.description}"
+            self._audit(who, f"rubric {item.item}", ("", question), old, "deleted", why, now())
 
     def saved_comments(self, question: str) -> list[str]:
         rows = self._db.execute(

@@ -30,6 +30,7 @@ from grader.results._store import Store
 from grader.serve._auth import COOKIE, csrf_ok, csrf_token, token_hash
 from grader.serve._class import MarkedClass, MarkForm, MarkingError
 from grader.serve._group_pages import GroupPages
+from grader.serve._output_view import render_cells
 from grader.serve._outputs import Rebuilder
 from grader.serve._render import render_answer
 
@@ -212,6 +213,7 @@ class App:
             mark = data.pop("mark", None) or store.mark_state(name, qid)
             rubric, comments = store.rubric(qid), store.saved_comments(qid)
             marked = store.marked_counts().get(qid, 0)
+        extra = self.marked.extra(name, qid)
         return self.page(
             "mark.j2",
             visitor,
@@ -220,6 +222,7 @@ class App:
             scoring=self.marked.scoring(qid),
             label=_label(visitor, name, position),
             answer=None if answer is None else render_answer(answer),
+            cells=None if extra is None else render_cells(extra),
             mark=mark,
             rubric=rubric,
             comments=comments,
@@ -270,8 +273,15 @@ class App:
         if request.method == "POST":
             visitor, form = await self.posted(request)
             try:
-                data["rescored"] = self._edit_item(visitor, qid, form)
-                data["message"] = f"Saved; {len(data['rescored'])} student(s) re-scored."
+                if form.get("action") == "delete":
+                    with self.store() as store:
+                        item = str(form.get("item", ""))
+                        data["rescored"] = self.marked.delete_item(store, visitor.name, qid, item)
+                    done = f"Deleted item {item}"
+                else:
+                    data["rescored"] = self._edit_item(visitor, qid, form)
+                    done = "Saved"
+                data["message"] = f"{done}; {len(data['rescored'])} student(s) re-scored."
                 self.changed()
             except MarkingError as problem:
                 data["problem"] = str(problem)
@@ -293,10 +303,12 @@ class App:
         if not description or points < 0:
             raise MarkingError("an item needs a description and points of 0 or more")
         with self.store() as store:
-            known = [i.item for i in store.rubric(qid)]
+            known = store.rubric_ids(qid)  # a deleted item's id is never given again
             item = str(form.get("item", "")) or f"r{len(known) + 1}"
             while not form.get("item") and item in known:
                 item += "+"
+            if form.get("item") and item not in {i.item for i in store.rubric(qid)}:
+                raise MarkingError(f"{qid}'s rubric has no item {item!r} (deleted meanwhile?)")
             return self.marked.edit_item(
                 store, visitor.name, qid, RubricItem(item, points, description)
             )

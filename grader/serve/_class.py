@@ -19,8 +19,8 @@ from grader.assignment._spec import SPEC_FILE, ManualQuestion, Question, _questi
 from grader.errors import GraderError, OutputError
 from grader.results._folder import OutputFolder
 from grader.results._hand_store import MarkState, RubricItem
-from grader.results._manual_questions import ANSWER_KEY
 from grader.results._store import Store
+from grader.serve._answer_cells import ANSWER_KEY, ExtraCell, extra_cells, sheet_cells
 
 #: How a rubric's items make the score: added up from 0, or taken off the maximum.
 ADDITIVE, SUBTRACTIVE = "additive", "subtractive"
@@ -62,7 +62,9 @@ class MarkedClass:
             self.hashes = store.done()
         finally:
             store.close()
-        self.manual, self.automatic = _questions(Path(info["assignment_folder"]))
+        assignment = Path(info["assignment_folder"])
+        self.manual, self.automatic = _questions(assignment)
+        self.sheet = sheet_cells(assignment, set(self.manual))
         self._seed_rubrics()
 
     def _seed_rubrics(self) -> None:
@@ -93,6 +95,11 @@ class MarkedClass:
         for result, _ in store.results([name]):
             return result.extra.get(ANSWER_KEY + qid)
         return None
+
+    def extra(self, name: str, qid: str) -> list[ExtraCell] | None:
+        """The cells that go with ``name``'s answer to ``qid``, with their outputs, from the
+        notebook as graded; None where OUT keeps no executed notebook for them."""
+        return extra_cells(self.sheet, self.folder.executed(name), qid)
 
     def save(
         self, store: Store, who: str, key: tuple[str, str], form: MarkForm, version: int
@@ -127,6 +134,25 @@ class MarkedClass:
                 continue
             new = MarkState(state.submission, qid, points, state.comment, state.items, 0, who, "")
             why = f"rubric item {item.item} now {item.points:g} points"
+            store.save_mark(new, self.hashes.get(state.submission, ""), who, why, None)
+            changed.append(Rescored(state.submission, state.points or 0.0, points))
+        return changed
+
+    def delete_item(self, store: Store, who: str, qid: str, item: str) -> list[Rescored]:
+        """Take an item out of the rubric, and re-score every student who had it applied (each
+        a new version of their mark, without the item)."""
+        gone = next((i for i in store.rubric(qid) if i.item == item), None)
+        if gone is None:
+            raise MarkingError(f"{qid}'s rubric has no item {item!r} (deleted meanwhile?)")
+        holders = store.marks_with_item(qid, item)
+        store.delete_rubric_item(qid, gone, who, "rubric item deleted in the app")
+        rubric, question = store.rubric(qid), self.manual[qid]
+        changed = []
+        for state in holders:
+            items = tuple(i for i in state.items if i != item)
+            points = rubric_score(rubric, items, question.points, self.scoring(qid))
+            new = MarkState(state.submission, qid, points, state.comment, items, 0, who, "")
+            why = f"rubric item {item} ({gone.description}) deleted"
             store.save_mark(new, self.hashes.get(state.submission, ""), who, why, None)
             changed.append(Rescored(state.submission, state.points or 0.0, points))
         return changed

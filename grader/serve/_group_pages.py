@@ -1,13 +1,20 @@
 """The answer-groups page of a question: each group's answer once, its members ticked, one mark
 applied to every ticked member (untick one to split it off and mark it alone).
 
-The groups are computed once per question while the app runs, in the background from the start
-(every answer read from the store): answers change only with a new ``grader grade``, after
-which the app is started again.
+The groups are computed once while the app runs, as it starts, by a child process at a lower
+priority (``grader.serve._groups.main``: it reads every answer from the store), so that neither
+the first pages nor a groups page asked for at once wait for them: until they have come, the
+groups page says so and reloads itself a second later. Answers change only with a new
+``grader grade``, after which the app is started again. Should the child fail, the groups are
+computed here, on the first request for them.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +23,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from grader.results._hand_store import MarkConflict
-from grader.results._manual_questions import ANSWER_KEY
 from grader.serve._class import MarkForm, MarkingError
-from grader.serve._groups import answer_groups
+from grader.serve._groups import answer_groups, class_answers
 from grader.serve._render import render_answer
 
 if TYPE_CHECKING:
     from grader.serve._app import App, Visitor
+
+
+#: The child: every manual question's groups, as JSON on stdout.
+_CHILD = "from grader.serve._groups import main; main()"
 
 
 class GroupPages:
@@ -32,29 +42,42 @@ class GroupPages:
         self.app = app
         self._groups: dict[str, list[list[str]]] = {}
         self._lock = threading.Lock()
-        # Grouping a class of 1,000 takes up to a second: done once, before anyone asks, but
-        # after the first pages (which it would slow, sharing the interpreter's lock).
-        warm = threading.Timer(3.0, self._warm)
-        warm.daemon = True
-        warm.start()
+        #: Set once the child has answered, or failed (then each question is grouped here).
+        self.ready = threading.Event()
+        self.failed: str | None = None
+        threading.Thread(target=self._child, name="grader-serve-groups", daemon=True).start()
 
-    def _warm(self) -> None:
-        for qid in self.app.marked.manual:
-            self.groups(qid)
+    def _child(self) -> None:
+        nice = ["nice", "-n", "10"] if shutil.which("nice") else []
+        command = [*nice, sys.executable, "-c", _CHILD, str(self.app.marked.folder.root)]
+        try:
+            done = subprocess.run(
+                [*command, *self.app.marked.manual], capture_output=True, text=True, check=False
+            )
+            grouped = json.loads(done.stdout) if done.returncode == 0 else None
+        except (OSError, ValueError):
+            done, grouped = None, None
+        if isinstance(grouped, dict):
+            with self._lock:
+                self._groups.update(grouped)
+        else:
+            errors = done.stderr.strip().splitlines() if done is not None else []
+            self.failed = (errors or ["the child process failed"])[-1]
+        self.ready.set()
 
-    def groups(self, qid: str) -> list[list[str]]:
+    def groups(self, qid: str) -> list[list[str]] | None:
+        """``qid``'s groups; None while the child is still computing them."""
         with self._lock:
-            return self._grouped(qid)
-
-    def _grouped(self, qid: str) -> list[list[str]]:
-        if qid not in self._groups:
-            with self.app.store() as store:
-                answers = {
-                    result.submission: result.extra.get(ANSWER_KEY + qid, "")
-                    for result, _ in store.results(self.app.marked.names)
-                }
-            self._groups[qid] = answer_groups(answers)
-        return self._groups[qid]
+            if qid in self._groups:
+                return self._groups[qid]
+        if not self.ready.is_set():
+            return None
+        with self._lock:
+            if qid not in self._groups:
+                with self.app.store() as store:
+                    answers = class_answers(store, self.app.marked.names, qid)
+                self._groups[qid] = answer_groups(answers)
+            return self._groups[qid]
 
     async def handle(self, request: Request) -> Response:
         qid = request.path_params["qid"]
@@ -97,6 +120,11 @@ class GroupPages:
         order = self.app.marked.order(visitor.name, qid, visitor.anonymous)
         position = {name: n for n, name in enumerate(order)}
         groups = self.groups(qid)
+        if groups is None:
+            return self.app.page(
+                "groups.j2", visitor, question=self.app.marked.manual[qid], groups=None,
+                alone=0, rubric=[], scoring="", back=f"/groups/{qid}", refresh=1, **data,
+            )  # fmt: skip
         with self.app.store() as store:
             states = store.mark_states(qid)
             rubric = store.rubric(qid)
