@@ -393,3 +393,18 @@ def test_the_app_imports_no_pandas():
     probe += "print(sorted({'pandas', 'nbformat'} & set(sys.modules)))"
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_images_are_shown_within_their_budget():
+    """An image over 2 MiB is not shown, nor one past 8 MiB of images in one answer."""
+    from grader.serve._answer_cells import ExtraCell
+    from grader.serve._output_view import render_cells
+
+    def image(size: int) -> dict[str, object]:
+        data = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(size)).decode()
+        return {"output_type": "display_data", "data": {"image/png": data}}
+
+    big = [image(3 * 2**20), *(image(2**21 - 100) for _ in range(5))]
+    page = render_cells([ExtraCell("code", "plot()", tuple(big))])
+    assert page.count("<img ") == 4
+    assert page.count("An image over 2 MiB") == 1 and page.count("8 in all") == 1

@@ -13,8 +13,8 @@ it was, never run, never fetching anything.
 - anything else (JavaScript, widgets, LaTeX without plain text): named, not shown.
 
 Every text is cut at :data:`MAX_TEXT` characters, an image over :data:`MAX_IMAGE_BYTES` is not
-shown, and an answer's outputs stop at :data:`MAX_OUTPUTS`: a student who prints a megabyte
-costs the page nothing.
+shown, and an answer's outputs stop at :data:`MAX_OUTPUTS` and :data:`MAX_IMAGES_BYTES` of
+images: a student who prints a megabyte costs the page nothing.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ from grader.serve._render import render_answer, render_code
 MAX_TEXT = 10_000
 #: Bytes of one image shown (decoded).
 MAX_IMAGE_BYTES = 2 * 2**20
-#: Outputs shown with one answer (all its cells together).
+#: Outputs shown with one answer (all its cells together), and the bytes of their images.
 MAX_OUTPUTS = 60
+MAX_IMAGES_BYTES = 8 * 2**20
 _SIGNATURES = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]?")
 _DEFAULT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-fA-F]+)?>$")
 _SPACE = re.compile(r"\s+")
 
@@ -46,6 +47,7 @@ class _Budget:
     """What is left to show of one answer's outputs."""
 
     outputs: int = MAX_OUTPUTS
+    image_bytes: int = MAX_IMAGES_BYTES
 
 
 def render_cells(cells: list[ExtraCell]) -> str:
@@ -78,16 +80,16 @@ def _output(output: Any, budget: _Budget) -> str:
         return _pre("\n".join(lines) if lines else head, "error")
     if kind in ("execute_result", "display_data"):
         data = output.get("data")
-        return _rich(data if isinstance(data, dict) else {})
+        return _rich(data if isinstance(data, dict) else {}, budget)
     return ""
 
 
-def _rich(data: dict[str, Any]) -> str:
+def _rich(data: dict[str, Any], budget: _Budget) -> str:
     """The one representation of a display shown: an image, Markdown, plain text, or HTML's
     source; whatever else it had is named."""
     for mime in ("image/png", "image/jpeg"):
         if mime in data:
-            return _image(mime, data[mime])
+            return _image(mime, data[mime], budget)
     if "text/markdown" in data:
         text = _capped(text_of(data["text/markdown"]))
         return f'<div class="output markdown">{render_answer(text)}</div>'
@@ -101,17 +103,22 @@ def _rich(data: dict[str, Any]) -> str:
     return f'<p class="output note">An output of type {html.escape(kinds)}, not shown.</p>'
 
 
-def _image(mime: str, value: Any) -> str:
+def _image(mime: str, value: Any, budget: _Budget) -> str:
     """A PNG or JPEG as a ``data:`` URI, once checked; else a note."""
-    encoded = _SPACE.sub("", text_of(value))
-    if len(encoded) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+    text = text_of(value)
+    if len(text) > (MAX_IMAGE_BYTES * 4 // 3) * 1.1 + 100:  # before anything reads it all
         return '<p class="output note">An image over 2 MiB, not shown.</p>'
     try:
-        raw = base64.b64decode(encoded, validate=True)
+        raw = base64.b64decode(_SPACE.sub("", text), validate=True)
     except (binascii.Error, ValueError):
         raw = b""
     if not raw.startswith(_SIGNATURES[mime]):
         return f'<p class="output note">An output said to be {mime} that is not one, not shown.</p>'
+    if len(raw) > min(MAX_IMAGE_BYTES, budget.image_bytes):
+        return (
+            '<p class="output note">An image over what is left to show (2 MiB each, 8 in all).</p>'
+        )
+    budget.image_bytes -= len(raw)
     clean = base64.b64encode(raw).decode("ascii")  # only the base64 alphabet reaches the page
     return (
         f'<img class="output" alt="an image the code displayed" src="data:{mime};base64,{clean}">'
@@ -119,7 +126,7 @@ def _image(mime: str, value: Any) -> str:
 
 
 def _pre(text: str, kind: str) -> str:
-    return f'<pre class="output {kind}">{html.escape(_capped(_ANSI.sub("", text)))}</pre>'
+    return f'<pre class="output {kind}">{html.escape(_ANSI.sub("", _capped(text)))}</pre>'
 
 
 def _capped(text: str) -> str:
