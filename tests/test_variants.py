@@ -202,3 +202,35 @@ def test_validate_flags_a_variant_whose_oracle_fails_or_whose_answer_is_degenera
     problems = validate(load_assignment(failing), None, key, ["amy", "bo"])
     assert any(p.startswith("the variant of amy") and "ZeroDivisionError" in p for p in problems)
     assert any(p.startswith("the variant of bo") for p in problems)
+
+
+def test_the_self_check_judges_a_variable_without_its_answer(course, tmp_path):
+    bundle = course["bundle"]
+    public = json.loads((bundle / "public.json").read_text(encoding="utf-8"))
+    assert public["checks"]["2/kl_mine"] == {"cases": [], "expected": []}
+    solution = nbformat.read(load_assignment(GAUSSIAN_KL).solution_notebook, as_version=4)
+    mine = _filled(bundle / "students" / "s05.ipynb", solution)
+    good = bundle / "students" / "s05-good.ipynb"
+    good.write_text(render(mine), encoding="utf-8")
+    checked = run_grader("check", good)
+    assert checked.returncode == 0 and "5/5 points on public checks" in checked.stdout
+    wrong = copy.deepcopy(mine)
+    wrong.cells[5].source = "kl_mine = 0.25"
+    bad = bundle / "students" / "s05-bad.ipynb"
+    bad.write_text(render(wrong), encoding="utf-8")
+    checked = run_grader("check", bad)
+    assert checked.returncode == 1 and "2  0/2  wrong" in checked.stdout
+    right = kl_gaussian_of(_variant(mine).values)
+    assert "Expected" not in checked.stdout and f"{right:.4f}"[:5] not in checked.stdout
+    text = copy.deepcopy(mine)
+    text.cells[5].source = "kl_mine = 'about one'"
+    (bundle / "students" / "s05-text.ipynb").write_text(render(text), encoding="utf-8")
+    checked = run_grader("check", bundle / "students" / "s05-text.ipynb")
+    assert checked.returncode == 1 and "2  0/2  wrong" in checked.stdout
+
+
+def kl_gaussian_of(values: dict) -> float:
+    import math
+
+    mu1, sigma1, mu2, sigma2 = (values[k] for k in ("mu1", "sigma1", "mu2", "sigma2"))
+    return math.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5

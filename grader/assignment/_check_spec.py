@@ -67,6 +67,9 @@ class Check:
     #: Other student functions this one relies on (``uses``): when one of them fails its own
     #: check, this check's letter names it as the cause to fix first. Marks are unchanged.
     uses: tuple[str, ...] = ()
+    #: A variable of a sheet with ``[variants]``: the student's own function of this name,
+    #: called on their own values, is what the self-check compares it with (``same_as``).
+    same_as: str | None = None
     #: Inputs the author chose to publish (``public_cases``): the first cases, in this order.
     public_cases: tuple[dict[str, Any], ...] = ()
     #: Whether the public cases count towards a proportional share (by default they do not:
@@ -169,6 +172,7 @@ def read_check(path: Path, qid: str, raw: Any) -> Check:
         name=name,
         field=part,
         uses=tuple(uses),
+        same_as=_same_as(path, where, raw.get("same_as")),
         public_cases=chosen,
         public_credit=public_credit,
         **grading,
@@ -212,6 +216,12 @@ def _not_plain(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return value
     return None
+
+
+def _same_as(path: Path, where: str, name: Any) -> str | None:
+    if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+        raise SpecError(path, f"{where}: same_as must name a function, got {name!r}")
+    return name
 
 
 def _seeded_is_stochastic(raw: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,12 @@ from grader.assignment._late import LatePolicy, read_late
 from grader.assignment._misconceptions import Misconception, read_catalogue
 from grader.assignment._rubric import RubricEntry, read_rubric
 from grader.assignment._spec_keys import SPEC_KEYS
-from grader.assignment._variants import VariantSpec, check_sources, read_variants
+from grader.assignment._variants import (
+    VariantSpec,
+    check_same_as,
+    check_sources,
+    read_variants,
+)
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
@@ -280,6 +285,7 @@ def _build(
     _resolve_names(path, assignment)
     if assignment.variants is not None:
         check_sources(path, assignment.variants, oracles, hooks)
+    check_same_as(path, assignment.variants, assignment.checks)
     return assignment
 
 

@@ -389,6 +389,17 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "`m_step`): when one of them fails its own check, this check's feedback says so first, "
         "as the cause to fix. The marks stay as the sheet defines them.",
     ),
+    SpecKey(
+        "same_as",
+        "checks",
+        "string",
+        "none",
+        "Only with `variable`, in a sheet with `[variants]`: a function of the sheet whose "
+        "parameters are values of `[variants]`. The student's self-check calls their own "
+        "function on their own values and compares the variable with it (the expected value is "
+        "never in the bundle); grading is unchanged.",
+        variable=True,
+    ),
     # A manual question's rubric, for the marking app (grader serve).
     SpecKey(
         "rubric",

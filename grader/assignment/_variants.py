@@ -264,3 +264,23 @@ def oracle_values(oracle: Any, values: Mapping[str, Any]) -> dict[str, Any] | No
         return dict(values)
     taken = {p.name for p in parameters} & set(values)
     return {name: values[name] for name in values if name in taken} or None
+
+
+def check_same_as(path: Path, spec: VariantSpec | None, checks: tuple[Any, ...]) -> None:
+    """A variable's ``same_as`` names a function the spec checks, every parameter of which is
+    a value of ``[variants]`` (the self-check calls it on the student's own values)."""
+    functions = {c.function: c for c in checks if not c.variable}
+    for check in checks:
+        if check.same_as is None:
+            continue
+        where = f"question {check.question}, variable {check.function}"
+        if not check.variable or spec is None:
+            raise SpecError(path, f"{where}: same_as is for a variable of a sheet with [variants]")
+        named = functions.get(check.same_as)
+        if named is None:
+            raise SpecError(path, f"{where}: same_as names no function the spec checks")
+        missing = [p for p in named.call_names if p not in spec.names]
+        if missing:
+            raise SpecError(
+                path, f"{where}: same_as {check.same_as} takes {missing}, not values of [variants]"
+            )

@@ -26,6 +26,7 @@ from grader.grading._hints import broken_properties
 from grader.grading._intake import submission_name
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._statistics import judge_samples
+from grader.grading._unpublished import unpublished
 from grader.grading._uses import with_causes
 from grader.grading._verdict import by_comparator, why_not
 from grader.grading._written import written_answers
@@ -319,7 +320,7 @@ class _Grader:
         if outcome.kind == "missing":
             return self._missing(check)
         if not self.plan.expected[check.key]:  # a student bundle: the value is not public
-            return CheckResult(check.function, OK, check.weight)
+            return unpublished(self, check, outcome)
         expected = self.plan.expected[check.key][0]
         why = self._judge(check, outcome, expected)
         if why is None:

@@ -16,6 +16,7 @@ from grader.assignment._release import public_plan
 from grader.assignment._spec import SPEC_FILE, Assignment, load_assignment
 from grader.errors import NotInBundleError
 from grader.grading._notebook import grade_notebook
+from grader.grading._unpublished import own_values_plan
 from grader.kernel._limits import Limits
 from grader.report._ci import passed, summary_line
 from grader.report._render_text import question_text, result_notes
@@ -54,7 +55,7 @@ def plan_for(notebook: Path, assignment: str | Path | None, limits: Limits) -> G
 def run_check(notebook: Path, assignment: str | Path | None, limits: Limits) -> Checked:
     """The notebook checked, with the questions graded by hand as pending (never a zero), so
     its totals are those its letter will show."""
-    plan = plan_for(notebook, assignment, limits)
+    plan = own_values_plan(plan_for(notebook, assignment, limits), notebook)
     [result] = with_marks([grade_notebook(plan, notebook)], {}, plan.assignment, {})
     return Checked(
         plan.assignment,
