@@ -3,19 +3,22 @@ run as Gradescope runs it (``run_autograder`` as the current user, its folder as
 correct and a wrong notebook. As root with ``useradd``, ``setup.sh user`` creates the kernels'
 user, and where an interpreter that user can run is at hand (this one, or
 ``GRADER_TEST_KERNEL_PYTHON``: a venv with the grader's wheel, as ``setup.sh`` installs it in
-``/opt``), the kernels run as it (``GRADER_SANDBOX=user``, even where bubblewrap works): a
-notebook then tries to read the oracles and leave a process behind."""
+``/opt``; else a venv readable by all made in ``/tmp`` of a system interpreter of this version
+with this interpreter's packages), the kernels run as it (``GRADER_SANDBOX=user``, even where
+bubblewrap works): a notebook then tries to read the oracles and leave a process behind."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import site
 import stat
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -70,24 +73,67 @@ def test_a_missing_assignment_is_a_usage_error(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def kernel_python(package, tmp_path_factory) -> str | None:
+def kernel_python(package, tmp_path_factory) -> Iterator[str | None]:
     """The interpreter the kernels' user runs (after ``setup.sh user``), or None: not root, or
-    no interpreter that user can read (one under root's 0700 home cannot be)."""
+    no interpreter that user can read. One under root's 0700 home cannot be read: then, as
+    ``setup.sh`` does in ``/opt``, a venv readable by all is made (below)."""
     if not AS_ROOT:
         print(f"skipped setup.sh user: {WHY_NOT_ROOT}")
-        return None
+        yield None
+        return
     folder = tmp_path_factory.mktemp("setup")
     with zipfile.ZipFile(package) as archive:
         archive.extract("setup.sh", folder)
     assert subprocess.run(["bash", str(folder / "setup.sh"), "user"], timeout=60).returncode == 0
     python = os.environ.get(PYTHON_ENV) or sys.executable
+    made = None
+    if not _kernel_user_runs(python) and not os.environ.get(PYTHON_ENV):
+        made = _readable_venv()
+        python = str(made / "venv" / "bin" / "python3") if made is not None else python
+    yield python if _kernel_user_runs(python) else None
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def _kernel_user_runs(python: str) -> bool:
     drop = ["setpriv", f"--reuid={KERNEL_USER}", f"--regid={KERNEL_USER}", "--clear-groups"]
     probe = subprocess.run(
-        [*drop, "--", python, "-s", "-c", "import ipykernel, numpy, scipy"],
+        [*drop, "--", python, "-s", "-c", "import ipykernel, numpy, scipy, grader"],
         capture_output=True,
         timeout=120,
+        cwd="/",
     )
-    return python if probe.returncode == 0 else None
+    return probe.returncode == 0
+
+
+def _readable_venv() -> Path | None:
+    """A venv readable by all, of a system interpreter of this one's version (outside root's
+    home: a pyenv build's binary finds its libpython there by an absolute RUNPATH), with this
+    interpreter's packages as hard links (the same files, no copy; same file system only),
+    added by a ``.pth``; None where there is no such interpreter or no hard links."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    base = next((p for p in (Path("/usr/bin") / version, Path("/usr/local/bin") / version)
+                 if p.is_file()), None)  # fmt: skip
+    if base is None or Path(sys.base_prefix) == base.parents[1]:
+        return None
+    made = Path(tempfile.mkdtemp(prefix="grader-kernel-python-"))
+    made.chmod(0o755)
+    sites = [Path(p) for p in site.getsitepackages() if Path(p).is_dir()]
+    for number, packages in enumerate(sites):
+        link = subprocess.run(["cp", "-al", str(packages), str(made / f"site{number}")],
+                              capture_output=True, timeout=600)  # fmt: skip
+        if link.returncode != 0:
+            shutil.rmtree(made, ignore_errors=True)
+            return None
+    venv = subprocess.run([str(base), "-m", "venv", "--without-pip", str(made / "venv")],
+                          capture_output=True, timeout=120)  # fmt: skip
+    inner = made / "venv" / "lib" / version / "site-packages"
+    if venv.returncode != 0 or not inner.is_dir():
+        shutil.rmtree(made, ignore_errors=True)
+        return None
+    added = "; ".join(f"site.addsitedir({str(made / f'site{n}')!r})" for n in range(len(sites)))
+    (inner / "_grader_test_packages.pth").write_text(f"import site; {added}\n")
+    return made
 
 
 def _fake_autograder(package: Path, notebook: Path) -> Path:
