@@ -1,7 +1,9 @@
 """From a download and a roster to one notebook per student, keyed by the student.
 
 Every notebook the layout hands in is matched to a roster student by the first rule that finds
-anyone: the layout's id against ``student_id`` (a Moodle participant id never: it is a number of
+anyone: a Moodle group's notebook to each member the roster's ``group`` names (a group
+assignment: the number in the download's name is then the group's id, never a participant's),
+the layout's id against ``student_id`` (a Moodle participant id never: it is a number of
 this assignment only, and could equal someone's student number), the roster's ``submission``
 column, the LMS's own id columns (Canvas user id, Moodle participant id, GitHub username),
 the e-mail address, then the name (case, accents, order and punctuation ignored). A rule that
