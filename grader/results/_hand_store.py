@@ -145,25 +145,11 @@ class HandStore:
     # -- marks ---------------------------------------------------------------------------------
     def mark_state(self, submission: str, question: str) -> MarkState:
         row = self._db.execute(
-            "SELECT m.points, m.comment, v.items, v.version, v.who, v.at FROM manual_marks m "
-            "LEFT JOIN mark_versions v USING (submission, question) "
-            "WHERE m.submission = ? AND m.question = ?",
-            (submission, question),
+            f"{_MARKS} WHERE m.submission = ? AND m.question = ?", (submission, question)
         ).fetchone()
         if row is None:
             return MarkState(submission, question, None, "", (), 0, "", "")
-        points, comment, items, version, who, at = row
-        # A mark merged before versions were kept: version 1, by whoever merged it.
-        return MarkState(
-            submission,
-            question,
-            points,
-            comment,
-            tuple(json.loads(items or "[]")),
-            version or 1,
-            who or "an earlier import",
-            at or "",
-        )
+        return _state(row)
 
     def save_mark(
         self,
@@ -263,10 +249,8 @@ class HandStore:
         return {(who, q): n for who, q, n in rows.fetchall()}
 
     def mark_states(self, question: str) -> dict[str, MarkState]:
-        names = self._db.execute(
-            "SELECT submission FROM manual_marks WHERE question = ?", (question,)
-        ).fetchall()
-        return {row[0]: self.mark_state(row[0], question) for row in names}
+        rows = self._db.execute(f"{_MARKS} WHERE m.question = ?", (question,)).fetchall()
+        return {row[0]: _state(row) for row in rows}
 
     # -- the rubric and the comments kept for reuse ---------------------------------------------
     def rubric(self, question: str) -> list[RubricItem]:
@@ -380,6 +364,28 @@ class HandStore:
             "SELECT name FROM tas WHERE token_sha256 = ?", (token_sha256,)
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+#: A mark with its version: what :func:`_state` reads.
+_MARKS = (
+    "SELECT m.submission, m.question, m.points, m.comment, v.items, v.version, v.who, v.at "
+    "FROM manual_marks m LEFT JOIN mark_versions v USING (submission, question)"
+)
+
+
+def _state(row: tuple[Any, ...]) -> MarkState:
+    submission, question, points, comment, items, version, who, at = row
+    # A mark merged before versions were kept: version 1, by whoever merged it.
+    return MarkState(
+        submission,
+        question,
+        points,
+        comment,
+        tuple(json.loads(items or "[]")),
+        version or 1,
+        who or "an earlier import",
+        at or "",
+    )
 
 
 def _mark_text(state: MarkState) -> str:
