@@ -334,8 +334,8 @@ class _PoolRunner:
 
     def run(self, batch: Batch) -> None:
         if self.pool is None or len(batch.todo) <= 1:
-            for path in batch.todo:
-                batch.record(_worker.grade_safely(batch.plan, path, batch.folder.root))
+            todo = list(batch.todo)  # each next kernel launched while one is graded
+            _worker.grade_in_turn(batch.plan, todo, batch.folder.root, batch.record)
             return
         todo = list(batch.todo)
         _pool.run_pool(batch.plan, todo, batch.folder.root, self.pool, self.workers, batch.record)

@@ -19,6 +19,7 @@ from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._seeds import call_values
 from grader.assignment._spec import Check, Question
+from grader.grading._ahead import Ahead
 from grader.grading._diagnosis import name_misconception
 from grader.grading._events import execution_events, imported_events
 from grader.grading._explain import clean, died, reason_of, received
@@ -67,24 +68,31 @@ _SYNTAX = ("SyntaxError", "IndentationError", "TabError")
 
 
 def grade_notebook(
-    plan: GradingPlan, path: Path, name: str | None = None, keep_executed: Path | None = None
+    plan: GradingPlan,
+    path: Path,
+    name: str | None = None,
+    keep_executed: Path | None = None,
+    ahead: Ahead | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file. Nothing the notebook does raises here; it is all in the result.
 
     With ``keep_executed`` (a file's path), the executed notebook (outputs capped) is written
     there, for appeals.
-    Reading the file counts in the submission's time, like its cells and calls.
+    Reading the file counts in the submission's time, like its cells and calls. ``ahead``: this
+    notebook read, and its kernel launched, while the one before was graded (``_ahead``).
     """
     name = name or submission_name(path)
     plan = plan.for_submission(name)  # its own variant's answers, where the sheet has [variants]
     start = time.monotonic()
     with _phases.phase("start"):
-        submission = read_submission(path)
+        submission = ahead.submission if ahead is not None else read_submission(path)
     if submission.nb is None:
         problem = submission.problem
         return zero_result(plan, name, INVALID_NOTEBOOK, problem, start, submission.params)
     answers = written_answers(plan.assignment, submission.nb)
-    with KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb) as session:
+    session = ahead.take() if ahead is not None else None
+    session = session or KernelSession(path, plan.limits, plan.assignment.data_files, submission.nb)
+    with session:
         session.deadline = start + plan.limits.notebook_seconds
         try:
             execution = session.run_notebook()

@@ -13,11 +13,13 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader.assignment._plan import GradingPlan
+from grader.grading._ahead import Ahead, launch_ahead
 from grader.grading._intake import submission_name
 from grader.grading._notebook import grade_notebook, zero_result
 from grader.kernel import _phases, _runtime, _session, _warm
@@ -84,17 +86,46 @@ def ready() -> bool:
     return True
 
 
-def grade_safely(plan: GradingPlan, path: Path, out: Path) -> SubmissionResult:
+def grade_in_turn(
+    plan: GradingPlan,
+    paths: list[Path],
+    out: Path,
+    record: Callable[[SubmissionResult], None],
+) -> None:
+    """Grade ``paths`` one after another in this process, each result recorded as it comes;
+    each next notebook's kernel is launched (``_ahead``) before the current one is graded.
+    Whatever stops the loop (Ctrl-C), no kernel launched ahead outlives it."""
+    ahead: Ahead | None = None
+    try:
+        for index, path in enumerate(paths):
+            current, ahead = ahead, None
+            try:
+                if index + 1 < len(paths):
+                    ahead = launch_ahead(plan, paths[index + 1])
+                result = grade_safely(plan, path, out, current)
+            finally:
+                if current is not None:
+                    current.discard()  # launched, never taken: grading stopped before it
+            record(result)
+    finally:
+        if ahead is not None:
+            ahead.discard()
+
+
+def grade_safely(
+    plan: GradingPlan, path: Path, out: Path, ahead: Ahead | None = None
+) -> SubmissionResult:
     """Whatever the notebook does, its result; its executed notebook kept in the output folder
-    ``out``. Raises WorkerStopped in a stopping worker, and KeyboardInterrupt on Ctrl-C where
-    the coordinator grades by itself."""
+    ``out``. ``ahead``: this notebook, read, with its kernel launched (``_ahead``). Raises
+    WorkerStopped in a stopping worker, and KeyboardInterrupt on Ctrl-C where the coordinator
+    grades by itself."""
     name = submission_name(path)
     stop = _runtime.part(WorkerStop)
     if stop.stopping:
         raise WorkerStopped(name)
     executed = OutputFolder(out).executed(name)
     try:
-        result = grade_notebook(plan, path, name, keep_executed=executed)
+        result = grade_notebook(plan, path, name, keep_executed=executed, ahead=ahead)
     except KeyboardInterrupt:
         if stop.stopping:
             raise WorkerStopped(name) from None

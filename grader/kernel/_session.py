@@ -96,10 +96,15 @@ class KernelSession(KernelRequests):
         self._client: _client.CappedClient | None = None
         #: Kernels forked from this process's zygote (``_warm``): bwrap, and GRADER_WARM not 0.
         self._warm = False
+        #: ``self._client``'s kernel launched ahead (``launch``), not connected yet: whether it
+        #: was forked warm; None where there is none.
+        self._ahead: bool | None = None
         self._restarts = RestartPolicy(self, limits, self.execution)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> KernelSession:
+        if self._scratch is not None:  # entered already, to launch its kernel ahead
+            return self
         _refuse_if_stopping()
         self._warm = _sandbox.warm_wanted()
         base = _warm.inbox() if self._warm else None
@@ -138,13 +143,41 @@ class KernelSession(KernelRequests):
         with _phases.phase("start", self._cpu_seconds):
             self._start_kernel()
 
+    def launch(self) -> None:
+        """Start the first kernel's process now, without waiting for it to answer: a worker
+        asks this of its next submission while it grades the one before, so that kernel boots
+        meanwhile, and ``start_kernel`` then only connects to it. The kernel is this
+        submission's (its scratch folder and cgroup, never another's); where the launch fails,
+        nothing of it is left and ``start_kernel`` starts one as it would have."""
+        _refuse_if_stopping()
+        assert self._scratch is not None and self._client is None
+        with _phases.phase("start", self._cpu_seconds):
+            launch = _sandbox.prepare_launch(self._scratch, self.limits)
+            client, warm = self._new_client(launch)
+            self._client = client  # from now on stop_kernel and abandon reach it
+            try:
+                client.start_new_kernel(**launch.popen_kwargs)
+            except Exception as exc:
+                self.stop_kernel()
+                if warm:
+                    _warm.note_failure(exc)
+                    self._warm = False
+                return
+            self._ahead = warm
+
     def _start_kernel(self) -> None:
         _refuse_if_stopping()
         assert self._scratch is not None
-        launch = _sandbox.prepare_launch(self._scratch, self.limits)
-        client, warm = self._new_client(launch)
+        if self._ahead is not None:
+            client, warm, launch = self._client, self._ahead, None
+            self._ahead = None
+        else:
+            launch = _sandbox.prepare_launch(self._scratch, self.limits)
+            client, warm = self._new_client(launch)
+        assert client is not None
         try:
-            client.start_new_kernel(**launch.popen_kwargs)
+            if launch is not None:
+                client.start_new_kernel(**launch.popen_kwargs)
             run_sync(_client.connect)(client, 60.0)
         except Exception as exc:
             self._client = client
@@ -184,6 +217,7 @@ class KernelSession(KernelRequests):
 
     def stop_kernel(self) -> None:
         client, self._client = self._client, None
+        self._ahead = None
         if client is None or client.km is None:
             return
         km = client.km

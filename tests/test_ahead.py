@@ -1,0 +1,106 @@
+"""The next kernel launched while one is graded (``grading._ahead``, ``_worker.grade_in_turn``).
+
+Real kernels (warm where bubblewrap is, as the grader runs them): the next submission's kernel
+is up before the current one is recorded, it is that submission's own (never reused), the marks
+are those of a notebook graded alone, and a kernel launched ahead that is not needed (Ctrl-C)
+leaves no process and no folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.assignment._plan import GradingPlan
+from grader.assignment._spec import load_assignment
+from grader.grading._ahead import launch_ahead
+from grader.grading._notebook import grade_notebook
+from grader.grading._worker import grade_in_turn
+from grader.kernel import _client, _runtime
+from grader.kernel._session import KernelSession, OpenSessions
+from grader.results._model import SubmissionResult
+from tests.conftest import ASSIGNMENT, EXAMPLES
+
+NAMES = ("alice_numpy", "erin_variance_bug", "dave_log2")
+NOTEBOOKS = [EXAMPLES / f"{name}.ipynb" for name in NAMES]
+
+
+@pytest.fixture(scope="module")
+def plan() -> GradingPlan:
+    return GradingPlan.build(load_assignment(ASSIGNMENT))
+
+
+def _open() -> list[KernelSession]:
+    return list(_runtime.part(OpenSessions).open)
+
+
+def _marks(result: SubmissionResult) -> list[tuple[str, float, str]]:
+    return [(q.question, q.points, q.status) for q in result.questions]
+
+
+def _gone(pid: int, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_each_next_kernel_is_up_before_the_one_before_is_recorded(
+    plan: GradingPlan, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, list[Path]]] = []
+    results: list[SubmissionResult] = []
+
+    def record(result: SubmissionResult) -> None:
+        ahead = _open()
+        seen.append((result.submission, [s.notebook_path for s in ahead]))
+        results.append(result)
+
+    grade_in_turn(plan, NOTEBOOKS, tmp_path, record)
+    # While one is recorded, exactly the next one's session is open, its kernel launched.
+    assert seen == [
+        ("alice_numpy", [NOTEBOOKS[1]]),
+        ("erin_variance_bug", [NOTEBOOKS[2]]),
+        ("dave_log2", []),
+    ]
+    alone = [grade_notebook(plan, path) for path in NOTEBOOKS]
+    assert [_marks(r) for r in results] == [_marks(r) for r in alone]
+    assert [r.submission for r in results] == [r.submission for r in alone]
+    assert _open() == []
+
+
+def test_a_kernel_launched_ahead_and_not_needed_leaves_nothing(
+    plan: GradingPlan, tmp_path: Path
+) -> None:
+    folders: list[Path] = []
+    pids: list[int] = []
+
+    def record(result: SubmissionResult) -> None:
+        for session in _open():  # the next one's, launched ahead
+            assert session._scratch is not None and session._client is not None
+            folders.append(session._scratch.root)
+            pids.append(_client.pid_of(session._client.km) or 0)
+        raise KeyboardInterrupt  # Ctrl-C while the first result is stored
+
+    with pytest.raises(KeyboardInterrupt):
+        grade_in_turn(plan, NOTEBOOKS[:2], tmp_path, record)
+    assert len(folders) == 1 and len(pids) == 1 and pids[0]
+    assert not folders[0].exists()
+    assert _gone(pids[0])
+    assert _open() == []
+
+
+def test_an_unreadable_next_notebook_launches_no_kernel(plan: GradingPlan, tmp_path: Path) -> None:
+    bad = tmp_path / "not_a_notebook.ipynb"
+    bad.write_text("{ this is not json", encoding="utf-8")
+    ahead = launch_ahead(plan, bad)
+    assert ahead is not None and ahead.session is None
+    assert ahead.submission.nb is None
+    assert _open() == []
