@@ -77,6 +77,8 @@ def similarity(
     if found.without_cells:
         names = neutralise(", ".join(found.without_cells))
         click.echo(f"Warning: not compared (graded by an older grader, no cells kept): {names}")
+    for match in found.variants:
+        click.echo(f"  strong evidence: {neutralise(match.sentence())}")
     for pair in found.pairs[:10]:
         names = neutralise(f"{label(pair.a)} ~ {label(pair.b)}")
         click.echo(f"  {pair.score:5.2f}  {pair.verdict:<20} {names}")

@@ -41,9 +41,10 @@ def _filled(released: Path, solution: nbformat.NotebookNode) -> nbformat.Noteboo
 def course(tmp_path_factory):
     """The released class, its hand-ins and two gradings of them."""
     root = tmp_path_factory.mktemp("variants")
-    secret = root / "course.key"
-    made = run_grader("secret", "new", secret)
-    assert made.returncode == 0, made.stderr
+    made = run_grader("secret", "new", root / "new.key")
+    assert made.returncode == 0 and "cannot be re-derived" in made.stdout, made.stderr
+    secret = root / "course.key"  # a fixed one: the class's numbers are the same every run
+    secret.write_bytes(bytes(range(100, 164)))
     roster = root / "roster.csv"
     rows = [f"{key},Student {key[1:]}" for key in STUDENTS]
     roster.write_text("student_id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
@@ -234,3 +235,16 @@ def kl_gaussian_of(values: dict) -> float:
 
     mu1, sigma1, mu2, sigma2 = (values[k] for k in ("mu1", "sigma1", "mu2", "sigma2"))
     return math.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
+
+
+def test_similarity_names_the_student_whose_numbers_a_submission_holds(course):
+    run = run_grader("similarity", course["root"] / "out")
+    assert run.returncode == 0, run.stderr
+    evidence = [line.strip() for line in run.stdout.splitlines() if "strong evidence" in line]
+    assert evidence == [
+        "strong evidence: s29 carries the signed variant released to s01",
+        "strong evidence: s30 has in its code every number released to s02",
+    ]
+    page = (course["root"] / "out" / "similarity.html").read_text(encoding="utf-8")
+    assert "Another student's numbers (strong evidence)" in page
+    assert "<li>s29 carries the signed variant released to s01</li>" in page

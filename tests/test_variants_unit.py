@@ -162,3 +162,34 @@ def test_the_plan_asks_for_each_students_answers_and_refuses_none(sheet):
 def test_a_sheet_without_variants_plans_as_before(assignment, plan):
     assert assignment.variants is None and plan.dependent == frozenset()
     assert plan.for_submission("anyone") is plan
+
+
+def test_similarity_names_a_copy_by_its_record_or_its_numbers_never_an_honest_one():
+    from grader.results._model import Event, SubmissionResult
+    from grader.similarity._variants import variant_matches
+
+    def result(name, values, *events):
+        extra = {"course.variant_values": json.dumps(values)}
+        return SubmissionResult(name, (), extra=extra, events=tuple(events))
+
+    amy = {"mu": -1.5, "sigma": 2.0}
+    bo = {"mu": 0.25, "sigma": 0.5}
+    cy = {"mu": 3.0, "sigma": 4.0}
+    results = [
+        result("amy", amy),
+        result("bo", bo, Event("variant_other", {"student": "amy"})),
+        result("cy", cy),
+        result("di", {"mu": 7.0, "sigma": 9.0}),
+    ]
+    code = {
+        "amy": "mu, sigma = -1.5, 2.0\nkl = math.log(sigma) - 0.5",
+        "bo": "mu, sigma = -1.5, 2.0",
+        "cy": "mu, sigma = -1.5, 2.0\nx = mu - 0.5",  # amy's numbers, record stripped
+        "di": "mu, sigma = 7.0, 9.0\ny = 2 * mu - 1.5 * sigma",  # its own: never named
+    }
+    found = variant_matches(results, code, {"amy": "Amy Lee"})
+    assert [(m.submission, m.student, m.how) for m in found] == [
+        ("bo", "amy", "record"),
+        ("cy", "amy", "numbers"),
+    ]
+    assert found[1].sentence() == "cy has in its code every number released to amy (Amy Lee)"

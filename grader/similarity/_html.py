@@ -54,11 +54,22 @@ def write(path: Path, findings: Findings, load: Loader, settings: Settings) -> N
     with path.open("w", encoding="utf-8") as handle:
         handle.write(_HEAD)
         handle.write(f"<p>Bands shown: {escape(shown)}.</p>\n")
+        handle.write("".join(_variants(findings)))
         handle.write("".join(_contents(findings.pairs)))
         for number, pair in enumerate(findings.pairs, 1):
             a, b = cached(pair.a), cached(pair.b)
             handle.write("".join(_section(number, pair, a, b, notebooks)))
         handle.write("</body></html>\n")
+
+
+def _variants(findings: Findings) -> Iterator[str]:
+    """Numbers of another student's variant: strong evidence, before any pair."""
+    if not findings.variants:
+        return
+    yield "<h2>Another student's numbers (strong evidence)</h2>\n<ul>\n"
+    for match in findings.variants:
+        yield f"<li>{escape(match.sentence())}</li>\n"
+    yield "</ul>\n"
 
 
 def _name(doc: Document) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from grader.results._cells import stored_cells
 from grader.results._folder import OutputFolder
+from grader.results._roster import kept_roster
 from grader.results._store import Store
 from grader.similarity import _html
 from grader.similarity._archive import Archive, open_archive
@@ -26,6 +27,7 @@ from grader.similarity._documents import Cells, Document, Template, document, te
 from grader.similarity._evidence import Rarity
 from grader.similarity._pairs import LIKELY, Pair, Settings, at_least, candidates, weigh
 from grader.similarity._sources import solution_cells
+from grader.similarity._variants import VariantMatch, evidence
 
 #: Classes this large build their documents in worker processes (spawning them costs ~1 s).
 PARALLEL_FROM = 200
@@ -46,6 +48,8 @@ class Findings:
     earlier: int = 0  # notebooks searched with --against
     without_cells: tuple[str, ...] = ()  # graded, but by an older grader: not compared
     notes: tuple[str, ...] = field(default=())
+    #: Submissions holding another student's variant (a sheet with ``[variants]``).
+    variants: tuple[VariantMatch, ...] = ()
 
 
 def similarity(
@@ -69,6 +73,8 @@ def similarity(
         findings = find(docs, settings, archive.documents if archive else [])
         notes = tuple(n for n in (note, *(archive.notes if archive else ())) if n)
         findings = replace(findings, without_cells=tuple(stored.without_cells()), notes=notes)
+        matches = tuple(evidence(stored, kept_roster(folder)))
+        findings = replace(findings, variants=matches)
         write_csvs(folder, findings)
         load = functools.partial(_cells, stored, templates, fallback, archive)
         _html.write(folder.similarity_html, findings, load, settings)
