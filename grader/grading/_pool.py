@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from grader.assignment._plan import GradingPlan
-from grader.grading import _worker
+from grader.grading import _worker, _worker_start
 from grader.grading._intake import submission_name
 from grader.grading._notebook import zero_result
 from grader.results._model import KERNEL_DIED, SubmissionResult
@@ -34,7 +34,7 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     and a SIGTERM before a worker listens for it does not kill it (a pool whose workers die
     while it feeds them hangs on Python 3.10)."""
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker.init
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start.init
     )
     with _ignoring(signal.SIGINT, signal.SIGTERM):
         for _ in range(workers):
