@@ -8,9 +8,11 @@ or bad input (missing assignment, no submissions, stale frozen inputs), printed 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,21 +21,20 @@ from grader._cli_class import serve, similarity
 from grader._cli_export import export
 from grader._cli_variants import secret, secret_for, secret_option
 from grader._console import Progress, say_exports, say_extensions, summary
-from grader._lms import Prepared, prepare
-from grader.assignment._secret import CourseSecret
-from grader.assignment._spec import Assignment, load_assignment
 from grader.errors import GraderError
-from grader.grading import _batch
-from grader.grading._selfcheck import Checked
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
-from grader.report._render_text import result_notes
-from grader.results._extensions import load_extensions
 from grader.results._folder import OutputFolder
-from grader.results._late import Extension
 from grader.results._model import PENDING
 from grader.results._neutralise import neutralise
-from grader.results._roster import kept_roster, load_roster
+
+if TYPE_CHECKING:  # imported where a command needs them: `grader --help` loads no pandas
+    from grader._lms import Prepared
+    from grader.assignment._secret import CourseSecret
+    from grader.assignment._spec import Assignment
+    from grader.grading import _batch
+    from grader.grading._selfcheck import Checked
+    from grader.results._late import Extension
 
 EXIT_NOT_FULL_MARKS = 1
 EXIT_USAGE = 2
@@ -167,6 +168,14 @@ def grade(
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     folder = OutputFolder(out)
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
+    if scheduler is None and (workers or os.cpu_count() or 1) == 1:
+        from grader.kernel import _warm
+
+        _warm.prestart()  # this process grades: its zygote imports while the rest loads
+    from grader._lms import prepare
+    from grader.assignment._spec import load_assignment
+    from grader.results._extensions import load_extensions
+
     spec = load_assignment(assignment)
     granted = load_extensions(extensions) if extensions is not None else None  # before grading
     key = secret_for(spec, secret_file)  # [variants]: the course secret, or Error now
@@ -206,6 +215,9 @@ def _grade(
     key: CourseSecret | None = None,
 ) -> None:
     """``grade`` once its download (if any) is staged."""
+    from grader.grading import _batch
+    from grader.results._roster import kept_roster, load_roster
+
     folder = OutputFolder(out)
     if download is not None:
         for line in download.lines():
@@ -292,6 +304,8 @@ def report(
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
     from grader.report._late_text import class_late_text
     from grader.report._rebuild import rebuild, unanswered_rows
+    from grader.results._extensions import load_extensions
+    from grader.results._roster import kept_roster, load_roster
 
     students = load_roster(roster) if roster is not None else kept_roster(OutputFolder(out))
     granted = load_extensions(extensions) if extensions is not None else None
@@ -362,6 +376,7 @@ def check(
     """Check one NOTEBOOK: exit 0 when every check passes, 1 when some fail, 2 when it cannot
     be graded. In a student bundle only the public checks run."""
     from grader.grading._selfcheck import print_check, run_check
+    from grader.report._render_text import result_notes
 
     notice = isolation_notice()
     if notice:
@@ -378,8 +393,6 @@ def check(
 
 def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path | None) -> None:
     """JUnit, JSON and (where GitHub Actions asks for it) the step summary."""
-    import os
-
     from grader._files import write_atomic
     from grader.report import _ci
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,9 +17,10 @@ from grader._cli_variants import (
     secret_option,
     validation_sample,
 )
-from grader.assignment._frozen import freeze as freeze_inputs
-from grader.assignment._spec import Assignment, load_assignment
 from grader.results._neutralise import neutralise
+
+if TYPE_CHECKING:
+    from grader.assignment._spec import Assignment
 
 #: A validation that found problems (the same code as a notebook below full marks).
 EXIT_PROBLEMS = 1
@@ -28,8 +30,12 @@ EXIT_PROBLEMS = 1
 @click.argument("assignment")
 def freeze(assignment: str) -> None:
     """Draw the inputs of every check of ASSIGNMENT and write frozen.json (regrades follow it)."""
+    from grader.assignment._spec import load_assignment
+
     spec = load_assignment(assignment)
     start = time.monotonic()
+    from grader.assignment._frozen import freeze as freeze_inputs
+
     path = freeze_inputs(spec)
     click.echo(
         f"Froze the inputs of {len(spec.checks)} checks in {path} "
@@ -66,6 +72,7 @@ def release(
     half-written bundle. With --roster (an assignment with [variants]), each student's own
     notebook too."""
     from grader.assignment._release import release_bundle
+    from grader.assignment._spec import load_assignment
 
     spec = load_assignment(assignment)
     if roster is not None:
@@ -117,6 +124,7 @@ def validate(
     secret_file: Path | None,
 ) -> None:
     """Check ASSIGNMENT is ready to grade; exit 1 naming each problem found."""
+    from grader.assignment._spec import load_assignment
     from grader.grading._validate import validate as find_problems
 
     spec = load_assignment(assignment)
@@ -158,6 +166,7 @@ def inputs(assignment: str) -> None:
     """Summarise the frozen inputs of ASSIGNMENT per check: how many (edges, draws, duplicates
     dropped), how each parameter varies, the public cases, and what may mislead."""
     from grader.assignment._plan import GradingPlan
+    from grader.assignment._spec import load_assignment
     from grader.grading._inputs import lines, summarise
 
     spec = load_assignment(assignment)

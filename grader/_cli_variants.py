@@ -4,12 +4,14 @@ option ``release``, ``validate`` and ``grade`` share (registered by ``grader._cl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from grader.assignment._secret import SECRET_ENV, CourseSecret, load_secret, new_secret
-from grader.assignment._spec import Assignment
+
+if TYPE_CHECKING:
+    from grader.assignment._spec import Assignment
 
 secret_option = click.option(
     "--secret-file",

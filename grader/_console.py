@@ -8,18 +8,17 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from grader.assignment._spec import Assignment
-from grader.grading import _batch
-from grader.report._exports import unmatched_rows
-from grader.report._late_text import class_late_text
-from grader.report._render_text import class_total_text
 from grader.results._folder import OutputFolder
-from grader.results._manual_questions import automatic_totals
-from grader.results._model import SubmissionResult
 from grader.results._neutralise import neutralise
+
+if TYPE_CHECKING:  # the rest where it is used, so the command line starts light
+    from grader.assignment._spec import Assignment
+    from grader.grading import _batch
+    from grader.results._model import SubmissionResult
 
 
 def say_exports(
@@ -36,6 +35,8 @@ def say_exports(
     click.echo(f"Exports: {folder.export_dir}")
     if pending:
         _say_pending(pending, choice)
+    from grader.report._exports import unmatched_rows
+
     rows = unmatched_rows(path)
     if rows:
         listed = "; ".join(f"{neutralise(name)} ({problem})" for name, problem in rows)
@@ -93,6 +94,9 @@ def say_extensions(
 def summary(spec: Assignment, report: _batch.BatchReport) -> str:
     """The batch in one paragraph, with the class's totals worded as the class report words
     them (the same numbers: both read the batch's one table)."""
+    from grader.report._late_text import class_late_text
+    from grader.report._render_text import class_total_text
+
     text = (
         f"Graded {report.totals.count} submission(s) ({report.graded_now} now, "
         f"{report.resumed} resumed) in {report.seconds:.1f} s. {class_total_text(report.totals)}"
@@ -139,6 +143,8 @@ class Progress:
 
     def __call__(self, result: SubmissionResult) -> None:
         self.done += 1
+        from grader.results._manual_questions import automatic_totals
+
         earned, possible = automatic_totals(result)
         if earned < possible:
             self.failures += 1
