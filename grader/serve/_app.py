@@ -8,6 +8,8 @@ by ``grader.serve._render`` already) could not act even if some markup slipped t
 
 from __future__ import annotations
 
+import functools
+import html
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -103,6 +105,12 @@ class App:
         if cached is None:
             cached = self._local.store = self.marked.open()
         yield cached
+
+    @functools.cached_property
+    def name_options(self) -> str:
+        """The class as a datalist's options, written once (1,000 names: 10 ms in the
+        template, on every overrides page)."""
+        return "".join(f'<option value="{html.escape(n)}">' for n in self.marked.names)
 
     def starlette(self) -> ASGIApp:
         routes = [
@@ -331,7 +339,7 @@ class App:
         with self.store() as store:
             stored = sorted(store.overrides().items())
         return self.page(
-            "overrides.j2", visitor, overrides=stored, names=self.marked.names,
+            "overrides.j2", visitor, overrides=stored, name_options=self.name_options,
             automatic=list(self.marked.automatic.values()), back="/overrides", **data,
         )  # fmt: skip
 
