@@ -408,3 +408,37 @@ def test_images_are_shown_within_their_budget():
     page = render_cells([ExtraCell("code", "plot()", tuple(big))])
     assert page.count("<img ") == 4
     assert page.count("An image over 2 MiB") == 1 and page.count("8 in all") == 1
+
+
+def test_the_question_s_own_code_cells_go_with_its_answer(tmp_path):
+    """A manual question's code cells (tagged question:ID in the source) and the cells a
+    student added after them or after the answer cell; nothing after the sheet's next cell."""
+    import json
+
+    from grader.serve._answer_cells import extra_cells, sheet_cells
+
+    def cell(kind: str, cell_id: str, *tags: str) -> dict[str, object]:
+        made: dict[str, object] = {"cell_type": kind, "id": cell_id, "source": cell_id}
+        made["metadata"] = {"tags": list(tags)}
+        if kind == "code":
+            made["outputs"] = [{"output_type": "stream", "name": "stdout", "text": cell_id}]
+        return made
+
+    source = [
+        cell("markdown", "prompt", "question:q"),
+        cell("code", "q-code", "question:q"),
+        cell("markdown", "q-answer", "question:q", "manual"),
+        cell("code", "other", "question:r"),
+    ]
+    (tmp_path / "source.ipynb").write_text(json.dumps({"cells": source}), encoding="utf-8")
+    sheet = sheet_cells(tmp_path, {"q"})
+    executed = tmp_path / "executed.ipynb"
+    cells = [source[0], source[1], cell("code", "mine-1"), source[2], cell("markdown", "mine-2"),
+             cell("code", "mine-3"), source[3], cell("code", "not-mine")]  # fmt: skip
+    executed.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    shown = extra_cells(sheet, executed, "q")
+    assert [c.source for c in shown] == ["q-code", "mine-1", "mine-2", "mine-3"]
+    assert [len(c.outputs) for c in shown] == [1, 1, 0, 1]
+    assert extra_cells(sheet, executed, "r") == []  # not a question marked by hand
+    executed.write_text("{not json", encoding="utf-8")
+    assert extra_cells(sheet, executed, "q") is None

@@ -91,6 +91,7 @@ def test_a_class_marked_in_the_browser(made, tmp_path, browser):
         me = Watched(browser.new_context(), base)
         me.page.goto(link)
         assert "0 of 5" in me.page.inner_text("#progress")
+        _the_groups_come_by_themselves(me)
         _rubric_items_and_a_reused_comment(me, out)
         _an_item_rescored(me, out)
         _an_item_deleted(me, out)
@@ -105,6 +106,15 @@ def test_a_class_marked_in_the_browser(made, tmp_path, browser):
     assert not me.dialogs and not bob.dialogs
     assert all(url.startswith((base, "data:")) for url in me.requests + bob.requests)
     _the_report_and_exports(out)
+
+
+def _the_groups_come_by_themselves(me: Watched) -> None:
+    """Asked for as the app starts, the groups page says the answers are being grouped and
+    reloads itself (a meta refresh: no script) until they are."""
+    page = me.go("/groups/1a-prose")
+    sync_api.expect(page.locator("#grouping")).to_have_count(0, timeout=120_000)
+    assert "1 group(s) of answers alike" in page.inner_text("main")
+    assert page.locator("input[name=member]").count() == 3
 
 
 def _rubric_items_and_a_reused_comment(me: Watched, out: Path) -> None:
