@@ -8,13 +8,16 @@ import copy
 import hashlib
 import hmac
 import json
+import math
 import os
+import shutil
 import stat
+from dataclasses import replace
 
 import nbformat
 import pytest
 
-from grader.assignment._plan import GradingPlan
+from grader.assignment._plan import GradingPlan, student_part
 from grader.assignment._secret import SECRET_ENV, CourseSecret, load_secret, new_secret
 from grader.assignment._spec import load_assignment
 from grader.assignment._variant_notebook import notebook_claim, prose, render_notebook
@@ -153,8 +156,16 @@ def test_a_bad_variants_table_is_refused(tmp_path, table, problem):
 
 def test_the_plan_asks_for_each_students_answers_and_refuses_none(sheet):
     plan = GradingPlan.build(sheet)
-    assert plan.dependent == frozenset({"2/kl_mine"})
-    assert plan.expected["2/kl_mine"] == ()
+    assert plan.dependent == frozenset({"2/kl_mine", "1/kl_gaussian#mine"})
+    assert plan.expected["2/kl_mine"] == () and plan.cases["1/kl_gaussian#mine"] == ()
+    assert len(plan.cases["1/kl_gaussian"]) > 10  # frozen, the same for everyone
+    values = {"mu1": 0.5, "mu2": -1.25, "sigma1": 2.0, "sigma2": 1.0}
+    part = student_part(sheet, plan.dependent, values)
+    right = math.log(1.0 / 2.0) + (4.0 + 1.75**2) / 2.0 - 0.5
+    assert part.cases["1/kl_gaussian#mine"] == (values,)
+    assert part.expected["1/kl_gaussian#mine"] == (right,) == part.expected["2/kl_mine"]
+    own = replace(plan, students={"amy": part}).for_submission("amy")
+    assert own.cases["1/kl_gaussian#mine"] == (values,) and own.expected["2/kl_mine"] == (right,)
     with pytest.raises(VariantError, match="no variant"):
         plan.for_submission("amy")
 
@@ -193,3 +204,14 @@ def test_similarity_names_a_copy_by_its_record_or_its_numbers_never_an_honest_on
         ("cy", "amy", "numbers"),
     ]
     assert found[1].sentence() == "cy has in its code every number released to amy (Amy Lee)"
+
+
+def test_a_check_on_variant_inputs_takes_values_of_the_variants_only(tmp_path):
+    folder = tmp_path / "assignments" / "gaussian_kl"
+    shutil.copytree(GAUSSIAN_KL, folder)
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    spec = folder / "spec.toml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("sigma2 = { generator", "tau = { generator"), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"inputs = \"variant\".*sigma2"):
+        load_assignment(folder)

@@ -16,7 +16,7 @@ from grader.assignment._answers import call_seed, moments, part_of, plain_expect
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._seeds import oracle_arguments
 from grader.assignment._spec import Assignment, Check
-from grader.assignment._variants import oracle_values
+from grader.assignment._variants import VARIANT_INPUTS, oracle_values
 from grader.errors import SpecError, VariantError
 from grader.kernel import _runtime
 from grader.kernel._limits import Limits
@@ -54,9 +54,13 @@ class GradingPlan:
             else _answers(assignment, check, frozen.cases[check.key])
             for check in assignment.checks
         }
+        cases = dict(frozen.cases)
+        for check in assignment.checks:  # called on each student's values: none of its own
+            if check.key in dependent and not check.variable:
+                cases[check.key] = ()
         return cls(
             assignment=assignment,
-            cases=dict(frozen.cases),
+            cases=cases,
             expected=expected,
             limits=limits or Limits(),
             frozen_sha256=frozen.sha256,
@@ -136,15 +140,17 @@ class StudentPart:
 
 
 def variant_dependent(assignment: Assignment) -> frozenset[str]:
-    """The checks whose oracle takes a value of ``[variants]`` by name: read variables whose
-    answer is the student's own (a function's frozen inputs stay the assignment's)."""
+    """The checks whose answers are each student's own: read variables whose oracle takes a
+    value of ``[variants]`` by name, and functions called on the student's values (``inputs =
+    "variant"``); any other function's frozen inputs stay the assignment's."""
     if assignment.variants is None or assignment.oracles is None:
         return frozenset()
     names = dict.fromkeys(assignment.variants.names, 0)
     return frozenset(
         check.key
         for check in assignment.checks
-        if check.variable and oracle_values(assignment.oracle(check), names) is not None
+        if (check.variable and oracle_values(assignment.oracle(check), names) is not None)
+        or (not check.variable and check.inputs == VARIANT_INPUTS)
     )
 
 
@@ -155,9 +161,14 @@ def student_part(assignment: Assignment, dependent: frozenset[str], values: Any)
     for check in assignment.checks:
         if check.key not in dependent:
             continue
-        arguments = oracle_values(assignment.oracle(check), values) or {}
-        expected[check.key] = _answers(assignment, check, (arguments,))
-        cases[check.key] = ({},)  # a variable is read, not called
+        if check.variable:  # read, not called: its oracle takes the values it names
+            arguments = oracle_values(assignment.oracle(check), values) or {}
+            expected[check.key] = _answers(assignment, check, (arguments,))
+            cases[check.key] = ({},)
+        else:  # called once, on the student's own values
+            case = {name: values[name] for name in check.param_names}
+            expected[check.key] = _answers(assignment, check, (case,))
+            cases[check.key] = (case,)
     return StudentPart(cases, expected)
 
 

@@ -41,12 +41,7 @@ from grader.assignment._late import LatePolicy, read_late
 from grader.assignment._misconceptions import Misconception, read_catalogue
 from grader.assignment._rubric import RubricEntry, read_rubric
 from grader.assignment._spec_keys import SPEC_KEYS
-from grader.assignment._variants import (
-    VariantSpec,
-    check_same_as,
-    check_sources,
-    read_variants,
-)
+from grader.assignment._variants import VARIANT_INPUTS, VariantSpec, read_variants, resolve
 from grader.errors import AssignmentNotFoundError, SpecError
 
 SPEC_FILE = "spec.toml"
@@ -158,6 +153,8 @@ class Assignment:
         return getattr(self.oracles, check.oracle)
 
     def inputs(self, check: Check) -> Inputs:
+        if check.inputs == VARIANT_INPUTS:  # each student's own values: nothing is drawn
+            return Inputs(None)
         assert self.hooks is not None
         return self.hooks.INPUTS[check.inputs]
 
@@ -283,9 +280,7 @@ def _build(
         ),
     )
     _resolve_names(path, assignment)
-    if assignment.variants is not None:
-        check_sources(path, assignment.variants, oracles, hooks)
-    check_same_as(path, assignment.variants, assignment.checks)
+    resolve(path, assignment.variants, assignment.checks, (oracles, hooks))
     return assignment
 
 
@@ -349,7 +344,7 @@ def _resolve_names(path: Path, assignment: Assignment) -> None:
         problem = check.compare and _comparator_problem(assignment, check.compare)
         if problem:
             raise SpecError(path, f"{where}: {problem}")
-        if inputs is None or props is None or check.variable:
+        if inputs is None or props is None or check.variable or check.inputs == VARIANT_INPUTS:
             continue
         if not isinstance(inputs.get(check.inputs), Inputs):
             raise SpecError(path, f"{where}: checks.py INPUTS has no Inputs named {check.inputs!r}")

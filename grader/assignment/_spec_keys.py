@@ -259,7 +259,9 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "checks",
         "string",
         "required with `function`",
-        "A name in `INPUTS` of `checks.py`: where its inputs are drawn from.",
+        'A name in `INPUTS` of `checks.py`: where its inputs are drawn from; or `"variant"` '
+        "(a sheet with `[variants]`): called once, on the student's own values, its parameters "
+        "named as values of `[variants]`.",
         redraw=True,
     ),
     SpecKey(
@@ -481,7 +483,7 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "variants",
         "string",
         "one source is required",
-        "`NAME = { generator = \"fn\" }`: `fn(seed)` in the oracles' file or checks.py returns "
+        '`NAME = { generator = "fn" }`: `fn(seed)` in the oracles\' file or checks.py returns '
         "the value (a number, a string or a list of them).",
     ),
     SpecKey(
@@ -489,7 +491,7 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "variants",
         "string",
         "one source is required",
-        "`NAME = { strategy = \"s\" }`: a Hypothesis strategy `s` of checks.py, drawn under the "
+        '`NAME = { strategy = "s" }`: a Hypothesis strategy `s` of checks.py, drawn under the '
         "seed (the same values for one Hypothesis version; the signed notebooks keep them).",
     ),
 )

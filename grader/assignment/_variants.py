@@ -35,6 +35,8 @@ from typing import Any
 from grader.assignment._secret import CourseSecret
 from grader.errors import SpecError, VariantError
 
+#: ``inputs = "variant"``: a function check called once, on the student's own values.
+VARIANT_INPUTS = "variant"
 #: The kinds of source a value may come from, one per value.
 SOURCES = ("choices", "generator", "strategy")
 #: Where the notebook's metadata keeps the variant: ``metadata.grader.variant``.
@@ -268,9 +270,20 @@ def oracle_values(oracle: Any, values: Mapping[str, Any]) -> dict[str, Any] | No
 
 def check_same_as(path: Path, spec: VariantSpec | None, checks: tuple[Any, ...]) -> None:
     """A variable's ``same_as`` names a function the spec checks, every parameter of which is
-    a value of ``[variants]`` (the self-check calls it on the student's own values)."""
+    a value of ``[variants]`` (the self-check calls it on the student's own values); a check
+    with ``inputs = "variant"`` takes values of ``[variants]`` only."""
     functions = {c.function: c for c in checks if not c.variable}
     for check in checks:
+        if not check.variable and check.inputs == VARIANT_INPUTS:
+            names = spec.names if spec is not None else ()
+            missing = [p for p in check.param_names if p not in names]
+            if missing or spec is None:
+                raise SpecError(
+                    path,
+                    f"question {check.question}, function {check.function}: inputs = "
+                    f'"{VARIANT_INPUTS}" takes the values of [variants] by name; {missing or "no"} '
+                    "[variants] value(s) are missing",
+                )
         if check.same_as is None:
             continue
         where = f"question {check.question}, variable {check.function}"
@@ -284,3 +297,13 @@ def check_same_as(path: Path, spec: VariantSpec | None, checks: tuple[Any, ...])
             raise SpecError(
                 path, f"{where}: same_as {check.same_as} takes {missing}, not values of [variants]"
             )
+
+
+def resolve(
+    path: Path, spec: VariantSpec | None, checks: tuple[Any, ...], modules: tuple[Any, Any]
+) -> None:
+    """Every name ``[variants]`` and the checks using it mention exists; ``modules``: the
+    oracles and checks.py, as loaded."""
+    if spec is not None:
+        check_sources(path, spec, *modules)
+    check_same_as(path, spec, checks)

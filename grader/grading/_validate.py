@@ -22,6 +22,7 @@ from grader.assignment._plan import GradingPlan, plain_answer
 from grader.assignment._secret import CourseSecret
 from grader.assignment._source import render, source_path, split_source
 from grader.assignment._spec import Assignment
+from grader.assignment._variants import VARIANT_INPUTS
 from grader.errors import FrozenInputsError, SourceNotebookError, SpecError
 from grader.grading._diagnosis import never_named
 from grader.grading._fragile import fragile_cases
@@ -182,7 +183,7 @@ def _plan(assignment: Assignment, limits: Limits | None, report: Report) -> Grad
     ok = True
     for check in assignment.checks:
         cases = frozen.cases[check.key]
-        names = set(check.param_names)
+        names = set() if check.inputs == VARIANT_INPUTS else set(check.param_names)
         odd = next((c for c in cases if not isinstance(c, dict) or set(c) != names), None)
         if odd is not None or not cases:
             ok = False
