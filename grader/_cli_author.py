@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from grader._cli_variants import (
+    release_ready,
     release_students,
-    secret_for,
     secret_option,
     validation_sample,
 )
@@ -76,7 +76,7 @@ def release(
 
     spec = load_assignment(assignment)
     if roster is not None:
-        secret_for(spec, secret_file)  # no secret: Error before anything is written
+        release_ready(spec, secret_file)  # Error before anything is written
     path = release_bundle(spec, out, wheel)
     click.echo(f"Student bundle written to {path}")
     if roster is not None:

@@ -48,17 +48,24 @@ def secret_new(path: Path) -> None:
     )
 
 
-def release_students(spec: Assignment, folder: Path, roster: Path, given: Path | None) -> Any:
-    """Write each roster student's notebook into the bundle ``folder`` and say where."""
-    from grader.course._roster import load_class_roster
-    from grader.course._variants import release_students as write_students
+def release_ready(spec: Assignment, given: Path | None) -> CourseSecret:
+    """``release --roster``: the sheet has variants and the secret is at hand, or Error before
+    anything is written."""
     from grader.errors import VariantError
 
     if spec.variants is None:
         raise VariantError(
             f"--roster: {spec.name} has no [variants], every student gets one notebook"
         )
-    key = load_secret(given, f"{spec.name} has [variants]")
+    return load_secret(given, f"{spec.name} has [variants]")
+
+
+def release_students(spec: Assignment, folder: Path, roster: Path, given: Path | None) -> Any:
+    """Write each roster student's notebook into the bundle ``folder`` and say where."""
+    from grader.course._roster import load_class_roster
+    from grader.course._variants import release_students as write_students
+
+    key = release_ready(spec, given)
     released = write_students(spec, load_class_roster(roster), key, folder)
     click.echo(
         f"Wrote {len(released.variants)} student notebooks to {folder / 'students'} and "

@@ -248,3 +248,14 @@ def test_similarity_names_the_student_whose_numbers_a_submission_holds(course):
     page = (course["root"] / "out" / "similarity.html").read_text(encoding="utf-8")
     assert "Another student's numbers (strong evidence)" in page
     assert "<li>s29 carries the signed variant released to s01</li>" in page
+
+
+def test_release_refuses_a_roster_without_variants_or_without_a_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADER_COURSE_SECRET_FILE", raising=False)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id\namy\n", encoding="utf-8")
+    plain = run_grader("release", "variational_inference", "--roster", roster, "--out", tmp_path)
+    assert plain.returncode == 2 and "has no [variants]" in plain.stderr
+    secretless = run_grader("release", GAUSSIAN_KL, "--roster", roster, "--out", tmp_path)
+    assert secretless.returncode == 2 and "--secret-file" in secretless.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.csv"]  # nothing written
