@@ -215,3 +215,17 @@ def test_a_check_on_variant_inputs_takes_values_of_the_variants_only(tmp_path):
     spec.write_text(text.replace("sigma2 = { generator", "tau = { generator"), encoding="utf-8")
     with pytest.raises(SpecError, match=r"inputs = \"variant\".*sigma2"):
         load_assignment(folder)
+
+
+def test_a_plan_with_each_students_answers_travels_to_a_worker_as_data(sheet):
+    import pickle
+
+    plan = GradingPlan.build(sheet)
+    values = {"mu1": 0.5, "mu2": -1.25, "sigma1": 2.0, "sigma2": 1.0}
+    with_parts = replace(plan, students={"amy": student_part(sheet, plan.dependent, values)})
+    worker = pickle.loads(pickle.dumps(with_parts))  # as a spawned worker or Dask gets it
+    assert worker.assignment.oracles is None  # the oracles stay in the coordinator
+    own = worker.for_submission("amy")
+    assert own.expected == with_parts.for_submission("amy").expected
+    with pytest.raises(VariantError):
+        worker.for_submission("bo")
