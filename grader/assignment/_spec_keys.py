@@ -140,7 +140,8 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "none (lateness is not judged)",
         "The due time and the late rule, a `[late]` table (see [deadlines and late work]"
         "(../how-to/lms-downloads.md#5-deadlines-late-rules-and-extensions)); it changes no "
-        "frozen input.",
+        "frozen input, and a graded class still resumes (`--resume`) after it is added or "
+        "changed.",
     ),
     SpecKey(
         "variants",
