@@ -153,7 +153,7 @@ def test_a_late_table_added_after_grading_resumes_and_applies_the_penalty(tmp_pa
     assert first.returncode == 0, first.stderr
     assert "penalty_percent" not in _book(out).columns  # no rule, no word from the LMS
     spec = sheet / "spec.toml"
-    spec.write_text(spec.read_text() + HOURLY.replace("[late]", '# the syllabus\n[late]'))
+    spec.write_text(spec.read_text() + HOURLY.replace("[late]", "# the syllabus\n[late]"))
     again = grader("grade", sheet, download, "--out", out, "--resume")
     assert again.returncode == 0, again.stderr
     assert "0 graded now" in again.stdout or "resumed" in again.stdout.lower(), again.stdout
