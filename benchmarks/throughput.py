@@ -229,7 +229,7 @@ def _descendants(root: int, children: dict[int, list[int]]) -> list[int]:
 
 
 def _role(is_root: bool, cmdline: str) -> str:
-    if "zygote.sock" in cmdline:  # grader/kernel/_zygote.py, and the bwrap that runs it
+    if "/.grader/zygote.py" in cmdline:  # grader/kernel/_zygote.py, and the bwrap that runs it
         bwrap = os.path.basename(cmdline.split(" ", 1)[0]) == "bwrap"
         return "other" if bwrap else "zygote"
     if "ipykernel_launcher" in cmdline:
