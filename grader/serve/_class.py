@@ -119,7 +119,7 @@ class MarkedClass:
         comment = form.comment.strip()
         state = MarkState(name, qid, points, comment, items, 0, who, "")
         saved = store.save_mark(state, self.hashes.get(name, ""), who, "marked in the app", version)
-        if comment:
+        if comment and comment not in store.saved_comments(qid):  # a write only when new
             store.keep_comment(qid, comment)
         return saved
 
