@@ -442,3 +442,16 @@ def test_the_question_s_own_code_cells_go_with_its_answer(tmp_path):
     assert extra_cells(sheet, executed, "r") == []  # not a question marked by hand
     executed.write_text("{not json", encoding="utf-8")
     assert extra_cells(sheet, executed, "q") is None
+
+
+def test_the_groups_without_their_child(out, monkeypatch):
+    """Should the child that groups the answers fail, the app keeps why (its last line) and
+    groups them itself on the first request."""
+    from grader.serve import _group_pages
+    from grader.serve._app import App
+
+    monkeypatch.setattr(_group_pages, "_CHILD", "import sys; sys.exit('no groups here')")
+    pages = _group_pages.GroupPages(App(out, rebuild=False))
+    assert pages.ready.wait(120)
+    assert pages.failed == "no groups here"
+    assert pages.groups("1a-prose")[0] == ["alice_numpy", "bob_copy", "carol_copy"]
