@@ -151,6 +151,8 @@ def test_letters_show_each_student_their_own_numbers(course):
 def test_a_regrade_is_byte_identical(course):
     first, again = course["root"] / "out", course["root"] / "again"
     assert _scores(first).drop(columns=MEASURED).equals(_scores(again).drop(columns=MEASURED))
+    for table in ("gradebook.csv", "checks.csv"):
+        assert (first / table).read_bytes() == (again / table).read_bytes(), table
     for key in STUDENTS:
         letter = (first / "feedback" / f"{key}.md").read_bytes()
         assert letter == (again / "feedback" / f"{key}.md").read_bytes(), key
