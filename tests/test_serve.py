@@ -137,7 +137,7 @@ def test_a_hostile_answer_reaches_the_page_as_text(out):
     cells = page.split('id="cells"')[1].split("</section>")[0]
     tags = _Tags()
     tags.feed(cells)
-    assert {tag for tag, _ in tags.seen} <= {"div", "pre", "code", "p", "img", "em"}
+    assert {tag for tag, _ in tags.seen} <= {"div", "pre", "code", "p", "img", "em", "span"}
     assert cells.count("<img ") == 1 and cells.count('src="data:image/png;base64,') == 1
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
 
@@ -287,8 +287,9 @@ def test_outputs_are_shown_inert():
     page = render_cells([ExtraCell("code", "print('<b>')", tuple(shown))])
     tags = _Tags()
     tags.feed(page)
-    assert {tag for tag, _ in tags.seen} <= {"div", "pre", "code", "p", "img"}
+    assert {tag for tag, _ in tags.seen} <= {"div", "pre", "code", "p", "img", "span"}
     assert {attrs for tag, attrs in tags.seen if tag == "img"} == {("class", "alt", "src")}
+    assert {attrs for tag, attrs in tags.seen if tag == "span"} == {("class",)}
     sources = re.findall(r'src="([^"]*)"', page)
     assert sources == [
         "data:image/png;base64," + base64.b64encode(png()).decode(),
@@ -455,3 +456,30 @@ def test_the_groups_without_their_child(out, monkeypatch):
     assert pages.ready.wait(120)
     assert pages.failed == "no groups here"
     assert pages.groups("1a-prose")[0] == ["alice_numpy", "bob_copy", "carol_copy"]
+
+
+def test_code_is_coloured_and_inert():
+    """Python's tokenizer colours a cell's code: spans with a class around keywords, strings,
+    comments and numbers, the rest escaped; code it cannot read is shown plain; long code and
+    many cells are cut."""
+    from grader.serve._answer_cells import ExtraCell
+    from grader.serve._output_view import MAX_CELLS, render_cells
+    from grader.serve._render import render_code
+
+    code = render_code("def f(x):  # </code></pre><script>\n    return '<img src=x>' + 1\n")
+    assert '<span class="k">def</span> f(x):  <span class="c"># &lt;/code&gt;' in code
+    assert '<span class="s">&#x27;&lt;img src=x&gt;&#x27;</span> + <span class="n">1</span>' in code
+    tags = _Tags()
+    tags.feed(code)
+    assert {tag for tag, _ in tags.seen} == {"pre", "code", "span"}
+    assert (
+        render_code("def (:\n  '''<b>")
+        == '<pre class="code"><code>def (:\n  &#x27;&#x27;&#x27;&lt;b&gt;</code></pre>'
+    )
+    long = render_code("x = 1\n" * 5000)
+    assert "[... 10000 more characters not shown]" in long and len(long) < 120_000
+    cells = [ExtraCell("code", "x = 1\n" * 2000, ()), ExtraCell("code", "y = 2", ())]
+    page = render_cells(cells + [ExtraCell("markdown", "# hi", ())] * MAX_CELLS)
+    assert page.count('<span class="n">1</span>') == 0  # over the colouring budget: plain
+    assert '<span class="n">2</span>' in page
+    assert "2 more cell(s) after these not shown." in page

@@ -12,6 +12,9 @@ it was, never run, never fetching anything.
   ``display(HTML(...))``, whose plain text is only ``<... object>``);
 - anything else (JavaScript, widgets, LaTeX without plain text): named, not shown.
 
+The code itself is shown by :func:`grader.serve._render.render_code` (Python's own tokenizer
+colours it; nothing of it runs).
+
 Every text is cut at :data:`MAX_TEXT` characters, an image over :data:`MAX_IMAGE_BYTES` is not
 shown, and an answer's outputs stop at :data:`MAX_OUTPUTS` and :data:`MAX_IMAGES_BYTES` of
 images: a student who prints a megabyte costs the page nothing.
@@ -36,6 +39,10 @@ MAX_IMAGE_BYTES = 2 * 2**20
 #: Outputs shown with one answer (all its cells together), and the bytes of their images.
 MAX_OUTPUTS = 60
 MAX_IMAGES_BYTES = 8 * 2**20
+#: Cells shown with one answer, and characters of their code coloured (the rest is plain: the
+#: tokenizer takes about 2 ms a thousand characters).
+MAX_CELLS = 30
+MAX_COLOURED = 8_000
 _SIGNATURES = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]?")
 _DEFAULT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-fA-F]+)?>$")
@@ -48,18 +55,25 @@ class _Budget:
 
     outputs: int = MAX_OUTPUTS
     image_bytes: int = MAX_IMAGES_BYTES
+    coloured: int = MAX_COLOURED
 
 
 def render_cells(cells: list[ExtraCell]) -> str:
     """The cells that go with an answer, each with its outputs, as inert HTML."""
     budget = _Budget()
     parts = []
-    for cell in cells:
+    for cell in cells[:MAX_CELLS]:
         if cell.kind == "markdown":
-            parts.append(f'<div class="cell markdown">{render_answer(cell.source)}</div>')
+            parts.append(f'<div class="cell markdown">{render_answer(_capped(cell.source))}</div>')
             continue
+        colour = len(cell.source) <= budget.coloured
+        budget.coloured -= len(cell.source) if colour else 0
+        code = render_code(cell.source, colour)
         outputs = "".join(_output(o, budget) for o in cell.outputs)
-        parts.append(f'<div class="cell code">{render_code(cell.source)}{outputs}</div>')
+        parts.append(f'<div class="cell code">{code}{outputs}</div>')
+    if len(cells) > MAX_CELLS:
+        more = len(cells) - MAX_CELLS
+        parts.append(f'<p class="output note">{more} more cell(s) after these not shown.</p>')
     if budget.outputs < 0:
         parts.append(f'<p class="output note">Outputs after the first {MAX_OUTPUTS} not shown.</p>')
     return "".join(parts)

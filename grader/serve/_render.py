@@ -11,7 +11,10 @@ remote loads besides, so a mistake here still could not run anything.
 from __future__ import annotations
 
 import html
+import io
+import keyword
 import re
+import tokenize
 
 from markdown_it import MarkdownIt
 
@@ -20,6 +23,8 @@ from markdown_it import MarkdownIt
 _MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(?!\s)([^$\n]+?)(?<!\\)\$", re.DOTALL)
 _TOKEN = "\ue000MATH{}\ue001"
 _PLACEHOLDER = re.compile("\ue000MATH([0-9]+)\ue001")
+#: Characters of a code cell's source shown.
+MAX_CODE = 20_000
 
 
 def _parser() -> MarkdownIt:
@@ -51,6 +56,47 @@ def render_answer(text: str) -> str:
     return _PLACEHOLDER.sub(back, rendered)
 
 
-def render_code(source: str) -> str:
-    """A code cell's source, escaped in a ``<pre>``."""
-    return f'<pre class="code"><code>{html.escape(source)}</code></pre>'
+def render_code(source: str, colour: bool = True) -> str:
+    """A code cell's source, escaped in a ``<pre>``, its Python coloured unless told not to
+    (keywords, strings, comments, numbers: ``<span>`` elements with a class, nothing else), cut
+    at :data:`MAX_CODE` characters."""
+    cut = ""
+    if len(source) > MAX_CODE:
+        cut = f"\n[... {len(source) - MAX_CODE} more characters not shown]"
+        source = source[:MAX_CODE]
+    shown = _coloured(source) if colour else html.escape(source)
+    return f'<pre class="code"><code>{shown}{html.escape(cut)}</code></pre>'
+
+
+def _coloured(source: str) -> str:
+    """``source`` escaped, its tokens in spans; plain where Python's tokenizer gives up."""
+    lines = io.StringIO(source).readlines()  # the lines exactly as the tokenizer reads them
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    parts, done = [], 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            kind = _kind(token)
+            if kind is None:
+                continue
+            begin = starts[token.start[0] - 1] + token.start[1]
+            end = starts[token.end[0] - 1] + token.end[1]
+            if begin < done:
+                continue
+            text = html.escape(source[begin:end])
+            parts += [html.escape(source[done:begin]), f'<span class="{kind}">{text}</span>']
+            done = end
+    except (tokenize.TokenError, SyntaxError, IndexError):
+        return html.escape(source)
+    return "".join(parts) + html.escape(source[done:])
+
+
+#: Token kinds coloured, and the class each gets (serve.css).
+_KINDS = {tokenize.COMMENT: "c", tokenize.STRING: "s", tokenize.NUMBER: "n"}
+
+
+def _kind(token: tokenize.TokenInfo) -> str | None:
+    if token.type == tokenize.NAME and keyword.iskeyword(token.string):
+        return "k"
+    return _KINDS.get(token.type)
