@@ -138,7 +138,9 @@ def validate(
             + (f" {by_hand:g} more point(s) are graded by hand." if by_hand else "")
         )
         _input_warnings(spec)
-    if with_mutants and not problems:
+    if with_mutants and spec.variants is not None:
+        click.echo("Mutants not graded: a sheet with [variants] cannot run them yet.")
+    elif with_mutants and not problems:
         problems = _mutants_report(spec, workers)
     elif with_mutants:
         click.echo("Mutants not graded: the solution must validate first.")
