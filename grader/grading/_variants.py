@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.assignment._plan import GradingPlan, student_part
 from grader.assignment._secret import CourseSecret, load_secret
 from grader.assignment._variant_notebook import Claim, notebook_claim
-from grader.assignment._variants import Variant, derive
+from grader.assignment._variants import derive, digest_of
 from grader.course._annotation import Annotation
 from grader.grading._reading import read_submission
 from grader.results._model import Event
@@ -55,7 +55,7 @@ def with_variants(
         parts[name] = student_part(assignment, plan.dependent, values)
         if entry.problem:
             continue
-        note = _annotation(replace(own, values=values), claim)
+        note = _annotation(values, claim)
         before = notes.get(name, Annotation())
         notes[name] = Annotation({**before.data, **note.data}, before.events + note.events)
     return replace(plan, students=parts), replace(course, annotations=notes)
@@ -68,14 +68,15 @@ def _claim(entry: Entry, secret: CourseSecret, assignment: str, name: str) -> Cl
     return notebook_claim(submission.nb, secret, assignment, name)
 
 
-def _annotation(own: Variant, claim: Claim) -> Annotation:
+def _annotation(values: dict[str, Any], claim: Claim) -> Annotation:
     """The event a claim other than the student's own gets, and the digests kept."""
-    data = {DIGEST_FIELD: own.digest, VALUES_FIELD: json.dumps(own.values)}
+    digest = digest_of(values)
+    data = {DIGEST_FIELD: digest, VALUES_FIELD: json.dumps(values)}
     if claim.verdict == "own":
         return Annotation(data)
     if claim.digest:
         data[CLAIMED_FIELD] = claim.digest
-    params = {"digest": own.digest}
+    params = {"digest": digest}
     if claim.verdict == "other":
         event = Event("variant_other", {**params, "student": claim.student})
     elif claim.verdict == "forged":
