@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sqlite3
 import time
 import urllib.error
 import urllib.parse
@@ -327,6 +328,11 @@ def test_a_rubric_item_is_deleted(out):
         for n in (0, 1):
             form = {"csrf": _csrf(page), "version": "0", "item": ["r1", "r2"] if n else "r1"}
             assert client.post(f"/mark/1c-derivation/{n}", form)[0] == 200
+        db = sqlite3.connect(out / "results.sqlite")  # ivan's mark: given on an older notebook
+        with db:
+            db.execute("UPDATE manual_marks SET notebook_sha256 = 'older' WHERE submission = ?",
+                       ("ivan_unfinished",))  # fmt: skip
+        db.close()
         gone = {"item": "r1", "action": "delete"}
         assert client.post("/rubric/1c-derivation", gone)[0] == 403  # no CSRF token
         status, _, done = client.post("/rubric/1c-derivation", {"csrf": _csrf(page), **gone})
@@ -343,6 +349,8 @@ def test_a_rubric_item_is_deleted(out):
         ivan = store.mark_state("ivan_unfinished", "1c-derivation")
         assert (alice.points, alice.items, alice.version) == (3.0, (), 2)
         assert (ivan.points, ivan.items, ivan.version) == (1.0, ("r2",), 2)
+        assert store.marked_notebook("ivan_unfinished", "1c-derivation") == "older"  # still
+        assert store.marked_notebook("alice_numpy", "1c-derivation") != "older"
         what = [(row.what, row.after) for row in store.audit_log()]
         assert what[2] == ("rubric r1", "deleted")
     with running(out) as (link, _):  # started again: the deleted item stays deleted

@@ -228,6 +228,14 @@ class HandStore:
             (at, who, what, *key, before, after, why),
         )
 
+    def marked_notebook(self, submission: str, question: str) -> str | None:
+        """The hash of the notebook a mark was given on (None: not marked)."""
+        row = self._db.execute(
+            "SELECT notebook_sha256 FROM manual_marks WHERE submission = ? AND question = ?",
+            (submission, question),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def marks_with_item(self, question: str, item: str) -> list[MarkState]:
         rows = self._db.execute(
             "SELECT submission FROM mark_versions WHERE question = ? AND items LIKE ?",

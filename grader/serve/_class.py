@@ -134,7 +134,7 @@ class MarkedClass:
                 continue
             new = MarkState(state.submission, qid, points, state.comment, state.items, 0, who, "")
             why = f"rubric item {item.item} now {item.points:g} points"
-            store.save_mark(new, self.hashes.get(state.submission, ""), who, why, None)
+            store.save_mark(new, _given_on(store, state), who, why, None)
             changed.append(Rescored(state.submission, state.points or 0.0, points))
         return changed
 
@@ -153,7 +153,7 @@ class MarkedClass:
             points = rubric_score(rubric, items, question.points, self.scoring(qid))
             new = MarkState(state.submission, qid, points, state.comment, items, 0, who, "")
             why = f"rubric item {item} ({gone.description}) deleted"
-            store.save_mark(new, self.hashes.get(state.submission, ""), who, why, None)
+            store.save_mark(new, _given_on(store, state), who, why, None)
             changed.append(Rescored(state.submission, state.points or 0.0, points))
         return changed
 
@@ -173,6 +173,12 @@ class MarkedClass:
             graded = next((q.points for q in result.questions if q.question == qid), 0.0)
         value = _points(points, self.automatic[qid].points) if points.strip() else None
         store.put_override(key, value, reason.strip(), who, graded)
+
+
+def _given_on(store: Store, state: MarkState) -> str:
+    """The notebook a mark was given on: a re-scored mark stays with it (a mark given on a
+    notebook since changed stays flagged, not counted)."""
+    return store.marked_notebook(state.submission, state.question) or ""
 
 
 @dataclass(frozen=True)
