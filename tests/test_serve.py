@@ -342,6 +342,9 @@ def test_a_rubric_item_is_deleted(out):
         assert "No Lagrange multiplier" not in done.split("</table>")[1]
         again = client.post("/rubric/1c-derivation", {"csrf": _csrf(page), **gone})[2]
         assert "has no item &#39;r1&#39; (deleted meanwhile?)" in again
+        stale = {"csrf": _csrf(page), "version": "0", "item": ["r1", "r2"]}  # a page from before
+        status, _, refused = client.post("/mark/1c-derivation/2", stale)
+        assert status == 400 and "rubric item(s) r1 of 1c-derivation were deleted" in refused
         audit = client.get("/audit")[2]
         assert "rubric item r1 (No Lagrange multiplier for the normalisation) deleted" in audit
     with closing(OutputFolder(out).existing_store()) as store:

@@ -109,7 +109,13 @@ class MarkedClass:
         question = self.manual[qid]
         rubric = store.rubric(qid)
         known = {i.item for i in rubric}
-        items = tuple(i for i in form.items if i in known)
+        gone = [i for i in form.items if i not in known]
+        if gone:  # deleted since the page was opened: never a score other than the one shown
+            raise MarkingError(
+                f"rubric item(s) {', '.join(gone)} of {qid} were deleted since this page was "
+                "opened: nothing was saved; check the mark against the rubric as it is now"
+            )
+        items = tuple(form.items)
         if items:
             points: float | None = rubric_score(rubric, items, question.points, self.scoring(qid))
         elif form.points.strip():
