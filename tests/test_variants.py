@@ -84,7 +84,9 @@ def _hand_ins(bundle: Path, folder: Path) -> Path:
 
 
 def _scores(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "scores.csv", keep_default_na=False, dtype={"question": str})
+    return pd.read_csv(
+        out / "scores.csv", keep_default_na=False, dtype={"question": str, "submission": str}
+    )
 
 
 def test_release_writes_each_students_own_notebook_and_the_manifest(course):
@@ -261,3 +263,38 @@ def test_release_refuses_a_roster_without_variants_or_without_a_secret(tmp_path,
     secretless = run_grader("release", GAUSSIAN_KL, "--roster", roster, "--out", tmp_path)
     assert secretless.returncode == 2 and "--secret-file" in secretless.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.csv"]  # nothing written
+
+
+def test_an_lms_download_is_graded_per_student_by_the_intakes_key(tmp_path):
+    """A Moodle download matched to the roster by name: each notebook is keyed by its
+    student's student_id, the key it was released to, and graded on that student's values."""
+    people = [("Ana Lopez", "20230001", "5501"), ("Bruno Neil", "20230002", "5502")]
+    people.append(("Wei Chen", "20230003", "5503"))
+    roster = tmp_path / "roster.csv"
+    lines = [f"{sid},{name}" for name, sid, _ in people]
+    roster.write_text("student_id,name\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    secret = tmp_path / "course.key"
+    secret.write_bytes(bytes(range(7, 71)))
+    wheel = tmp_path / "grader-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not really a wheel")
+    args = ["--roster", roster, "--out", tmp_path / "dist", "--secret-file", secret]
+    assert run_grader("release", GAUSSIAN_KL, *args, "--wheel", wheel).returncode == 0
+    students = tmp_path / "dist" / "gaussian_kl" / "students"
+    solution = nbformat.read(load_assignment(GAUSSIAN_KL).solution_notebook, as_version=4)
+    filled = {sid: _filled(students / f"{sid}.ipynb", solution) for _, sid, _ in people}
+    filled["20230002"] = filled["20230001"]  # Bruno hands in Ana's
+    download = tmp_path / "moodle"
+    for name, sid, participant in people:
+        folder = download / f"{name}_{participant}_assignsubmission_file"
+        folder.mkdir(parents=True)
+        (folder / "student.ipynb").write_text(render(filled[sid]), encoding="utf-8")
+    out = tmp_path / "out"
+    run = run_grader(
+        "grade", GAUSSIAN_KL, download, "--roster", roster, "--out", out, "--secret-file", secret
+    )
+    assert run.returncode in (0, 1), run.stderr
+    scores = _scores(out).set_index(["submission", "question"])
+    assert scores.loc[("20230001", "2"), "points"] == 2
+    assert scores.loc[("20230003", "2"), "points"] == 2
+    copied = scores.loc[("20230002", "2")]
+    assert copied["points"] == 0 and "released to 20230001" in copied["notes"]
