@@ -298,3 +298,21 @@ def test_an_lms_download_is_graded_per_student_by_the_intakes_key(tmp_path):
     assert scores.loc[("20230003", "2"), "points"] == 2
     copied = scores.loc[("20230002", "2")]
     assert copied["points"] == 0 and "released to 20230001" in copied["notes"]
+
+
+def test_a_dask_cluster_grades_each_student_on_their_own_values(course, tmp_path):
+    """The per-student answers travel to Dask's workers as data, as to the pool's."""
+    some = tmp_path / "some"
+    some.mkdir()
+    for key in ("s01", "s29", "s30"):
+        shutil.copy(course["handins"] / f"{key}.ipynb", some)
+    out = tmp_path / "out"
+    run = run_grader(
+        "grade", GAUSSIAN_KL, some, "--out", out, "--secret-file", course["secret"],
+        "--scheduler", "local:2",
+    )  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr
+    pool = _scores(course["root"] / "out")
+    pool = pool[pool["submission"].isin(["s01", "s29", "s30"])].reset_index(drop=True)
+    columns = ["submission", "question", "points", "status", "feedback", "notes"]
+    assert _scores(out)[columns].equals(pool[columns])
