@@ -229,3 +229,26 @@ def test_a_plan_with_each_students_answers_travels_to_a_worker_as_data(sheet):
     assert own.expected == with_parts.for_submission("amy").expected
     with pytest.raises(VariantError):
         worker.for_submission("bo")
+
+
+def test_a_strategy_of_checks_py_draws_each_students_value_reproducibly(tmp_path):
+    folder = tmp_path / "assignments" / "gaussian_kl"
+    shutil.copytree(GAUSSIAN_KL, folder)
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    with (folder / "checks.py").open("a", encoding="utf-8") as checks:
+        checks.write(
+            "\nshift = st.floats(min_value=-3.0, max_value=3.0).map(lambda x: round(x, 2))\n"
+        )
+    spec = folder / "spec.toml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("mu1 = { choices", 'mu1 = { strategy = "shift" }\n# { choices'))
+    sheet = load_assignment(folder)
+    modules = (sheet.oracles, sheet.hooks)
+    drawn = [derive(sheet.variants, FIXED, "gaussian_kl", f"s{i}", modules) for i in range(12)]
+    again = [derive(sheet.variants, FIXED, "gaussian_kl", f"s{i}", modules) for i in range(12)]
+    assert [v.values for v in drawn] == [v.values for v in again]
+    mus = [v.values["mu1"] for v in drawn]
+    assert all(-3.0 <= m <= 3.0 and round(m, 2) == m for m in mus) and len(set(mus)) >= 6
+    spec.write_text(text.replace("mu1 = { choices", 'mu1 = { strategy = "nope" }\n# { choices'))
+    with pytest.raises(SpecError, match="no strategy 'nope'"):
+        load_assignment(folder)
