@@ -78,8 +78,10 @@ class CheckInputs:
 
 
 def summarise(plan: GradingPlan) -> list[CheckInputs]:
-    """Every check's inputs, in the spec's order."""
-    return [_check(plan, check) for check in plan.assignment.checks]
+    """Every check's inputs, in the spec's order; not those called on each student's own values
+    (``inputs = "variant"``): nothing of theirs is frozen."""
+    checks = plan.assignment.checks
+    return [_check(plan, c) for c in checks if c.variable or c.key not in plan.dependent]
 
 
 def _check(plan: GradingPlan, check: Check) -> CheckInputs:
