@@ -298,6 +298,8 @@ def test_an_lms_download_is_graded_per_student_by_the_intakes_key(tmp_path):
     assert scores.loc[("20230003", "2"), "points"] == 2
     copied = scores.loc[("20230002", "2")]
     assert copied["points"] == 0 and "released to 20230001" in copied["notes"]
+    similar = run_grader("similarity", out)
+    assert "20230002 carries the signed variant released to 20230001 (Ana Lopez)" in similar.stdout
 
 
 def test_a_dask_cluster_grades_each_student_on_their_own_values(course, tmp_path):
