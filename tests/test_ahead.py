@@ -12,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader.assignment._plan import GradingPlan
@@ -21,6 +22,7 @@ from grader.grading._notebook import grade_notebook
 from grader.grading._worker import grade_in_turn
 from grader.kernel import _client, _runtime
 from grader.kernel._session import KernelSession, OpenSessions
+from grader.results._folder import OutputFolder
 from grader.results._model import SubmissionResult
 from tests.conftest import ASSIGNMENT, EXAMPLES
 
@@ -104,3 +106,31 @@ def test_an_unreadable_next_notebook_launches_no_kernel(plan: GradingPlan, tmp_p
     assert ahead is not None and ahead.session is None
     assert ahead.submission.nb is None
     assert _open() == []
+
+
+def test_a_kernel_launched_ahead_runs_the_code_before_the_cells(
+    plan: GradingPlan, tmp_path: Path
+) -> None:
+    """Its global generators seeded (the same draws as a kernel started at its turn) and its
+    printing capped, as the before-cells code does: sent at launch, run before any cell."""
+    draws = nbformat.v4.new_notebook()
+    draws.cells = [
+        nbformat.v4.new_code_cell("import random\nimport numpy as np"),
+        nbformat.v4.new_code_cell("print(np.random.rand(), random.random())"),
+        nbformat.v4.new_code_cell("print('x' * 10**7)"),
+    ]
+    path = tmp_path / "draws.ipynb"
+    nbformat.write(draws, path)
+    grade_in_turn(plan, [NOTEBOOKS[0], path], tmp_path / "out", lambda result: None)
+    ahead = nbformat.read(OutputFolder(tmp_path / "out").executed("draws"), as_version=4)
+    grade_notebook(plan, path, keep_executed=tmp_path / "alone.ipynb")
+    alone = nbformat.read(tmp_path / "alone.ipynb", as_version=4)
+    printed = [_text(cell) for cell in ahead.cells]
+    assert printed == [_text(cell) for cell in alone.cells]
+    assert len(printed[1].split()) == 2
+    assert "the grader dropped the rest" in printed[2]
+    assert len(printed[2]) < 10**7
+
+
+def _text(cell: nbformat.NotebookNode) -> str:
+    return "".join(out.get("text", "") for out in cell.get("outputs", []))

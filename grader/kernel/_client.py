@@ -212,6 +212,22 @@ def new_manager(scratch: _sandbox.Scratch) -> GraderKernelManager:
     return GraderKernelManager()
 
 
+def open_channels(client: NotebookClient) -> None:
+    """The client's channels to its kernel, opened without waiting (the kernel may still be
+    starting). A kernel launched ahead has them opened at launch, so its output subscription is
+    live long before ``connect``, which then need not wait for it."""
+    km = client.km
+    assert km is not None
+    if client.kc is not None:
+        return
+    kc = km.client()
+    kc.start_channels()
+    # Output that could never be kept whole is not decoded either.
+    kc.iopub_channel.max_decoded = min(IOPUB_MAX_BYTES, 2 * client.output_cap + 2**20)
+    kc.allow_stdin = False
+    client.kc = kc
+
+
 async def connect(client: NotebookClient, timeout: float) -> None:
     """nbclient's start_new_kernel_client without its fixed 0.2 s wait for a quiet IOPub.
 
@@ -220,12 +236,9 @@ async def connect(client: NotebookClient, timeout: float) -> None:
     """
     km = client.km
     assert km is not None
-    kc = km.client()
-    kc.start_channels()
-    # Output that could never be kept whole is not decoded either.
-    kc.iopub_channel.max_decoded = min(IOPUB_MAX_BYTES, 2 * client.output_cap + 2**20)
-    kc.allow_stdin = False
-    client.kc = kc
+    open_channels(client)
+    kc = client.kc
+    assert kc is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         msg_id = kc.kernel_info()

@@ -157,6 +157,11 @@ class KernelSession(KernelRequests):
             self._client = client  # from now on stop_kernel and abandon reach it
             try:
                 client.start_new_kernel(**launch.popen_kwargs)
+                _client.open_channels(client)  # subscribed to its output while it boots
+                assert client.kc is not None
+                # Run as soon as it is up: its shell answers in order, so the kernel_info reply
+                # that ``connect`` waits for comes once this has run, before any cell.
+                client.kc.execute(self._before_cells(), silent=True, store_history=False)
             except Exception as exc:
                 self.stop_kernel()
                 if warm:
@@ -188,7 +193,11 @@ class KernelSession(KernelRequests):
                 return self._start_kernel()
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
-        self._request(_protocol.before_cells_request(self.limits.output_bytes), 30, False)
+        if launch is not None:  # launched ahead, the kernel has run it already
+            self._request(self._before_cells(), 30, False)
+
+    def _before_cells(self) -> str:
+        return _protocol.before_cells_request(self.limits.output_bytes)
 
     def _new_client(self, launch: _sandbox.Launch) -> tuple[_client.CappedClient, bool]:
         """The client and manager of one kernel, and whether it is forked from the zygote."""
