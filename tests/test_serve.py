@@ -494,3 +494,46 @@ def test_code_is_coloured_and_inert():
     assert page.count('<span class="n">1</span>') == 0  # over the colouring budget: plain
     assert '<span class="n">2</span>' in page
     assert "2 more cell(s) after these not shown." in page
+
+
+def test_grouping_by_prefix_filtering_finds_what_every_pair_would():
+    """The groups found by prefix filtering are those the comparison of every pair of answers
+    gives, on 300 random classes of answers made from a few, each word changed or added."""
+    import random
+
+    from grader.serve._groups import CLOSE, _grams, answer_groups, normalised
+
+    def every_pair(answers: dict[str, str]) -> list[list[str]]:
+        exact: dict[str, list[str]] = {}
+        for name, text in answers.items():
+            exact.setdefault(normalised(text), []).append(name)
+        keys = list(exact)
+        grams = [_grams(k) for k in keys]
+        group = list(range(len(keys)))
+        for i in range(len(keys)):
+            for j in range(i + 1, len(keys)):
+                shared = len(grams[i] & grams[j])
+                if shared and shared / len(grams[i] | grams[j]) >= CLOSE:
+                    old, new = group[j], group[i]
+                    group = [new if g == old else g for g in group]
+        merged: dict[int, list[str]] = {}
+        for i, key in enumerate(keys):
+            merged.setdefault(group[i], []).extend(exact[key])
+        order = {name: n for n, name in enumerate(answers)}
+        found = [sorted(g, key=order.__getitem__) for g in merged.values()]
+        return sorted(found, key=lambda g: (-len(g), order[g[0]]))
+
+    rng = random.Random(29)
+    words = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    for _ in range(300):
+        typical = [" ".join(rng.choices(words, k=rng.randint(1, 14))) for _ in range(5)]
+        answers = {}
+        for n in range(rng.randint(1, 40)):
+            said = rng.choice(typical).split()
+            for _ in range(rng.randint(0, 2)):
+                if said and rng.random() < 0.5:
+                    said[rng.randrange(len(said))] = rng.choice(words)
+                else:
+                    said.insert(rng.randint(0, len(said)), rng.choice(words))
+            answers[f"s{n}"] = " ".join(said)
+        assert answer_groups(answers) == every_pair(answers), answers
