@@ -391,9 +391,10 @@ def test_the_groups_page_answers_at_once_after_the_start(out):
         assert "group(s) of answers alike" in _grouped(client, "/groups/1c-derivation")
 
 
-def test_the_app_imports_no_pandas():
+def test_the_app_imports_no_pandas_nor_numpy():
     """The first page comes sooner without pandas (a third of a second): the app says the
-    store's answer key again rather than import the module that defines it."""
+    store's answer key again rather than import the module that defines it; reading the spec
+    needs no NumPy either (only comparing answers does)."""
     import subprocess
     import sys
 
@@ -402,7 +403,7 @@ def test_the_app_imports_no_pandas():
 
     assert SAID_AGAIN == ANSWER_KEY
     probe = "import sys, grader._cli_class, grader.serve._run, grader.serve._app; "
-    probe += "print(sorted({'pandas', 'nbformat'} & set(sys.modules)))"
+    probe += "print(sorted({'pandas', 'nbformat', 'numpy'} & set(sys.modules)))"
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
 

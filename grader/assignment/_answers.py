@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
 #: Leaves, and what the oracle's answer becomes to be compared against.
 LEAVES = frozenset({"scalar", "int", "bool", "str", "vector", "array"})
 #: The leaves that existed first; answers of these travel and compare exactly as before.
@@ -131,6 +129,8 @@ def part_of(value: Any, part: str | int) -> Any:
 
 
 def _leaf(value: Any, leaf: str) -> Any:
+    import numpy as np  # here: reading a spec (grader serve, --help) needs no NumPy
+
     if leaf == "scalar":
         return float(value)
     if leaf == "vector":
@@ -214,6 +214,8 @@ def call_seed(key: str, case: Any, index: int) -> int:
 @contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """The oracle's call under the student's seed; the grader's own generators are put back."""
+    import numpy as np
+
     state, np_state = random.getstate(), np.random.get_state()
     random.seed(seed)
     np.random.seed(seed)
@@ -227,6 +229,8 @@ def seeded(seed: int) -> Iterator[None]:
 def moments(values: list[Any], fourth: bool = False) -> dict[str, Any]:
     """Mean and standard deviation over seeded calls, per number (a float, or a list); with
     ``fourth`` also the fourth central moment, which the standard error of a variance needs."""
+    import numpy as np
+
     array = np.asarray(values, dtype=np.float64)
     found = {"mean": array.mean(axis=0).tolist(), "std": array.std(axis=0).tolist()}
     if fourth:
