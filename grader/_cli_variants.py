@@ -69,7 +69,9 @@ def release_students(spec: Assignment, folder: Path, roster: Path, given: Path |
     released = write_students(spec, load_class_roster(roster), key, folder)
     click.echo(
         f"Wrote {len(released.variants)} student notebooks to {folder / 'students'} and "
-        f"{released.manifest} (the course secret is not in the bundle)."
+        f"{released.manifest} (the course secret is not in the bundle). Hand each student "
+        "their own file; publish the bundle without students/ and manifest.csv, which hold "
+        "every student's numbers."
     )
     return released
 
