@@ -252,3 +252,23 @@ def test_a_strategy_of_checks_py_draws_each_students_value_reproducibly(tmp_path
     spec.write_text(text.replace("mu1 = { choices", 'mu1 = { strategy = "nope" }\n# { choices'))
     with pytest.raises(SpecError, match="no strategy 'nope'"):
         load_assignment(folder)
+
+
+def test_another_students_record_says_whether_that_student_handed_in():
+    """A record of a student with no submission under their key is most often a hand-in not
+    named by its key (s01_final.ipynb): the note says how to fix the names; a friend who did
+    hand in is a copy, and the note says only whose numbers they are."""
+    from grader.assignment._variant_notebook import Claim
+    from grader.grading._variants import _annotation
+    from grader.report._render_text import event_text
+
+    claim = Claim("other", "s01", "d" * 16, {"mu1": 0.5})
+    (copy_of_friend,) = _annotation({"mu1": 1.5}, claim, submitted=True).events
+    (misnamed,) = _annotation({"mu1": 1.5}, claim, submitted=False).events
+    assert copy_of_friend.params["student"] == misnamed.params["student"] == "s01"
+    assert "released to s01" in event_text(copy_of_friend)
+    assert "manifest.csv" not in event_text(copy_of_friend)
+    assert "handed nothing in under their key" in event_text(misnamed)
+    assert "rename them as in manifest.csv or grade the download with --roster" in event_text(
+        misnamed
+    )

@@ -5,8 +5,8 @@ The coordinator holds the course secret; for every submission it works out the s
 values (from the secret and the submission's key: the student key of the course intake), asks
 the oracles here for the answers that depend on them (``GradingPlan.students``), and judges the
 variant the notebook carries (``metadata.grader.variant``): its own, signed, says nothing; any
-other is an event of the result, for the instructor and the student alike. Workers get only the
-answers, never the secret.
+other is an event of the result (another student's record for the instructor only). Workers
+get only the answers, never the secret.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def with_variants(
         parts[name] = student_part(assignment, plan.dependent, values)
         if entry.problem:
             continue
-        note = _annotation(values, claim)
+        note = _annotation(values, claim, submitted=claim.student in entries)
         before = notes.get(name, Annotation())
         notes[name] = Annotation({**before.data, **note.data}, before.events + note.events)
     return replace(plan, students=parts), replace(course, annotations=notes)
@@ -68,8 +68,10 @@ def _claim(entry: Entry, secret: CourseSecret, assignment: str, name: str) -> Cl
     return notebook_claim(submission.nb, secret, assignment, name)
 
 
-def _annotation(values: dict[str, Any], claim: Claim) -> Annotation:
-    """The event a claim other than the student's own gets, and the digests kept."""
+def _annotation(values: dict[str, Any], claim: Claim, submitted: bool = True) -> Annotation:
+    """The event a claim other than the student's own gets, and the digests kept. Another
+    student's record, where that student handed nothing in under their key, is more often a
+    hand-in not named by its key (``s001_final.ipynb``) than a copy: ``submitted`` says so."""
     digest = digest_of(values)
     data = {DIGEST_FIELD: digest, VALUES_FIELD: json.dumps(values)}
     if claim.verdict == "own":
@@ -78,7 +80,9 @@ def _annotation(values: dict[str, Any], claim: Claim) -> Annotation:
         data[CLAIMED_FIELD] = claim.digest
     params = {"digest": digest}
     if claim.verdict == "other":
-        event = Event("variant_other", {**params, "student": claim.student})
+        event = Event(
+            "variant_other", {**params, "student": claim.student, "submitted": submitted}
+        )
     elif claim.verdict == "forged":
         event = Event("variant_forged", params)
     else:

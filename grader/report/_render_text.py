@@ -403,10 +403,17 @@ def event_text(event: Event, style: Style = PLAIN) -> str:
         text = "not on the roster: no student matches this submission"
         return f"{text} (nearest names: {near})" if near else text
     if code == "variant_other":
-        return (
+        text = (
             f"its numbers are those released to {style.value(params.get('student', ''))} "
             "(their signed variant): graded with this student's own numbers"
         )
+        if params.get("submitted", True) is False:
+            text += (
+                ", and that student handed nothing in under their key: if the hand-ins are "
+                "not named by student key, rename them as in manifest.csv or grade the "
+                "download with --roster"
+            )
+        return text
     fixed = _FIXED_EVENTS.get(code)
     if fixed:
         return fixed
