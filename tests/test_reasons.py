@@ -16,7 +16,8 @@ import pytest
 
 from grader.grading._compare import mismatch, mismatch_shaped
 from grader.report import _render_text, _wording
-from grader.report._render_text import check_line, check_text, letter_events, result_notes
+from grader.report._event_text import letter_events
+from grader.report._render_text import check_line, check_text, result_notes
 from grader.report._wording import REASON_PHRASES, mismatch_text
 from grader.results._context import NO_OPTIONS
 from grader.results._model import (

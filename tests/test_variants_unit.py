@@ -260,7 +260,7 @@ def test_another_students_record_says_whether_that_student_handed_in():
     hand in is a copy, and the note says only whose numbers they are."""
     from grader.assignment._variant_notebook import Claim
     from grader.grading._variants import _annotation
-    from grader.report._render_text import event_text
+    from grader.report._event_text import event_text
 
     claim = Claim("other", "s01", "d" * 16, {"mu1": 0.5})
     (copy_of_friend,) = _annotation({"mu1": 1.5}, claim, submitted=True).events

@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import html
 
+from grader.report._event_text import event_text, letter_events
 from grader.report._late_text import late_text
-from grader.report._render_text import (
-    Style,
-    check_line,
-    event_text,
-    letter_events,
-    points_text,
-    question_text,
-    total_text,
-)
+from grader.report._render_text import check_line, points_text, question_text, total_text
+from grader.report._style import Style
 from grader.report._variant_text import variant_line
 from grader.results._context import NO_OPTIONS, FeedbackOptions
 from grader.results._model import OK, QuestionResult, SubmissionResult
