@@ -1,4 +1,6 @@
-"""The keys ``spec.toml`` accepts, each with what the reference page says of it.
+"""The keys ``spec.toml`` accepts, each with what the reference page says of it: the sheet's
+and its questions' and checks' here, the course's tables (rubric, late rule, variants) in
+``_spec_keys_course``.
 
 Kept apart from the reader (``_spec``) so that the one list serves both the reader (which
 refuses any other key) and the documentation's generated reference (``docs/hooks``).
@@ -6,33 +8,8 @@ refuses any other key) and the documentation's generated reference (``docs/hooks
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class SpecKey:
-    """One key that ``spec.toml`` accepts, with what the reference page says of it.
-
-    The spec reader accepts exactly the keys of :data:`SPEC_KEYS` (anything else is an unknown
-    key), and the documentation's ``spec.toml`` reference is written from them, so a key added
-    here is read and documented at once.
-    """
-
-    name: str
-    #: Where it goes: ``"top"`` (the file's top level), ``"questions"`` (a ``[[questions]]``
-    #: entry) or ``"checks"`` (a ``[[questions.checks]]`` entry).
-    table: str
-    #: Its TOML type, in words.
-    type: str
-    #: What it is when left out; None: it must be given.
-    default: str | None
-    #: What it means (Markdown; links are relative to the reference page ``docs/reference/``).
-    doc: str
-    #: Changing it changes the frozen inputs: ``grader freeze`` again.
-    redraw: bool = False
-    #: Also allowed in a check that reads a ``variable`` instead of calling a function.
-    variable: bool = False
-
+from grader.assignment._spec_key import SpecKey
+from grader.assignment._spec_keys_course import COURSE_KEYS
 
 #: The tables of spec.toml, in the order the reference shows them.
 SPEC_TABLES = {
@@ -403,96 +380,5 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
         "never in the bundle); grading is unchanged.",
         variable=True,
     ),
-    # A manual question's rubric, for the marking app (grader serve).
-    SpecKey(
-        "rubric",
-        "questions",
-        "array of tables",
-        "none",
-        "Only with `manual`: the rubric the marking app starts from, each item a "
-        "`[[questions.rubric]]` table (see [the marking app](../how-to/ta-app.md)).",
-    ),
-    SpecKey(
-        "scoring",
-        "questions",
-        "string",
-        '`"additive"`',
-        'Only with `manual`: `"additive"`, the applied rubric items add up from 0; '
-        '`"subtractive"`, they are taken off the question\'s points.',
-    ),
-    SpecKey("points", "rubric", "number ≥ 0", None, "What the item adds (or takes off)."),
-    SpecKey("description", "rubric", "string", None, "What the item says, as the TA sees it."),
-    # The late policy (grader.assignment._late), applied by the outputs, never by the grading.
-    SpecKey(
-        "due",
-        "late",
-        "datetime or string",
-        None,
-        "When the work is due: a TOML datetime with its offset (`2024-03-04T23:59:00+01:00`), "
-        "or a local one with `timezone`. A submission time without an offset (Moodle's "
-        "worksheet) is read in this zone.",
-    ),
-    SpecKey(
-        "timezone",
-        "late",
-        "string",
-        "the offset of `due`",
-        "An IANA time zone (`Europe/Berlin`) for a `due` written without an offset.",
-    ),
-    SpecKey(
-        "grace_minutes",
-        "late",
-        "number >= 0",
-        "0",
-        "Work handed in this long after `due` is on time; past it, lateness counts from `due`.",
-    ),
-    SpecKey(
-        "percent",
-        "late",
-        "number 0-100",
-        "0 (lateness said, nothing taken off)",
-        "Taken off the points earned per started `per` late: 10 takes 20% off work 1 day "
-        "and 1 minute late.",
-    ),
-    SpecKey("per", "late", "string", '`"day"`', '`"day"` or `"hour"`: the unit of `percent`.'),
-    SpecKey(
-        "cap_percent",
-        "late",
-        "number 0-100",
-        "100",
-        "The most `percent` per unit may take off, however late.",
-    ),
-    SpecKey(
-        "zero_after_days",
-        "late",
-        "number >= 0",
-        "none",
-        "Work more than this many days late gets 0 points, whatever the cap.",
-    ),
-    # Per-student values (grader.assignment._variants): each `NAME = { SOURCE = ... }`.
-    SpecKey(
-        "choices",
-        "variants",
-        "array",
-        "one source is required",
-        "`NAME = { choices = [...] }`: the student's value is `choices[seed % len(choices)]`, "
-        "where seed is the first 8 bytes of HMAC-SHA256 of the course secret, the assignment, "
-        "the student's key and NAME (stable whatever the library versions).",
-    ),
-    SpecKey(
-        "generator",
-        "variants",
-        "string",
-        "one source is required",
-        '`NAME = { generator = "fn" }`: `fn(seed)` in the oracles\' file or checks.py returns '
-        "the value (a number, a string or a list of them).",
-    ),
-    SpecKey(
-        "strategy",
-        "variants",
-        "string",
-        "one source is required",
-        '`NAME = { strategy = "s" }`: a Hypothesis strategy `s` of checks.py, drawn under the '
-        "seed (the same values for one Hypothesis version; the signed notebooks keep them).",
-    ),
+    *COURSE_KEYS,
 )
