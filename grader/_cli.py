@@ -332,13 +332,14 @@ def report(
 
 
 def _say_unanswered(rows: list[tuple[str, str]]) -> None:
-    """The rows of a marks file whose answer is still the notebook's placeholder text."""
+    """The rows of a marks file whose answer, in the graded notebook, is empty or still the
+    notebook's placeholder text (points given or not)."""
     if rows:
         shown = neutralise(", ".join(f"{s} {q}" for s, q in rows[:10]))
         more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
         click.echo(
-            f"Unanswered: {len(rows)} row(s) whose answer is still the notebook's placeholder "
-            f"text: {shown}{more}."
+            f"Unanswered: {len(rows)} row(s) whose answer is empty or still the notebook's "
+            f"placeholder text: {shown}{more}."
         )
 
 

@@ -156,6 +156,42 @@ def test_merged_marks_change_the_totals_and_survive_a_rebuild(out, tmp_path):
     assert {name: (out / name).read_bytes() for name in files} == files
 
 
+def test_an_answer_left_as_the_placeholder_is_named_points_given_or_not(out, tmp_path):
+    """The marks file has only the columns it needs (no ``answer``): Ivan's answers are still
+    the notebook's placeholder, read from his graded notebook, and both are named, the one
+    given 0 and the one left without points; Alice's written answers are not."""
+    marks = tmp_path / "marks.csv"
+    marks.write_text(
+        "submission,question,points,comment\n"
+        "alice_numpy,1a-prose,2,\n"
+        "ivan_unfinished,1a-prose,0,Nothing written.\n"
+        "ivan_unfinished,1c-derivation,,\n",
+        encoding="utf-8",
+    )
+    run = grader("report", out, "--manual", marks)
+    assert run.returncode == 0, run.stderr
+    (line,) = [line for line in run.stdout.splitlines() if line.startswith("Unanswered:")]
+    assert line == (
+        "Unanswered: 2 row(s) whose answer is empty or still the notebook's placeholder text: "
+        "ivan_unfinished 1a-prose, ivan_unfinished 1c-derivation."
+    )
+
+
+def test_an_empty_answer_is_unanswered_and_a_written_one_is_not():
+    from grader.assignment._spec import load_assignment
+    from grader.results._marks_store import unanswered
+
+    assignment = load_assignment(ROOT / "assignments" / "variational_inference")
+    written = {
+        ("a", "1a-prose"): "  \n",
+        ("b", "1a-prose"): "_Type your answer here,\nreplacing this text._",
+        ("c", "1a-prose"): "KL is not symmetric.",
+        ("d", "1a-prose"): None,  # no answer cell read: the file's copy says it is written
+    }
+    marks = Path(__file__).parent / "files" / "unanswered-marks.csv"
+    assert unanswered(marks, assignment, written) == [("a", "1a-prose"), ("b", "1a-prose")]
+
+
 def test_marks_survive_an_overwrite_of_another_class_and_a_resume(out, tmp_path):
     marks = _marks(tmp_path, "alice_numpy,1a-prose,,2,2,\n")
     assert grader("report", out, "--manual", marks).returncode == 0

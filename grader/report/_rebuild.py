@@ -20,7 +20,7 @@ from grader.results._context import OutputContext, context_for
 from grader.results._extensions import extensions_info, kept_extensions
 from grader.results._folder import OutputFolder
 from grader.results._late import Extension
-from grader.results._manual_questions import marked_results
+from grader.results._manual_questions import ANSWER_KEY, marked_results
 from grader.results._marks_store import merge_marks, unanswered
 from grader.results._model import SubmissionResult
 from grader.results._roster import kept_roster
@@ -76,10 +76,16 @@ def keep_extensions(folder: OutputFolder, extensions: dict[str, Extension]) -> N
 
 
 def unanswered_rows(out: Path, manual: Path) -> list[tuple[str, str]]:
-    """(submission, question) of the rows of ``manual`` whose answer is still the notebook's
-    placeholder: said after a merge, so a mark given to nothing written is seen."""
-    _, context = stored_batch(OutputFolder(out))
-    return unanswered(manual, context.assignment)
+    """(submission, question) of the rows of ``manual`` whose answer, in the graded notebook,
+    is empty or still the placeholder: said after a merge, so a mark given to nothing written
+    (or an answer left unmarked for that reason) is seen."""
+    results, context = stored_batch(OutputFolder(out))
+    written = {
+        (result.submission, question.id): result.extra.get(ANSWER_KEY + question.id)
+        for result in results
+        for question in context.assignment.manual_questions
+    }
+    return unanswered(manual, context.assignment, written)
 
 
 def rebuild_report(out: Path) -> None:

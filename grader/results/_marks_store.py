@@ -10,7 +10,8 @@ then each mark is saved as ``grader serve`` saves one (a version, an audit row b
 The file comes back from a spreadsheet: one in a European locale saves it with ``;`` between
 cells and a decimal comma (``2,5``), so the separator is the one that makes the header's
 required columns, and points take a comma for the decimal point. A row whose ``answer`` is
-still the student notebook's placeholder text is flagged as unanswered (:func:`unanswered`).
+the student left empty or as the notebook's placeholder text is flagged as unanswered
+(:func:`unanswered`), whether or not the row gives points.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.assignment._source import source_path, split_source
+from grader.assignment._source import ANSWER_PLACEHOLDER, source_path, split_source
 from grader.assignment._spec import Assignment
 from grader.errors import GraderError, ManualMarksError
 from grader.results._csv import read_record
@@ -130,15 +132,29 @@ def _number(points: str) -> float:
     return float(points.strip().replace(",", "."))
 
 
-def unanswered(marks_csv: Path, assignment: Assignment) -> list[tuple[str, str]]:
-    """(submission, question) of each row whose ``answer`` is still the placeholder of the
-    student notebook's answer cell: nothing was written there, whatever the points say."""
+def unanswered(
+    marks_csv: Path, assignment: Assignment, written: Mapping[tuple[str, str], str | None]
+) -> list[tuple[str, str]]:
+    """(submission, question) of each row of ``marks_csv`` whose answer is empty or still the
+    placeholder of the student notebook's answer cell: nothing was written there, whatever the
+    points say (given or not). The answer is the one ``written`` holds, read from the graded
+    notebook (the file's ``answer`` column is the instructor's copy and may be missing); the
+    file's column only where the store has none (no answer cell was read)."""
     placeholders = _placeholders(assignment)
-    return [
-        (row["submission"], row["question"])
-        for _, row in _rows(marks_csv)
-        if _plain(row["answer"]) and _plain(row["answer"]) in placeholders.get(row["question"], ())
-    ]
+    found = []
+    for _, row in _rows(marks_csv):
+        key = (row["submission"], row["question"])
+        if key not in written:
+            continue
+        text = written[key]
+        if text is None:  # no answer cell read (a bundle without its source): the file's copy
+            if not _plain(row["answer"]):
+                continue
+            text = row["answer"]
+        plain = _plain(text)
+        if not plain or plain in placeholders.get(key[1], ()) or plain == ANSWER_PLACEHOLDER:
+            found.append(key)
+    return found
 
 
 def _placeholders(assignment: Assignment) -> dict[str, set[str]]:
