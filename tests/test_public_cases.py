@@ -22,7 +22,7 @@ from grader.assignment._release import release_bundle
 from grader.assignment._source import assign
 from grader.assignment._spec import load_assignment
 from grader.grading._notebook import grade_notebook
-from grader.report._render_text import feedback_by_question
+from grader.report._render_text import PLAIN, check_line, feedback_by_question
 from grader.results._context import NO_OPTIONS
 from tests.conftest import ASSIGNMENT, FILES, ROOT
 
@@ -87,6 +87,8 @@ def test_a_lookup_of_the_public_answers_earns_nothing(sheet):
     text = feedback_by_question(result, NO_OPTIONS)["3"]
     assert f"double is right on 2 of {total} inputs; its share comes from the other " in text
     assert "the 2 public ones, whose answers you can see, earn nothing" in text
+    line = check_line(check, NO_OPTIONS, PLAIN)  # the letters' line
+    assert line.startswith(f"double (right on 2 of {total} inputs; the 2 public ones earn nothing)")
 
 
 def test_a_function_wrong_on_some_hidden_inputs_earns_their_share(sheet):

@@ -286,3 +286,32 @@ def test_the_bundle_check_and_the_batch_agree_on_the_public_cases(
         assert [q.points for q in checked.result.questions if not q.manual] == [
             q.points for q in graded.questions
         ], book.name
+
+
+def test_the_bundle_checks_a_value_s_type_and_says_it_holds_no_answer(
+    sheet, notebooks, wheel, tmp_path
+):
+    """A value's answer is never public: the bundle's check cannot pass it as right, only say
+    it has the right type; an unanswered one (``answer = ...``) fails, as every check of an
+    untouched sheet should."""
+    bundle = release_bundle(load_assignment(sheet), tmp_path, wheel)
+    nb = nbformat.read(notebooks["solution"], as_version=4)
+    (cell,) = [c for c in nb.cells if c.source.startswith("answer = ")]
+    answers = {"typed": "answer = 41.0", "unanswered": "answer = ..."}
+    lines = {}
+    for name, line in answers.items():
+        cell.source = line + cell.source[cell.source.index("\n") :]
+        path = bundle / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        (check,) = [
+            c for c in run_check(path, None, Limits()).result.questions[2].checks if c.variable
+        ]
+        lines[name] = (check.passed, check_line(check, NO_OPTIONS, PLAIN))
+    assert lines["typed"] == (
+        True,
+        "answer: of the right type; its value is compared with the reference only when it is "
+        "graded.",
+    )
+    passed, line = lines["unanswered"]
+    assert not passed and line.startswith("answer"), line
+    assert "42" not in line  # the answer is not in the bundle, nor in what it says

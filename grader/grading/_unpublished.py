@@ -1,5 +1,6 @@
-"""A variable whose answer the bundle does not hold (each student has their own): what the
-self-check can judge without it.
+"""A variable whose answer the bundle does not hold (never public; with variants each student
+has their own): what the self-check can judge without it, said as such (the ``unpublished``
+reason), never an unqualified pass.
 
 The value must have the answer's type (a number, for a scalar), and where the check says
 ``same_as = "f"``, equal the student's own ``f`` called on the values their notebook records
@@ -23,7 +24,7 @@ from grader.grading._intake import submission_name
 from grader.grading._reading import read_submission
 from grader.kernel import _protocol
 from grader.kernel._session import KernelDied
-from grader.results._model import OK, CheckResult
+from grader.results._model import OK, CheckResult, Reason
 
 if TYPE_CHECKING:
     from grader.grading._notebook import _Grader
@@ -31,15 +32,17 @@ if TYPE_CHECKING:
 
 def unpublished(grader: _Grader, check: Check, outcome: _protocol.Outcome) -> CheckResult:
     """The check of a variable whose expected value is not public (a student bundle)."""
-    if grader.plan.assignment.variants is None:
-        return CheckResult(check.function, OK, check.weight)  # as before variants
     expected = _template(check, outcome)
-    own = _own_answer(grader, check)
+    own = _own_answer(grader, check) if grader.plan.assignment.variants is not None else None
     if own is not None:
         expected = own
     why = grader._judge(check, outcome, expected)
     if why is None:
-        return CheckResult(check.function, OK, check.weight, cases_run=1, cases_passed=1)
+        said = Reason("unpublished", {"same_as": check.same_as} if own is not None else {})
+        ran = int(own is not None)
+        return CheckResult(
+            check.function, OK, check.weight, cases_run=ran, cases_passed=ran, reason=said
+        )
     failed = grader._failure(check, (0, outcome, expected, why), None, 1, 0)
     return replace(failed, expected=None)  # what it was judged by is no answer to show
 

@@ -87,16 +87,28 @@ def check_line(check: CheckResult, options: FeedbackOptions, style: Style) -> st
     if check.passed and check.reason is not None and check.reason.code == "imported":
         module = style.value(check.reason.params.get("module", ""))
         return f"{name}: right on every input, but imported from {module}, not written here."
+    if check.passed and check.reason is not None and check.reason.code == "unpublished":
+        return f"{name}: {_unpublished(check.reason.params, style)}"
     if check.passed and check.variable:
         return f"{name}: right."
     if check.passed:
         return f"{name}: right on every input."
     text = check_text(check, options, style, counted=bool(check.cases_run))
     text = text.removeprefix(f"{check.function}: ")
-    cases = (
-        f" (right on {check.cases_passed} of {check.cases_run} inputs)" if check.cases_run else ""
-    )
+    cases = ""
+    if check.cases_run:
+        public = f"; the {check.uncounted} public ones earn nothing" if check.uncounted else ""
+        cases = f" (right on {check.cases_passed} of {check.cases_run} inputs{public})"
     return f"{name}{cases}: {text}"
+
+
+def _unpublished(params: dict[str, Any], style: Style) -> str:
+    """A value checked where its answer is not at hand (a student bundle): what was checked."""
+    own = params.get("same_as")
+    checked = (
+        f"equal to your own {style.value(str(own))} on your numbers" if own else "of the right type"
+    )
+    return f"{checked}; its value is compared with the reference only when it is graded."
 
 
 def total_text(total: Total) -> str:

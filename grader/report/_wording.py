@@ -132,6 +132,7 @@ REASON_PHRASES = {
     "unreadable": "returns an answer the grader cannot read",
     "syntax_error": "sits in a cell with a syntax error",
     "imported": "is imported from a library, not written",
+    "unpublished": "is a value whose answer the bundle does not hold (its type was checked)",
     "invalid_notebook": "is in a notebook that cannot be run",
     "grader_failed": "could not be graded",
     # A check stored without a reason (an earlier schema) is grouped by its status.

@@ -77,6 +77,7 @@ ReasonCode = Literal[
     "unreadable",
     "syntax_error",
     "imported",
+    "unpublished",
     "invalid_notebook",
     "grader_failed",
 ]
