@@ -300,3 +300,5 @@ def test_new_leaves_an_assignment_that_grades_as_it_stands(tmp_path):
     student = (folder / "student.ipynb").read_bytes()
     assert grader("assign", "demo", cwd=tmp_path).returncode == 0
     assert (folder / "student.ipynb").read_bytes() == student
+    # Hypothesis draws in a scratch home: nothing of its own storage in the course folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assignments", "reference"]

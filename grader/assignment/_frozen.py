@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._files import write_atomic
+from grader.assignment._drawing import scratch_home
 from grader.assignment._misconceptions import without_catalogue
 from grader.assignment._spec import Assignment, Check
 from grader.assignment._variants import VARIANT_INPUTS
@@ -88,7 +89,8 @@ def draw_cases(assignment: Assignment, check: Check, seed: int | None = None) ->
         drawn.append(case)
 
     if check.examples:
-        collect()
+        with scratch_home():
+            collect()
     distinct = list({_canonical(case): case for case in drawn}.values())[: check.examples]
     return chosen_first(order_cases([dict(edge) for edge in inputs.edges] + distinct, check), check)
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.assignment._drawing import scratch_home
 from grader.assignment._secret import CourseSecret
 from grader.errors import SpecError, VariantError
 
@@ -210,7 +211,8 @@ def _drawn(strategy: Any, seed: int) -> Any:
     def collect(value: Any) -> None:
         drawn.append(value)
 
-    collect()
+    with scratch_home():
+        collect()
     return drawn[-1]
 
 
