@@ -303,20 +303,21 @@ def report(
 ) -> None:
     """Write every output in OUT again from OUT/results.sqlite, without grading."""
     from grader.report._late_text import class_late_text
-    from grader.report._rebuild import rebuild, unanswered_rows
+    from grader.report._rebuild import merge_file, rebuild, unanswered_rows
     from grader.results._extensions import load_extensions
     from grader.results._roster import kept_roster, load_roster
 
     students = load_roster(roster) if roster is not None else kept_roster(OutputFolder(out))
     granted = load_extensions(extensions) if extensions is not None else None
-    batch = rebuild(out, manual, students, granted, pending or "warn")
+    merged = merge_file(out, manual) if manual is not None else 0
+    batch = rebuild(out, None, students, granted, pending or "warn")
     results = batch.results
     if manual is not None:
         by_hand = [q for r in results for q in r.questions if q.manual]
         unmarked = sum(q.status == PENDING for q in by_hand)
         click.echo(
-            f"Merged {manual}: {len(by_hand) - unmarked} answer(s) marked by hand, "
-            f"{unmarked} pending."
+            f"Merged {manual}: {merged} new or changed mark(s); now "
+            f"{len(by_hand) - unmarked} answer(s) marked by hand, {unmarked} pending."
         )
         _say_unanswered(unanswered_rows(out, manual))
     click.echo(

@@ -135,6 +135,9 @@ def test_merged_marks_change_the_totals_and_survive_a_rebuild(out, tmp_path):
     )
     run = grader("report", out, "--manual", marks)
     assert run.returncode == 0, run.stderr
+    assert f"Merged {marks}: 3 new or changed mark(s); now 3 answer(s) marked by hand, " in (
+        run.stdout
+    )
     assert "3 answer(s) marked by hand, 1 pending" in run.stdout
     book = _book(out)
     assert book.loc["alice_numpy", "total"] == 14.5
@@ -190,6 +193,33 @@ def test_an_empty_answer_is_unanswered_and_a_written_one_is_not():
     }
     marks = Path(__file__).parent / "files" / "unanswered-marks.csv"
     assert unanswered(marks, assignment, written) == [("a", "1a-prose"), ("b", "1a-prose")]
+
+
+def test_a_second_file_counts_the_marks_it_brought_not_all_in_the_store(out, tmp_path):
+    first = _marks(tmp_path, "alice_numpy,1a-prose,,2,2,\nalice_numpy,1c-derivation,,3,3,\n")
+    assert grader("report", out, "--manual", first).returncode == 0
+    second = tmp_path / "m2.csv"
+    second.write_text(
+        HEADER + "alice_numpy,1a-prose,,2,2,\n"  # as stored: brings nothing
+        "ivan_unfinished,1c-derivation,,3,0,Not answered.\n",
+        encoding="utf-8",
+    )
+    run = grader("report", out, "--manual", second)
+    assert run.returncode == 0, run.stderr
+    said = [line for line in run.stdout.splitlines() if line.startswith("Merged")]
+    assert said == [
+        f"Merged {second}: 1 new or changed mark(s); now 3 answer(s) marked by hand, 1 pending."
+    ]
+    store = OutputFolder(out).existing_store()
+    try:
+        assert store.mark_state("alice_numpy", "1a-prose").version == 1  # not saved again
+    finally:
+        store.close()
+    changed = second.with_name("m3.csv")
+    changed.write_text(HEADER + "alice_numpy,1a-prose,,2,1.5,Half the formula.\n")
+    run = grader("report", out, "--manual", changed)
+    assert run.returncode == 0, run.stderr
+    assert "1 new or changed mark(s); now 3 answer(s) marked by hand, 1 pending." in run.stdout
 
 
 def test_marks_survive_an_overwrite_of_another_class_and_a_resume(out, tmp_path):

@@ -66,6 +66,14 @@ def rebuild(
     return write_outputs(folder, results, replace(context, roster=roster, pending=pending))
 
 
+def merge_file(out: Path, manual: Path) -> int:
+    """Merge the marks of the file ``manual`` into the store of ``out`` (checked whole first);
+    how many it brought, new or changed (:func:`grader.results._marks_store.merge_marks`)."""
+    folder = OutputFolder(out)
+    _, context = stored_batch(folder)
+    return merge_marks(folder, manual, context.assignment)
+
+
 def keep_extensions(folder: OutputFolder, extensions: dict[str, Extension]) -> None:
     """Keep ``extensions`` in the store in place of those it held (``report`` reapplies them)."""
     store = folder.existing_store()

@@ -61,14 +61,18 @@ def load_marks(folder: OutputFolder) -> dict[tuple[str, str], Mark]:
 
 
 def merge_marks(folder: OutputFolder, marks_csv: Path, assignment: Assignment) -> int:
-    """Check every row of ``marks_csv``, then store them all at once; return how many.
+    """Check every row of ``marks_csv``, then store them all at once; return how many marks the
+    file brought: new ones and changed ones (points, comment, or the notebook they are given
+    against), not the rows that repeat a mark the store already holds (those are not saved).
 
     A row with empty points is skipped (not marked yet). Raises :class:`ManualMarksError`
     listing each bad row, with nothing stored.
     """
+    before = load_marks(folder)
     store = folder.existing_store()
     try:
-        marks = _checked_rows(marks_csv, assignment, store.done())
+        checked = _checked_rows(marks_csv, assignment, store.done())
+        marks = {key: mark for key, mark in checked.items() if before.get(key) != mark}
         # The path every mark takes (the app's too): a new version and an audit row each; the
         # rubric items a mark had are dropped where the file gives other points.
         states = []
