@@ -20,7 +20,7 @@ ALLOWED = {
     "grading": {"kernel", "assignment", "results", "report", "course"},
     "integrations": {"kernel", "assignment", "results", "report", "grading"},
     "similarity": {"results", "report"},
-    "serve": {"assignment", "results", "report"},
+    "serve": {"assignment", "results", "report", "similarity"},
 }
 BASE = {"errors", "_files", ""}
 

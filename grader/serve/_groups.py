@@ -1,12 +1,15 @@
 """Answer groups, as Gradescope has them: answers to one question that are the same once
 whitespace, case and the notation of maths are set aside, or close (most of their word
-3-grams shared), are one group, which a teaching assistant marks at once and splits where an
-answer does not belong.
+3-grams shared, as the similarity engine hashes k-grams: ``similarity._winnow.kgram_hashes``),
+are one group, which a teaching assistant marks at once and splits where an answer does not
+belong.
 
 Grouping only proposes: nothing is marked until a person applies a mark to the members they
 keep ticked, and each member's mark is saved as any other (its own version and audit row).
-The similarity engine's fingerprints are not used here (``grader.serve`` may not import
-``grader.similarity``); word 3-grams of the normalised text stand in for them.
+The fingerprints are the similarity engine's k-gram hashes of the normalised words, with k = 3
+and every one kept: an answer of a few lines is too short for the engine's prose setting
+(5-word shingles, winnowed by 4), which would leave two short answers that differ by a word
+with no fingerprint in common.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.serve._answer_cells import ANSWER_KEY
+from grader.similarity._winnow import kgram_hashes
 
 if TYPE_CHECKING:
     from grader.results._store import Store
@@ -43,11 +47,9 @@ def normalised(text: str) -> str:
     return _AROUND.sub("", _SPACE.sub(" ", text)).strip(" .!")
 
 
-def _grams(text: str) -> frozenset[str]:
-    words = _WORD.findall(text)
-    if len(words) < 3:
-        return frozenset([" ".join(words)])
-    return frozenset(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+def _grams(text: str) -> frozenset[int]:
+    """The answer's fingerprints: the similarity engine's hashes of its word 3-grams."""
+    return frozenset(kgram_hashes(_WORD.findall(text), 3))
 
 
 def answer_groups(answers: dict[str, str]) -> list[list[str]]:
@@ -76,7 +78,7 @@ def answer_groups(answers: dict[str, str]) -> list[list[str]]:
 
 
 def _close_pairs(
-    grams: list[frozenset[str]], root: Callable[[int], int]
+    grams: list[frozenset[int]], root: Callable[[int], int]
 ) -> Iterator[tuple[int, int]]:
     """Pairs whose 3-grams overlap at least :data:`CLOSE` (Jaccard) and that are not in one
     group yet, found by prefix filtering (Bayardo et al., "Scaling up all pairs similarity
