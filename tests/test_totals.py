@@ -100,6 +100,10 @@ def test_pending_answers_are_pending_in_every_output_and_the_totals_agree(graded
     # The terminal and the class report say the same sentence about the class.
     sentence = re.search(r"Mean [^\n]*?\(pending, not zero\)\.", stdout)
     assert sentence and "of 15 points so far" in sentence.group(0), stdout
+    # Alice has every automatic point (10 of 10); full marks wait for her hand marks.
+    assert "; 0 with full marks (1 with every automatic point; hand marks pending), " in (
+        sentence.group(0)
+    )
     page = html.unescape((out / "report.html").read_text())
     assert sentence.group(0) in page
     totals = [seen[name]["gradebook"][0] for name in CLASS]
@@ -126,6 +130,9 @@ def test_marked_answers_make_a_total_final_in_every_output(graded, tmp_path):
     assert cells["dave_log2"] == {"canvas.csv": "", "moodle.csv": ""}
     page = html.unescape((out / "report.html").read_text())
     assert "(1 of 3 marked)" in page  # 1c-derivation's mean is over Alice's answer alone
+    # Alice lost half a point by hand: not full marks, yet every automatic point is hers.
+    said = "0 with full marks (1 with every automatic point; hand marks pending), 3 lost points"
+    assert said in page
 
 
 def test_check_json_counts_the_answers_marked_by_hand_as_pending(graded, tmp_path):

@@ -123,10 +123,15 @@ def total_text(total: Total) -> str:
 def class_total_text(totals: ClassTotals) -> str:
     """How the class did, in one sentence: the terminal and the class report both say this."""
     so_far = " so far" if totals.pending else ""
+    automatic = (
+        f" ({totals.every_automatic_point} with every automatic point; hand marks pending)"
+        if totals.pending
+        else ""
+    )
     text = (
         f"Mean {number(totals.mean)} and median "
         f"{number(totals.median)} of {number(totals.max_points)} points{so_far}; "
-        f"{totals.full_marks} with full marks, {totals.lost_points} lost points"
+        f"{totals.full_marks} with full marks{automatic}, {totals.lost_points} lost points"
     )
     if not totals.pending:
         return text + "."

@@ -3,7 +3,10 @@
 The terminal, the class report, the CSVs, the letters, the exports and JUnit all read these, so
 they cannot disagree. A total counts every question of the sheet, those marked by hand
 included: an answer not marked yet is *pending* (it has no points, and is never a zero), and a
-total with pending answers is a total *so far*. "Full marks" needs every answer marked.
+total with pending answers is a total *so far*. "Full marks" in a class's totals needs every
+answer marked (and nothing lost); "every automatic point" is what ``grader check``, ``grader
+validate`` and ``grader grade``'s count below full marks look at (the automatic questions
+only), and the class sentence says both while hand marks are pending.
 
 Lateness (``_late``) is applied here too, once: a total's ``points`` are the final score (the
 points earned less the late penalty, a percentage of them), ``raw_points`` what was earned, and
@@ -39,6 +42,8 @@ class Total:
     late: Lateness | None = None
     #: The points before the late penalty (None: no penalty, the same as ``points``).
     raw_points: float | None = None
+    #: Points lost on the questions graded automatically (before any late penalty).
+    automatic_lost: float = 0.0
 
     @property
     def raw(self) -> float:
@@ -62,6 +67,11 @@ class Total:
     def full_marks(self) -> bool:
         return self.final and self.lost <= 1e-9
 
+    @property
+    def every_automatic_point(self) -> bool:
+        """Every point of the automatic questions: full marks to ``grader check``."""
+        return self.automatic_lost <= 1e-9
+
 
 def total_of(result: SubmissionResult, rules: LateRules = NO_RULES) -> Total:
     """The result's total, its late penalty (by ``rules``) taken off."""
@@ -69,6 +79,7 @@ def total_of(result: SubmissionResult, rules: LateRules = NO_RULES) -> Total:
     raw = round(sum(q.points for q in result.questions if q.status != PENDING), 6)
     late = rules.of(result)
     percent = late.percent if late is not None else 0.0
+    automatic = [q for q in result.questions if not q.manual]
     return Total(
         submission=result.submission,
         points=round(raw * (100.0 - percent) / 100.0, 6) if percent else raw,
@@ -77,6 +88,7 @@ def total_of(result: SubmissionResult, rules: LateRules = NO_RULES) -> Total:
         pending_points=round(sum(q.max_points for q in waiting), 6),
         late=late,
         raw_points=raw if percent else None,
+        automatic_lost=round(sum(q.max_points - q.points for q in automatic), 6),
     )
 
 
@@ -105,6 +117,11 @@ class ClassTotals:
     @property
     def full_marks(self) -> int:
         return sum(t.full_marks for t in self.totals)
+
+    @property
+    def every_automatic_point(self) -> int:
+        """Submissions with every automatic point, whether or not hand marks are pending."""
+        return sum(t.every_automatic_point for t in self.totals)
 
     @property
     def lost_points(self) -> int:
