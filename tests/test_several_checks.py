@@ -25,7 +25,7 @@ from grader.errors import SpecError
 from grader.grading._notebook import grade_notebook
 from grader.grading._selfcheck import run_check
 from grader.kernel._limits import Limits
-from grader.report._render_text import PLAIN, check_line, question_text
+from grader.report._render_text import PLAIN, all_agree, check_line, question_text
 from grader.results._context import NO_OPTIONS
 from grader.results._values import decode
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES, MEAN_FIELD, MEAN_FIELD_EXAMPLES, ROOT
@@ -141,6 +141,21 @@ def test_a_question_with_a_value_says_so_when_all_agree(graded):
     text = question_text(graded["solution"], graded["solution"].questions[2])
     assert text == "All 2 checks agree with the reference: 1 function on every input and 1 value."
     assert "function(s)" not in question_text(graded["solution"], graded["solution"].questions[0])
+
+
+def test_one_check_that_agrees_is_said_in_the_singular(graded):
+    """One check: "The one ... agrees", never "All 1 checks" or "function(s)"."""
+    question = graded["solution"].questions[2]
+    function = next(c for c in question.checks if not c.variable)
+    value = next(c for c in question.checks if c.variable)
+    named = replace(function, name="first")
+    assert all_agree((named,)) == "The one check agrees with the reference on every input."
+    assert all_agree((value,)) == "The one check agrees with the reference: the value is right."
+    unnamed = replace(function, name=None)
+    assert all_agree((unnamed,)) == "The one function agrees with the reference on every input."
+    assert all_agree((unnamed, replace(unnamed, function="other"))) == (
+        "All 2 functions agree with the reference on every input."
+    )
 
 
 def test_the_hint_quotes_an_input_the_check_failed(graded):

@@ -63,10 +63,17 @@ def question_text(
 
 
 def all_agree(checks: tuple[CheckResult, ...]) -> str:
-    """A question whose checks all pass. One check per function: as it always was said; with
-    values read from the notebook or several checks of a function, each is counted as it is."""
+    """A question whose checks all pass. One check per function: the functions are counted;
+    with values read from the notebook or several checks of a function, each check is counted
+    as it is. One of either is said in the singular ("The one check agrees ...")."""
+    if len(checks) == 1:
+        (check,) = checks
+        if check.variable:
+            return "The one check agrees with the reference: the value is right."
+        noun = "check" if check.name is not None else "function"
+        return f"The one {noun} agrees with the reference on every input."
     if not any(c.variable or c.name is not None for c in checks):
-        return f"All {len(checks)} function(s) agree with the reference on every input."
+        return f"All {len(checks)} functions agree with the reference on every input."
     functions = len({c.function for c in checks if not c.variable})
     values = len({c.function for c in checks if c.variable})
     parts = []
