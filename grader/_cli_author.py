@@ -177,9 +177,14 @@ def inputs(assignment: str) -> None:
 
 
 def _mutants_report(spec: Assignment, workers: int | None) -> list[str]:
+    from grader._console import MutantsProgress
     from grader.grading._mutation_score import run_mutants
 
-    report = run_mutants(spec, workers)
+    progress = MutantsProgress()  # on stderr as it goes: a long run is never silent
+    try:
+        report = run_mutants(spec, workers, progress=progress)
+    finally:
+        progress.close()
     for line in report.lines():
         click.echo(neutralise(line, keep_newlines=True))
     return report.problems()

@@ -159,12 +159,14 @@ class Progress:
 
     def _line(self) -> None:
         elapsed = time.monotonic() - self.start
-        text = f"grading: {self.done}/{self.total} done, {self.failures} below full marks, "
-        text += f"{elapsed:.0f} s"
+        text = f"{self._what()}, {elapsed:.0f} s"
         if 0 < self.done < self.total:
             text += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
         self.printed_at, self.printed_done = time.monotonic(), self.done
         click.echo(text, err=True)
+
+    def _what(self) -> str:
+        return f"grading: {self.done}/{self.total} done, {self.failures} below full marks"
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.HEARTBEAT_SECONDS / 4):
@@ -175,3 +177,46 @@ class Progress:
         self._stop.set()
         if self.bar is not None:
             self.bar.close()
+
+
+class MutantsProgress(Progress):
+    """``grader validate --mutants`` on stderr: the stage it is at (making the mutants, grading
+    them, trying the survivors on fresh inputs), and while grading, as :class:`Progress`, a line
+    after every twentieth or every PROGRESS_SECONDS (a bar on a terminal); the survivors, each
+    a kernel of its own on fresh inputs, the same way. Never a line per mutant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trying = False
+
+    def begin(self, todo: int, resumed: int) -> None:
+        self._stop = threading.Event()  # a stage before closed the one it had
+        super().begin(todo, resumed)
+
+    def stage(self, text: str) -> None:
+        """What it starts doing now, said at once."""
+        self.close()
+        click.echo(f"mutants: {text}", err=True)
+
+    def survivor(self, done: int, total: int) -> None:
+        """``done`` of the ``total`` survivors tried on fresh inputs."""
+        if not self.trying:
+            self.trying, self.total, self.done = True, total, 0
+            self.start = self.printed_at = time.monotonic()
+            self.printed_done, self.bar = 0, None
+            self._stop = threading.Event()
+            threading.Thread(target=self._heartbeat, daemon=True).start()
+        self.done = done
+        step = max(1, -(-total // 20))
+        now = time.monotonic()
+        if done - self.printed_done >= step or now - self.printed_at >= self.PROGRESS_SECONDS:
+            self._line()
+
+    def close(self) -> None:
+        super().close()
+        self.bar = None  # closed: the next stage's lines are plain
+
+    def _what(self) -> str:
+        if self.trying:
+            return f"mutants: tried {self.done}/{self.total} survivor(s) on fresh inputs"
+        return f"mutants: graded {self.done}/{self.total}, {self.failures} caught"

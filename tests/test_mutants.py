@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -14,6 +15,8 @@ import nbformat
 import pytest
 
 from grader import load_assignment
+from grader.assignment._frozen import freeze
+from grader.assignment._source import assign
 from grader.errors import SpecError
 from grader.grading._mutate import _mutations, mutants, write_mutant
 from grader.grading._mutation_score import (
@@ -23,7 +26,7 @@ from grader.grading._mutation_score import (
     load_allow_list,
     run_mutants,
 )
-from tests.conftest import ASSIGNMENT, ROOT
+from tests.conftest import ASSIGNMENT, FILES, ROOT
 
 
 def grader(*args, cwd=ROOT):
@@ -143,6 +146,12 @@ def test_validate_mutants_counts_lists_survivors_and_takes_the_allow_list(demo):
     assert "+    return float(np.mean(np.asarray(x), axis=-1))" in run.stdout
     assert "no difference on 2000 fresh inputs per check" in run.stdout
     assert f"mutant {survivor[0]} survives" in run.stdout
+    said = run.stderr.splitlines()  # the progress, as it went
+    assert (
+        f"mutants: {caught}/{total} caught; trying the 1 survivor(s) on 2000 fresh inputs "
+        "per check" in said
+    )
+    assert any(line.startswith("mutants: tried 1/1 survivor(s) on fresh inputs, ") for line in said)
 
     (demo / "mutants.toml").write_text(
         '[[equivalent]]\nfunction = "mean"\nline = "axis=0"\n'
@@ -160,6 +169,28 @@ def test_validate_mutants_counts_lists_survivors_and_takes_the_allow_list(demo):
     summaries = [line for line in report.lines() if re.match(r"  \S+  ", line)]
     assert [line.split()[0] for line in summaries] == ["1", "2"]  # every question, in order
     assert any(line.endswith(", 1 equivalent (allow-listed)") for line in summaries)
+
+
+def test_validate_mutants_says_on_stderr_what_it_is_doing_as_it_goes(tmp_path):
+    """The small sheet's 6 mutants: each stage is said, and the grading counted as it goes (a
+    line per twentieth at most: here, one per mutant), before the report on stdout."""
+    folder = tmp_path / "sheet_checks"
+    shutil.copytree(FILES / "sheet_checks", folder)
+    assign(folder)
+    freeze(load_assignment(folder))
+    run = grader("validate", folder, "--mutants", "--workers", "2")
+    assert run.returncode == 0, run.stdout + run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("mutants: ")]
+    assert said[:2] == [
+        "mutants: making the mutants of the solution's functions",
+        "mutants: grading 6 mutant(s), each in a kernel of its own",
+    ]
+    counted = [re.match(r"mutants: graded (\d)/6, (\d) caught, \d+ s", line) for line in said[2:]]
+    assert all(counted) and 1 <= len(counted) <= 6, said
+    assert counted[-1].groups() == ("6", "6")  # the last said is the whole of it
+    assert [int(m.group(1)) for m in counted] == sorted(int(m.group(1)) for m in counted)
+    assert "mutants caught: 6/6" in run.stdout.splitlines()
+    assert "mutants:" not in run.stdout
 
 
 @pytest.mark.slow

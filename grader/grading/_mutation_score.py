@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from grader.assignment._frozen import draw_cases
 from grader.assignment._plan import GradingPlan, _answers
@@ -29,7 +30,7 @@ from grader.grading._notebook import grade_notebook
 from grader.kernel._limits import Limits
 from grader.report._render_text import check_text
 from grader.results._context import FeedbackOptions
-from grader.results._model import OK
+from grader.results._model import OK, SubmissionResult
 
 try:
     import tomllib
@@ -140,16 +141,35 @@ class MutationReport:
         return out
 
 
+class MutantsProgress(Protocol):
+    """What :func:`run_mutants` says as it goes (``grader._console.MutantsProgress`` prints it):
+    each stage, each mutant graded (as ``grade_batch``'s progress), each survivor tried."""
+
+    def stage(self, text: str) -> None: ...
+
+    def begin(self, todo: int, resumed: int) -> None: ...
+
+    def __call__(self, result: SubmissionResult) -> None: ...
+
+    def survivor(self, done: int, total: int) -> None: ...
+
+
 def run_mutants(
     assignment: Assignment,
     workers: int | None = None,
     limits: Limits | None = None,
     fresh: int = FRESH_EXAMPLES,
+    progress: MutantsProgress | None = None,
 ) -> MutationReport:
-    """Grade every mutant (in parallel), then put each survivor to fresh inputs."""
+    """Grade every mutant (in parallel), then put each survivor to fresh inputs; ``progress``
+    hears of each stage and step."""
     start = time.monotonic()
+    if progress is not None:
+        progress.stage("making the mutants of the solution's functions")
     every = tuple(mutants(assignment))
     entries = load_allow_list(assignment)
+    if progress is not None:
+        progress.stage(f"grading {len(every)} mutant(s), each in a kernel of its own")
     with tempfile.TemporaryDirectory(prefix="grader-mutants-") as scratch:
         folder = Path(scratch) / "mutants"
         folder.mkdir()
@@ -159,21 +179,33 @@ def run_mutants(
             for i, m in enumerate(every)
         }
         report = grade_batch(
-            assignment, list(files.values()), Path(scratch) / "out", workers=workers, limits=limits
+            assignment,
+            list(files.values()),
+            Path(scratch) / "out",
+            workers=workers,
+            limits=limits,
+            progress=progress,
         )
         lost = report.scores[report.scores["points"] < report.scores["max_points"]]
         caught_files = set(lost["submission"])
         caught = frozenset(m.id for m in every if files[m.id].stem in caught_files)
         alive = [m for m in every if m.id not in caught]
         graded = time.monotonic()
-        survivors = tuple(
-            Survivor(m, _difference(assignment, m, files[m.id], fresh, limits), _reason(entries, m))
-            for m in alive
-        )
+        if progress is not None and alive:
+            progress.stage(
+                f"{len(caught)}/{len(every)} caught; trying the {len(alive)} survivor(s) on "
+                f"{fresh} fresh inputs per check"
+            )
+        survivors = []
+        for done, m in enumerate(alive, start=1):
+            difference = _difference(assignment, m, files[m.id], fresh, limits)
+            survivors.append(Survivor(m, difference, _reason(entries, m)))
+            if progress is not None:
+                progress.survivor(done, len(alive))
     stale = tuple(e.name for e in entries if not any(e.matches(m) for m in every))
     seconds = (graded - start, time.monotonic() - graded)
     questions = tuple(q.id for q in assignment.questions)
-    return MutationReport(every, caught, survivors, stale, *seconds, fresh, questions)
+    return MutationReport(every, caught, tuple(survivors), stale, *seconds, fresh, questions)
 
 
 def _reason(entries: list[Equivalent], mutant: Mutant) -> str:
