@@ -80,9 +80,7 @@ def _annotation(values: dict[str, Any], claim: Claim, submitted: bool = True) ->
         data[CLAIMED_FIELD] = claim.digest
     params = {"digest": digest}
     if claim.verdict == "other":
-        event = Event(
-            "variant_other", {**params, "student": claim.student, "submitted": submitted}
-        )
+        event = Event("variant_other", {**params, "student": claim.student, "submitted": submitted})
     elif claim.verdict == "forged":
         event = Event("variant_forged", params)
     else:
