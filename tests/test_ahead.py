@@ -126,10 +126,14 @@ def test_a_kernel_launched_ahead_runs_the_code_before_the_cells(
     grade_notebook(plan, path, keep_executed=tmp_path / "alone.ipynb")
     alone = nbformat.read(tmp_path / "alone.ipynb", as_version=4)
     printed = [_text(cell) for cell in ahead.cells]
-    assert printed == [_text(cell) for cell in alone.cells]
+    by_itself = [_text(cell) for cell in alone.cells]
+    # The same draws; the flood capped in both (where the cap cuts depends on how the stream
+    # was chunked, which a loaded machine changes: not compared byte for byte).
+    assert printed[:2] == by_itself[:2]
     assert len(printed[1].split()) == 2
-    assert "the grader dropped the rest" in printed[2]
-    assert len(printed[2]) < 10**7
+    for flood in (printed[2], by_itself[2]):
+        assert "the grader dropped the rest" in flood
+        assert len(flood) < 10**7
 
 
 def _text(cell: nbformat.NotebookNode) -> str:
