@@ -1,6 +1,6 @@
 """``OUT/report.html``: how the class did, on one page that needs nothing but a browser.
 
-The page loads nothing from anywhere: plots are PNG data URIs, style and script are inline, and a
+The page loads nothing from anywhere: plots are SVG data URIs, style and script are inline, and a
 Content-Security-Policy forbids every other load, so it opens from a USB stick and a student's
 text cannot make it fetch anything. It is rendered by a Jinja2 template with autoescaping on:
 submission names, function names and every reason's text are escaped, never pasted in as HTML.
@@ -127,12 +127,15 @@ def _rows(totals: ClassTotals) -> list[_Row]:
 
 
 def _plots_base64(stats: ClassStats) -> dict[str, str]:
+    """The three SVG plots for ``<img src="data:image/svg+xml;base64,...">``: an image, not
+    inline markup, so nothing drawn from the data becomes part of the page (and no script in
+    it could run)."""
     images = {
         "totals": _plots.totals_histogram(stats.totals, stats.max_total),
         "questions": _plots.question_statuses(stats.questions),
         "checks": _plots.check_pass_rates(stats.checks),
     }
-    return {name: base64.b64encode(png).decode("ascii") for name, png in images.items()}
+    return {name: base64.b64encode(svg).decode("ascii") for name, svg in images.items()}
 
 
 def _environment() -> Any:
