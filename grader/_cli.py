@@ -168,10 +168,10 @@ def grade(
         raise click.UsageError("--workers sizes the local pool; with --scheduler, local:N does")
     folder = OutputFolder(out)
     folder.check_reuse(resume, overwrite)  # both, or a class there: Error (before a cluster)
-    if scheduler is None and (workers or os.cpu_count() or 1) == 1:
+    if scheduler is None:
         from grader.kernel import _warm
 
-        _warm.prestart()  # this process grades: its zygote imports while the rest loads
+        _warm.prestart()  # its zygote (its own kernels', or its pool's) imports meanwhile
     from grader._lms import prepare
     from grader.assignment._spec import load_assignment
     from grader.results._extensions import load_extensions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -257,13 +258,33 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _kernels_of(pid: int) -> list[int]:
+    """A worker's running kernels: pid 1 of each kernel's namespace, named by a pidfd the worker
+    holds (warm kernels are forked by the coordinator's zygote, not the worker), else the
+    processes it started (a cold kernel, or bwrap around one)."""
+    found = []
+    for info in Path(f"/proc/{pid}/fdinfo").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            named = [
+                line.split()[1] for line in info.read_text().splitlines() if line[:4] == "Pid:"
+            ]
+            for target in map(int, named):
+                status = Path(f"/proc/{target}/status").read_text()
+                nspid = next(
+                    line.split()[1:] for line in status.splitlines() if line[:6] == "NSpid:"
+                )
+                if len(nspid) > 1 and nspid[-1] == "1" and _alive(target):
+                    found.append(target)
+    return found or _children(pid)
+
+
 def _kill_a_grading_worker(out: Path, signum: int, killed: dict[str, list[int]]) -> None:
     """Once a result is stored, signal a worker of this process's batch while its kernel runs."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not killed:
         if _stored(out) >= 1:
             for worker in multiprocessing.active_children():
-                kernels = _children(worker.pid) if worker.pid else []
+                kernels = _kernels_of(worker.pid) if worker.pid else []
                 if kernels:
                     os.kill(worker.pid, signum)
                     killed.update(worker=[worker.pid], kernels=kernels)

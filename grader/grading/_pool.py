@@ -22,6 +22,7 @@ from grader.assignment._plan import GradingPlan
 from grader.grading import _worker, _worker_start
 from grader.grading._intake import submission_name
 from grader.grading._notebook import zero_result
+from grader.kernel import _warm_shared
 from grader.results._model import KERNEL_DIED, SubmissionResult
 
 #: Seconds the workers have, after Ctrl-C, to stop their kernels before they are killed.
@@ -32,9 +33,14 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     """Workers are spawned here, with SIGINT and SIGTERM ignored (kept across exec): a Ctrl-C
     in the terminal reaches only the coordinator, which stops them in order (see ``_stop``),
     and a SIGTERM before a worker listens for it does not kill it (a pool whose workers die
-    while it feeds them hangs on Python 3.10)."""
+    while it feeds them hangs on Python 3.10). They fork their kernels from one zygote, this
+    process's, started here (``_warm_shared``): one zygote's imports, not one per worker."""
+    address = _warm_shared.share()
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start.init
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_start.init,
+        initargs=(address,),
     )
     with _ignoring(signal.SIGINT, signal.SIGTERM):
         for _ in range(workers):

@@ -5,20 +5,31 @@ A spawned worker imports the module of its initializer before anything else. Wit
 that meant nbformat, nbclient, numpy and the rest first, and only then the zygote (``_warm``)
 started its own imports, so the first kernel waited for both one after the other. From here
 the zygote starts at once (this module imports only the kernel's ``_process`` and ``_warm``),
-and the worker's imports run beside the zygote's on the other core.
+and the worker's imports run beside the zygote's on the other core. A worker of the default
+pool starts none: it adopts its coordinator's (``kernel/_warm_shared.py``), importing already.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def init() -> None:
-    """Die with the coordinator, start the zygote, then the worker's own ``init`` (SIGTERM
-    stays ignored until then, as the pool spawned the worker)."""
+if TYPE_CHECKING:
+    from grader.kernel._warm_shared import ZygoteAddress
+
+
+def init(shared: ZygoteAddress | None = None) -> None:
+    """Die with the coordinator, adopt its zygote (``shared``; else start one), then the
+    worker's own ``init`` (SIGTERM stays ignored until then, as the pool spawned the worker)."""
     from grader.kernel import _warm
     from grader.kernel._process import die_with_parent
 
     die_with_parent()
-    _warm.prestart()  # the zygote's imports overlap the worker's from here
+    if shared is not None:  # the coordinator's, importing already
+        from grader.kernel import _warm_shared
+
+        _warm_shared.adopt(shared)
+    else:
+        _warm.prestart()  # the zygote's imports overlap the worker's from here
     from grader.grading import _worker
 
     _worker.init()

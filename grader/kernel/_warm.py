@@ -19,6 +19,7 @@ of one zygote has the same ``str`` hash seed, and its ``/proc`` is read-only.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import select
@@ -53,6 +54,10 @@ PROGRAM_INSIDE = "/.grader/zygote.py"
 
 class Zygote:
     """One grading process's warm process in bwrap, and how to ask it for a kernel."""
+
+    #: Whether ``zygote()`` starts another in the same inbox when this one died (a shared
+    #: zygote's inbox is its starter's: ``_warm_shared``).
+    restartable = True
 
     def __init__(self, inbox: Path) -> None:
         """Starts the zygote without waiting for its imports (``ready`` does)."""
@@ -125,37 +130,50 @@ class Zygote:
             self.close()
             raise KernelStartError(f"the warm kernel process did not start: {tail.strip()}")
         self.pidfd = fds[0]
-        self.pid = _host_pid(self.pidfd)
+        self.pid = host_pid(self.pidfd)
 
     def alive(self) -> bool:
         if self.process.poll() is not None:
             return False
-        return self._hello is not None or not _exited(self.pidfd)
+        return self._hello is not None or not exited(self.pidfd)
+
+    def usable(self) -> bool:
+        """Alive, and run by the bwrap this process would use now (``GRADER_BWRAP``)."""
+        return self.alive() and self.bwrap == _bwrap.probe().path
 
     def fork(self, scratch: Scratch, env: dict[str, str], limits: Limits) -> int:
         """A kernel for the submission in ``scratch`` (inside the inbox): a pidfd of its pid 1.
 
         The zygote joins the submission's cgroups for the fork, so the kernel is charged there
-        from its first page, and leaves them before anything of the submission runs.
+        from its first page, and leaves them before anything of the submission runs: under a
+        lock of the zygote's folder too, since pool workers may share it (``_warm_shared``).
+        The request carries this process's lifeline: its kernels die with it.
         """
         request = {
             "name": scratch.root.name, "env": env, "files": [f.name for f in scratch.files],
             "tmpfs_bytes": limits.scratch_mb << 20, "file_size_bytes": limits.file_size_mb << 20,
             "open_files": limits.open_files, "memory_bytes": limits.memory_mb << 20,
         }  # fmt: skip
-        with self._lock:
+        with self._lock, open(self.root / "fork.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             self._move(scratch.cgroup)
             try:
-                with socket.socket(socket.AF_UNIX) as sock:
-                    sock.settimeout(REQUEST_SECONDS)
-                    sock.connect(str(self.inbox / "zygote.sock"))
-                    sock.sendall(json.dumps(request).encode() + b"\n")
-                    reply, fds, _, _ = socket.recv_fds(sock, 65536, 1)
+                reply, fds = self.ask(request)
             finally:
                 self._move(None)
         if not fds:
             raise KernelStartError(f"the warm kernel process refused: {_reason(reply)}")
         return fds[0]
+
+    def ask(self, request: dict[str, Any]) -> tuple[bytes, list[int]]:
+        """One request on the zygote's socket, with this process's lifeline; its reply."""
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(REQUEST_SECONDS)
+            sock.connect(str(self.inbox / "zygote.sock"))
+            socket.send_fds(sock, [b"L"], [kernel_lifeline()])
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            reply, fds, _, _ = socket.recv_fds(sock, 65536, 1)
+        return reply, fds
 
     def _move(self, group: _cgroup.SubmissionCgroup | None) -> None:
         if group is None:
@@ -188,7 +206,8 @@ def _reason(reply: bytes) -> str:
         return reply[:300].decode(errors="replace")
 
 
-def _exited(pidfd: int) -> bool:
+def exited(pidfd: int) -> bool:
+    """Whether the process of ``pidfd`` has exited (without waiting)."""
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
     return bool(poller.poll(0))
@@ -211,6 +230,20 @@ class WarmState:
     zygote: Zygote | None = None
     failed: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The read end of a pipe whose write end this process holds until it exits: sent with each
+    #: kernel request, so a kernel's namespace ends with the process that asked for it.
+    lifeline: int = -1
+    lifeline_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def kernel_lifeline() -> int:
+    """This process's lifeline for its kernels (``WarmState.lifeline``), made on first use
+    (under a lock of its own: ``zygote()`` asks for it while holding ``lock``)."""
+    current = state()
+    with current.lifeline_lock:
+        if current.lifeline < 0:
+            current.lifeline, _ = os.pipe()  # the write end stays open, unreferenced, till exit
+        return current.lifeline
 
 
 def state() -> WarmState:
@@ -261,6 +294,9 @@ def zygote(wait: bool = True) -> Zygote | None:
     with current.lock:
         where = _inbox(current)
         found = current.zygote
+        if found is not None and not found.restartable and not found.usable():
+            _give_up_shared(current, found)
+            return None
         if found is None or not found.alive() or found.bwrap != _bwrap.probe().path:
             if found is not None:
                 found.close()
@@ -274,10 +310,20 @@ def zygote(wait: bool = True) -> Zygote | None:
             try:
                 found.ready()
             except (KernelStartError, OSError) as exc:
+                if not found.restartable:
+                    _give_up_shared(current, found)
                 current.failed = str(exc)
                 current.zygote = None
                 return None
         return found
+
+
+def _give_up_shared(current: WarmState, found: Zygote) -> None:
+    """A shared zygote is gone: this kernel starts cold, and the next submission's scratch
+    folder goes to an inbox of this process's own, served by a zygote of its own."""
+    found.close()
+    current.zygote = current.inbox = None
+    current.failed = "the shared warm kernel process is gone"
 
 
 def prestart() -> None:
@@ -297,6 +343,8 @@ def note_failure(exc: BaseException) -> None:
     with current.lock:
         current.failed = f"a warm kernel did not start: {exc!r}"[:600]
         found, current.zygote = current.zygote, None
+        if found is not None and not found.restartable:
+            current.inbox = None  # the next scratch folder goes to an inbox of this process's own
     if found is not None:
         found.close()
 
@@ -314,11 +362,11 @@ class PidfdProcess:
 
     def __init__(self, pidfd: int) -> None:
         self.pidfd = pidfd
-        self.pid = _host_pid(pidfd)
+        self.pid = host_pid(pidfd)
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None and (self.pidfd < 0 or _exited(self.pidfd)):
+        if self.returncode is None and (self.pidfd < 0 or exited(self.pidfd)):
             self.returncode = -signal.SIGKILL
         return self.returncode
 
@@ -346,7 +394,8 @@ class PidfdProcess:
             self.pidfd = -1
 
 
-def _host_pid(pidfd: int) -> int:
+def host_pid(pidfd: int) -> int:
+    """The pid, in this process's namespace, of the process of ``pidfd``."""
     for line in Path(f"/proc/self/fdinfo/{pidfd}").read_text().splitlines():
         if line.startswith("Pid:"):
             return int(line.split()[1])

@@ -14,13 +14,16 @@ each request it forks at once, so what a request says never enters the zygote:
 * B, pid 1 of the new pid namespace and leader of its own session: fresh ``/proc``, tmpfs on
   ``/tmp``, ``/dev/shm``, ``work`` and ``home``, the notebook and data files bound read-only into
   ``work``, its own ``r`` and ``conn`` (read-only) staged through ``/stage`` while every other
-  submission's folder is hidden under a tmpfs; B forks the kernel C and reaps until C exits;
+  submission's folder is hidden under a tmpfs; B forks the kernel C and reaps until C exits,
+  or until the asking process's lifeline (sent with the request) reads EOF;
 * C: rlimits, no_new_privs, every capability dropped, numpy reseeded (Python reseeds ``random``
   at fork), then IPKernelApp with the connection file.
 
 A hands the host a pidfd of B (SCM_RIGHTS): SIGKILL to B ends every process of the submission.
-The zygote exits when the host's end of the lifeline pipe closes (the grading process is gone,
-even by kill -9), and bwrap then takes every kernel with it.
+The zygote exits when the host's end of the lifeline pipe closes (the process that started it is
+gone, even by kill -9), and bwrap then takes every kernel with it. Pool workers share their
+coordinator's zygote (``_warm_shared``): each request carries its asking process's own lifeline,
+so a worker killed mid-notebook takes its kernel with it while the zygote serves the others.
 """
 
 import ctypes
@@ -170,8 +173,9 @@ def kernel(own, request):
     os._exit(0)
 
 
-def reaper(inbox, roots, request, ready):
-    """B, pid 1 of the submission's pid namespace: builds the view, starts C, reaps."""
+def reaper(inbox, roots, request, ready, lifeline):
+    """B, pid 1 of the submission's pid namespace: builds the view, starts C, reaps; ends
+    the namespace when the grading process that asked for it is gone (``lifeline``)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()  # the host's killpg of B's pid reaches the kernel's group too
     try:
@@ -188,14 +192,37 @@ def reaper(inbox, roots, request, ready):
             os._exit(1)
     os.write(ready, b"ok")
     os.close(ready)
-    os.closerange(3, 1 << 16)
+    os.closerange(3, lifeline)
+    os.closerange(lifeline + 1, 1 << 16)
+    reap(child, lifeline)
+
+
+def reap(child, lifeline):
+    """B until C exits: reaps every orphan of the namespace as it exits (SIGCHLD wakes the
+    poll), and exits at once, taking the namespace with it, when ``lifeline`` reads EOF: the
+    grading process that asked for this kernel is gone, even by kill -9, though other
+    processes may still use the zygote."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    poller = select.poll()
+    poller.register(wake_r, select.POLLIN)
+    poller.register(lifeline, select.POLLIN)
     while True:
-        pid, status = os.wait()
-        if pid == child:
-            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        while True:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            if pid == child:
+                os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        for fd, _ in poller.poll():
+            if fd == lifeline:
+                os._exit(1)
+            os.read(wake_r, 4096)
 
 
-def spawn(conn, inbox, roots, request):
+def spawn(conn, inbox, roots, request, lifeline):
     """A: new namespaces, B inside them; hands the host a pidfd of B, then leaves."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
@@ -204,13 +231,27 @@ def spawn(conn, inbox, roots, request):
     if child == 0:
         os.close(read)
         conn.close()
-        reaper(inbox, roots, request, write)
+        reaper(inbox, roots, request, write, lifeline)
     os.close(write)
     status = os.read(read, 4096)
     if status != b"ok":
         conn.sendall(json.dumps({"error": status.decode(errors="replace")}).encode() + b"\n")
         return
     socket.send_fds(conn, [b'{"ok": true}\n'], [os.pidfd_open(child)])
+
+
+def answer(conn, inbox, roots):
+    """One request, in a fork: first one byte carrying the asking process's lifeline (the read
+    end of a pipe it holds open while it lives), then a JSON line. ``{"hello": true}`` asks
+    for a pidfd of the zygote (a pool worker sharing it); anything else, for a kernel."""
+    _, fds, _, _ = socket.recv_fds(conn, 1, 1)
+    if len(fds) != 1:
+        raise ValueError("a request comes with its lifeline")
+    request = json.loads(conn.makefile().readline())
+    if request.get("hello") is True:
+        socket.send_fds(conn, [b'{"ok": true}\n'], [os.pidfd_open(os.getppid())])
+        return
+    spawn(conn, inbox, roots, request, fds[0])
 
 
 def serve(inbox, hello_fd, lifeline, roots):
@@ -232,7 +273,7 @@ def serve(inbox, hello_fd, lifeline, roots):
             listener.close()
             os.close(lifeline)
             try:
-                spawn(conn, inbox, roots, json.loads(conn.makefile().readline()))
+                answer(conn, inbox, roots)
             except Exception:
                 conn.sendall(json.dumps({"error": traceback.format_exc()}).encode() + b"\n")
             finally:
