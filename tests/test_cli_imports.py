@@ -55,3 +55,18 @@ def test_a_command_that_grades_still_finds_what_it_needs() -> None:
     """The lazy imports are real: ``grader inputs`` loads an assignment and its frozen inputs."""
     heavy = _heavy_after("inputs", str(ROOT / "assignments" / "variational_inference"))
     assert "numpy" in heavy
+
+
+def test_a_pool_worker_grades_without_pandas_or_matplotlib() -> None:
+    """A worker imports what grading needs, not what the report needs: pandas (a quarter of a
+    CPU second per worker, reached through the hand marks' module for one constant) and
+    matplotlib stay out."""
+    code = (
+        "import json, sys\nimport grader.grading._worker_start, grader.grading._worker\n"
+        "print(json.dumps(sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -14,7 +14,7 @@ from typing import Any
 from grader.assignment._source import source_path, split_source
 from grader.assignment._spec import Assignment
 from grader.errors import GraderError
-from grader.results._manual_questions import ANSWER_KEY
+from grader.results._model import ANSWER_KEY
 
 #: Characters of one answer kept; a longer one is cut, saying how much was left out.
 MAX_ANSWER_CHARS = 20_000

@@ -8,9 +8,14 @@ import pandas as pd
 from grader.report import _tables
 from grader.report._tables import GradedBatch
 from grader.results._folder import OutputFolder
-from grader.results._manual_questions import ANSWER_KEY
 from grader.results._marks_store import Mark, load_marks
-from grader.results._model import NOT_SUBMITTED, PENDING, QuestionResult, SubmissionResult
+from grader.results._model import (
+    ANSWER_KEY,
+    NOT_SUBMITTED,
+    PENDING,
+    QuestionResult,
+    SubmissionResult,
+)
 
 TEMPLATE_COLUMNS = ["submission", "question", "answer", "max_points", "points", "comment", "note"]
 

@@ -20,9 +20,9 @@ from grader.results._context import OutputContext, context_for
 from grader.results._extensions import extensions_info, kept_extensions
 from grader.results._folder import OutputFolder
 from grader.results._late import Extension
-from grader.results._manual_questions import ANSWER_KEY, marked_results
+from grader.results._manual_questions import marked_results
 from grader.results._marks_store import merge_marks, unanswered
-from grader.results._model import SubmissionResult
+from grader.results._model import ANSWER_KEY, SubmissionResult
 from grader.results._roster import kept_roster
 
 

@@ -28,9 +28,6 @@ from grader.results._model import (
 )
 from grader.results._overrides import load_overrides, with_overrides
 
-#: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand.
-ANSWER_KEY = "answer:"
-
 
 def automatic_totals(result: SubmissionResult) -> tuple[float, float]:
     """Points earned and possible on the questions graded automatically: what "full marks"

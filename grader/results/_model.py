@@ -286,6 +286,11 @@ class Event:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+#: Prefix of the keys of ``SubmissionResult.extra`` holding an answer graded by hand (here,
+#: with the model, so what reads answers need not import the hand marks' pandas).
+ANSWER_KEY: Final = "answer:"
+
+
 @dataclass(frozen=True)
 class SubmissionResult:
     """Everything graded for one notebook. ``events`` say what happened to the notebook itself;

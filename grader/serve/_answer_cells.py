@@ -22,9 +22,6 @@ from typing import Any
 #: An executed notebook larger than this is not read (the grader caps outputs far below it).
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 QUESTION_TAG = "question:"
-#: ``grader.results._manual_questions.ANSWER_KEY``, said again: that module imports pandas (a
-#: third of a second before the first page); tests/test_serve.py checks the two agree.
-ANSWER_KEY = "answer:"
 SOURCE_NOTEBOOK = "source.ipynb"
 
 

@@ -19,8 +19,9 @@ from grader.assignment._spec import SPEC_FILE, ManualQuestion, Question, _questi
 from grader.errors import GraderError, OutputError
 from grader.results._folder import OutputFolder
 from grader.results._hand_store import MarkState, RubricItem
+from grader.results._model import ANSWER_KEY
 from grader.results._store import Store
-from grader.serve._answer_cells import ANSWER_KEY, ExtraCell, extra_cells, sheet_cells
+from grader.serve._answer_cells import ExtraCell, extra_cells, sheet_cells
 
 #: How a rubric's items make the score: added up from 0, or taken off the maximum.
 ADDITIVE, SUBTRACTIVE = "additive", "subtractive"

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.serve._answer_cells import ANSWER_KEY
+from grader.results._model import ANSWER_KEY
 from grader.similarity._winnow import kgram_hashes
 
 if TYPE_CHECKING:
