@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from grader import grade_notebook
-from grader.kernel import _bounded, _bwrap, _cgroup, _sandbox, _warm
+from grader.kernel import _bounded, _bwrap, _cgroup, _sandbox, _warm, _warm_provisioner
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
 from grader.report._render_text import result_notes
@@ -74,7 +74,9 @@ def marked_processes() -> list[int]:
 def test_a_second_submission_finds_nothing_of_the_first():
     with KernelSession(FILES / "hostile_leaves_traces.ipynb", Limits()) as first:
         assert not first.run_notebook().errors
-        assert first._client.km.provisioner.__class__ is _warm.WarmProvisioner  # forked, not cold
+        assert (
+            first._client.km.provisioner.__class__ is _warm_provisioner.WarmProvisioner
+        )  # forked, not cold
         left = {name: probe(first, name) for name in TRACES}
         assert left == {"trace_files": 4.0, "trace_module": 2.0, "trace_environment": 1.0,
                         "trace_shared_memory": 1.0}  # fmt: skip
@@ -112,7 +114,7 @@ def test_no_command_line_carries_the_zygotes_program(tmp_path):
         assert b"def build_view" not in cmdline and source[:200] not in cmdline
     with KernelSession(tmp_path / "looks.ipynb", Limits()) as session:
         assert not session.run_notebook().errors
-        assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+        assert session._client.km.provisioner.__class__ is _warm_provisioner.WarmProvisioner
         assert probe(session, "sees_it") == 0.0
 
 
@@ -209,12 +211,12 @@ def test_a_zygote_that_gives_no_kernel_means_a_cold_one_then_a_new_zygote():
     (broken.inbox / "zygote.sock").unlink()  # alive, but nobody can reach it any more
     with KernelSession(solution, Limits()) as session:
         session.run_notebook()
-        assert session._client.km.provisioner.__class__ is not _warm.WarmProvisioner
+        assert session._client.km.provisioner.__class__ is not _warm_provisioner.WarmProvisioner
         assert session.call("entropy", ["array"], [[[0.5, 0.5]]])[0].kind == "value"
     assert "a warm kernel did not start" in str(_warm.failure())
     with KernelSession(solution, Limits()) as session:
         session.run_notebook()
-        assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+        assert session._client.km.provisioner.__class__ is _warm_provisioner.WarmProvisioner
     assert _warm.zygote() is not broken
 
 
@@ -254,7 +256,7 @@ def test_a_long_temporary_folder_still_fits_the_kernels_sockets(monkeypatch, tmp
     monkeypatch.setattr(_warm.state(), "inbox", None)
     with KernelSession(ASSIGNMENT / "solution.ipynb", Limits()) as session:
         assert not session.run_notebook().errors
-        assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+        assert session._client.km.provisioner.__class__ is _warm_provisioner.WarmProvisioner
         assert len(str(session._scratch.sockets)) + 2 <= 107
     _warm.state().zygote.close()
     shutil.rmtree(deep.parent, ignore_errors=True)

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 HOLDER = """
 import json, sys, time
 from pathlib import Path
-from grader.kernel import _warm, _warm_shared
+from grader.kernel import _warm, _warm_provisioner, _warm_shared
 from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession
 raw = json.loads(sys.argv[1])
@@ -39,7 +39,7 @@ _warm_shared.adopt(_warm_shared.ZygoteAddress(
     Path(raw["root"]), Path(raw["inbox"]), raw["bwrap"], raw["bwrap_pid"]))
 with KernelSession(Path(raw["notebook"]), Limits()) as session:
     session.start_kernel()
-    assert session._client.km.provisioner.__class__ is _warm.WarmProvisioner
+    assert session._client.km.provisioner.__class__ is _warm_provisioner.WarmProvisioner
     print(_warm.zygote().pid, session._client.km.provisioner.pid, flush=True)
     time.sleep(600)
 """

@@ -23,7 +23,16 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.errors import KernelStartError
-from grader.kernel import _client, _phases, _process, _protocol, _runtime, _sandbox, _warm
+from grader.kernel import (
+    _client,
+    _phases,
+    _process,
+    _protocol,
+    _runtime,
+    _sandbox,
+    _warm,
+    _warm_provisioner,
+)
 from grader.kernel._execution import (  # the KernelDied family, imported from here too
     CellOutcome,
     Execution,
@@ -209,7 +218,9 @@ class KernelSession(KernelRequests):
         km.connection_file = str(self._scratch.conn / "kernel.json")
         zygote = _warm.zygote() if self._warm else None
         if zygote is not None:  # else cold, as without GRADER_WARM: never a weaker sandbox
-            _warm.attach(km, zygote, self._scratch, self.limits, launch.popen_kwargs["env"])
+            _warm_provisioner.attach(
+                km, zygote, self._scratch, self.limits, launch.popen_kwargs["env"]
+            )
         client = _client.CappedClient(
             self.nb,
             km=km,

@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.provisioning import LocalProvisioner
-
 from grader.errors import GraderError, KernelStartError
 from grader.kernel import _bounded, _bwrap, _cgroup, _runtime
 from grader.kernel._cgroup import PREFIX, process_tag
@@ -192,7 +190,7 @@ class Zygote:
             self._hello.close()
             self._hello = None
         if hasattr(self, "pidfd"):
-            _signal(self.pidfd, signal.SIGKILL)
+            signal_pidfd(self.pidfd, signal.SIGKILL)
             os.close(self.pidfd)
         self.process.kill()
         self.process.wait()
@@ -213,7 +211,8 @@ def exited(pidfd: int) -> bool:
     return bool(poller.poll(0))
 
 
-def _signal(pidfd: int, signum: int) -> None:
+def signal_pidfd(pidfd: int, signum: int) -> None:
+    """Send ``signum`` to the process of ``pidfd``, if it is still there."""
     try:
         signal.pidfd_send_signal(pidfd, signum)
     except ProcessLookupError:
@@ -354,78 +353,9 @@ def failure() -> str | None:
     return state().failed
 
 
-class PidfdProcess:
-    """The Popen-like handle LocalProvisioner wants, on a pidfd of a process that is not this
-    process's child (the kernel's pid 1, forked by the zygote): no exit code, only whether."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pidfd: int) -> None:
-        self.pidfd = pidfd
-        self.pid = host_pid(pidfd)
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None and (self.pidfd < 0 or exited(self.pidfd)):
-            self.returncode = -signal.SIGKILL
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None and self.pidfd >= 0:
-            poller = select.poll()
-            poller.register(self.pidfd, select.POLLIN)
-            if not poller.poll(None if timeout is None else int(timeout * 1000)):
-                raise subprocess.TimeoutExpired("kernel", timeout or 0)
-        return self.poll() or 0
-
-    def send_signal(self, signum: int) -> None:
-        if self.pidfd >= 0:
-            _signal(self.pidfd, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.kill()  # pid 1 of a namespace ignores SIGTERM: nothing gentler reaches it
-
-    def close(self) -> None:
-        if self.pidfd >= 0:
-            os.close(self.pidfd)
-            self.pidfd = -1
-
-
 def host_pid(pidfd: int) -> int:
     """The pid, in this process's namespace, of the process of ``pidfd``."""
     for line in Path(f"/proc/self/fdinfo/{pidfd}").read_text().splitlines():
         if line.startswith("Pid:"):
             return int(line.split()[1])
     raise KernelStartError("the warm kernel's pidfd names no process")
-
-
-class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
-    """LocalProvisioner whose launch asks the zygote instead of running a command."""
-
-    warm: tuple[Zygote, Scratch, Limits, dict[str, str]] | None = None
-
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        assert self.warm is not None
-        zygote, scratch, limits, env = self.warm
-        self.process = PidfdProcess(zygote.fork(scratch, env, limits))
-        self.pid = self.pgid = self.process.pid  # B leads its own session and group
-        self.cwd = str(scratch.work)
-        return self.connection_info
-
-    async def cleanup(self, restart: bool = False) -> None:
-        await super().cleanup(restart)
-        if isinstance(self.process, PidfdProcess):
-            self.process.close()
-
-
-def attach(km: Any, zygote: Zygote, scratch: Scratch, limits: Limits, env: dict[str, str]) -> None:
-    """Make ``km`` start its kernel from ``zygote`` (before ``start_kernel``)."""
-    import uuid
-
-    km.kernel_id = km.kernel_id or str(uuid.uuid4())
-    provisioner = WarmProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
-    provisioner.warm = (zygote, scratch, limits, env)
-    km.provisioner = provisioner
