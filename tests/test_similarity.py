@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from grader import grade_batch
+from grader.grading import _sources
 from grader.grading._sources import graded_cells
 from tests.conftest import ASSIGNMENT, EXAMPLES, FILES
 from tests.test_cli import _one_clear_error, grader
@@ -180,6 +181,22 @@ def test_cells_are_read_from_this_batchs_executed_notebook_else_the_submission(t
     stale = graded_cells(submission, executed, since)
     assert any("np.where(p > 0, p, 1.0)" in c["source"] for c in stale)  # alice's
     assert graded_cells(tmp_path / "gone.ipynb", tmp_path / "none.ipynb", since) == []
+
+
+def test_cells_of_an_executed_notebook_are_those_the_careful_reader_finds(graded, tmp_path):
+    """The grader's own executed notebooks are read straight from their JSON (no nbformat
+    validation in the process that records every result): the same cells as the careful
+    reader's, on every notebook graded here; a file not shaped as written goes to that reader."""
+    executed = sorted((graded / "executed").glob("*.ipynb"))
+    assert len(executed) >= 5
+    for path in executed:
+        assert _sources._written_cells(path) == _sources.notebook_cells(path), path.name
+    odd = tmp_path / "odd.ipynb"
+    raw = json.loads(executed[0].read_text(encoding="utf-8"))
+    raw["cells"][0]["source"] = {"not": "text"}
+    odd.write_text(json.dumps(raw), encoding="utf-8")
+    assert _sources._written_cells(odd) is None
+    assert graded_cells(odd, odd, time.time() - 60) == _sources.notebook_cells(odd)
 
 
 def test_a_missing_assignment_folder_is_said_once_and_the_comparison_goes_on(graded, tmp_path):
