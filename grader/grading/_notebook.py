@@ -29,7 +29,7 @@ from grader.grading._reading import read_submission, write_executed
 from grader.grading._statistics import judge_samples
 from grader.grading._unpublished import unpublished
 from grader.grading._uses import with_causes
-from grader.grading._verdict import by_comparator, why_not
+from grader.grading._verdict import by_comparator, share_of, status_of, why_not
 from grader.grading._written import written_answers
 from grader.kernel import _phases, _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
@@ -42,7 +42,6 @@ from grader.results._model import (
     PARTIAL,
     RESOURCE_LIMIT,
     TIMEOUT,
-    WRONG,
     CheckResult,
     Event,
     Mismatch,
@@ -53,16 +52,6 @@ from grader.results._model import (
 )
 from grader.results._values import encode
 
-_STATUS_OF_OUTCOME: dict[str, Status] = {
-    "value": WRONG,
-    "unsupported": WRONG,
-    "unreadable": WRONG,
-    "too_large": WRONG,
-    "error": ERROR,
-    "timeout": TIMEOUT,
-    "skipped": TIMEOUT,
-    "missing": MISSING,
-}
 #: Exceptions that mean a cell did not parse: the functions it defines are missing for that.
 _SYNTAX = ("SyntaxError", "IndentationError", "TabError")
 
@@ -267,7 +256,7 @@ class _Grader:
                 first = first or (index, outcome, expected, why)
         if first is None:
             return CheckResult(check.function, OK, check.weight, cases_run=run, cases_passed=passed)
-        share, uncounted = _share(check, len(cases), passed, hidden_passed)
+        share, uncounted = share_of(check, len(cases), passed, hidden_passed)
         wrong = [case for case, outcome, *_ in failures if outcome.kind == "value"]
         result = self._failure(check, first, share, run, passed, wrong)
         return replace(
@@ -294,7 +283,7 @@ class _Grader:
         on the cases it answered wrongly (``wrong``) only, so a hint never quotes an input the
         check passed."""
         index, outcome, expected, why = first
-        status = _status(outcome)
+        status = status_of(outcome)
         if status == TIMEOUT:
             self.broken.add(check.function)
         reason = reason_of(check, outcome, why, self.inventory, self.plan.limits.memory_mb)
@@ -387,21 +376,3 @@ class _Grader:
             return False
         self.inventory = self._inventory()
         return True
-
-
-def _share(check: Check, total: int, passed: int, hidden_passed: int) -> tuple[float | None, int]:
-    """A proportional check's share, and how many public cases it leaves out: by default the
-    public cases earn nothing (their answers are in the student's bundle), so a function that
-    only looks them up earns nothing either."""
-    if check.credit != "proportional":
-        return None, 0
-    public = min(check.public, total)
-    if check.public_credit or public == total:
-        return passed / total, 0
-    return hidden_passed / (total - public), public
-
-
-def _status(outcome: _protocol.Outcome) -> Status:
-    if outcome.kind == "error" and outcome.message.startswith("MemoryError"):
-        return RESOURCE_LIMIT
-    return _STATUS_OF_OUTCOME.get(outcome.kind, WRONG)

@@ -12,7 +12,7 @@ from grader.assignment._answers import is_numeric, moments
 from grader.assignment._spec import Check
 from grader.grading._compare import kind_of, mismatch, mismatch_shaped
 from grader.kernel import _protocol
-from grader.results._model import Mismatch
+from grader.results._model import ERROR, MISSING, RESOURCE_LIMIT, TIMEOUT, WRONG, Mismatch, Status
 
 #: Why an outcome that is no answer (an exception, a time-out, ...) earns nothing: the outcome's
 #: own kind says more, so the reason is built from that (``_explain.reason_of``).
@@ -116,3 +116,35 @@ def sampled(
             extra = tolerance if found.code == "wrong_value" else {}
             return value, replace(found, statistic=stat, **extra)
     return group[0], None
+
+
+#: The status of a check whose first failing call ended so (``_protocol.Outcome.kind``).
+_STATUS_OF_OUTCOME: dict[str, Status] = {
+    "value": WRONG,
+    "unsupported": WRONG,
+    "unreadable": WRONG,
+    "too_large": WRONG,
+    "error": ERROR,
+    "timeout": TIMEOUT,
+    "skipped": TIMEOUT,
+    "missing": MISSING,
+}
+
+
+def share_of(check: Check, total: int, passed: int, hidden_passed: int) -> tuple[float | None, int]:
+    """A proportional check's share, and how many public cases it leaves out: by default the
+    public cases earn nothing (their answers are in the student's bundle), so a function that
+    only looks them up earns nothing either."""
+    if check.credit != "proportional":
+        return None, 0
+    public = min(check.public, total)
+    if check.public_credit or public == total:
+        return passed / total, 0
+    return hidden_passed / (total - public), public
+
+
+def status_of(outcome: _protocol.Outcome) -> Status:
+    """A failing call's status; a MemoryError is the machine's limit, not a wrong answer."""
+    if outcome.kind == "error" and outcome.message.startswith("MemoryError"):
+        return RESOURCE_LIMIT
+    return _STATUS_OF_OUTCOME.get(outcome.kind, WRONG)
