@@ -8,7 +8,6 @@ or bad input (missing assignment, no submissions, stale frozen inputs), printed 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,14 @@ from grader._cli_author import assign, freeze, inputs, new, release, validate
 from grader._cli_class import serve, similarity
 from grader._cli_export import export
 from grader._cli_variants import secret, secret_for, secret_option
-from grader._console import Progress, say_exports, say_extensions, summary
+from grader._console import (
+    Progress,
+    say_exports,
+    say_extensions,
+    say_unanswered,
+    summary,
+    write_check_outputs,
+)
 from grader.errors import GraderError
 from grader.kernel._limits import Limits
 from grader.kernel._sandbox import isolation_notice
@@ -33,7 +39,6 @@ if TYPE_CHECKING:  # imported where a command needs them: `grader --help` loads 
     from grader.assignment._secret import CourseSecret
     from grader.assignment._spec import Assignment
     from grader.grading import _batch
-    from grader.grading._selfcheck import Checked
     from grader.results._late import Extension
 
 EXIT_NOT_FULL_MARKS = 1
@@ -319,7 +324,7 @@ def report(
             f"Merged {manual}: {merged} new or changed mark(s); now "
             f"{len(by_hand) - unmarked} answer(s) marked by hand, {unmarked} pending."
         )
-        _say_unanswered(unanswered_rows(out, manual))
+        say_unanswered(unanswered_rows(out, manual))
     click.echo(
         f"Wrote the outputs of {len(results)} submission(s) in {out} from its results store."
     )
@@ -330,18 +335,6 @@ def report(
     say_exports(out, students, waiting, pending or "warn")
     if granted:
         say_extensions(granted, [t.submission for t in batch.totals.totals], students)
-
-
-def _say_unanswered(rows: list[tuple[str, str]]) -> None:
-    """The rows of a marks file whose answer, in the graded notebook, is empty or still the
-    notebook's placeholder text (points given or not)."""
-    if rows:
-        shown = neutralise(", ".join(f"{s} {q}" for s, q in rows[:10]))
-        more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-        click.echo(
-            f"Unanswered: {len(rows)} row(s) whose answer is empty or still the notebook's "
-            f"placeholder text: {shown}{more}."
-        )
 
 
 @main.command()
@@ -384,32 +377,13 @@ def check(
     if notice:
         click.echo(f"Note: {notice}", err=True)
     checked = run_check(notebook, assignment, _limits(cell_timeout, call_cpu, memory_mb))
-    _write_check_outputs(checked, junit, json_path)
+    write_check_outputs(checked, junit, json_path)
     if checked.invalid:
         raise click.UsageError(
             neutralise(f"{notebook} cannot be graded: {result_notes(checked.result)}")
         )
     print_check(checked, click.echo)
     sys.exit(0 if checked.passed else EXIT_NOT_FULL_MARKS)
-
-
-def _write_check_outputs(checked: Checked, junit: Path | None, json_path: Path | None) -> None:
-    """JUnit, JSON and (where GitHub Actions asks for it) the step summary."""
-    from grader._files import write_atomic
-    from grader.report import _ci
-
-    args = (checked.result, checked.assignment.name, checked.public, checked.feedback)
-    try:
-        if junit is not None:
-            write_atomic(junit, _ci.junit_xml(*args))
-        if json_path is not None:
-            write_atomic(json_path, _ci.check_json(*args))
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            with open(summary, "a", encoding="utf-8") as stream:
-                stream.write(_ci.step_summary(*args))
-    except OSError as exc:
-        raise click.UsageError(f"cannot write the check's output: {exc}") from None
 
 
 main.add_command(export)

@@ -3,6 +3,7 @@ summary and where the outputs went. Kept apart from the commands so each stays s
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from grader.results._neutralise import neutralise
 if TYPE_CHECKING:  # the rest where it is used, so the command line starts light
     from grader.assignment._spec import Assignment
     from grader.grading import _batch
+    from grader.grading._selfcheck import Checked
     from grader.results._model import SubmissionResult
 
 
@@ -220,3 +222,34 @@ class MutantsProgress(Progress):
         if self.trying:
             return f"mutants: tried {self.done}/{self.total} survivor(s) on fresh inputs"
         return f"mutants: graded {self.done}/{self.total}, {self.failures} caught"
+
+
+def say_unanswered(rows: list[tuple[str, str]]) -> None:
+    """The rows of a marks file whose answer, in the graded notebook, is empty or still the
+    notebook's placeholder text (points given or not)."""
+    if rows:
+        shown = neutralise(", ".join(f"{s} {q}" for s, q in rows[:10]))
+        more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        click.echo(
+            f"Unanswered: {len(rows)} row(s) whose answer is empty or still the notebook's "
+            f"placeholder text: {shown}{more}."
+        )
+
+
+def write_check_outputs(checked: Checked, junit: Path | None, json_path: Path | None) -> None:
+    """JUnit, JSON and (where GitHub Actions asks for it) the step summary."""
+    from grader._files import write_atomic
+    from grader.report import _ci
+
+    args = (checked.result, checked.assignment.name, checked.public, checked.feedback)
+    try:
+        if junit is not None:
+            write_atomic(junit, _ci.junit_xml(*args))
+        if json_path is not None:
+            write_atomic(json_path, _ci.check_json(*args))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(_ci.step_summary(*args))
+    except OSError as exc:
+        raise click.UsageError(f"cannot write the check's output: {exc}") from None
