@@ -87,8 +87,8 @@ def release(
 @click.argument("assignment")
 def assign(assignment: str) -> None:
     """Write the student and solution notebooks of ASSIGNMENT from its source.ipynb."""
+    from grader.assignment._find import find_assignment
     from grader.assignment._source import assign as split_and_write
-    from grader.assignment._spec import find_assignment
 
     student, solution = split_and_write(find_assignment(assignment))
     click.echo(f"Wrote {student} and {solution} from {student.parent / 'source.ipynb'}.")

@@ -37,14 +37,13 @@ from grader.assignment._fields import spec_file as _file
 from grader.assignment._fields import table_list as _list
 from grader.assignment._fields import unique as _unique
 from grader.assignment._fields import whole_number as _int
+from grader.assignment._find import SPEC_FILE, find_assignment
 from grader.assignment._late import LatePolicy, read_late
 from grader.assignment._misconceptions import Misconception, read_catalogue
 from grader.assignment._rubric import RubricEntry, read_rubric
 from grader.assignment._spec_keys import SPEC_KEYS
 from grader.assignment._variants import VARIANT_INPUTS, VariantSpec, read_variants, resolve
-from grader.errors import AssignmentNotFoundError, SpecError
-
-SPEC_FILE = "spec.toml"
+from grader.errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -161,43 +160,6 @@ class Assignment:
     def property(self, name: str) -> Property:
         assert self.hooks is not None
         return self.hooks.PROPERTIES[name]
-
-
-def find_assignment(name_or_path: str | Path, search: list[Path] | None = None) -> Path:
-    """Resolve a folder, or a name under ``assignments/`` here or in the grader's repository."""
-    candidate = Path(name_or_path)
-    tried = [candidate]
-    if not candidate.is_dir():
-        roots = search if search is not None else _default_roots()
-        tried = [root / str(name_or_path) for root in roots]
-    for folder in tried:
-        if (folder / SPEC_FILE).is_file():
-            return folder.resolve()
-    raise AssignmentNotFoundError(str(name_or_path), tried, _near(str(name_or_path), tried))
-
-
-def _near(name: str, tried: list[Path]) -> tuple[str, ...]:
-    """Assignments whose names are close to ``name`` (a typo), beside the folders tried or, for
-    a path, in its folder; said as ``name`` was given (a name, or a path)."""
-    import difflib
-
-    given = Path(name)
-    parents = {folder.parent for folder in tried}
-    if given.parent != Path("."):
-        parents = {given.parent}
-    found = {
-        spec.parent.name
-        for parent in parents
-        if parent.is_dir()
-        for spec in parent.glob(f"*/{SPEC_FILE}")
-    }
-    near = difflib.get_close_matches(given.name, sorted(found), n=3, cutoff=0.6)
-    return tuple(str(given.parent / n) if given.parent != Path(".") else n for n in near)
-
-
-def _default_roots() -> list[Path]:
-    roots = [Path.cwd() / "assignments", Path(__file__).resolve().parents[2] / "assignments"]
-    return list(dict.fromkeys(roots))
 
 
 def load_assignment(
