@@ -1,12 +1,14 @@
 """``grader grade --scheduler local:2`` against the process pool, and its cost as a batch grows.
 
-    python benchmarks/dask_scaling.py [--compare 20] [--rounds 3] [--large 2000] [--keep]
+    python benchmarks/dask_scaling.py [--compare 20] [--rounds 3] [--large 2000] [--small 100]
+                                      [--methods dask,pool] [--keep]
 
 1. The same ``--compare`` notebooks (the solution and the example submissions, round-robin)
    graded by ``--workers 2`` and by ``--scheduler local:2``, ``--rounds`` interleaved rounds;
    each method's fastest round is kept: ``dask_vs_pool`` is the pool's seconds per notebook over
    Dask's (1.0 = as fast; the target is >= 0.85).
-2. ``--scheduler local:2`` on 100 notebooks and on ``--large`` ones: seconds per notebook of the
+2. ``--scheduler local:2`` (and with ``--methods dask,pool`` the process pool, ``--workers 2``)
+   on ``--small`` notebooks (100) and on ``--large`` ones: seconds per notebook of the
    whole command at each size, peak RSS (VmHWM, polled every 0.1 s) of the coordinator and of
    each worker process (kernels are the student's: not counted), and at the large size the time
    to store every result again into a fresh store, to build and write the report from the
@@ -153,22 +155,26 @@ def compare(tmp: Path, n: int, rounds: int) -> float:
     return ratio
 
 
-def scale(tmp: Path, sizes: list[int]) -> dict[int, tuple[float, float]]:
+#: The ways to grade compared as the batch grows (``--methods``), and their options.
+METHODS = {"dask": ["--scheduler", "local:2"], "pool": ["--workers", "2"]}
+
+
+def scale(tmp: Path, sizes: list[int], method: str = "dask") -> dict[int, tuple[float, float]]:
     """Wall and CPU seconds per notebook at each size."""
     per_notebook = {}
-    print("\n--scheduler local:2 as the batch grows (peak RSS in MiB; others: CPU s)")
+    how = METHODS[method]
+    print(f"\n{' '.join(how)} as the batch grows (peak RSS in MiB; others: CPU s)")
     print(
         f"{'N':>6} {'total s':>8} {'s/nb':>7} {'CPU s/nb':>9} {'coordinator':>12} "
         f"{'worker':>7} others load"
     )
     for n in sizes:
         subs = tmp / f"scale-{n}"
-        make_submissions(subs, n)
-        out = tmp / f"out-scale-{n}"
+        if not subs.exists():
+            make_submissions(subs, n)
+        out = tmp / f"out-scale-{n}" if method == "dask" else tmp / f"out-scale-{method}-{n}"
         with RssAlong(out, n) as along:
-            seconds, cpu, watch = timed(
-                subs, out, ["--scheduler", "local:2"], tmp / f"scale-{n}.log"
-            )
+            seconds, cpu, watch = timed(subs, out, how, tmp / f"scale-{method}-{n}.log")
         per_notebook[n] = (seconds / n, cpu / n)
         workers = [p.peak_kib / 1024 for p in watch.procs.values() if p.role == "worker"]
         print(
@@ -193,6 +199,7 @@ def store_report_resume(tmp: Path, graded: int, n: int) -> None:
     from grader.assignment._plan import GradingPlan
     from grader.assignment._spec import load_assignment
     from grader.report import _tables
+    from grader.results._scores import class_totals
     from grader.results._store import Store
 
     source_out = tmp / f"out-scale-{graded}"
@@ -213,10 +220,12 @@ def store_report_resume(tmp: Path, graded: int, n: int) -> None:
     store_s = time.perf_counter() - start
     plan = GradingPlan.build(load_assignment(ASSIGNMENT))
     start = time.perf_counter()
+    results = [result for result, _ in store.results(names)]
     scores = _tables.scores_frame(store.results(names), plan.versions())
     questions = [q.id for q in plan.assignment.questions]
     _tables.write_csv(scores, tmp / "scores.csv")
-    _tables.write_csv(_tables.gradebook_frame(scores, questions), tmp / "gradebook.csv")
+    book = _tables.gradebook_frame(scores, class_totals(results), questions)
+    _tables.write_csv(book, tmp / "gradebook.csv")
     report_s = time.perf_counter() - start
     store.close()
     options = ["--scheduler", "local:2", "--resume"]
@@ -245,6 +254,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare", type=int, default=20, metavar="N")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--large", type=int, default=2000, metavar="N")
+    parser.add_argument("--small", type=int, default=100, metavar="N")
+    parser.add_argument(
+        "--methods",
+        default="dask",
+        help="comma-separated, of dask (--scheduler local:2) and pool (--workers 2): each is "
+        "timed at --small and --large (default dask)",
+    )
     parser.add_argument("--skip-compare", action="store_true")
     parser.add_argument(
         "--replicate",
@@ -263,12 +279,15 @@ def main(argv: list[str] | None = None) -> None:
         if not args.skip_compare:
             ratio = compare(tmp, args.compare, args.rounds)
             print(f"dask_vs_pool: {ratio:.3f}")
-        sizes = sorted({min(100, args.large), args.large})
-        per_notebook = scale(tmp, sizes)
-        store_report_resume(tmp, args.large, args.replicate or args.large)
-        (small, small_cpu), (large, large_cpu) = per_notebook[sizes[0]], per_notebook[sizes[-1]]
-        print(f"s_per_nb_large_vs_100: {large / small:.3f}")
-        print(f"cpu_s_per_nb_large_vs_100: {large_cpu / small_cpu:.3f}")
+        sizes = sorted({min(args.small, args.large), args.large})
+        for method in args.methods.split(","):
+            per_notebook = scale(tmp, sizes, method)
+            if method == "dask":
+                store_report_resume(tmp, args.large, args.replicate or args.large)
+            (small, small_cpu), (large, large_cpu) = per_notebook[sizes[0]], per_notebook[sizes[-1]]
+            suffix = "" if method == "dask" else f"_{method}"
+            print(f"s_per_nb_large_vs_{sizes[0]}{suffix}: {large / small:.3f}")
+            print(f"cpu_s_per_nb_large_vs_{sizes[0]}{suffix}: {large_cpu / small_cpu:.3f}")
     finally:
         if args.keep:
             print(f"kept: {tmp}")
