@@ -89,6 +89,38 @@ def test_driver_limits_cpu_time_per_call():
     assert out == [{"timeout": 0.2}, {"skipped": True}]
 
 
+def test_a_call_that_takes_the_timers_signals_does_not_free_the_next_from_its_limit():
+    """The driver sets its timers' handlers once per request, and again before a call only
+    where the call before changed them: a function that ignores SIGPROF once still has the
+    next call stopped at its CPU limit; the handlers found before the request are put back."""
+    import signal
+
+    def mine(signum: int, frame: object) -> None:
+        pass
+
+    calls = []
+
+    def sly(x: float) -> float:
+        calls.append(x)
+        if len(calls) == 1:
+            signal.signal(signal.SIGPROF, signal.SIG_IGN)
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            return 1.0
+        while True:
+            pass
+
+    before = signal.signal(signal.SIGALRM, mine), signal.getsignal(signal.SIGPROF)
+    try:
+        out = json.loads(
+            _driver.run({"sly": sly}, "sly", ["float"], [[1.0], [2.0]], 0.2, 5.0, every=True)
+        )
+        assert out == [{"value": 1.0}, {"timeout": 0.2}]
+        assert signal.getsignal(signal.SIGALRM) is mine
+        assert signal.getsignal(signal.SIGPROF) == before[1]
+    finally:
+        signal.signal(signal.SIGALRM, before[0])
+
+
 def test_arguments_arrive_as_the_notebook_states():
     seen = {}
 
