@@ -142,10 +142,12 @@ class Zygote:
     def fork(self, scratch: Scratch, env: dict[str, str], limits: Limits) -> int:
         """A kernel for the submission in ``scratch`` (inside the inbox): a pidfd of its pid 1.
 
-        The zygote joins the submission's cgroups for the fork, so the kernel is charged there
-        from its first page, and leaves them before anything of the submission runs: under a
-        lock of the zygote's folder too, since pool workers may share it (``_warm_shared``).
-        The request carries this process's lifeline: its kernels die with it.
+        The zygote joins the submission's cgroups for its fork (it forks on accepting, and says
+        ``F``), so the kernel is charged there from its first page, and leaves them before
+        anything of the submission runs: under a lock of the zygote's folder too, since pool
+        workers may share it (``_warm_shared``), held only until that fork (a few ms), not for
+        the kernel's whole start. The request carries this process's lifeline: its kernels die
+        with it.
         """
         request = {
             "name": scratch.root.name, "env": env, "files": [f.name for f in scratch.files],
@@ -156,18 +158,33 @@ class Zygote:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._move(scratch.cgroup)
             try:
-                reply, fds = self.ask(request)
+                sock = self._forked()
             finally:
                 self._move(None)
+        reply, fds = self._ask_on(sock, request)
         if not fds:
             raise KernelStartError(f"the warm kernel process refused: {_reason(reply)}")
         return fds[0]
 
     def ask(self, request: dict[str, Any]) -> tuple[bytes, list[int]]:
         """One request on the zygote's socket, with this process's lifeline; its reply."""
-        with socket.socket(socket.AF_UNIX) as sock:
+        return self._ask_on(self._forked(), request)
+
+    def _forked(self) -> socket.socket:
+        """A connection the zygote has forked for (it says ``F``): the fork that answers."""
+        sock = socket.socket(socket.AF_UNIX)
+        try:
             sock.settimeout(REQUEST_SECONDS)
             sock.connect(str(self.inbox / "zygote.sock"))
+            if sock.recv(1) != b"F":
+                raise KernelStartError("the warm kernel process did not fork for a request")
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _ask_on(self, sock: socket.socket, request: dict[str, Any]) -> tuple[bytes, list[int]]:
+        with sock:
             socket.send_fds(sock, [b"L"], [kernel_lifeline()])
             sock.sendall(json.dumps(request).encode() + b"\n")
             reply, fds, _, _ = socket.recv_fds(sock, 65536, 1)

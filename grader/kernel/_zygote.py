@@ -241,8 +241,9 @@ def spawn(conn, inbox, roots, request, lifeline):
 
 
 def answer(conn, inbox, roots):
-    """One request, in a fork: first one byte carrying the asking process's lifeline (the read
-    end of a pipe it holds open while it lives), then a JSON line. ``{"hello": true}`` asks
+    """One request, in a fork (the zygote has told the host ``F``: forked): first one byte
+    carrying the asking process's lifeline (the read end of a pipe it holds open while it
+    lives), then a JSON line. ``{"hello": true}`` asks
     for a pidfd of the zygote (a pool worker sharing it); anything else, for a kernel."""
     _, fds, _, _ = socket.recv_fds(conn, 1, 1)
     if len(fds) != 1:
@@ -278,6 +279,10 @@ def serve(inbox, hello_fd, lifeline, roots):
                 conn.sendall(json.dumps({"error": traceback.format_exc()}).encode() + b"\n")
             finally:
                 os._exit(0)
+        try:  # forked: the host may take the zygote out of the submission's cgroups now
+            conn.send(b"F")
+        except OSError:
+            pass
         conn.close()
 
 
