@@ -1,4 +1,4 @@
-"""The default runner's process pool: spawned workers, a crashed one replaced, Ctrl-C in order.
+"""The default runner's process pool: forked workers, a crashed one replaced, Ctrl-C in order.
 
 A worker that crashes breaks the pool: it is rebuilt and the notebooks it lost are tried once
 more (a second crash is that notebook's row). Ctrl-C reaches only the coordinator, which stores
@@ -29,23 +29,45 @@ from grader.results._model import KERNEL_DIED, SubmissionResult
 STOP_SECONDS = 10.0
 
 
+#: What the pool's fork server imports once, before it forks any worker: what every worker
+#: needs (a sheet's ``checks.py`` draws its inputs with Hypothesis).
+PRELOAD = ("grader.grading._worker_start", "grader.grading._worker", "hypothesis")
+
+
 def start_pool(workers: int) -> ProcessPoolExecutor:
-    """Workers are spawned here, with SIGINT and SIGTERM ignored (kept across exec): a Ctrl-C
-    in the terminal reaches only the coordinator, which stops them in order (see ``_stop``),
-    and a SIGTERM before a worker listens for it does not kill it (a pool whose workers die
-    while it feeds them hangs on Python 3.10). They fork their kernels from one zygote, this
-    process's, started here (``_warm_shared``): one zygote's imports, not one per worker."""
+    """Workers start here, with SIGINT and SIGTERM ignored: a Ctrl-C in the terminal reaches
+    only the coordinator, which stops them in order (see ``_stop``), and a SIGTERM before a
+    worker listens for it does not kill it (a pool whose workers die while it feeds them hangs
+    on Python 3.10). They fork their kernels from one zygote, this process's, started here
+    (``_warm_shared``): one zygote's imports, not one per worker.
+
+    Workers are forks of a fork server (``multiprocessing``'s ``forkserver``), a fresh process
+    that imported ``PRELOAD`` once: a spawned worker paid those imports itself, about 0.6 CPU s
+    each (issue 31). It inherits nothing of this process but those imports; the signals ignored
+    when it starts (here, the first time) stay ignored in every worker it forks. It keeps the
+    environment and working folder of its start, so each worker takes this process's current
+    ones first (``_worker_start.init``), as a spawned worker would have had them."""
     address = _warm_shared.share()
     pool = ProcessPoolExecutor(
         workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=_context(),
         initializer=_worker_start.init,
-        initargs=(address,),
+        initargs=(address, dict(os.environ), os.getcwd()),
     )
     with _ignoring(signal.SIGINT, signal.SIGTERM):
         for _ in range(workers):
             pool.submit(_worker.ready)  # each submit spawns a worker while none is idle
     return pool
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The fork server's context (spawn where there is none); the preload counts only before
+    the server first starts, and it serves this process for its whole life."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    return context
 
 
 def run_pool(

@@ -17,13 +17,29 @@ if TYPE_CHECKING:
     from grader.kernel._warm_shared import ZygoteAddress
 
 
-def init(shared: ZygoteAddress | None = None) -> None:
-    """Die with the coordinator, adopt its zygote (``shared``; else start one), then the
-    worker's own ``init`` (SIGTERM stays ignored until then, as the pool spawned the worker)."""
+def init(
+    shared: ZygoteAddress | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> None:
+    """Die with the coordinator, take its environment and working folder (``environ``,
+    ``cwd``: a worker forked from the pool's fork server has that server's), adopt its zygote
+    (``shared``; else start one), then the worker's own ``init`` (SIGTERM stays ignored until
+    then, as the pool started the worker)."""
+    import os
+
     from grader.kernel import _warm
     from grader.kernel._process import die_with_parent
 
-    die_with_parent()
+    die_with_parent()  # a fork server's worker: with the server, which exits with the pool's owner
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
+    if cwd is not None:
+        try:
+            os.chdir(cwd)
+        except OSError:  # gone since: the paths a worker is sent are absolute
+            pass
     if shared is not None:  # the coordinator's, importing already
         from grader.kernel import _warm_shared
 

@@ -1,0 +1,66 @@
+"""The default pool's workers: forks of a fork server that imported what they need once.
+
+A worker forked from that server must behave as a spawned one did: it sees the environment and
+working folder its coordinator has when the pool starts (not those of the server's own start),
+ignores Ctrl-C, and the batch's marks are the same whichever way its workers started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import pandas as pd
+
+from grader import grade_batch
+from grader.grading import _pool
+from grader.report._tables import MEASURED_COLUMNS
+from tests.conftest import EXAMPLES
+
+
+def _probe() -> dict[str, object]:
+    return {
+        "pid": os.getpid(),
+        "parent": os.getppid(),
+        "setting": os.environ.get("GRADER_TEST_POOL_SETTING"),
+        "cwd": os.getcwd(),
+        "sigint": signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+        "preloaded": all(name in sys.modules for name in _pool.PRELOAD),
+    }
+
+
+def _probe_pool(workers: int) -> list[dict[str, object]]:
+    pool = _pool.start_pool(workers)
+    try:
+        return [pool.submit(_probe).result(timeout=120) for _ in range(workers)]
+    finally:
+        pool.shutdown()
+
+
+def test_workers_are_forks_of_a_server_and_see_the_coordinators_settings_of_now(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GRADER_TEST_POOL_SETTING", "first")
+    first = _probe_pool(2)
+    # The server outlives that pool and serves the next; what changed since must reach it.
+    monkeypatch.setenv("GRADER_TEST_POOL_SETTING", "second")
+    monkeypatch.chdir(tmp_path)
+    second = _probe_pool(2)
+
+    for seen in first + second:
+        assert seen["parent"] != os.getpid(), "a worker was not forked from the fork server"
+        assert seen["preloaded"], seen
+        assert seen["sigint"], "a worker would die of the terminal's Ctrl-C"
+    assert {s["setting"] for s in first} == {"first"}
+    assert {s["setting"] for s in second} == {"second"}
+    assert {s["cwd"] for s in second} == {str(tmp_path)}
+    assert len({s["parent"] for s in first + second}) == 1, "one server serves every pool"
+
+
+def test_a_batch_of_forked_workers_marks_as_one_process_does(assignment, tmp_path):
+    alone = grade_batch(assignment, [EXAMPLES], tmp_path / "one", workers=1)
+    pooled = grade_batch(assignment, [EXAMPLES], tmp_path / "two", workers=2)
+    pd.testing.assert_frame_equal(
+        pooled.scores.drop(columns=MEASURED_COLUMNS), alone.scores.drop(columns=MEASURED_COLUMNS)
+    )
