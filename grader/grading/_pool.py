@@ -46,13 +46,14 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     each (issue 31). It inherits nothing of this process but those imports; the signals ignored
     when it starts (here, the first time) stay ignored in every worker it forks. It keeps the
     environment and working folder of its start, so each worker takes this process's current
-    ones first (``_worker_start.init``), as a spawned worker would have had them."""
+    ones first (``_worker_start.init``), as a spawned worker would have had them; and it is a
+    worker's parent, so each worker watches this process to die with it."""
     address = _warm_shared.share()
     pool = ProcessPoolExecutor(
         workers,
         mp_context=_context(),
         initializer=_worker_start.init,
-        initargs=(address, dict(os.environ), os.getcwd()),
+        initargs=(address, dict(os.environ), os.getcwd(), os.getpid()),
     )
     with _ignoring(signal.SIGINT, signal.SIGTERM):
         for _ in range(workers):

@@ -21,17 +21,20 @@ def init(
     shared: ZygoteAddress | None = None,
     environ: dict[str, str] | None = None,
     cwd: str | None = None,
+    coordinator: int | None = None,
 ) -> None:
-    """Die with the coordinator, take its environment and working folder (``environ``,
-    ``cwd``: a worker forked from the pool's fork server has that server's), adopt its zygote
-    (``shared``; else start one), then the worker's own ``init`` (SIGTERM stays ignored until
-    then, as the pool started the worker)."""
+    """Die with the coordinator (``coordinator``: its pid, where it is not the parent), take
+    its environment and working folder (``environ``, ``cwd``: a worker forked from the pool's
+    fork server has that server's), adopt its zygote (``shared``; else start one), then the
+    worker's own ``init`` (SIGTERM stays ignored until then, as the pool started the worker)."""
     import os
 
     from grader.kernel import _warm
-    from grader.kernel._process import die_with_parent
+    from grader.kernel._process import die_with, die_with_parent
 
-    die_with_parent()  # a fork server's worker: with the server, which exits with the pool's owner
+    die_with_parent()
+    if coordinator is not None:  # a fork server's worker: its parent is the server
+        die_with(coordinator)
     if environ is not None:
         os.environ.clear()
         os.environ.update(environ)

@@ -111,6 +111,30 @@ def die_with_parent() -> None:
         pass
 
 
+def die_with(pid: int) -> None:
+    """SIGKILL to this process as soon as process ``pid`` (not its parent) exits, even by
+    kill -9: a thread waits on a pidfd of it. For a pool worker forked by a fork server, whose
+    parent is the server, and which holds the server's lifeline (the server lives while any of
+    its forks does): dying with the parent alone, a worker would outlive a killed coordinator.
+    Where there are no pidfds, nothing."""
+    import select
+    import threading
+
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os.kill(os.getpid(), signal.SIGKILL)
+        return
+    except (OSError, AttributeError):
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="grader-die-with", daemon=True).start()
+
+
 def kill_process_group(pid: int | None) -> None:
     """Kill a kernel and everything it started (it leads its own session and group)."""
     if pid is None or not hasattr(os, "killpg"):
