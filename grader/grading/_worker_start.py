@@ -1,12 +1,13 @@
 """A pool worker's first step, light to import: its zygote starts before the worker imports
 what grading needs.
 
-A spawned worker imports the module of its initializer before anything else. With ``_worker``
-that meant nbformat, nbclient, numpy and the rest first, and only then the zygote (``_warm``)
-started its own imports, so the first kernel waited for both one after the other. From here
-the zygote starts at once (this module imports only the kernel's ``_process`` and ``_warm``),
-and the worker's imports run beside the zygote's on the other core. A worker of the default
-pool starts none: it adopts its coordinator's (``kernel/_warm_shared.py``), importing already.
+A worker runs the module of its initializer before anything else. A spawned worker importing
+``_worker`` first (nbformat, nbclient, numpy and the rest) made the zygote (``_warm``) start its
+own imports only after, so the first kernel waited for both one after the other. From here the
+zygote starts at once (this module imports only the kernel's ``_process`` and ``_warm``). A
+worker of the default pool starts none: it adopts its coordinator's (``kernel/_warm_shared.py``),
+importing already, and it is a fork of the pool's fork server, which imported ``_worker`` once
+for every worker (``_pool.PRELOAD``).
 """
 
 from __future__ import annotations
