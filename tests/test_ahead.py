@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_core.utils import run_sync
 
 from grader.assignment._plan import GradingPlan
 from grader.assignment._spec import load_assignment
@@ -21,6 +22,7 @@ from grader.grading._ahead import launch_ahead
 from grader.grading._notebook import grade_notebook
 from grader.grading._worker import grade_in_turn
 from grader.kernel import _client, _runtime
+from grader.kernel._limits import Limits
 from grader.kernel._session import KernelSession, OpenSessions
 from grader.results._folder import OutputFolder
 from grader.results._model import SubmissionResult
@@ -141,3 +143,28 @@ def _text(cell: nbformat.NotebookNode) -> str:
     """What a cell printed on stdout."""
     outputs = cell.get("outputs", [])
     return "".join(out.get("text", "") for out in outputs if out.get("name") == "stdout")
+
+
+def test_connecting_to_a_kernel_draws_nothing_from_its_generators(tmp_path: Path) -> None:
+    """A kernel launched ahead is seeded before the worker connects to it, so connecting must
+    leave its generators alone. IPython 9 draws a tip from the global ``random`` for the banner
+    of every kernel_info reply (a probe by kernel_info moved a notebook's first draws in a fresh
+    installation): the kernel's banner here draws as IPython 9's does."""
+    path = tmp_path / "empty.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), path)
+    with KernelSession(path, Limits()) as session:
+        session.start_kernel()
+        session._request(  # as a banner with tips does, in any IPython
+            "import random\n"
+            "_kind = type(get_ipython().kernel)\n"
+            "_banner = _kind.banner\n"
+            "_kind.banner = property(lambda self: (random.random(), _banner.fget(self))[1])\n"
+            "random.seed(1)\n"
+            "_state = random.getstate()\n",
+            30,
+            want_result=False,
+        )
+        assert session._client is not None
+        run_sync(_client.connect)(session._client, 30.0)
+        same = session._request("__grader_out__ = str(random.getstate() == _state)", 30)
+    assert same == "True"

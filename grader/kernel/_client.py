@@ -231,8 +231,11 @@ def open_channels(client: NotebookClient) -> None:
 async def connect(client: NotebookClient, timeout: float) -> None:
     """nbclient's start_new_kernel_client without its fixed 0.2 s wait for a quiet IOPub.
 
-    Ready is a kernel_info reply plus one IOPub message: proof that the output subscription is
-    live, so the first cell's output and status are not lost.
+    Ready is a reply on the shell channel plus one IOPub message: proof that the output
+    subscription is live, so the first cell's output and status are not lost. The probe is a
+    comm_info request, not kernel_info: IPython 9 puts a tip drawn from the global ``random``
+    into the banner of every kernel_info reply, and a kernel launched ahead has run the seeding
+    before-cells code already, so a kernel_info here moved the notebook's first draws.
     """
     km = client.km
     assert km is not None
@@ -241,7 +244,7 @@ async def connect(client: NotebookClient, timeout: float) -> None:
     assert kc is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        msg_id = kc.kernel_info()
+        msg_id = kc.comm_info()
         try:
             while (await kc.get_shell_msg(timeout=1.0))["parent_header"].get("msg_id") != msg_id:
                 pass

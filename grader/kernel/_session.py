@@ -168,7 +168,7 @@ class KernelSession(KernelRequests):
                 client.start_new_kernel(**launch.popen_kwargs)
                 _client.open_channels(client)  # subscribed to its output while it boots
                 assert client.kc is not None
-                # Run as soon as it is up: its shell answers in order, so the kernel_info reply
+                # Run as soon as it is up: its shell answers in order, so the probe's reply
                 # that ``connect`` waits for comes once this has run, before any cell.
                 client.kc.execute(self._before_cells(), silent=True, store_history=False)
             except Exception as exc:
