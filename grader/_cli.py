@@ -8,6 +8,7 @@ or bad input (missing assignment, no submissions, stale frozen inputs), printed 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,6 +178,10 @@ def grade(
         from grader.kernel import _warm
 
         _warm.prestart()  # its zygote (its own kernels', or its pool's) imports meanwhile
+        if workers != 1 and (workers or os.cpu_count() or 1) > 1:
+            from grader.grading import _pool
+
+            _pool.prestart()  # and the fork server of its pool's workers
     from grader._lms import prepare
     from grader.assignment._spec import load_assignment
     from grader.results._extensions import load_extensions

@@ -61,6 +61,19 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
+def prestart() -> None:
+    """Start the fork server now, without waiting for it: its imports overlap whatever this
+    process does before its pool starts (loading the assignment, reading the submissions),
+    where ``start_pool`` would otherwise wait for them. SIGINT and SIGTERM are ignored while it
+    starts, as in ``start_pool``, so the workers it forks ignore them too."""
+    if _context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    with _ignoring(signal.SIGINT, signal.SIGTERM):
+        forkserver.ensure_running()
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """The fork server's context (spawn where there is none); the preload counts only before
     the server first starts, and it serves this process for its whole life."""
