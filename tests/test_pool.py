@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -64,3 +65,15 @@ def test_a_batch_of_forked_workers_marks_as_one_process_does(assignment, tmp_pat
     pd.testing.assert_frame_equal(
         pooled.scores.drop(columns=MEASURED_COLUMNS), alone.scores.drop(columns=MEASURED_COLUMNS)
     )
+
+
+def test_notebooks_go_to_the_workers_in_pairs_then_alone_and_a_retried_one_alone():
+    paths = [Path(f"n{i}.ipynb") for i in range(9)]
+    found = _pool.tasks(paths, 2, {})
+    assert [len(task) for task in found] == [2, 2, 2, 1, 1, 1]
+    assert [path for task in found for path in task] == paths  # each once, in order
+    assert [len(task) for task in _pool.tasks(paths[:3], 2, {})] == [1, 1, 1]
+    assert [len(task) for task in _pool.tasks(paths[:4], 1, {})] == [2, 1, 1]
+    retried = _pool.tasks(paths[:6], 2, {paths[0]: 1, paths[1]: 1})
+    assert [paths[0]] in retried and [paths[1]] in retried  # a crash next time is its own
+    assert sorted(path for task in retried for path in task) == sorted(paths[:6])

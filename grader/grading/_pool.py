@@ -106,22 +106,28 @@ def run_pool(
 
     while queue:
         pool = pool or start_pool(min(workers, len(queue)))
-        pending: dict[Future[SubmissionResult], Path] = {}
+        pending: dict[Future[list[SubmissionResult]], list[Path]] = {}
         try:
-            for path in queue[:]:
-                queue.remove(path)
+            for task in tasks(queue, workers, attempts):
+                for path in task:
+                    queue.remove(path)
                 try:
-                    pending[pool.submit(_worker.grade_safely, plan, path, out)] = path
+                    pending[pool.submit(_worker.grade_run, plan, task, out)] = task
                 except BrokenProcessPool:
-                    lost(path)
+                    for path in task:
+                        lost(path)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    path = pending.pop(future)
+                    task = pending.pop(future)
                     try:
-                        record(future.result())
+                        results = future.result()
                     except (BrokenProcessPool, _worker.WorkerStopped):
-                        lost(path)
+                        for path in task:
+                            lost(path)
+                        continue
+                    for result in results:
+                        record(result)
         except KeyboardInterrupt:
             _stop(pool, pending, record)
             raise
@@ -130,9 +136,23 @@ def run_pool(
         pool = None
 
 
+def tasks(queue: list[Path], workers: int, attempts: dict[Path, int]) -> list[list[Path]]:
+    """The notebooks of ``queue`` as the workers' tasks: two at a time, the second's kernel
+    launched while the first is graded (a worker is handed one task at a time and cannot know
+    its next), while more than one more than ``workers`` remain; then one at a time, so that
+    no worker waits at the end for another's pair. A notebook tried before (``attempts``: its
+    worker crashed) goes alone, so that a second crash is its own."""
+    first = [path for path in queue if not attempts.get(path)]
+    found: list[list[Path]] = []
+    while len(first) > workers + 1:
+        found.append(first[:2])
+        first = first[2:]
+    return found + [[path] for path in first] + [[p] for p in queue if attempts.get(p)]
+
+
 def _stop(
     pool: ProcessPoolExecutor,
-    pending: dict[Future[SubmissionResult], Path],
+    pending: dict[Future[list[SubmissionResult]], list[Path]],
     record: Callable[[SubmissionResult], None],
 ) -> None:
     """Ctrl-C: store every result already back, stop the workers' kernels, grade nothing more.
@@ -154,7 +174,8 @@ def _stop(
             wait([f for f in pending if not f.done()], timeout=0.25)
         for future in pending:
             if future.done() and not future.cancelled() and future.exception() is None:
-                record(future.result())
+                for result in future.result():
+                    record(result)
         if not all(f.done() for f in pending):
             _signal(workers, signal.SIGKILL)
 

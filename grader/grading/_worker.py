@@ -112,6 +112,16 @@ def grade_in_turn(
             ahead.discard()
 
 
+def grade_run(plan: GradingPlan, paths: list[Path], out: Path) -> list[SubmissionResult]:
+    """A pool worker's task: a few notebooks graded in turn, each next one's kernel launched
+    while the one before is graded (``grade_in_turn``); their results together. Raises
+    WorkerStopped as ``grade_safely`` does: the notebooks of a run given up are all tried
+    again (only results the coordinator has received count as graded)."""
+    results: list[SubmissionResult] = []
+    grade_in_turn(plan, paths, out, results.append)
+    return results
+
+
 def grade_safely(
     plan: GradingPlan, path: Path, out: Path, ahead: Ahead | None = None
 ) -> SubmissionResult:
