@@ -163,3 +163,31 @@ def test_the_kernels_copy_never_follows_a_link(tmp_path):
     with pytest.raises(KernelStartError, match="cannot copy"):
         _sandbox.Scratch.create(link, base=tmp_path)
     assert not list(tmp_path.glob("s-*"))  # its scratch folder went with it
+
+
+def test_files_for_the_kernel_are_new_files_never_written_through_a_link(tmp_path):
+    """What the grader writes in ``conn`` for the kernel to read (the driver's sources, a call's
+    inputs) is a new file: never written over one that is there, nor through a link, nor into
+    a ``conn`` that was swapped for a link (a kernel that runs as the grader's user, at level
+    ``none``, could do either)."""
+    scratch = _sandbox.Scratch.create(EXAMPLES / "alice_numpy.ipynb", base=tmp_path)
+    try:
+        assert (scratch.conn / "driver.py").read_bytes().startswith(b'"""Code that runs')
+        target = tmp_path / "host.txt"
+        target.write_text("untouched")
+        (scratch.conn / "call-1.json").symlink_to(target)
+        with pytest.raises(FileExistsError):
+            scratch.put("call-1.json", b"[]")
+        scratch.put("call-2.json", b"[]")
+        with pytest.raises(FileExistsError):
+            scratch.put("call-2.json", b"[1]")
+        assert (scratch.conn / "call-2.json").read_bytes() == b"[]"
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        os.rename(scratch.conn, tmp_path / "conn-moved")
+        scratch.conn.symlink_to(elsewhere)
+        with pytest.raises(OSError):
+            scratch.put("call-3.json", b"[]")
+        assert target.read_text() == "untouched" and not list(elsewhere.iterdir())
+    finally:
+        scratch.remove()

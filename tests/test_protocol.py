@@ -10,7 +10,14 @@ import pytest
 
 from grader.grading._compare import close, mismatch, normalise
 from grader.kernel import _driver
-from grader.kernel._protocol import parse_outcomes, run_request
+from grader.kernel._protocol import (
+    call_inputs,
+    install_request,
+    kernel_files,
+    parse_outcomes,
+    parse_survey,
+    run_request,
+)
 from grader.results._model import Mismatch
 
 SCALARS = _driver._scalar_types(np)
@@ -140,6 +147,49 @@ def test_requests_embed_data_as_literals_only():
     code = run_request("f'); import os; ('", ["vector"], [[[1.0]]], 1.0, 5.0)
     compile(code, "<request>", "exec")
     assert "import os" in code and code.count("\n") == 0
+
+
+def _installed(conn) -> dict:
+    """A namespace with the driver installed as the kernel installs it: from ``conn``'s files."""
+    for name, content in kernel_files().items():
+        (conn / name).write_bytes(content)
+    namespace: dict = {}
+    exec(install_request(conn), namespace)
+    return namespace
+
+
+def test_a_call_reads_its_inputs_from_a_file_and_answers_as_with_literals(tmp_path):
+    """A call's inputs go to the kernel as a file of ``conn``: ipykernel hashes every request's
+    code in pure Python, so a hundred cases in the code cost the kernel milliseconds a check.
+    The answers are those of the same inputs written as literals, NaN, infinities and seeds
+    included."""
+    namespace = _installed(tmp_path)
+    namespace["f"] = lambda p, k: [float(np.sum(p)) * k, float(np.random.random())]
+    cases = [[[0.5, float("nan")], 2], [[float("inf"), 1.0], 3]] * 50
+    seeds = list(range(100))
+    path = tmp_path / "call-1.json"
+    path.write_bytes(call_inputs(cases, seeds))
+    args = ("f", ["vector", "int"], cases, 1.0, 5.0, False, True, seeds)
+    short = run_request(*args, inputs=path)
+    literal = run_request(*args)
+    assert len(short) < 400 < len(literal) and str(path) in short
+    answers = []
+    for code in (short, literal):
+        exec(code, namespace)
+        answers.append(namespace["__grader_out__"])
+    assert answers[0] == answers[1]
+    assert len(parse_outcomes(answers[0], 100)) == 100
+
+
+def test_the_driver_is_installed_from_its_files_without_touching_the_notebook(tmp_path):
+    namespace = _installed(tmp_path)
+    assert set(namespace) == {"__builtins__", "__grader__"}
+    assert len(install_request(tmp_path)) < 1000  # the sources are read, not sent
+
+
+@pytest.mark.parametrize("text", [None, "", "{}", "[1]", '["{}", "{}", "{}"]', "[[], []]"])
+def test_a_survey_that_makes_no_sense_finds_nothing(text):
+    assert parse_survey(text) == ({}, {})
 
 
 @pytest.mark.parametrize(

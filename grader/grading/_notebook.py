@@ -27,6 +27,7 @@ from grader.grading._hints import broken_properties
 from grader.grading._intake import submission_name
 from grader.grading._reading import read_submission, write_executed
 from grader.grading._statistics import judge_samples
+from grader.grading._ungraded import zero_result
 from grader.grading._unpublished import unpublished
 from grader.grading._uses import with_causes
 from grader.grading._verdict import by_comparator, share_of, status_of, why_not
@@ -34,7 +35,6 @@ from grader.grading._written import written_answers
 from grader.kernel import _phases, _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
 from grader.results._model import (
-    ERROR,
     INVALID_NOTEBOOK,
     KERNEL_DIED,
     MISSING,
@@ -112,26 +112,6 @@ def grade_notebook(
     )
 
 
-def zero_result(
-    plan: GradingPlan,
-    name: str,
-    status: Status,
-    why: str,
-    start: float | None = None,
-    params: dict[str, Any] | None = None,
-) -> SubmissionResult:
-    """Every question gets the same zero when the notebook as a whole failed; ``why`` (the
-    grader's own sentence) is the event that says so, ``params`` the same as data (what the
-    file is, its size and the cap)."""
-    questions = tuple(
-        QuestionResult(q.id, 0.0, q.points, status) for q in plan.assignment.questions
-    )
-    seconds = round(time.monotonic() - start, 3) if start is not None else 0.0
-    code = "grader_failed" if status == ERROR else status
-    events = (Event(code, {"message": clean(why), **(params or {})}),)
-    return SubmissionResult(name, questions, seconds=seconds, events=events)
-
-
 class _Grader:
     """The per-notebook state of grading: the session, what the notebook defines, what ran."""
 
@@ -139,7 +119,8 @@ class _Grader:
         self.plan = plan
         self.session = session
         self.execution = execution
-        self.inventory = self._inventory()
+        #: What the notebook defines (``_survey``), and where those it imported came from.
+        self.inventory, self._modules = self._survey()
         self.kinds = {c.function: [k for _, k in c.params] for c in plan.assignment.checks}
         #: Functions whose answers are structured (dicts, bools, ...): hints must read them too.
         self.rich = {c.function: not is_numeric(c.returns) for c in plan.assignment.checks}
@@ -156,12 +137,16 @@ class _Grader:
         """Time inside counted as ``name``'s, with the submission's CPU (``_phases``)."""
         return _phases.phase(name, self.session.cpu_seconds)
 
-    def _inventory(self) -> dict[str, list[str] | None]:
+    def _survey(self) -> tuple[dict[str, list[str] | None], dict[str, str]]:
         try:
             with self._phase("calls"):
-                return self.session.inventory()
+                return self.session.survey(self._checked_functions())
         except KernelDied:
-            return {}
+            return {}, {}
+
+    def _checked_functions(self) -> list[str]:
+        names = [c.function for c in self.plan.assignment.checks if not c.variable]
+        return list(dict.fromkeys(names))
 
     def question(self, question: Question) -> QuestionResult:
         results = tuple(self._origin(self._named(check)) for check in question.checks)
@@ -176,16 +161,10 @@ class _Grader:
 
     def imported(self) -> list[Event]:
         """Checked functions the notebook imported from a module rather than wrote."""
-        names = [c.function for c in self.plan.assignment.checks if not c.variable]
-        names = [n for n in dict.fromkeys(names) if n in self.inventory]
+        names = [n for n in self._checked_functions() if n in self.inventory]
         if self.dead or not names:
             return []
-        try:
-            with self._phase("calls"):
-                origins = self.session.origins(names)
-        except KernelDied:
-            return []
-        events = imported_events(origins, names)
+        events = imported_events(self._modules, names)
         self.origins = {e.params["function"]: e.params["module"] for e in events}
         return events
 

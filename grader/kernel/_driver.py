@@ -318,6 +318,15 @@ def _run(namespace, name, kinds, cases, cpu_limit, wall_limit, rich, every, seed
     return json.dumps(outcomes, allow_nan=True)
 
 
+def inputs_in(path, cpu_limit, wall_limit, rich, every):
+    """``run``'s arguments after ``kinds``, the cases and seeds read from the file the grader
+    wrote for this request in the kernel's read-only ``conn`` folder (``_protocol.run_request``):
+    in the request's code they would be hashed with it, in pure Python, by ipykernel."""
+    with open(path, encoding="utf-8") as handle:
+        found = json.load(handle)
+    return found["cases"], cpu_limit, wall_limit, rich, every, found["seeds"]
+
+
 def get(namespace, name, rich=False):
     """A top-level value of the notebook as one JSON outcome, converted like an answer."""
     np = _numpy()
@@ -361,4 +370,13 @@ def origins(namespace, names):
     return json.dumps(found)
 
 
-__all__ = ["get", "inventory", "json", "origins", "run", "seed_entropy", "seed_kernel"]
+__all__ = [
+    "get",
+    "inputs_in",
+    "inventory",
+    "json",
+    "origins",
+    "run",
+    "seed_entropy",
+    "seed_kernel",
+]

@@ -17,6 +17,9 @@ from grader.kernel import _before_cells, _driver
 
 MAX_DEPTH = _driver.MAX_DEPTH
 MAX_ELEMENTS = _driver.MAX_ELEMENTS
+#: Largest reply that is parsed. A bigger one is refused by its size, before a byte of it is
+#: decoded (as JSON, and then as the answer): its request gets a ``too_large`` reply instead.
+REPLY_MAX_BYTES = 16 * 1024 * 1024
 
 
 class _TooLarge(str):
@@ -50,17 +53,27 @@ def run_request(
     rich: bool = False,
     every: bool = False,
     seeds: list[int] | None = None,
+    inputs: Path | None = None,
 ) -> str:
     """The code sent to the kernel for one batch of calls: data embedded as literals only.
 
     ``rich``: answers may hold bools, strings and dicts; ``every``: an exception does not skip
-    the remaining cases (partial credit); ``seeds``: one per case, for the global generators."""
+    the remaining cases (partial credit); ``seeds``: one per case, for the global generators.
+    ``inputs``: where the kernel reads ``cases`` and ``seeds`` instead (a file written with
+    ``call_inputs``), so the code stays a line: ipykernel hashes the code of every request in
+    pure Python (``ipykernel.compiler``), about 0.15 ms a kilobyte of the kernel's CPU."""
+    call = f"__grader_out__ = __grader__.run(globals(), {name!r}, {kinds!r}"
+    limits = f"{float(cpu_limit)!r}, {float(wall_limit)!r}, {bool(rich)!r}, {bool(every)!r}"
+    if inputs is not None:
+        return f"{call}, *__grader__.inputs_in({str(inputs)!r}, {limits}))"
     payload = json.dumps(cases, allow_nan=True)
-    return (
-        f"__grader_out__ = __grader__.run(globals(), {name!r}, {kinds!r}, "
-        f"__grader__.json.loads({payload!r}), {float(cpu_limit)!r}, {float(wall_limit)!r}, "
-        f"{bool(rich)!r}, {bool(every)!r}, {_seeds(seeds)})"
-    )
+    return f"{call}, __grader__.json.loads({payload!r}), {limits}, {_seeds(seeds)})"
+
+
+def call_inputs(cases: list[list[Any]], seeds: list[int] | None = None) -> bytes:
+    """The file ``run_request`` names as its ``inputs``: the same JSON as its literals."""
+    found = {"cases": cases, "seeds": None if seeds is None else [int(s) for s in seeds]}
+    return json.dumps(found, allow_nan=True).encode()
 
 
 def value_request(name: str, rich: bool = False) -> str:
@@ -72,12 +85,25 @@ def _seeds(seeds: list[int] | None) -> str:
     return "None" if seeds is None else repr([int(s) for s in seeds])
 
 
-INVENTORY_REQUEST = "__grader_out__ = __grader__.inventory(globals())"
+def survey_request(names: list[str]) -> str:
+    """The code asking for the notebook's top-level callables and how many arguments each
+    takes, and which of ``names`` (checked functions) come from another module: one request."""
+    return (
+        "__grader_out__ = __grader__.json.dumps([__grader__.inventory(globals()), "
+        f"__grader__.origins(globals(), {[str(n) for n in names]!r})])"
+    )
 
 
-def origins_request(names: list[str]) -> str:
-    """The code asking which of ``names`` (checked functions) come from another module."""
-    return f"__grader_out__ = __grader__.origins(globals(), {[str(n) for n in names]!r})"
+def parse_survey(text: Any) -> tuple[dict[str, list[str] | None], dict[str, str]]:
+    """A ``survey_request``'s reply: ``parse_inventory`` and ``parse_origins`` of its two
+    parts; an unreadable reply counts as no callables and none imported."""
+    try:
+        raw = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        raw = None
+    if not isinstance(raw, list) or len(raw) != 2:
+        return {}, {}
+    return parse_inventory(raw[0]), parse_origins(raw[1])
 
 
 def parse_origins(text: Any) -> dict[str, str]:
@@ -95,23 +121,36 @@ def _json_object(text: Any) -> dict[Any, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def install_request(*more: Path) -> str:
-    """Code that installs the driver as ``__grader__`` without touching the student's names;
-    the sources of ``more`` go into the same module."""
+#: The driver's sources, as ``_sandbox.Scratch`` puts them in every kernel's ``conn`` folder.
+DRIVER_FILE = "driver.py"
+BEFORE_CELLS_FILE = "before_cells.py"
+
+
+def kernel_files() -> dict[str, bytes]:
+    """What the install requests read in the kernel: from their files, not as literals in the
+    requests' code, which ipykernel would hash in pure Python (``run_request``)."""
     # From its file: under the pytest plugin the loader is pytest's assertion rewriter (it
     # rewrites every module of a plugin's distribution), which has no get_source.
-    files = (Path(_driver.__file__), *more)
-    sources = [path.read_text(encoding="utf-8") for path in files]
+    return {
+        DRIVER_FILE: Path(_driver.__file__).read_bytes(),
+        BEFORE_CELLS_FILE: Path(_before_cells.__file__).read_bytes(),
+    }
+
+
+def install_request(conn: Path, *more: str) -> str:
+    """Code that installs the driver as ``__grader__`` without touching the student's names;
+    the sources of ``more`` (names of ``kernel_files``) go into the same module. ``conn``: the
+    kernel's read-only folder where they are (``_sandbox.Scratch.conn``)."""
+    paths = [str(conn / name) for name in (DRIVER_FILE, *more)]
     return (
-        "def __grader_install__():\n"
+        "def __grader_install__(paths):\n"
         "    import types\n"
         "    module = types.ModuleType('__grader__')\n"
-        + "".join(
-            f"    exec(compile({source!r}, '<grader>', 'exec'), module.__dict__)\n"
-            for source in sources
-        )
-        + "    return module\n"
-        "__grader__ = __grader_install__()\n"
+        "    for path in paths:\n"
+        "        with open(path, encoding='utf-8') as source:\n"
+        "            exec(compile(source.read(), '<grader>', 'exec'), module.__dict__)\n"
+        "    return module\n"
+        f"__grader__ = __grader_install__({paths!r})\n"
         "del __grader_install__\n"
     )
 
@@ -120,13 +159,13 @@ def install_request(*more: Path) -> str:
 ENTROPY_SEED = 20_240_527
 
 
-def before_cells_request(limit: int) -> str:
+def before_cells_request(limit: int, conn: Path) -> str:
     """Code run before the notebook's cells: its printing stops after ``limit`` characters, a
     ``selfcheck()`` cell left in it prints one line (``_before_cells.stand_in_for_grader``), and
     its random numbers, from the global generators or from generators it makes without a seed,
     are the same on every regrade (``_driver.seed_kernel``)."""
     return (
-        install_request(Path(_before_cells.__file__))
+        install_request(conn, BEFORE_CELLS_FILE)
         + f"__grader__.cap_output({int(limit)})\n"
         + "__grader__.stand_in_for_grader()\n"
         + f"__grader__.seed_kernel({ENTROPY_SEED})\n"

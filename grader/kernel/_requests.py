@@ -7,6 +7,7 @@ loaded machine costs nobody marks), and a kernel found dead raises the right ``K
 
 from __future__ import annotations
 
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -18,6 +19,9 @@ from grader.kernel._budget import Budget
 from grader.kernel._execution import KernelDied, KernelOutOfMemory, KernelTimeout
 from grader.kernel._limits import Limits
 
+#: Bytes of a call's inputs above which they go to the kernel as a file, not in the code.
+INLINE_BYTES = 512
+
 
 class KernelRequests:
     """What a session asks its kernel; the session (``KernelSession``) owns the kernel."""
@@ -27,20 +31,21 @@ class KernelRequests:
     _client: _client.CappedClient | None
     _scratch: _sandbox.Scratch | None
     _oom_seen: int
+    #: Files of call inputs written so far (``_inputs_file``), for the next one's name.
+    _calls: int = 0
 
     def stop_kernel(self) -> None:
         raise NotImplementedError
 
     def _install_driver(self) -> None:
+        assert self._scratch is not None
         with _phases.phase("calls", self._cpu_seconds):
-            self._request(_protocol.install_request(), 30, want_result=False)
+            self._request(_protocol.install_request(self._scratch.conn), 30, want_result=False)
 
-    def inventory(self) -> dict[str, list[str] | None]:
-        return _protocol.parse_inventory(self._request(_protocol.INVENTORY_REQUEST, 30))
-
-    def origins(self, names: list[str]) -> dict[str, str]:
-        """Which of ``names`` the notebook imported, and from which module."""
-        return _protocol.parse_origins(self._request(_protocol.origins_request(names), 30))
+    def survey(self, names: list[str]) -> tuple[dict[str, list[str] | None], dict[str, str]]:
+        """The notebook's top-level callables (name -> its parameters' names, None where it
+        has no signature) and which of ``names`` it imported (name -> module): one request."""
+        return _protocol.parse_survey(self._request(_protocol.survey_request(names), 30))
 
     def call(
         self,
@@ -62,6 +67,7 @@ class KernelRequests:
             rich,
             every,
             seeds,
+            self._inputs_file(cases, seeds),
         )
         budget = 10 + len(cases) * (limits.call_cpu_seconds + 0.05)
         budget = min(budget, limits.call_wall_seconds * 3 + 10)
@@ -70,6 +76,15 @@ class KernelRequests:
             self.stop_kernel()
             raise self._dead("a process was killed")
         return _protocol.parse_outcomes(reply, len(cases), rich)
+
+    def _inputs_file(self, cases: list[list[Any]], seeds: list[int] | None) -> Path | None:
+        """A call's inputs as a file of ``conn`` (``_protocol.run_request``), unless so few
+        that they cost less in the request's code than a file (or there is no scratch)."""
+        content = _protocol.call_inputs(cases, seeds)
+        if self._scratch is None or len(content) < INLINE_BYTES:
+            return None
+        self._calls += 1
+        return self._scratch.put(f"call-{self._calls}.json", content)
 
     def fetch(self, name: str, rich: bool = False) -> list[_protocol.Outcome]:
         """One top-level value of the notebook, as one outcome; a dead kernel raises."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import KernelStartError, SandboxUnavailableError
-from grader.kernel import _bounded, _bwrap, _cgroup, _kernel_user, _process
+from grader.kernel import _bounded, _bwrap, _cgroup, _kernel_user, _process, _protocol
 from grader.kernel._cgroup import PREFIX, SubmissionCgroup, owner_alive, process_tag
 from grader.kernel._limits import Limits
 from grader.kernel._tree import remove_quietly, remove_tree
@@ -98,11 +98,27 @@ class Scratch:
             _copy_regular(notebook, scratch.work / "submission.ipynb")
             for data in data_files:
                 _copy_regular(data, scratch.work / data.name)
+            for name, content in _protocol.kernel_files().items():
+                scratch.put(name, content)
         except BaseException:
             remove_quietly(root, "scratch folder")
             raise
         scratch.files = tuple(sorted(scratch.work.iterdir()))
         return scratch
+
+    def put(self, name: str, content: bytes) -> Path:
+        """A new file in ``conn`` for the kernel to read (the driver's sources, a request's
+        inputs): created, never opened through a link or over a file that is there already,
+        readable by the kernel's user or group (``conn`` lets no one else in)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        folder = os.open(self.conn, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            fd = os.open(name, flags, 0o644, dir_fd=folder)
+        finally:
+            os.close(folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        return self.conn / name
 
     def renew_run(self) -> None:
         """Before each kernel: a fresh sockets folder, whatever the last kernel left in it,

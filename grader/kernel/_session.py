@@ -206,7 +206,8 @@ class KernelSession(KernelRequests):
             self._request(self._before_cells(), 30, False)
 
     def _before_cells(self) -> str:
-        return _protocol.before_cells_request(self.limits.output_bytes)
+        assert self._scratch is not None
+        return _protocol.before_cells_request(self.limits.output_bytes, self._scratch.conn)
 
     def _new_client(self, launch: _sandbox.Launch) -> tuple[_client.CappedClient, bool]:
         """The client and manager of one kernel, and whether it is forked from the zygote."""

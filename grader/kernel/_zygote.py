@@ -36,7 +36,7 @@ import socket
 import sys
 import traceback
 
-import ipykernel.kernelapp  # noqa: F401  the point of the zygote: imported once, shared by forks
+import ipykernel.kernelapp  # the point of the zygote: imported once, shared by forks
 import numpy
 import scipy.stats  # noqa: F401
 
@@ -164,13 +164,20 @@ def kernel(own, request):
         limits.append((resource.RLIMIT_AS, request["memory_bytes"]))
     drop_privileges(limits)
     numpy.random.seed()  # from os.urandom: the zygote's state is shared by every fork
-    from ipykernel.kernelapp import IPKernelApp
-
     sys.argv = ["ipykernel_launcher", "-f", f"{own}/conn/kernel.json"]
-    app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:])
+    app = KernelApp.instance(connection_file=f"{own}/conn/kernel.json")
+    app.initialize([])
     app.start()
     os._exit(0)
+
+
+class KernelApp(ipykernel.kernelapp.IPKernelApp):
+    """IPKernelApp with its connection file given as a trait, its command line empty."""
+
+    def parse_command_line(self, argv=None):
+        """Nothing to parse: traitlets would build its parser of every option of every class
+        all the same, about 10 ms of each kernel's start (issue 31)."""
+        self.argv = []
 
 
 def reaper(inbox, roots, request, ready, lifeline):
