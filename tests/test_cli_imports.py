@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 HEAVY = (
     "pandas", "numpy", "scipy", "hypothesis", "nbclient", "nbformat", "jupyter_client",
-    "matplotlib",
+    "matplotlib", "zmq",
 )  # fmt: skip
 PROBE = """
 import contextlib, io, json, sys
@@ -55,6 +55,19 @@ def test_a_command_that_grades_still_finds_what_it_needs() -> None:
     """The lazy imports are real: ``grader inputs`` loads an assignment and its frozen inputs."""
     heavy = _heavy_after("inputs", str(ROOT / "assignments" / "variational_inference"))
     assert "numpy" in heavy
+
+
+def test_a_coordinator_whose_pool_grades_never_imports_the_kernels_client(tmp_path) -> None:
+    """With a pool, the coordinator only hands notebooks out: nbclient, jupyter_client and zmq
+    (about 0.45 CPU s) are the workers' (issue 31); it still grades the batch and reports."""
+    notebooks = [str(ROOT / "examples" / "submissions" / f"{n}.ipynb") for n in ("alice_numpy",
+                 "bob_loops", "erin_variance_bug")]  # fmt: skip
+    out = tmp_path / "out"
+    assignment = str(ROOT / "assignments" / "variational_inference")
+    heavy = _heavy_after("grade", assignment, *notebooks, "--out", str(out), "--workers", "2")
+    assert {"nbclient", "jupyter_client", "zmq"}.isdisjoint(heavy)
+    assert "pandas" in heavy  # the report: the command did run
+    assert (out / "gradebook.csv").read_text().count("\n") == 4
 
 
 def test_a_pool_worker_grades_without_pandas_or_matplotlib() -> None:

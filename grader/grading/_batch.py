@@ -23,9 +23,9 @@ from grader.assignment._secret import CourseSecret
 from grader.assignment._spec import Assignment
 from grader.course._annotation import Annotation
 from grader.errors import OutputError
-from grader.grading import _pool, _sources, _worker
+from grader.grading import _pool, _sources
 from grader.grading._intake import Entry, collect_submissions, examine
-from grader.grading._notebook import zero_result
+from grader.grading._ungraded import zero_result
 from grader.grading._variants import with_variants
 from grader.kernel import _phases, _sandbox, _warm
 from grader.kernel._limits import Limits
@@ -334,6 +334,9 @@ class _PoolRunner:
 
     def run(self, batch: Batch) -> None:
         if self.pool is None or len(batch.todo) <= 1:
+            # Here only: a coordinator whose pool grades never imports what grading needs.
+            from grader.grading import _worker
+
             todo = list(batch.todo)  # each next kernel launched while one is graded
             _worker.grade_in_turn(batch.plan, todo, batch.folder.root, batch.record)
             return

@@ -16,7 +16,7 @@ from typing import Any
 from grader.assignment._answers import is_numeric
 from grader.assignment._spec import Check
 from grader.grading._compare import normalise
-from grader.kernel import _client, _protocol
+from grader.kernel import _protocol
 from grader.results._model import Mismatch, Reason
 from grader.results._values import encode
 
@@ -82,7 +82,7 @@ def reason_of(
             "wrong_type", {"returned_kind": message, "numeric": is_numeric(check.returns)}
         )
     if outcome.kind == "too_large":
-        return Reason("too_large", {"cap_mib": _client.REPLY_MAX_BYTES // 2**20})
+        return Reason("too_large", {"cap_mib": _protocol.REPLY_MAX_BYTES // 2**20})
     return Reason("unreadable", {"message": message})
 
 

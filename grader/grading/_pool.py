@@ -19,9 +19,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from grader.assignment._plan import GradingPlan
-from grader.grading import _worker, _worker_start
+from grader.grading import _worker_start
 from grader.grading._intake import submission_name
-from grader.grading._notebook import zero_result
+from grader.grading._ungraded import zero_result
 from grader.kernel import _warm_shared
 from grader.results._model import KERNEL_DIED, SubmissionResult
 
@@ -57,7 +57,7 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     )
     with _ignoring(signal.SIGINT, signal.SIGTERM):
         for _ in range(workers):
-            pool.submit(_worker.ready)  # each submit spawns a worker while none is idle
+            pool.submit(_worker_start.ready)  # each submit spawns a worker while none is idle
     return pool
 
 
@@ -112,7 +112,7 @@ def run_pool(
                 for path in task:
                     queue.remove(path)
                 try:
-                    pending[pool.submit(_worker.grade_run, plan, task, out)] = task
+                    pending[pool.submit(_worker_start.grade_run, plan, task, out)] = task
                 except BrokenProcessPool:
                     for path in task:
                         lost(path)
@@ -122,7 +122,7 @@ def run_pool(
                     task = pending.pop(future)
                     try:
                         results = future.result()
-                    except (BrokenProcessPool, _worker.WorkerStopped):
+                    except (BrokenProcessPool, _worker_start.WorkerStopped):
                         for path in task:
                             lost(path)
                         continue

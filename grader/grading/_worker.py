@@ -21,7 +21,9 @@ from typing import Any
 from grader.assignment._plan import GradingPlan
 from grader.grading._ahead import Ahead, launch_ahead
 from grader.grading._intake import submission_name
-from grader.grading._notebook import grade_notebook, zero_result
+from grader.grading._notebook import grade_notebook
+from grader.grading._ungraded import zero_result
+from grader.grading._worker_start import WorkerStopped
 from grader.kernel import _phases, _runtime, _session, _warm
 from grader.results._folder import OutputFolder
 from grader.results._model import ERROR, SubmissionResult
@@ -39,11 +41,6 @@ class WorkerStop:
 
     stopping: bool = False
     abandoned: bool = False
-
-
-class WorkerStopped(Exception):
-    """A worker gave a notebook up on SIGTERM: from the coordinator at Ctrl-C, when the pool
-    broke, or from outside; the notebook was not graded."""
 
 
 def init() -> None:
@@ -79,11 +76,6 @@ def _stop(signum: int, frame: Any) -> None:
     if abandoned:
         stop.abandoned = True
         raise KeyboardInterrupt
-
-
-def ready() -> bool:
-    """A no-op task: submitting one per worker starts them while the batch is being planned."""
-    return True
 
 
 def grade_in_turn(

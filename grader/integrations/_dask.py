@@ -29,7 +29,7 @@ from grader._files import write_atomic
 from grader.assignment._plan import GradingPlan
 from grader.grading._batch import Batch
 from grader.grading._intake import MAX_NOTEBOOK_BYTES, NotGradable, open_regular, submission_name
-from grader.grading._notebook import zero_result
+from grader.grading._ungraded import zero_result
 from grader.integrations import _dask_security, _dask_task
 from grader.integrations._dask_security import ClusterError
 from grader.integrations._dask_task import ShippedPlan, WorkerRefused, grade_installed

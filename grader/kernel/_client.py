@@ -28,9 +28,7 @@ from grader.kernel import _kernel_user, _protocol, _sandbox
 #: message refused there is lost with its connection: the request then times out.
 IOPUB_MAX_BYTES = 16 * 1024 * 1024
 SHELL_MAX_BYTES = 64 * 1024 * 1024
-#: Largest reply that is parsed. A bigger one is refused by its size, before a byte of it is
-#: decoded (as JSON, and then as the answer): its request gets a ``too_large`` reply instead.
-REPLY_MAX_BYTES = 16 * 1024 * 1024
+REPLY_MAX_BYTES = _protocol.REPLY_MAX_BYTES
 #: Largest header a refused reply may have for the grader to tell which request it answers.
 _HEADER_MAX_BYTES = 64 * 1024
 _DELIM = b"<IDS|MSG>"
