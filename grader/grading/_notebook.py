@@ -353,5 +353,5 @@ class _Grader:
         except KernelDied as exc:
             self.dead = {"message": clean(str(exc))}
             return False
-        self.inventory = self._inventory()
+        self.inventory = self._survey()[0]
         return True
