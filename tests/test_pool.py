@@ -7,6 +7,7 @@ ignores Ctrl-C, and the batch's marks are the same whichever way its workers sta
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ def _probe() -> dict[str, object]:
         "cwd": os.getcwd(),
         "sigint": signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
         "preloaded": all(name in sys.modules for name in _pool.PRELOAD),
+        "frozen": gc.get_freeze_count(),
     }
 
 
@@ -52,6 +54,8 @@ def test_workers_are_forks_of_a_server_and_see_the_coordinators_settings_of_now(
     for seen in first + second:
         assert seen["parent"] != os.getpid(), "a worker was not forked from the fork server"
         assert seen["preloaded"], seen
+        # What the server imported is frozen: the worker's collector never goes through it.
+        assert seen["frozen"] > 10_000, seen
         assert seen["sigint"], "a worker would die of the terminal's Ctrl-C"
     assert {s["setting"] for s in first} == {"first"}
     assert {s["setting"] for s in second} == {"second"}

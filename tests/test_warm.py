@@ -118,6 +118,24 @@ def test_no_command_line_carries_the_zygotes_program(tmp_path):
         assert probe(session, "sees_it") == 0.0
 
 
+def test_a_warm_kernel_never_collects_what_the_zygote_imported(tmp_path, monkeypatch):
+    """The zygote freezes its objects (``gc.freeze``) before it forks: a kernel's full
+    collection goes through its own objects only, never the hundreds of thousands of the
+    zygote's imports (70 to 150 ms of CPU each, and a copy of every page it shares with the
+    zygote; issue 31). A cold kernel has none frozen."""
+    nb = nbformat.v4.new_notebook()
+    code = "import gc\ndef frozen():\n    return gc.get_freeze_count()"
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, tmp_path / "frozen.ipynb")
+    counts = []
+    for warm in ("1", "0"):
+        monkeypatch.setenv(_sandbox.WARM_ENV, warm)
+        with KernelSession(tmp_path / "frozen.ipynb", Limits()) as session:
+            assert not session.run_notebook().errors
+            counts.append(probe(session, "frozen"))
+    assert counts[0] > 100_000 and counts[1] == 0
+
+
 def test_two_kernels_draw_the_same_random_numbers_warm_or_cold(monkeypatch):
     """Not the zygote's state shared by its forks (it reseeds from os.urandom at each fork):
     the grader seeds every kernel's generators before the cells, so a regrade draws the same

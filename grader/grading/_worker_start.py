@@ -75,6 +75,9 @@ def init(
         _warm_shared.adopt(shared)
     else:
         _warm.prestart()  # the zygote's imports overlap the worker's from here
+    import gc
+
     from grader.grading import _worker
 
+    gc.freeze()  # what the fork server imported: never gone through by this worker's collector
     _worker.init()
