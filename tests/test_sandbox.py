@@ -486,3 +486,38 @@ def test_the_launch_drops_to_the_user_and_opens_only_the_scratch(monkeypatch, tm
     assert modes["work"] == (0o1770, 65534)  # sticky: root's files stay root's
     assert modes["conn"] == (0o750, 65534)  # the connection file read, never replaced
     assert copied == (0o640, 0)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="chown and setpriv need root",
+)
+def test_the_kernel_user_reads_the_grader_files_under_any_umask(monkeypatch, tmp_path):
+    """Gradescope's ``run_autograder`` grades under umask 077: the driver's sources and a
+    call's inputs that the grader writes in ``conn`` must still be readable by the kernels'
+    user, who is not their owner (before: every function was "not defined", 0 marks)."""
+    monkeypatch.setenv(_sandbox.SANDBOX_ENV, "user")
+    monkeypatch.setenv(_kernel_user.KERNEL_USER_ENV, "nobody")
+    monkeypatch.setattr(_kernel_user, "kernel_user", lambda: _NOBODY)
+    notebook = tmp_path / "n.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    before = os.umask(0o077)
+    try:
+        scratch = _sandbox.Scratch.create(notebook)
+        try:
+            _sandbox.prepare_launch(scratch, Limits())
+            later = scratch.put("call-1.json", b"[1]")  # a call's inputs, after the launch
+            read = [
+                subprocess.run(
+                    ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", str(f)],
+                    capture_output=True,
+                    timeout=30,
+                )
+                for f in (scratch.conn / "driver.py", later)
+            ]
+        finally:
+            scratch.remove()
+    finally:
+        os.umask(before)
+    assert [r.returncode for r in read] == [0, 0], [r.stderr for r in read]
+    assert read[0].stdout.startswith(b'"""Code that runs') and read[1].stdout == b"[1]"

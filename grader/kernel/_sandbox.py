@@ -109,7 +109,9 @@ class Scratch:
     def put(self, name: str, content: bytes) -> Path:
         """A new file in ``conn`` for the kernel to read (the driver's sources, a request's
         inputs): created, never opened through a link or over a file that is there already,
-        readable by the kernel's user or group (``conn`` lets no one else in)."""
+        readable by the kernel's user or group (``conn`` lets no one else in), whatever the
+        umask (Gradescope's ``run_autograder`` grades under 077, and a kernel run as its own
+        user, not as the file's owner, must still read it)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         folder = os.open(self.conn, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
@@ -117,6 +119,7 @@ class Scratch:
         finally:
             os.close(folder)
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, 0o644)
             handle.write(content)
         return self.conn / name
 
