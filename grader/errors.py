@@ -10,6 +10,7 @@ Nothing a *submission* does raises these: a broken notebook is a graded result, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 
 class GraderError(Exception):
@@ -101,6 +102,20 @@ class ExtensionsError(RosterError):
 
 class KernelStartError(GraderError):
     """No kernel could be started at all: the grader's own environment is broken."""
+
+
+class KernelSetupError(GraderError):
+    """The grader's own code failed in a submission's kernel: what runs before the notebook's
+    cells (``when="before the cells"``: the grader's environment is at fault, such as a file
+    the kernel cannot read), or the driver installed after them (``when="after the cells"``:
+    the notebook may also have broken what it needs, such as a built-in it replaced). That
+    submission's result says so (status ``error``) rather than grading a kernel half set up;
+    the batch goes on. ``error``: the type name of what the kernel raised."""
+
+    def __init__(self, when: Literal["before the cells", "after the cells"], error: str) -> None:
+        self.when = when
+        self.error = error
+        super().__init__(f"the grader's code failed in the kernel {when} ({error})")
 
 
 class SandboxUnavailableError(KernelStartError):

@@ -19,6 +19,7 @@ from grader.assignment._answers import call_seed, is_numeric
 from grader.assignment._plan import GradingPlan
 from grader.assignment._seeds import call_values
 from grader.assignment._spec import Check, Question
+from grader.errors import KernelSetupError
 from grader.grading._ahead import Ahead
 from grader.grading._diagnosis import name_misconception
 from grader.grading._events import execution_events, imported_events
@@ -35,6 +36,7 @@ from grader.grading._written import written_answers
 from grader.kernel import _phases, _protocol
 from grader.kernel._session import Execution, KernelDied, KernelSession
 from grader.results._model import (
+    ERROR,
     INVALID_NOTEBOOK,
     KERNEL_DIED,
     MISSING,
@@ -88,6 +90,10 @@ def grade_notebook(
         except KernelDied as exc:
             why = f"The kernel died: {clean(str(exc))}."
             return replace(zero_result(plan, name, KERNEL_DIED, why, start), extra=answers)
+        except KernelSetupError as exc:
+            if exc.when != "after the cells":  # before them: the grader's environment
+                raise
+            return replace(zero_result(plan, name, ERROR, _unset(exc), start), extra=answers)
         grader = _Grader(plan, session, execution)
         imported = grader.imported()
         questions = with_causes(
@@ -109,6 +115,14 @@ def grade_notebook(
         extra=answers,
         usage=session.usage,
         events=tuple(events),
+    )
+
+
+def _unset(exc: KernelSetupError) -> str:
+    """Why a notebook whose kernel would not take the driver after its cells is not graded."""
+    return (
+        f"The grader's code could not run in this notebook's kernel after its cells "
+        f"({exc.error}): the notebook may have replaced a built-in or a module it needs."
     )
 
 

@@ -226,7 +226,7 @@ def open_channels(client: NotebookClient) -> None:
     client.kc = kc
 
 
-async def connect(client: NotebookClient, timeout: float) -> None:
+async def connect(client: NotebookClient, timeout: float, first: str | None = None) -> str | None:
     """nbclient's start_new_kernel_client without its fixed 0.2 s wait for a quiet IOPub.
 
     Ready is a reply on the shell channel plus one IOPub message: proof that the output
@@ -234,6 +234,8 @@ async def connect(client: NotebookClient, timeout: float) -> None:
     comm_info request, not kernel_info: IPython 9 puts a tip drawn from the global ``random``
     into the banner of every kernel_info reply, and a kernel launched ahead has run the seeding
     before-cells code already, so a kernel_info here moved the notebook's first draws.
+    ``first``: the id of that code's request, sent before the probe; returns ``reply_error``
+    of its reply (None where it ran).
     """
     km = client.km
     assert km is not None
@@ -241,11 +243,11 @@ async def connect(client: NotebookClient, timeout: float) -> None:
     kc = client.kc
     assert kc is not None
     deadline = time.monotonic() + timeout
+    failed = None
     while time.monotonic() < deadline:
         msg_id = kc.comm_info()
         try:
-            while (await kc.get_shell_msg(timeout=1.0))["parent_header"].get("msg_id") != msg_id:
-                pass
+            failed = await _replies_until(kc, msg_id, first) or failed
         except Empty:
             if not await km.is_alive():
                 raise RuntimeError("the kernel died while starting") from None
@@ -254,8 +256,20 @@ async def connect(client: NotebookClient, timeout: float) -> None:
             await kc.get_iopub_msg(timeout=0.1)
         except Empty:
             continue
-        return
+        return failed
     raise RuntimeError(f"the kernel was not ready after {timeout:g} s")
+
+
+async def _replies_until(kc: Any, msg_id: str, first: str | None) -> str | None:
+    """Read shell replies up to ``msg_id``'s; ``reply_error`` of ``first``'s, if among them."""
+    failed = None
+    while True:
+        reply = await kc.get_shell_msg(timeout=1.0)
+        parent = reply["parent_header"].get("msg_id")
+        if parent == msg_id:
+            return failed
+        if first is not None and parent == first:
+            failed = reply_error(reply)
 
 
 def cancel_leftovers() -> None:
@@ -286,6 +300,17 @@ async def drain(kc: Any) -> None:
             await kc.get_iopub_msg(timeout=0)
         except (Empty, asyncio.TimeoutError):
             return
+
+
+def reply_error(reply: dict[str, Any]) -> str | None:
+    """The type name of what a request raised in the kernel (``"an error"`` where the kernel
+    sent no plain name: its text is never passed on), or None where it ran."""
+    content = reply.get("content", {})
+    if content.get("status") == "ok":
+        return None
+    name = content.get("ename")
+    plain = isinstance(name, str) and name.isidentifier() and len(name) <= 80
+    return name if plain else "an error"
 
 
 def reply_text(reply: dict[str, Any]) -> str | None:

@@ -140,15 +140,18 @@ def kernel_files() -> dict[str, bytes]:
 def install_request(conn: Path, *more: str) -> str:
     """Code that installs the driver as ``__grader__`` without touching the student's names;
     the sources of ``more`` (names of ``kernel_files``) go into the same module. ``conn``: the
-    kernel's read-only folder where they are (``_sandbox.Scratch.conn``)."""
+    kernel's read-only folder where they are (``_sandbox.Scratch.conn``). The built-ins it
+    uses are named through ``builtins``: a function's free names are looked up in the
+    notebook's namespace first, where a student may have a variable called ``open``."""
     paths = [str(conn / name) for name in (DRIVER_FILE, *more)]
     return (
         "def __grader_install__(paths):\n"
-        "    import types\n"
+        "    import builtins, types\n"
         "    module = types.ModuleType('__grader__')\n"
         "    for path in paths:\n"
-        "        with open(path, encoding='utf-8') as source:\n"
-        "            exec(compile(source.read(), '<grader>', 'exec'), module.__dict__)\n"
+        "        with builtins.open(path, encoding='utf-8') as file:\n"
+        "            code = builtins.compile(file.read(), '<grader>', 'exec')\n"
+        "        builtins.exec(code, module.__dict__)\n"
         "    return module\n"
         f"__grader__ = __grader_install__({paths!r})\n"
         "del __grader_install__\n"

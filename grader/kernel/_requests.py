@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, Literal
 
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
+from grader.errors import KernelSetupError
 from grader.kernel import _client, _phases, _process, _protocol, _sandbox
 from grader.kernel._budget import Budget
 from grader.kernel._execution import KernelDied, KernelOutOfMemory, KernelTimeout
@@ -40,7 +41,14 @@ class KernelRequests:
     def _install_driver(self) -> None:
         assert self._scratch is not None
         with _phases.phase("calls", self._cpu_seconds):
-            self._request(_protocol.install_request(self._scratch.conn), 30, want_result=False)
+            self._set_up(_protocol.install_request(self._scratch.conn), "after the cells")
+
+    def _set_up(self, code: str, when: Literal["before the cells", "after the cells"]) -> None:
+        """Run the grader's own code in the kernel; KernelSetupError where it failed there, so
+        a kernel half set up is never graded (every function "not defined", say)."""
+        failed = self._request(code, 30, want_result=False)
+        if failed is not None:
+            raise KernelSetupError(when, failed)
 
     def survey(self, names: list[str]) -> tuple[dict[str, list[str] | None], dict[str, str]]:
         """The notebook's top-level callables (name -> its parameters' names, None where it
@@ -93,7 +101,8 @@ class KernelRequests:
 
     def _request(self, code: str, budget: float, want_result: bool = True) -> str | None:
         """Send ``code``; ``budget`` is CPU seconds of the whole submission where its cgroup
-        counts them (so a loaded machine costs nobody marks), wall-clock seconds elsewhere."""
+        counts them (so a loaded machine costs nobody marks), wall-clock seconds elsewhere.
+        Returns ``_client.reply_text``, or without ``want_result`` ``_client.reply_error``."""
         client = self._client
         if client is None or client.kc is None:
             raise KernelDied("no kernel")
@@ -165,4 +174,4 @@ class KernelRequests:
                 if _protocol.asked_exit(reply):
                     _process.kill_process_group(_client.pid_of(client.km))
                     raise KernelDied("the code called exit()")
-                return _client.reply_text(reply) if want_result else None
+                return (_client.reply_text if want_result else _client.reply_error)(reply)

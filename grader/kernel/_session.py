@@ -22,7 +22,7 @@ import nbformat
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from grader.errors import KernelStartError
+from grader.errors import KernelSetupError, KernelStartError
 from grader.kernel import (
     _client,
     _phases,
@@ -108,6 +108,8 @@ class KernelSession(KernelRequests):
         #: ``self._client``'s kernel launched ahead (``launch``), not connected yet: whether it
         #: was forked warm; None where there is none.
         self._ahead: bool | None = None
+        #: The id of the before-cells request a kernel launched ahead was sent (``launch``).
+        self._ahead_setup: str | None = None
         self._restarts = RestartPolicy(self, limits, self.execution)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -170,7 +172,9 @@ class KernelSession(KernelRequests):
                 assert client.kc is not None
                 # Run as soon as it is up: its shell answers in order, so the probe's reply
                 # that ``connect`` waits for comes once this has run, before any cell.
-                client.kc.execute(self._before_cells(), silent=True, store_history=False)
+                self._ahead_setup = client.kc.execute(
+                    self._before_cells(), silent=True, store_history=False
+                )
             except Exception as exc:
                 self.stop_kernel()
                 if warm:
@@ -182,8 +186,9 @@ class KernelSession(KernelRequests):
     def _start_kernel(self) -> None:
         _refuse_if_stopping()
         assert self._scratch is not None
+        setup = None  # the id of the before-cells request, sent at a launch ahead
         if self._ahead is not None:
-            client, warm, launch = self._client, self._ahead, None
+            client, warm, launch, setup = self._client, self._ahead, None, self._ahead_setup
             self._ahead = None
         else:
             launch = _sandbox.prepare_launch(self._scratch, self.limits)
@@ -192,7 +197,7 @@ class KernelSession(KernelRequests):
         try:
             if launch is not None:
                 client.start_new_kernel(**launch.popen_kwargs)
-            run_sync(_client.connect)(client, 60.0)
+            failed = run_sync(_client.connect)(client, 60.0, setup)
         except Exception as exc:
             self._client = client
             self.stop_kernel()  # its sockets too: a context left to the GC can block forever
@@ -202,8 +207,10 @@ class KernelSession(KernelRequests):
                 return self._start_kernel()
             raise KernelStartError(f"could not start a kernel: {exc!r}") from exc
         self._client = client
-        if launch is not None:  # launched ahead, the kernel has run it already
-            self._request(self._before_cells(), 30, False)
+        if failed is not None:  # launched ahead, the kernel has run it already
+            raise KernelSetupError("before the cells", failed)
+        if launch is not None:
+            self._set_up(self._before_cells(), "before the cells")
 
     def _before_cells(self) -> str:
         assert self._scratch is not None
