@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from grader import grade_batch
 from grader.grading import _pool
@@ -81,3 +82,23 @@ def test_notebooks_go_to_the_workers_in_pairs_then_alone_and_a_retried_one_alone
     retried = _pool.tasks(paths[:6], 2, {paths[0]: 1, paths[1]: 1})
     assert [paths[0]] in retried and [paths[1]] in retried  # a crash next time is its own
     assert sorted(path for task in retried for path in task) == sorted(paths[:6])
+
+
+def test_ctrl_c_while_a_pairs_results_are_stored_stores_them_both(plan, tmp_path):
+    """A pair's two results come back together; Ctrl-C after the first was stored once lost
+    the second (graded, its executed notebook kept, its result nowhere: CI's test_resume
+    caught it). Now the pair is stored whole, then the batch stops."""
+    names = ("alice_numpy", "bob_loops", "carol_scipy")  # one worker: a pair, then one alone
+    recorded: list[str] = []
+
+    def record(result) -> None:
+        recorded.append(result.submission)
+        if len(recorded) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C just after the first was stored
+
+    paths = [EXAMPLES / f"{name}.ipynb" for name in names]
+    with pytest.raises(KeyboardInterrupt):
+        _pool.run_pool(plan, paths, tmp_path, _pool.start_pool(1), 1, record)
+    assert recorded[:2] == list(names[:2])
+    executed = {p.stem for p in (tmp_path / "executed").glob("*.ipynb")}
+    assert executed <= set(recorded), "an executed notebook of a result never stored"

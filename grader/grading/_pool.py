@@ -126,8 +126,9 @@ def run_pool(
                         for path in task:
                             lost(path)
                         continue
-                    for result in results:
-                        record(result)
+                    with _sigint_deferred():  # a task's results all stored, or none lost
+                        for result in results:
+                            record(result)
         except KeyboardInterrupt:
             _stop(pool, pending, record)
             raise
@@ -199,6 +200,24 @@ def _ignoring(*signums: int) -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C meanwhile raised once the block is done: a task's results came back together,
+    and one interrupted half-way through storing them lost the rest (graded, executed, kept
+    nowhere); ``_stop`` stores only the results of tasks still pending."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _crashed(plan: GradingPlan, path: Path) -> SubmissionResult:

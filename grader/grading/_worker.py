@@ -110,7 +110,13 @@ def grade_run(plan: GradingPlan, paths: list[Path], out: Path) -> list[Submissio
     WorkerStopped as ``grade_safely`` does: the notebooks of a run given up are all tried
     again (only results the coordinator has received count as graded)."""
     results: list[SubmissionResult] = []
-    grade_in_turn(plan, paths, out, results.append)
+    try:
+        grade_in_turn(plan, paths, out, results.append)
+    except BaseException:
+        folder = OutputFolder(out)
+        for result in results:  # graded again: its executed notebook is not a graded one's
+            folder.executed(result.submission).unlink(missing_ok=True)
+        raise
     return results
 
 
