@@ -110,7 +110,10 @@ def _readable_venv() -> Path | None:
     """A venv readable by all, of a system interpreter of this one's version (outside root's
     home: a pyenv build's binary finds its libpython there by an absolute RUNPATH), with this
     interpreter's packages as hard links (the same files, no copy; same file system only),
-    added by a ``.pth``; None where there is no such interpreter or no hard links."""
+    added by a ``.pth``; None where there is no such interpreter or no hard links. The grader
+    is this checkout's, copied first on the path: an editable install points into a checkout
+    the kernels' user may not enter (a fresh clone in a 0700 temporary folder), which made
+    this test skip there while CI ran it."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     base = next((p for p in (Path("/usr/bin") / version, Path("/usr/local/bin") / version)
                  if p.is_file()), None)  # fmt: skip
@@ -131,7 +134,11 @@ def _readable_venv() -> Path | None:
     if venv.returncode != 0 or not inner.is_dir():
         shutil.rmtree(made, ignore_errors=True)
         return None
-    added = "; ".join(f"site.addsitedir({str(made / f'site{n}')!r})" for n in range(len(sites)))
+    shutil.copytree(
+        ROOT / "grader", made / "src" / "grader", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    folders = [made / "src", *(made / f"site{n}" for n in range(len(sites)))]
+    added = "; ".join(f"site.addsitedir({str(folder)!r})" for folder in folders)
     (inner / "_grader_test_packages.pth").write_text(f"import site; {added}\n")
     return made
 
