@@ -11,6 +11,7 @@ import gc
 import os
 import signal
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import pandas as pd
@@ -102,3 +103,36 @@ def test_ctrl_c_while_a_pairs_results_are_stored_stores_them_both(plan, tmp_path
     assert recorded[:2] == list(names[:2])
     executed = {p.stem for p in (tmp_path / "executed").glob("*.ipynb")}
     assert executed <= set(recorded), "an executed notebook of a result never stored"
+
+
+class _StopLandsBetweenNotebooks:
+    """A pool whose first task ends as a real worker's did when SIGTERM reached it between two
+    notebooks (launching the next one's kernel): with KeyboardInterrupt, outside the code that
+    turns a stop into WorkerStopped. Its other tasks are never asked for: the coordinator
+    starts a real pool for the notebooks it retries."""
+
+    def __init__(self) -> None:
+        self.tasks: list[list[Path]] = []
+
+    def submit(self, function, plan, task, out) -> Future:
+        self.tasks.append(list(task))
+        future: Future = Future()
+        future.set_exception(KeyboardInterrupt())
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_workers_stop_between_notebooks_is_its_notebooks_given_up_not_ctrl_c(plan, tmp_path):
+    """Such a task's KeyboardInterrupt once stopped the whole batch (and pytest, in CI's
+    test_resume with SIGTERM): it is the worker's, whose notebooks are graded again."""
+    paths = [EXAMPLES / f"{name}.ipynb" for name in ("alice_numpy", "bob_loops")]
+    recorded: list[str] = []
+    stub = _StopLandsBetweenNotebooks()
+    try:
+        _pool.run_pool(plan, paths, tmp_path, stub, 1, lambda r: recorded.append(r.submission))
+    except KeyboardInterrupt:
+        pytest.fail("a worker's stop was taken for Ctrl-C: the batch stopped")
+    assert stub.tasks == [[paths[0]], [paths[1]]]
+    assert sorted(recorded) == ["alice_numpy", "bob_loops"]  # graded again, by a real pool

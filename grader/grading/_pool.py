@@ -126,6 +126,15 @@ def run_pool(
                         for path in task:
                             lost(path)
                         continue
+                    except KeyboardInterrupt:
+                        if not isinstance(future.exception(), KeyboardInterrupt):
+                            pending[future] = task  # Ctrl-C here: ``_stop`` stores it
+                            raise
+                        # A worker's stop (it ignores SIGINT) that landed between notebooks,
+                        # launching the next one's kernel: given up, as WorkerStopped.
+                        for path in task:
+                            lost(path)
+                        continue
                     with _sigint_deferred():  # a task's results all stored, or none lost
                         for result in results:
                             record(result)
