@@ -122,18 +122,24 @@ def test_a_warm_kernel_never_collects_what_the_zygote_imported(tmp_path, monkeyp
     """The zygote freezes its objects (``gc.freeze``) before it forks: a kernel's full
     collection goes through its own objects only, never the hundreds of thousands of the
     zygote's imports (70 to 150 ms of CPU each, and a copy of every page it shares with the
-    zygote; issue 31). A cold kernel has none frozen."""
+    zygote; issue 31). A cold kernel has none frozen. The zygote imports with collection
+    off, and turns it back on before it forks: a kernel collects as a cold one does."""
     nb = nbformat.v4.new_notebook()
-    code = "import gc\ndef frozen():\n    return gc.get_freeze_count()"
+    code = (
+        "import gc\ndef frozen():\n    return gc.get_freeze_count()\n"
+        "def collecting():\n    return float(gc.isenabled())"
+    )
     nb.cells = [nbformat.v4.new_code_cell(code)]
     nbformat.write(nb, tmp_path / "frozen.ipynb")
-    counts = []
+    counts, collecting = [], []
     for warm in ("1", "0"):
         monkeypatch.setenv(_sandbox.WARM_ENV, warm)
         with KernelSession(tmp_path / "frozen.ipynb", Limits()) as session:
             assert not session.run_notebook().errors
             counts.append(probe(session, "frozen"))
+            collecting.append(probe(session, "collecting"))
     assert counts[0] > 10_000 and counts[1] == 0
+    assert collecting == [1.0, 1.0]
 
 
 def test_two_kernels_draw_the_same_random_numbers_warm_or_cold(monkeypatch):
