@@ -189,7 +189,7 @@ def grade(
         from grader.grading import _batch  # noqa: F401 (imported here, collection off)
         from grader.results._extensions import load_extensions
 
-        spec = load_assignment(assignment)
+        spec = load_assignment(assignment, defer_oracles=True)  # answers cached: never run
     granted = load_extensions(extensions) if extensions is not None else None  # before grading
     key = secret_for(spec, secret_file)  # [variants]: the course secret, or Error now
     download = prepare(submissions, roster)  # None: notebooks or a plain folder, as always

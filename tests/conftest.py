@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import GradingPlan, load_assignment
+from grader.assignment._answer_cache import CACHE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = ROOT / "assignments" / "variational_inference"
@@ -22,6 +23,15 @@ def run_grader(*args: object, timeout: float = 600) -> subprocess.CompletedProce
     """``python -m grader ARGS`` from the repository, as a user runs it: output captured."""
     command = [sys.executable, "-m", "grader", *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _answer_cache(tmp_path_factory):
+    """The oracles' answers are cached in a folder of this run's (every command it starts
+    inherits it), never the user's: a test starts from no cache, and leaves none behind."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("answer-cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

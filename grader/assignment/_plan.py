@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader import __version__
+from grader.assignment._answer_cache import AnswerCache, answers_key
 from grader.assignment._answers import call_seed, moments, part_of, plain_expected, seeded
 from grader.assignment._frozen import Case, load_frozen
 from grader.assignment._seeds import oracle_arguments
-from grader.assignment._spec import Assignment, Check
+from grader.assignment._spec import Assignment, Check, require_oracles
 from grader.assignment._variants import VARIANT_INPUTS, oracle_values
 from grader.errors import SpecError, VariantError
 from grader.kernel import _runtime
@@ -46,14 +47,14 @@ class GradingPlan:
 
     @classmethod
     def build(cls, assignment: Assignment, limits: Limits | None = None) -> GradingPlan:
+        """The plan of ``assignment``: its frozen cases, and the oracles' answers to them,
+        taken from the answer cache (``_answer_cache``) where it has them, else computed (and
+        kept there)."""
         frozen = load_frozen(assignment)
         dependent = variant_dependent(assignment)
-        expected = {
-            check.key: ()
-            if check.key in dependent
-            else _answers(assignment, check, frozen.cases[check.key])
-            for check in assignment.checks
-        }
+        expected = _kept_answers(assignment, frozen.sha256, dependent)
+        if expected is None:
+            expected = _computed_answers(assignment, frozen.cases, frozen.sha256, dependent)
         cases = dict(frozen.cases)
         for check in assignment.checks:  # called on each student's values: none of its own
             if check.key in dependent and not check.variable:
@@ -178,6 +179,50 @@ class LoadedAssignments:
     loaded to rebuild the plans it was sent, per folder and frozen inputs' hash."""
 
     by_folder: dict[tuple[str, str], Assignment] = field(default_factory=dict)
+
+
+def _cache_key(assignment: Assignment, frozen_sha256: str) -> tuple[AnswerCache, str] | None:
+    """Where this assignment's answers are kept, and under which key; None where they are not
+    (no cache, a bundle, something they depend on that cannot be pinned)."""
+    cache = AnswerCache.here()
+    if cache is None or assignment.oracles_file is None:
+        return None
+    files = (assignment.oracles_file, assignment.data_files)
+    key = answers_key(assignment.spec_hash, frozen_sha256, *files)
+    return None if key is None else (cache, key)
+
+
+def _kept_answers(
+    assignment: Assignment, frozen_sha256: str, dependent: frozenset[str]
+) -> dict[str, tuple[Any, ...]] | None:
+    """The answers the cache has for exactly these checks, or None."""
+    where = _cache_key(assignment, frozen_sha256)
+    found = where[0].get(where[1]) if where is not None else None
+    keys = {check.key for check in assignment.checks}
+    if found is None or set(found) != keys:
+        return None
+    if any(found[key] for key in dependent):
+        return None
+    return found
+
+
+def _computed_answers(
+    assignment: Assignment,
+    cases: Mapping[str, tuple[Case, ...]],
+    frozen_sha256: str,
+    dependent: frozenset[str],
+) -> dict[str, tuple[Any, ...]]:
+    """The oracles' answers to every check's frozen cases (``()`` for a check whose answers
+    are each student's), kept in the cache for the next command."""
+    require_oracles(assignment)
+    expected = {
+        check.key: () if check.key in dependent else _answers(assignment, check, cases[check.key])
+        for check in assignment.checks
+    }
+    where = _cache_key(assignment, frozen_sha256)
+    if where is not None:
+        where[0].put(where[1], expected)
+    return expected
 
 
 def _answers(assignment: Assignment, check: Check, cases: tuple[Case, ...]) -> tuple[Any, ...]:

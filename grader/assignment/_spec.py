@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -120,6 +120,9 @@ class Assignment:
     late: LatePolicy | None = None
     #: The ``[variants]`` table: per-student values (None: every student gets the same).
     variants: VariantSpec | None = None
+    #: The oracles' file, resolved (None in a student bundle): what ``oracles`` was loaded from,
+    #: known before a deferred load (``load_assignment``) runs it.
+    oracles_file: Path | None = field(default=None, compare=False, repr=False)
 
     def comparator(self, name: str) -> Callable[[Any, Any], Any] | None:
         """The function ``compare = name`` names: from the comparators file, else from
@@ -163,15 +166,40 @@ class Assignment:
 
 
 def load_assignment(
-    name_or_path: str | Path, *, bundle_ok: bool = False, oracles: bool = True
+    name_or_path: str | Path,
+    *,
+    bundle_ok: bool = False,
+    oracles: bool = True,
+    defer_oracles: bool = False,
 ) -> Assignment:
     """Load and validate an assignment; raise :class:`SpecError` on the first problem found.
 
     With ``bundle_ok`` a spec whose oracles are absent (a student bundle) still loads; with
-    ``oracles=False`` they are not imported at all (a worker that was given the answers).
+    ``oracles=False`` they are not imported at all (a worker that was given the answers). With
+    ``defer_oracles`` their file runs only when something first reads them, and its names are
+    checked then (``require_oracles``): a plan whose answers are cached never runs it.
     """
     folder = find_assignment(name_or_path)
-    return _build(folder / SPEC_FILE, read_spec(folder), bundle_ok, oracles)
+    mode = "deferred" if oracles and defer_oracles else oracles
+    return _build(folder / SPEC_FILE, read_spec(folder), bundle_ok, mode)
+
+
+def require_oracles(assignment: Assignment) -> ModuleType | None:
+    """The oracles, run now where their load was deferred, every name the spec gives them
+    checked: SpecError where the file fails to import or lacks one. None in a bundle."""
+    module, file = assignment.oracles, assignment.oracles_file
+    if module is None or file is None:
+        return module
+    spec = assignment.folder / SPEC_FILE
+    try:
+        getattr(module, "__name__")  # noqa: B009 (any attribute runs a deferred module)
+    except Exception as exc:
+        raise SpecError(spec, f"the oracles file {file} failed to import: {exc!r}") from exc
+    for check in assignment.checks:
+        if not callable(getattr(module, check.oracle, None)):
+            where = f"question {check.question}, function {check.function}"
+            raise SpecError(spec, f"{where}: the oracles define no function {check.oracle!r}")
+    return module
 
 
 def check_spec(folder: Path) -> Assignment:
@@ -199,12 +227,17 @@ _QUESTION_KEYS = _keys("questions")
 
 
 def _build(
-    path: Path, raw: dict[str, Any], bundle_ok: bool, with_oracles: bool, notebooks: bool = True
+    path: Path,
+    raw: dict[str, Any],
+    bundle_ok: bool,
+    with_oracles: bool | Literal["deferred"],
+    notebooks: bool = True,
 ) -> Assignment:
     folder = path.parent
     _no_unknown(path, raw, _TOP_KEYS, "the spec")
+    deferred = with_oracles == "deferred"
     oracles = (
-        _load_module(path, folder, raw.get("oracles"), "oracles", bundle_ok)
+        _load_module(path, folder, raw.get("oracles"), "oracles", bundle_ok, deferred)
         if with_oracles
         else None
     )
@@ -233,6 +266,7 @@ def _build(
         spec_hash=_spec_hash(path, hooks),
         manual_questions=tuple(q for q in every if isinstance(q, ManualQuestion)),
         oracles=oracles,
+        oracles_file=(folder / str(raw["oracles"])).resolve() if oracles is not None else None,
         hooks=hooks,
         comparators=comparators,
         late=read_late(path, raw.get("late"), _keys("late")),
@@ -241,7 +275,9 @@ def _build(
             path, hooks, (c.function for q in questions for c in q.checks)
         ),
     )
-    _resolve_names(path, assignment)
+    _resolve_names(path, assignment, oracle_names=not deferred)
+    if assignment.variants is not None:  # names the oracles take: they run now
+        oracles = require_oracles(assignment)
     resolve(path, assignment.variants, assignment.checks, (oracles, hooks))
     return assignment
 
@@ -292,9 +328,10 @@ def _question(path: Path, raw: Any) -> Question | ManualQuestion:
     return Question(id=qid, title=title, points=float(points), checks=checks)
 
 
-def _resolve_names(path: Path, assignment: Assignment) -> None:
-    """Every oracle, input strategy and property the spec names must exist."""
-    hooks, oracles = assignment.hooks, assignment.oracles
+def _resolve_names(path: Path, assignment: Assignment, oracle_names: bool = True) -> None:
+    """Every oracle, input strategy and property the spec names must exist (the oracles'
+    names at ``require_oracles`` where their load is deferred)."""
+    hooks, oracles = assignment.hooks, assignment.oracles if oracle_names else None
     inputs = getattr(hooks, "INPUTS", None) if hooks else None
     props = getattr(hooks, "PROPERTIES", None) if hooks else None
     if hooks is not None and not (isinstance(inputs, dict) and isinstance(props, dict)):
@@ -338,7 +375,7 @@ def _comparator_problem(assignment: Assignment, name: str) -> str | None:
 
 
 def _load_module(
-    spec: Path, folder: Path, relative: Any, what: str, bundle_ok: bool
+    spec: Path, folder: Path, relative: Any, what: str, bundle_ok: bool, deferred: bool = False
 ) -> ModuleType | None:
     if relative is None:
         if bundle_ok:
@@ -352,6 +389,8 @@ def _load_module(
     module_name = f"_grader_{what}_{hashlib.sha1(str(file).encode()).hexdigest()[:12]}"
     loader_spec = importlib.util.spec_from_file_location(module_name, file)
     assert loader_spec is not None and loader_spec.loader is not None
+    if deferred:  # run at the first attribute read (``require_oracles``)
+        loader_spec.loader = importlib.util.LazyLoader(loader_spec.loader)
     module = importlib.util.module_from_spec(loader_spec)
     try:
         loader_spec.loader.exec_module(module)

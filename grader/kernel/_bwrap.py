@@ -141,6 +141,13 @@ def read_only_roots() -> list[str]:
     return roots
 
 
+def in_every_kernels_view(path: Path) -> bool:
+    """Whether ``path`` lies in what every kernel's view binds read-only (``read_only_roots``):
+    a file the grader keeps from the kernels (the oracles' answers) must lie elsewhere."""
+    forms = {os.path.abspath(path), os.path.realpath(path)}
+    return any(_inside(form, root) for form in forms for root in read_only_roots())
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
