@@ -88,3 +88,55 @@ def test_before_cells_code_failing_is_an_error_not_a_grade(plan, tmp_path, monke
         assert "KernelSetupError" in notes and "before the cells (PermissionError)" in notes
         assert all(q.points == 0 for q in result.questions if q.status != "pending")
         assert "as under umask 077" not in notes  # the kernel's own text is not passed on
+
+
+#: A cell whose flushes before a display must keep the order of what it shows.
+ORDERED = (
+    "import sys\nfrom IPython.display import display\n"
+    "print('a', end='')\nsys.stdout.flush()\ndisplay('b')\nprint('c')\n"
+)
+#: Counts what a flush of each stream hands ipykernel's IO thread, with nothing printed.
+HANDED = """
+import sys
+
+def handed_by_empty_flushes():
+    handed = []
+    thread = sys.stdout.pub_thread
+    real = thread.schedule
+    thread.schedule = lambda f: (handed.append(f), real(f))[1]
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        del thread.schedule
+    return float(len(handed))
+
+AT_THE_CELLS = handed_by_empty_flushes()
+
+def handed_at_the_cells():
+    return AT_THE_CELLS
+"""
+
+
+def test_a_flush_with_nothing_to_send_waits_for_no_thread(tmp_path):
+    """A kernel flushes stdout and stderr before every reply, each flush a round trip to
+    ipykernel's IO thread even with nothing printed (a third of the kernel's CPU for one of
+    the grader's requests; issue 31): from before the cells, one with nothing buffered hands
+    the thread nothing. Four hand-overs each before."""
+    from grader.kernel._limits import Limits
+    from grader.kernel._session import KernelSession
+
+    path = tmp_path / "flushes.ipynb"
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(HANDED), nbformat.v4.new_code_cell(ORDERED)]
+    nbformat.write(notebook, path)
+    with KernelSession(path, Limits()) as session:
+        assert not session.run_notebook().errors
+        handed = [session.call(name, [], [[]])[0] for name in ("handed_at_the_cells",)]
+        now = session.call("handed_by_empty_flushes", [], [[]])[0]
+        shown = session.nb.cells[1].outputs
+    assert [(o.kind, o.value) for o in (*handed, now)] == [("value", 0.0), ("value", 0.0)]
+    # what has text to send goes the usual way: the cell's output in the order it was made
+    texts = [o.get("text") or o.get("data", {}).get("text/plain") for o in shown]
+    assert [o.output_type for o in shown] == ["stream", "display_data", "stream"]
+    assert texts == ["a", "'b'", "c\n"]

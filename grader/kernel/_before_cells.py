@@ -67,6 +67,35 @@ def cap_output(limit):
         shell.events.register("pre_execute", renew)
 
 
+def quick_flushes():
+    """Before the notebook runs: a flush of ``sys.stdout`` or ``sys.stderr`` with nothing to
+    send returns at once.
+
+    ipykernel's streams hand every flush to their IO thread and wait for it to come back, even
+    with nothing buffered, and a kernel flushes both streams before every reply: two thread
+    round trips a request, about a third of the kernel's CPU for one of the grader's requests
+    (1.2 of 3.9 ms; issue 31). A flush with text buffered, or one scheduled already, goes the
+    usual way, so what a notebook prints reaches the grader as before, in the same order. A
+    stream that is not ipykernel's as known here (another version, an echo, one the notebook
+    put in place later) flushes as it always did."""
+    for stream in (sys.stdout, sys.stderr):
+        known = ("_buffers", "_buffer_lock", "_flush_pending", "_subprocess_flush_pending")
+        if not all(hasattr(stream, name) for name in known) or getattr(stream, "echo", None):
+            continue
+
+        def quick(stream=stream, flush=stream.flush):
+            with stream._buffer_lock:
+                empty = not any(buffer.tell() for buffer in stream._buffers.values())
+            if empty and not (stream._flush_pending or stream._subprocess_flush_pending):
+                return None
+            return flush()
+
+        try:
+            stream.flush = quick
+        except AttributeError:
+            pass
+
+
 SELFCHECK_NOTE = "selfcheck() does nothing while the notebook is graded."
 
 
@@ -90,4 +119,4 @@ def stand_in_for_grader():
     sys.modules["grader"] = module
 
 
-__all__ = ["OUTPUT_DROPPED", "SELFCHECK_NOTE", "cap_output", "stand_in_for_grader"]
+__all__ = ["OUTPUT_DROPPED", "SELFCHECK_NOTE", "cap_output", "quick_flushes", "stand_in_for_grader"]

@@ -164,12 +164,14 @@ ENTROPY_SEED = 20_240_527
 
 def before_cells_request(limit: int, conn: Path) -> str:
     """Code run before the notebook's cells: its printing stops after ``limit`` characters, a
+    flush with nothing to send returns at once (``_before_cells.quick_flushes``), a
     ``selfcheck()`` cell left in it prints one line (``_before_cells.stand_in_for_grader``), and
     its random numbers, from the global generators or from generators it makes without a seed,
     are the same on every regrade (``_driver.seed_kernel``)."""
     return (
         install_request(conn, BEFORE_CELLS_FILE)
         + f"__grader__.cap_output({int(limit)})\n"
+        + "__grader__.quick_flushes()\n"
         + "__grader__.stand_in_for_grader()\n"
         + f"__grader__.seed_kernel({ENTROPY_SEED})\n"
         + "del __grader__\n"
